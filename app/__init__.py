@@ -1,0 +1,49 @@
+"""Muara: the app factory."""
+import logging
+import os
+
+from flask import Flask
+
+from config import build_config
+
+
+def create_app(test_config=None, start_background=None):
+    """Build the app. `start_background` starts the embedded worker and the re-queue
+    thread; by default only `python run.py` does (see run.py)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(build_config())
+    if test_config:
+        app.config.update(test_config)
+    logging.basicConfig(level=os.environ.get("MUARA_LOG_LEVEL", "WARNING").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import models  # noqa: F401  (registers every table on the metadata)
+    from flask_appbuilder import AppBuilder
+
+    from app.extensions import db, migrate
+    from app.queue import TaskQueue, start_background_threads
+    from app.security.roles import builtin_roles
+    from app.views import menu_of_view, register_views
+
+    app.config["FAB_ROLES"] = builtin_roles(menu_of_view())
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    TaskQueue(app)
+    from app.views.home import HomeView
+    # Permissions are synced by `muara init` (and run.py's first start), not by every
+    # process that starts.
+    appbuilder = AppBuilder(indexview=HomeView, update_perms=False)
+    with app.app_context():
+        appbuilder.init_app(app, db.session)
+        register_views(appbuilder)
+
+    from app.cli import muara
+    app.cli.add_command(muara)
+
+    if start_background:
+        start_background_threads(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+    return Path(__file__).resolve().parent.parent / "migrations"

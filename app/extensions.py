@@ -1,0 +1,8 @@
+"""The app's extensions. The AppBuilder is made per app in create_app() (it keeps the
+list of its views) and reached as `current_app.appbuilder`."""
+from flask_appbuilder.models.sqla.base import SQLA
+from flask_migrate import Migrate
+
+db = SQLA()
+# Batch mode lets SQLite apply ALTER-style migrations.
+migrate = Migrate(render_as_batch=True, compare_type=True)

@@ -1,0 +1,8 @@
+"""A job that proves the queue works end to end (`muara queue-check`)."""
+import os
+import socket
+
+
+def echo(value):
+    """Returns the value with where it ran, so a check sees which worker took it."""
+    return {"echo": value, "host": socket.gethostname(), "pid": os.getpid()}

@@ -1,0 +1,14 @@
+"""The job functions a task may name. Only these can run: a task row never names
+arbitrary code."""
+import importlib
+
+ALLOWED = {
+    "app.jobs.diagnostics.echo",
+}
+
+
+def resolve(path):
+    if path not in ALLOWED:
+        raise LookupError(f"not a registered job function: {path}")
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)

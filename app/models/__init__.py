@@ -1,0 +1,9 @@
+"""Every model, imported here so that Alembic and create_all see the whole schema.
+
+All models derive from Flask-AppBuilder's `Model`, whose metadata also holds the
+framework's security tables: migrations target that one metadata.
+"""
+from app.models.organizations import Organization, Location, Customer, Product, Membership  # noqa: F401
+from app.models.connections import Connection  # noqa: F401
+from app.models.integrations import Integration  # noqa: F401
+from app.models.tasks import BackgroundTask  # noqa: F401

@@ -1,0 +1,101 @@
+"""Organizations (distributors and principals), their locations and master data (ORG-1)."""
+import enum
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, Numeric, String,
+                        UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+
+class OrgKind(str, enum.Enum):
+    distributor = "distributor"
+    principal = "principal"
+
+    def __str__(self):
+        return self.value
+
+
+class Organization(Model):
+    __tablename__ = "organization"
+    __tenant_column__ = "id"
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(40), unique=True, nullable=False)
+    name = Column(String(200), nullable=False)
+    kind = Column(Enum(OrgKind, name="org_kind", native_enum=False, length=20), nullable=False)
+    multi_location = Column(Boolean, nullable=False, default=False)
+
+    locations = relationship("Location", back_populates="organization",
+                             cascade="all, delete-orphan")
+
+    def __repr__(self):
+        return f"{self.code} - {self.name}"
+
+
+class TenantOwned:
+    """Mixin: a row that belongs to one organization; tenancy scopes it by that column."""
+    __tenant_column__ = "organization_id"
+
+
+class Location(TenantOwned, Model):
+    __tablename__ = "location"
+    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_location_org_code"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization", back_populates="locations")
+    code = Column(String(40), nullable=False)
+    name = Column(String(200), nullable=False)
+
+    def __repr__(self):
+        return f"{self.code} - {self.name}"
+
+
+class Customer(TenantOwned, Model):
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_customer_org_code"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    code = Column(String(40), nullable=False)
+    name = Column(String(200), nullable=False)
+    balance = Column(Numeric(18, 3), nullable=False, default=0)
+
+    def __repr__(self):
+        return f"{self.code} - {self.name}"
+
+
+class Product(TenantOwned, Model):
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_product_org_code"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    code = Column(String(40), nullable=False)
+    name = Column(String(200), nullable=False)
+    unit = Column(String(20), nullable=False)
+
+    def __repr__(self):
+        return f"{self.code} - {self.name}"
+
+
+class Membership(Model):
+    """Links a login (the framework's ab_user) to the organization it works for."""
+    __tablename__ = "membership"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"),
+                     nullable=False, unique=True)
+    user = relationship(User)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+
+    def __repr__(self):
+        return f"{self.user} @ {self.organization}"

@@ -1,0 +1,201 @@
+"""The work queue: RQ on Redis at scale, RQ on an in-process fake Redis when embedded.
+
+Both modes run the same job code (app.jobs.runner.run_task) through an RQ worker with
+the app context pushed per job. The database is the source of truth: `submit` writes a
+task row first and the queue only carries its id; `requeue_lost` finds task rows whose
+queue entry is gone and queues them again.
+"""
+import datetime as dt
+import json
+import logging
+import threading
+import uuid
+
+from flask import current_app
+from rq import Queue, SimpleWorker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.timeouts import TimerDeathPenalty
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.jobs.registry import ALLOWED
+from app.models.tasks import BackgroundTask, TaskStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+RUN_TASK = "app.jobs.runner.run_task"
+MAX_ATTEMPTS = 3
+# RQ states in which a job will never run (again) by itself.
+DEAD_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
+
+
+class TaskQueue:
+    def __init__(self, app=None):
+        self.connection = None
+        self.embedded = False
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app):
+        url = app.config.get("REDIS_URL")
+        if url:
+            import redis
+            self.connection = redis.Redis.from_url(url)
+        else:
+            import fakeredis
+            self.connection = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+            self.embedded = True
+        self.name = app.config["QUEUE_NAME"]
+        self.job_timeout = app.config.get("JOB_TIMEOUT", 3600)
+        app.extensions["muara_queue"] = self
+
+    @property
+    def rq(self):
+        return Queue(self.name, connection=self.connection)
+
+    def submit(self, function, *args):
+        """Record a task in the database, commit, then put its id on the queue."""
+        if function not in ALLOWED:
+            raise LookupError(f"not a registered job function: {function}")
+        task = BackgroundTask(function=function, args=json.dumps(list(args)),
+                              status=TaskStatus.queued, rq_job_id=_new_job_id())
+        db.session.add(task)
+        db.session.commit()
+        self._push(task.id, task.rq_job_id)
+        return task
+
+    def _push(self, task_id, job_id):
+        try:
+            self.rq.enqueue(RUN_TASK, task_id, job_id=job_id, job_timeout=self.job_timeout,
+                            result_ttl=3600, failure_ttl=7 * 86400)
+        except Exception:
+            # The task row is committed: the periodic re-queue will deliver it.
+            log.exception("could not queue task %s; it will be re-queued", task_id)
+
+    def job_state(self, job_id):
+        if not job_id:
+            return None
+        try:
+            return Job.fetch(job_id, connection=self.connection).get_status(refresh=True)
+        except NoSuchJobError:
+            return None
+
+    def requeue_lost(self, grace_seconds=None):
+        """Queue again every waiting or running task whose queue entry is gone or dead.
+
+        Safe to run from many processes at once: each re-queue is a compare-and-set on
+        the task's job id, so only one of them pushes a new job.
+        """
+        if grace_seconds is None:
+            grace_seconds = current_app.config["REQUEUE_GRACE_SECONDS"]
+        cutoff = utcnow() - dt.timedelta(seconds=grace_seconds)
+        candidates = db.session.execute(
+            select(BackgroundTask.id, BackgroundTask.rq_job_id, BackgroundTask.status,
+                   BackgroundTask.attempts)
+            .where(BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
+                   BackgroundTask.enqueued_at <= cutoff)
+        ).all()
+        requeued = []
+        for task_id, job_id, status, attempts in candidates:
+            state = self.job_state(job_id)
+            if state is not None and state not in DEAD_STATES:
+                continue
+            if status == TaskStatus.running and attempts >= MAX_ATTEMPTS:
+                self._give_up(task_id, job_id)
+                continue
+            new_job_id = _new_job_id()
+            won = db.session.execute(
+                update(BackgroundTask)
+                .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id)
+                .values(rq_job_id=new_job_id, status=TaskStatus.queued, enqueued_at=utcnow())
+            ).rowcount
+            db.session.commit()
+            if won:
+                self._push(task_id, new_job_id)
+                requeued.append(task_id)
+        if requeued:
+            log.warning("re-queued lost tasks: %s", requeued)
+        return requeued
+
+    def _give_up(self, task_id, job_id):
+        db.session.execute(
+            update(BackgroundTask)
+            .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id)
+            .values(status=TaskStatus.failed, finished_at=utcnow(),
+                    error=f"the worker running it was lost {MAX_ATTEMPTS} times")
+        )
+        db.session.commit()
+
+    def worker(self, app, thread=False):
+        worker_class = ThreadWorker if thread else AppWorker
+        return worker_class([self.rq], connection=self.connection, app=app)
+
+
+def _new_job_id():
+    return f"muara-{uuid.uuid4().hex}"
+
+
+class AppWorker(SimpleWorker):
+    """Runs each job in this process inside a fresh app context.
+
+    SimpleWorker (no child process) keeps the database pool and the app loaded between
+    jobs; run as many `muara worker` processes as there are cores to scale.
+    """
+
+    def __init__(self, *args, app, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.app = app
+
+    def execute_job(self, job, queue):
+        with self.app.app_context():
+            try:
+                return super().execute_job(job, queue)
+            finally:
+                db.session.remove()
+
+
+class ThreadWorker(AppWorker):
+    """The embedded worker: a thread of the web process. Signals belong to the main
+    thread, so timeouts use a timer instead."""
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def queue():
+    return current_app.extensions["muara_queue"]
+
+
+def start_background_threads(app):
+    """Embedded mode: a worker thread, and a thread that re-queues lost work."""
+    task_queue = app.extensions["muara_queue"]
+    if task_queue.embedded:
+        worker = task_queue.worker(app, thread=True)
+        threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
+                         name="muara-embedded-worker", daemon=True).start()
+    start_requeue_thread(app)
+
+
+def start_requeue_thread(app):
+    interval = app.config["REQUEUE_INTERVAL"]
+
+    def loop():
+        stop = threading.Event()
+        task_queue = app.extensions["muara_queue"]
+        # An embedded queue starts empty: everything the database says is waiting was
+        # lost with the previous process, so the first pass needs no grace period.
+        grace = 0 if task_queue.embedded else None
+        while True:
+            with app.app_context():
+                try:
+                    task_queue.requeue_lost(grace)
+                    grace = None
+                except Exception:
+                    log.exception("re-queue check failed")
+                finally:
+                    db.session.remove()
+            stop.wait(interval)
+
+    threading.Thread(target=loop, name="muara-requeue", daemon=True).start()

@@ -1,0 +1,24 @@
+"""Flask-AppBuilder filters that apply app.security.tenancy to views and form choices."""
+from flask_appbuilder.models.filters import BaseFilter
+
+from app.security.tenancy import current_viewer, scope, writable_criterion
+
+
+class VisibleToViewer(BaseFilter):
+    """base_filters entry: only rows the signed-in user may see (list, show, edit, delete)."""
+    name = "Visible to the signed-in user"
+
+    def apply(self, query, value):
+        return scope(query, self.model, current_viewer())
+
+
+class WritableByViewer(BaseFilter):
+    """query_rel_fields entry: only organizations the signed-in user may write to."""
+    name = "Writable by the signed-in user"
+
+    def apply(self, query, value):
+        return scope(query, self.model, current_viewer(), writable_criterion)
+
+
+TENANT_BASE_FILTERS = [["id", VisibleToViewer, None]]
+WRITABLE_ORGS = [["id", WritableByViewer, None]]

@@ -1,0 +1,88 @@
+"""Roles and their permissions, declared in code (SPEC section 1, SEC-1).
+
+The roles other than Admin are the framework's "builtin roles" (FAB_ROLES): their
+permissions are read from this declaration on every check, so the code is the truth and
+nothing can drift in the database. Admin is the framework's admin role, which holds
+every permission that exists.
+"""
+import re
+
+ADMIN = "Admin"
+IMPORTER = "Importer"
+SUPERVISOR = "Supervisor"
+TEMPLATE_EDITOR = "Template Editor"
+PRINCIPAL = "Principal"
+ROLES = (ADMIN, IMPORTER, SUPERVISOR, TEMPLATE_EDITOR, PRINCIPAL)
+
+READ = ("can_list", "can_show")
+CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
+
+# role -> {view class name: actions}. Admin is not listed: it may do everything.
+GRANTS = {
+    IMPORTER: {
+        "OrganizationView": READ,
+        "LocationView": CRUD,
+        "CustomerView": CRUD,
+        "ProductView": CRUD,
+        "ConnectionView": READ,
+        "IntegrationView": READ,
+    },
+    SUPERVISOR: {
+        "OrganizationView": READ,
+        "LocationView": READ,
+        "CustomerView": READ,
+        "ProductView": READ,
+    },
+    TEMPLATE_EDITOR: {
+        "OrganizationView": READ,
+        "LocationView": READ,
+        "CustomerView": READ,
+        "ProductView": READ,
+    },
+    PRINCIPAL: {
+        "OrganizationView": READ,
+        "ConnectionView": READ,
+    },
+}
+
+# What every signed-in user may do with their own account.
+SELF_SERVICE = (
+    ("UserDBModelView", "can_userinfo"),
+    ("UserDBModelView", "resetmypassword"),
+    ("ResetMyPasswordView", "can_this_form_get"),
+    ("ResetMyPasswordView", "can_this_form_post"),
+    ("UserInfoEditView", "can_this_form_get"),
+    ("UserInfoEditView", "can_this_form_post"),
+)
+
+
+def builtin_roles(menu_of_view):
+    """FAB_ROLES for the framework: role -> [(view pattern, permission pattern)].
+
+    `menu_of_view` maps a view class name to its (menu name, category) so a role that
+    may list a view also sees it in the menu. Patterns are anchored: the framework
+    matches them with re.match, and "OrganizationView" must not match a longer name.
+    """
+    declared = {}
+    for role, grants in GRANTS.items():
+        pairs = list(SELF_SERVICE)
+        for view, actions in grants.items():
+            pairs.extend((view, action) for action in actions)
+            if "can_list" in actions and view in menu_of_view:
+                name, category = menu_of_view[view]
+                pairs.append((name, "menu_access"))
+                if category:
+                    pairs.append((category, "menu_access"))
+        declared[role] = sorted({(_exact(v), _exact(p)) for v, p in pairs})
+    return declared
+
+
+def _exact(name):
+    return f"^{re.escape(name)}$"
+
+
+def allowed(role, view, action):
+    """Whether `role` may do `action` on `view`, per this declaration."""
+    if role == ADMIN:
+        return True
+    return action in GRANTS.get(role, {}).get(view, ())

@@ -1,0 +1,80 @@
+"""Tenant scoping in one place (SEC-2), used by views, CLI, API and jobs alike.
+
+A user sees rows of their own organization; principals also see what distributors
+connected to them share. Admins see everything.
+"""
+from flask import g, has_request_context
+from sqlalchemy import false, or_, select
+
+from app.extensions import db
+from app.models import Connection, Membership, Organization
+from app.security.roles import ADMIN
+
+
+class Viewer:
+    """Who is looking: enough to scope a query, without touching the session each time."""
+
+    def __init__(self, user_id, role_names, organization_id):
+        self.user_id = user_id
+        self.role_names = frozenset(role_names)
+        self.organization_id = organization_id
+
+    @property
+    def is_admin(self):
+        return ADMIN in self.role_names
+
+    @classmethod
+    def for_user(cls, user):
+        if user is None or not getattr(user, "is_authenticated", False):
+            return cls(None, (), None)
+        org_id = db.session.execute(
+            select(Membership.organization_id).where(Membership.user_id == user.id)
+        ).scalar()
+        return cls(user.id, [r.name for r in user.roles], org_id)
+
+
+def current_viewer():
+    """The viewer of this request, computed once per request."""
+    if has_request_context():
+        viewer = g.get("_muara_viewer")
+        if viewer is None:
+            viewer = Viewer.for_user(g.get("user"))
+            g._muara_viewer = viewer
+        return viewer
+    return Viewer(None, (), None)
+
+
+def visible_criterion(model, viewer):
+    """SQL criterion for the rows of `model` that `viewer` may see; None means all."""
+    if viewer.is_admin:
+        return None
+    org_id = viewer.organization_id
+    if org_id is None:
+        return false()
+    if model is Connection:
+        return or_(Connection.distributor_id == org_id, Connection.principal_id == org_id)
+    if model is Organization:
+        connected = select(Connection.distributor_id).where(
+            Connection.principal_id == org_id, Connection.active.is_(True))
+        return or_(Organization.id == org_id, Organization.id.in_(connected))
+    column = getattr(model, model.__tenant_column__)
+    return column == org_id
+
+
+def writable_criterion(model, viewer):
+    """Rows `viewer` may create or change: only their own organization's (Admin: all)."""
+    if viewer.is_admin:
+        return None
+    if viewer.organization_id is None:
+        return false()
+    return getattr(model, model.__tenant_column__) == viewer.organization_id
+
+
+def scope(query, model, viewer, criterion=visible_criterion):
+    clause = criterion(model, viewer)
+    return query if clause is None else query.filter(clause)
+
+
+def may_write_org(viewer, organization_id):
+    return viewer.is_admin or (
+        viewer.organization_id is not None and viewer.organization_id == organization_id)

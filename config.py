@@ -1,0 +1,106 @@
+"""Settings, all from environment variables, with safe defaults.
+
+Defaults give the embedded mode: a SQLite file in the instance folder and an in-process
+queue worker. Set DATABASE_URL and REDIS_URL to run at scale.
+"""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def env_str(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name, default):
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def env_bool(name, default=False):
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def instance_dir():
+    path = Path(env_str("MUARA_INSTANCE", BASE_DIR / "instance"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def persistent_secret_key(folder):
+    """The SECRET_KEY: from the environment, else generated once and kept in the instance
+    folder (readable by the owner only), so sessions survive restarts and no fixed
+    string ever ships in the code."""
+    key_file = Path(folder) / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def normalise_database_url(url):
+    # Plain postgresql:// URLs get the psycopg 3 driver we ship.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def build_config():
+    folder = instance_dir()
+    database_url = normalise_database_url(
+        env_str("DATABASE_URL", f"sqlite:///{folder / 'muara.db'}")
+    )
+    return {
+        "INSTANCE_DIR": str(folder),
+        "SECRET_KEY": env_str("SECRET_KEY") or persistent_secret_key(folder),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        # None = embedded queue (fakeredis + worker thread in this process).
+        "REDIS_URL": env_str("REDIS_URL"),
+        "QUEUE_NAME": env_str("MUARA_QUEUE", "muara"),
+        "EMBEDDED_WORKER": env_bool("MUARA_EMBEDDED_WORKER", True),
+        # How often (seconds) waiting work is checked against the queue and re-queued.
+        "REQUEUE_INTERVAL": env_int("MUARA_REQUEUE_INTERVAL", 60),
+        # A queued task older than this with no job on the queue counts as lost.
+        "REQUEUE_GRACE_SECONDS": env_int("MUARA_REQUEUE_GRACE_SECONDS", 30),
+        "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),
+        "PUBLIC_URL": env_str("MUARA_PUBLIC_URL", "http://localhost:5000"),
+        "MAIL_SERVER": env_str("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": env_str("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env_str("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env_str("MAIL_DEFAULT_SENDER", "muara@localhost"),
+        "MAIL_ENABLED": env_bool("MAIL_ENABLED", True),
+        # Flask-AppBuilder
+        "APP_NAME": "Muara",
+        "AUTH_TYPE": 1,  # AUTH_DB
+        "AUTH_ROLE_ADMIN": "Admin",
+        "AUTH_ROLE_PUBLIC": "Public",
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_ADD_SECURITY_API": False,
+        # The schema comes from migrations only; the framework must not create_all()
+        # when an app starts. `muara init` lets it add its roles after upgrading.
+        "FAB_CREATE_DB": False,
+        "WTF_CSRF_ENABLED": env_bool("MUARA_CSRF", True),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
