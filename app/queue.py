@@ -102,12 +102,15 @@ class TaskQueue:
             if state is not None and state not in DEAD_STATES:
                 continue
             if status == TaskStatus.running and attempts >= MAX_ATTEMPTS:
-                self._give_up(task_id, job_id)
+                self._give_up(task_id, job_id, status)
                 continue
             new_job_id = _new_job_id()
             won = db.session.execute(
                 update(BackgroundTask)
-                .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id)
+                # Unchanged since we looked: same job and same state (a task that just
+                # finished must not be sent back to the queue).
+                .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id,
+                       BackgroundTask.status == status)
                 .values(rq_job_id=new_job_id, status=TaskStatus.queued, enqueued_at=utcnow())
             ).rowcount
             db.session.commit()
@@ -118,10 +121,11 @@ class TaskQueue:
             log.warning("re-queued lost tasks: %s", requeued)
         return requeued
 
-    def _give_up(self, task_id, job_id):
+    def _give_up(self, task_id, job_id, status):
         db.session.execute(
             update(BackgroundTask)
-            .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id)
+            .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id,
+                   BackgroundTask.status == status)
             .values(status=TaskStatus.failed, finished_at=utcnow(),
                     error=f"the worker running it was lost {MAX_ATTEMPTS} times")
         )

@@ -1,0 +1,32 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Both build the virtualenv from the pinned requirements on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test test-scale permissions clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed  ## serve the portal: SQLite, in-process worker, demo data
+	$(PY) run.py
+
+test: $(VENV)/.installed  ## the test suite (SQLite; set MUARA_TEST_* to add PostgreSQL/Redis)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite on PostgreSQL and Redis with real worker processes (as CI runs it).
+TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/muara_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+test-scale: $(VENV)/.installed
+	MUARA_TEST_DATABASE_URL=$(TEST_PG_URL) MUARA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
+		$(PY) -m pytest $(PYTEST_ARGS)
+
+permissions: $(VENV)/.installed  ## regenerate docs/permissions.md
+	$(VENV)/bin/flask --app run muara permissions
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
