@@ -415,8 +415,6 @@ def test_demo_a_second_time_fails_and_writes_nothing(app, runner):
     assert counts(app) == before
 
 
-@pytest.mark.xfail(strict=True, reason="directory.add_user calls the framework's add_user, "
-                   "which commits: everything before the failing user is kept")
 def test_demo_that_fails_part_way_writes_nothing(app, runner, world):
     world.org("X1")
     world.user("importer", "Importer", "X1")  # taken: the demo's second user will clash

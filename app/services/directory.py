@@ -101,7 +101,7 @@ def add_user(username, org_code, role_name, email, password, first_name=None, la
         raise MuaraError(f"role {role_name} is not in the database yet: run `muara init`")
     user = sm.add_user(username=username, first_name=first_name or username,
                        last_name=last_name or (org.code if org else "admin"),
-                       email=email, role=role, password=password)
+                       email=email, role=role, password=password, commit=False)
     if not user:
         raise MuaraError(f"could not create user {username}")
     if org is not None:

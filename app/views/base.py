@@ -13,6 +13,9 @@ class TenantModelView(ModelView):
     organization is refused before anything is written.
     """
     base_filters = TENANT_BASE_FILTERS
+    # Search filters offer only organizations the user may see: a full list would name
+    # every tenant.
+    search_form_query_rel_fields = {"organization": TENANT_BASE_FILTERS}
     add_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     edit_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     page_size = 25

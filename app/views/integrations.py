@@ -5,6 +5,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.models import Connection, Integration
 from app.models.organizations import OrgKind
 from app.services.directory import check_connection_sides
+from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
 
 DISTRIBUTORS = [["kind", FilterEqual, OrgKind.distributor]]
@@ -18,7 +19,8 @@ class ConnectionView(TenantModelView):
     search_columns = ["distributor", "principal", "active"]
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "distributor": DISTRIBUTORS, "principal": PRINCIPALS}
-    validators_columns = {}
+    search_form_query_rel_fields = {"distributor": TENANT_BASE_FILTERS,
+                                    "principal": TENANT_BASE_FILTERS}
 
     def owning_org_id(self, item):
         return item.distributor.id if item.distributor else item.distributor_id
