@@ -152,6 +152,92 @@ def worker(burst):
     task_queue.worker(app).work(burst=burst, logging_level="INFO")
 
 
+@muara.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--module", "module_name", required=True)
+@click.option("--org", "org_code", required=True)
+@click.option("--principal", help="Who can view the file (a connected principal's code).")
+@click.option("--integration", "integration_name", help="The External integration it came from.")
+@click.option("--template", "template_name", help="The mapper template's name.")
+@click.option("--force", is_flag=True, help="Import even if the same file was imported before.")
+@click.option("--wait", is_flag=True, help="Wait for the job and print its JSON summary.")
+@with_appcontext
+def import_file(path, module_name, org_code, principal, integration_name, template_name,
+                force, wait):
+    """Import the file at PATH into MODULE for ORG (SPEC section 8)."""
+    import os
+
+    from app.services.imports import create_import
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+        org_row = directory.get_org(org_code)
+        imp = create_import(org_row, module_name, os.path.basename(path), content,
+                            principal_code=principal, integration_name=integration_name,
+                            template_name=template_name, force=force)
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    except MuaraError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    if not wait:
+        click.echo(json.dumps({"import_id": imp.id, "status": str(imp.status)}))
+        return
+    result = wait_for_import(imp.id)
+    click.echo(json.dumps(result, ensure_ascii=False))
+    if result["status"] == "failed":
+        raise SystemExit(1)
+
+
+def wait_for_import(import_id, timeout=None):
+    """Run the queue here when it is embedded, else wait for the workers."""
+    from app.models import ImportFile
+    from app.models.imports import FINAL_STATES
+    from app.queue import queue
+    from app.services.imports import summary
+    task_queue = queue()
+    if task_queue.embedded:
+        task_queue.worker(current_app._get_current_object()).work(burst=True,
+                                                                  logging_level="WARNING")
+    deadline = time.monotonic() + (timeout or 24 * 3600)
+    while True:
+        db.session.expire_all()
+        imp = db.session.get(ImportFile, import_id)
+        if imp.status in FINAL_STATES or time.monotonic() > deadline:
+            return summary(imp)
+        time.sleep(0.2)
+
+
+@muara.command("export")
+@click.argument("module_name", metavar="MODULE")
+@click.option("--org", "org_code", required=True)
+@click.option("--viewer", help="Show what this user may see (default: everything).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xml"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@with_appcontext
+@command_errors
+def export(module_name, org_code, viewer, fmt, out):
+    """Records of ORG, scoped as the screens scope them for --viewer."""
+    from app.security.tenancy import Viewer
+    from app.services.exports import export_text
+    org_row = directory.get_org(org_code)
+    if viewer:
+        user_row = current_app.appbuilder.sm.find_user(username=viewer)
+        if user_row is None:
+            raise MuaraError(f"unknown user: {viewer}")
+        who = Viewer.for_user(user_row)
+    else:
+        from app.security.roles import ADMIN
+        who = Viewer(None, [ADMIN], None)
+    text = export_text(module_name, org_row, who, fmt)
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 @muara.command("queue-check")
 @click.option("--timeout", default=30, show_default=True, help="Seconds to wait.")
 @with_appcontext

@@ -39,6 +39,10 @@ def load_demo(password_for=None):
                                       ("Sweet soy sauce", "btl")], start=1):
         db.session.add(Product(organization=dist, code=f"P{n:03}", name=name, unit=unit))
     db.session.flush()
+    from app.importing.modules import MODULES
+    from app.services.templates import create_default_template
+    for module_name in MODULES:
+        create_default_template(dist, module_name)
 
     logins = []
     for username, org_code, role in DEMO_USERS:

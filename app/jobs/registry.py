@@ -4,6 +4,7 @@ import importlib
 
 ALLOWED = {
     "app.jobs.diagnostics.echo",
+    "app.jobs.imports.process_import",
 }
 
 

@@ -7,3 +7,6 @@ from app.models.organizations import Organization, Location, Customer, Product, 
 from app.models.connections import Connection  # noqa: F401
 from app.models.integrations import Integration  # noqa: F401
 from app.models.tasks import BackgroundTask  # noqa: F401
+from app.models.templates import MapperTemplate, TemplateField  # noqa: F401
+from app.models.imports import ImportFile, ImportBlob, ImportRejection  # noqa: F401
+from app.models.sales import OpenInvoice, InvoiceCharge, BalanceAdjustment, StockEntry  # noqa: F401

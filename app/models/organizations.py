@@ -63,6 +63,8 @@ class Customer(TenantOwned, Model):
     organization = relationship("Organization")
     code = Column(String(40), nullable=False)
     name = Column(String(200), nullable=False)
+    # The source system's id of the customer (INT-2's customer data mapping).
+    source_id = Column(String(60))
     balance = Column(Numeric(18, 3), nullable=False, default=0)
 
     def __repr__(self):

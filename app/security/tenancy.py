@@ -58,7 +58,20 @@ def visible_criterion(model, viewer):
             Connection.principal_id == org_id, Connection.active.is_(True))
         return or_(Organization.id == org_id, Organization.id.in_(connected))
     column = getattr(model, model.__tenant_column__)
+    shared_key = getattr(model, "__shared_import_key__", None)
+    if shared_key:
+        # Files a distributor imported, and their records, are seen by the principal the
+        # file was shared with while their connection is active.
+        return or_(column == org_id, getattr(model, shared_key).in_(shared_imports(org_id)))
     return column == org_id
+
+
+def shared_imports(principal_id):
+    from app.models import ImportFile
+    return (select(ImportFile.id)
+            .join(Connection, (Connection.distributor_id == ImportFile.organization_id)
+                  & (Connection.principal_id == ImportFile.principal_id))
+            .where(ImportFile.principal_id == principal_id, Connection.active.is_(True)))
 
 
 def writable_criterion(model, viewer):

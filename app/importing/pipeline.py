@@ -1,0 +1,234 @@
+"""The import job's work: read -> map -> validate -> write in batches -> rejections,
+counts and status (ARCHITECTURE.md "The flow"). No Flask here: the job passes a session
+and settings.
+
+Each batch is one transaction: its records, its rejections and the import's counters
+move together, so a job that dies leaves counts that match what was written, and a
+re-run (records upsert on natural keys) ends in the same state.
+"""
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, update
+
+from app.importing.modules import MODULES, module_label
+from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
+from app.importing.validation import LineSpec, RowValidator, TemplateSpec
+from app.importing.writers import AFFECTS_BALANCES, WRITERS, refresh_customer_balances
+from app.models import (Customer, ImportBlob, ImportFile, ImportRejection, Location,
+                        MapperTemplate, Organization, Product)
+from app.models.imports import ImportStatus
+from app.models.tasks import utcnow
+from app.models.templates import RejectionPolicy
+
+LOOKUP_MODELS = {"customer": Customer, "location": Location, "product": Product}
+
+
+@dataclass
+class Settings:
+    batch_size: int = 5000
+    max_unpacked_bytes: int = 1024 * 1024 * 1024
+    progress_every: int = 5000
+
+
+def template_spec(template):
+    return TemplateSpec(
+        module=template.module, name=template.name,
+        sheet=template.sheet or None, header_row=template.header_row or 1,
+        file_format=template.file_format or None,
+        all_or_nothing=template.policy == RejectionPolicy.all_or_nothing,
+        lines=[LineSpec(field=line.field, source_column=line.source_column,
+                        required=line.required, default_value=line.default_value,
+                        trim=line.trim, case=line.case, date_formats=line.date_formats,
+                        decimal_separator=line.decimal_separator,
+                        thousands_separator=line.thousands_separator,
+                        value_map=line.value_map)
+               for line in template.fields])
+
+
+def sheet_argument(sheet):
+    """A template's sheet: a 1-based number or a name."""
+    if sheet and sheet.strip().isdigit():
+        return int(sheet) - 1
+    return sheet or None
+
+
+def load_lookups(session, org_id, module):
+    lookups = {}
+    for fld in module.fields:
+        if fld.lookup and fld.lookup not in lookups:
+            model = LOOKUP_MODELS[fld.lookup]
+            lookups[fld.lookup] = dict(session.execute(
+                select(model.code, model.id).where(model.organization_id == org_id)).all())
+    return lookups
+
+
+def run_import(session, import_id, settings=None):
+    """Process one stored import to its final state; returns the ImportFile."""
+    settings = settings or Settings()
+    imp = session.get(ImportFile, import_id)
+    _start(session, imp)
+    path = None
+    try:
+        path = _spool(session, import_id)
+        _process(session, imp, path, settings)
+    except FileRejected as fault:
+        session.rollback()
+        imp = session.get(ImportFile, import_id)
+        imp.status = ImportStatus.failed
+        imp.error_code, imp.error_message = fault.code, fault.message
+        imp.finished_at = utcnow()
+        session.commit()
+    finally:
+        if path:
+            os.unlink(path)
+    return session.get(ImportFile, import_id)
+
+
+def _start(session, imp):
+    session.execute(delete(ImportRejection).where(ImportRejection.import_id == imp.id))
+    imp.status = ImportStatus.processing
+    imp.started_at, imp.finished_at = utcnow(), None
+    imp.rows_done = imp.accepted = imp.rejected = 0
+    imp.rows_total = None
+    imp.error_code = imp.error_message = None
+    session.commit()
+
+
+def _spool(session, import_id):
+    """The stored bytes into a temporary file (readers stream from a path)."""
+    content = session.execute(
+        select(ImportBlob.content).where(ImportBlob.import_id == import_id)).scalar()
+    handle = tempfile.NamedTemporaryFile(prefix="muara-import-", delete=False)
+    with handle:
+        handle.write(content)
+    return handle.name
+
+
+def _process(session, imp, path, settings):
+    module = MODULES.get(imp.module)
+    if module is None:
+        raise FileRejected("module_not_supported",
+                           f"Importing {module_label(imp.module)} is not supported yet.")
+    with open(path, "rb") as handle:
+        head = handle.read(64 * 1024)
+    fmt = detect_format(head, imp.filename)
+    if fmt == "xml":
+        raise FileRejected("wrong_format", f"{module_label(imp.module)} is imported from a "
+                                           "spreadsheet or CSV file, not XML.")
+    if fmt in ("xlsx", "ods"):
+        check_zip_safety(path, settings.max_unpacked_bytes)
+    template = session.get(MapperTemplate, imp.template_id) if imp.template_id else None
+    if template is None:
+        raise FileRejected("no_template", f"No mapper template for {module.label}: "
+                                          "create one before importing.")
+    spec = template_spec(template)
+    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
+    org = session.get(Organization, imp.organization_id)
+    validator = RowValidator(module, spec, table.header, load_lookups(session, org.id, module),
+                             org.multi_location)
+    imp.header_json = json.dumps(table.header)
+    imp.rows_total = _estimate_rows(path, table)
+    session.commit()
+
+    write = WRITERS[module.name]
+    if spec.all_or_nothing:
+        _validate_only(session, imp, table, validator, settings)
+        if imp.rejected:
+            imp.status = ImportStatus.needs_attention
+            imp.error_message = (f"All or nothing: {imp.accepted} valid rows were not written "
+                                 f"because {imp.rejected} were rejected.")
+            imp.finished_at = utcnow()
+            session.commit()
+            return
+        validator.seen.clear()
+        imp.rows_done = imp.accepted = 0
+        session.commit()
+    customers = _write_all(session, imp, table, validator, write, settings,
+                           keep_rejections=not spec.all_or_nothing)
+    if module.name in AFFECTS_BALANCES and customers:
+        refresh_customer_balances(session, customers)
+    imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
+    imp.finished_at = utcnow()
+    session.commit()
+
+
+def _estimate_rows(path, table):
+    if table.last_row is not None:
+        return max(table.last_row - table.header_row, 0)
+    with open(path, "rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines + 1 - table.header_row, 0)
+
+
+def _rejection_rows(imp, rejections, original):
+    cells = json.dumps([_jsonable(v) for v in original])
+    return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
+             "row": r.row, "column": r.column, "field": r.field,
+             "value": None if r.value is None else str(r.value)[:1000],
+             "reason": r.reason, "message": r.message, "original": cells, "resolved": False}
+            for r in rejections]
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    return value
+
+
+def _flush(session, imp, rows_in_batch, accepted, rejected, rejection_rows):
+    if rejection_rows:
+        session.execute(insert(ImportRejection), rejection_rows)
+    session.execute(update(ImportFile).where(ImportFile.id == imp.id).values(
+        rows_done=ImportFile.rows_done + rows_in_batch,
+        accepted=ImportFile.accepted + accepted,
+        rejected=ImportFile.rejected + rejected))
+    session.commit()
+    session.refresh(imp)
+
+
+def _validate_only(session, imp, table, validator, settings):
+    rows = accepted = rejected = 0
+    pending = []
+    for number, values in table.rows():
+        record, problems = validator.validate(number, values)
+        rows += 1
+        if record is None:
+            rejected += 1
+            pending.extend(_rejection_rows(imp, problems, values))
+        else:
+            accepted += 1
+        if rows >= settings.batch_size:
+            _flush(session, imp, rows, accepted, rejected, pending)
+            rows = accepted = rejected = 0
+            pending = []
+    _flush(session, imp, rows, accepted, rejected, pending)
+
+
+def _write_all(session, imp, table, validator, write, settings, keep_rejections=True):
+    batch, pending = [], []
+    rows = rejected = 0
+    customers = set()
+    for number, values in table.rows():
+        record, problems = validator.validate(number, values)
+        rows += 1
+        if record is None:
+            rejected += 1
+            if keep_rejections:
+                pending.extend(_rejection_rows(imp, problems, values))
+        else:
+            batch.append(record)
+            if "customer_id" in record:
+                customers.add(record["customer_id"])
+        if rows >= settings.batch_size:
+            write(session, imp.organization_id, imp.id, batch)
+            _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending)
+            batch, pending = [], []
+            rows = rejected = 0
+    if batch:
+        write(session, imp.organization_id, imp.id, batch)
+    _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending)
+    return customers

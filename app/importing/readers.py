@@ -1,0 +1,484 @@
+"""Read uploaded files as tables of rows: xlsx, xls and ods through calamine, CSV streamed.
+
+Pure Python (no Flask), so the job, the CLI and the tests use it alike.
+
+- `detect_format` decides what a file is by its bytes, never by its name.
+- `check_zip_safety` refuses a zip bomb from the zip directory alone, before any parsing.
+- `open_table` reads the header and returns a `Table` whose `rows()` yields
+  `(row number as a spreadsheet program shows it, values)`, blank rows skipped (SPEC IMP-4).
+
+Anything wrong with the file as a whole raises `FileRejected` with a code and a message
+meant for the person who uploaded it (ARCHITECTURE: "Exceptions are for the file").
+Per-record problems are not this module's business: values come out as the file holds them.
+"""
+import codecs
+import contextlib
+import csv
+import io
+import itertools
+import math
+import re
+import struct
+import zipfile
+
+import charset_normalizer
+from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+MB = 1024 * 1024
+SAMPLE_SIZE = 64 * 1024
+FORMATS = ("xlsx", "xls", "ods", "csv", "xml")
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_LOCAL = b"PK\x03\x04"
+_ZIP_EMPTY = b"PK\x05\x06"
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _utf16(name):
+    return name.encode("utf-16-le")
+
+
+_ENCRYPTED_PACKAGE = _utf16("EncryptedPackage")
+_XLS_STREAMS = (_utf16("Workbook"), _utf16("Book"))
+_OTHER_CFB = ((_utf16("WordDocument"), "a Word document"),
+              (_utf16("PowerPoint Document"), "a PowerPoint presentation"))
+
+# Leading bytes of files people upload by mistake, and what to call them.
+_MAGIC = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+PASSWORD_MESSAGE = "The workbook is password-protected: remove the password and upload it again."
+NO_HEADER_MESSAGE = "The file has no header row."
+
+
+class FileRejected(Exception):
+    """The file as a whole cannot be imported; `code` is stable, `message` is for people."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+def _not_a_spreadsheet(what):
+    return FileRejected("not_a_spreadsheet", f"The file is {what}, not a spreadsheet or CSV file.")
+
+
+# --- format detection -------------------------------------------------------------------
+
+def detect_format(head: bytes, filename: str) -> str:
+    """What the file is, from its first bytes (at least 64 KB, or the whole file).
+
+    Returns one of FORMATS or raises FileRejected. `filename` is not trusted; it is kept
+    in the signature for callers and messages only.
+    """
+    if not head:
+        raise FileRejected("empty_file", "The file is empty.")
+    if head.startswith(_ZIP_LOCAL) or head.startswith(_ZIP_EMPTY):
+        return _zip_format(head)
+    if head.startswith(_CFB_MAGIC):
+        return _cfb_format(head)
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise _not_a_spreadsheet(what)
+
+    if head.startswith(_UTF16_BOMS):
+        text = head[2:].decode("utf-16-le" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-be",
+                               errors="replace")
+    else:
+        if b"\x00" in head[:4096]:
+            raise _not_a_spreadsheet("a binary file")
+        text = head[len(_UTF8_BOM):] if head.startswith(_UTF8_BOM) else head
+        text = text.decode("latin-1")  # only looking at ASCII here
+    stripped = text.lstrip()
+    if not stripped:
+        raise FileRejected("empty_file", "The file is empty.")
+    if stripped.startswith("<"):
+        return "xml"
+    return "csv"
+
+
+def _zip_format(head):
+    names, complete, mimetype = _zip_names(head)
+    if mimetype is not None:
+        if mimetype.startswith(ODS_MIMETYPE):
+            return "ods"
+        if mimetype.startswith("application/vnd.oasis.opendocument."):
+            raise _not_a_spreadsheet("an OpenDocument " + _odf_kind(mimetype))
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        raise FileRejected("not_a_spreadsheet",
+                           "The file is an Excel binary workbook (.xlsb), which is not supported: "
+                           "save it as .xlsx and upload it again.")
+    # Only part of the zip was given: the directory is at the end, so judge by the member
+    # names seen so far (openpyxl writes the worksheets before xl/workbook.xml).
+    if not complete and any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    if any(n.startswith("word/") for n in names):
+        raise _not_a_spreadsheet("a Word document")
+    if any(n.startswith("ppt/") for n in names):
+        raise _not_a_spreadsheet("a PowerPoint presentation")
+    raise _not_a_spreadsheet("a ZIP archive")
+
+
+def _odf_kind(mimetype):
+    kind = mimetype.rsplit(".", 1)[-1]
+    return {"text": "text document", "presentation": "presentation"}.get(kind, "document")
+
+
+def _zip_names(head):
+    """(member names, whether the list is complete, the ODF mimetype if any)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(head)) as zf:
+            names = zf.namelist()
+            mimetype = None
+            if "mimetype" in names:
+                mimetype = zf.read("mimetype")[:200].decode("ascii", "replace").strip()
+            return set(names), True, mimetype
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError):
+        pass
+    # Partial file: member names are readable in the local file headers.
+    names = set()
+    mimetype = None
+    pos = head.find(_ZIP_LOCAL)
+    while pos != -1 and pos + 30 <= len(head):
+        (_sig, _ver, _flags, method, _time, _date, _crc, csize, _usize,
+         name_len, extra_len) = struct.unpack_from("<4sHHHHHIIIHH", head, pos)
+        name = head[pos + 30:pos + 30 + name_len].decode("utf-8", "replace")
+        names.add(name)
+        if name == "mimetype" and method == 0:
+            start = pos + 30 + name_len + extra_len
+            mimetype = head[start:start + min(csize, 200)].decode("ascii", "replace").strip()
+        pos = head.find(_ZIP_LOCAL, pos + 4)
+    return names, False, mimetype
+
+
+def _cfb_format(head):
+    if _ENCRYPTED_PACKAGE in head:
+        raise FileRejected("password_protected", PASSWORD_MESSAGE)
+    if not any(stream in head for stream in _XLS_STREAMS):
+        for stream, what in _OTHER_CFB:
+            if stream in head:
+                raise _not_a_spreadsheet(what)
+    return "xls"
+
+
+# --- zip bombs -----------------------------------------------------------------------------
+
+def check_zip_safety(path: str, max_uncompressed: int, max_ratio: int = 200) -> None:
+    """Refuse an xlsx/ods whose zip directory declares too much data, before parsing it."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
+        raise FileRejected("corrupt_file",
+                           f"The file is damaged: it could not be opened as a zip archive ({exc}).")
+    total = sum(info.file_size for info in infos)
+    if total > max_uncompressed:
+        raise FileRejected(
+            "zip_bomb",
+            f"The file expands to {math.ceil(total / MB)} MB when unpacked "
+            f"(limit {_mb(max_uncompressed)} MB): refused as a possible zip bomb.")
+    for info in infos:
+        if info.file_size <= MB:
+            continue
+        ratio = info.file_size / info.compress_size if info.compress_size else math.inf
+        if ratio > max_ratio:
+            shown = "more than 1000" if ratio > 1000 else f"{ratio:.0f}"
+            raise FileRejected(
+                "zip_bomb",
+                f"Part of the file expands {shown} times when unpacked "
+                f"(limit {max_ratio} times): refused as a possible zip bomb.")
+
+
+def _mb(size):
+    value = size / MB
+    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+class Table:
+    """A header and the records under it.
+
+    `rows()` may be called more than once; each call reads the file again from the start
+    (CSV) or walks calamine's in-memory sheet again (spreadsheets).
+    """
+
+    def __init__(self, header, header_row, records, *, fmt, sheet_name=None,
+                 encoding=None, delimiter=None, last_row=None):
+        self.header = header
+        self.last_row = last_row  # the sheet's last row number, when known (progress)
+        self.header_row = header_row
+        self.fmt = fmt
+        self.sheet_name = sheet_name
+        self.encoding = encoding
+        self.delimiter = delimiter
+        self._records = records  # () -> iterator of (row number, raw cells) after the header
+
+    def rows(self):
+        width = len(self.header)
+        for number, cells in self._records():
+            values = [None if cell == "" else cell for cell in cells[:width]]
+            if _is_blank(values):
+                continue
+            if len(values) < width:
+                values.extend([None] * (width - len(values)))
+            yield number, tuple(values)
+
+    def __repr__(self):
+        return f"<Table {self.fmt} header_row={self.header_row} header={self.header!r}>"
+
+
+def _is_blank(values):
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, str) and not value.strip():
+            continue
+        return False
+    return True
+
+
+def _header_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _header(cells):
+    header = [_header_text(cell) for cell in cells]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise FileRejected("empty_file", NO_HEADER_MESSAGE)
+    return header
+
+
+def open_table(path: str, fmt: str, sheet=None, header_row: int = 1,
+               encoding: str | None = None, delimiter: str | None = None) -> Table:
+    """Open `path` (already detected as `fmt`) and read its header row.
+
+    sheet: name (matched as Excel does, ignoring case) or 0-based index; default the first.
+    header_row: 1-based physical row of the header; rows above it are skipped.
+    encoding, delimiter: CSV only; detected when not given.
+    """
+    if header_row < 1:
+        raise ValueError("header_row counts from 1")
+    if fmt in ("xlsx", "xls", "ods"):
+        return _open_workbook(path, fmt, sheet, header_row)
+    if fmt == "csv":
+        return _open_csv(path, header_row, encoding, delimiter)
+    raise ValueError(f"open_table cannot read {fmt!r} files")
+
+
+# --- spreadsheets ------------------------------------------------------------------------
+
+def _open_workbook(path, fmt, sheet, header_row):
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except PasswordError:
+        raise FileRejected("password_protected", PASSWORD_MESSAGE)
+    except CalamineError as exc:
+        if fmt == "xls" and _file_contains(path, _ENCRYPTED_PACKAGE):
+            raise FileRejected("password_protected", PASSWORD_MESSAGE)
+        raise _unreadable(fmt, exc)
+    try:
+        data = _get_sheet(workbook, sheet)
+    except PasswordError:
+        raise FileRejected("password_protected", PASSWORD_MESSAGE)
+    except CalamineError as exc:
+        raise _unreadable(fmt, exc)
+    finally:
+        workbook.close()  # the sheet keeps its own copy of the cells
+
+    if data.start is None:  # nothing at all on the sheet (and iter_rows would panic)
+        raise FileRejected("empty_file", NO_HEADER_MESSAGE)
+    # iter_rows yields from row 1 (empty lists for the empty rows above the data), so
+    # the position in the iteration is the row number Excel shows.
+    cells = next(itertools.islice(data.iter_rows(), header_row - 1, None), None)
+    if cells is None:
+        raise FileRejected("empty_file", NO_HEADER_MESSAGE)
+    header = _header(cells)
+
+    def records():
+        return enumerate(itertools.islice(data.iter_rows(), header_row, None), start=header_row + 1)
+
+    return Table(header, header_row, records, fmt=fmt, sheet_name=data.name,
+                 last_row=data.height)
+
+
+def _get_sheet(workbook, sheet):
+    names = workbook.sheet_names
+    listed = ", ".join(names)
+    if sheet is None:
+        sheet = 0
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise FileRejected("sheet_missing",
+                               f"The workbook has no sheet number {sheet + 1} (sheets: {listed}).")
+        return workbook.get_sheet_by_index(sheet)
+    if sheet not in names:
+        # Excel treats sheet names without regard to case.
+        matches = [name for name in names if name.strip().casefold() == sheet.strip().casefold()]
+        if len(matches) != 1:
+            raise FileRejected("sheet_missing",
+                               f"The workbook has no sheet named '{sheet}' (sheets: {listed}).")
+        sheet = matches[0]
+    return workbook.get_sheet_by_name(sheet)
+
+
+def _unreadable(fmt, exc):
+    return FileRejected("corrupt_file", f"The file could not be read as {fmt}: {exc}.")
+
+
+def _file_contains(path, needle, chunk=MB):
+    overlap = len(needle) - 1
+    tail = b""
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            if needle in tail + block:
+                return True
+            tail = block[-overlap:]
+    return False
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+_ESCAPED = re.compile("[\udc80-\udcff]")  # bytes the encoding could not decode
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ENCODING_LABELS = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16",
+                    "cp1252": "Windows-1252", "cp1250": "Windows-1250", "latin-1": "ISO-8859-1"}
+# Single-byte Western/Central European guesses: on a short sample charset_normalizer
+# cannot tell them apart, and Excel on Windows writes Windows-1252.
+_LATIN_GUESSES = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3",
+                  "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14",
+                  "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "mac_iceland",
+                  "mac_turkish", "cp437", "cp850", "cp858"}
+
+
+def _open_csv(path, header_row, encoding, delimiter):
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_SIZE)
+        whole = len(sample) < SAMPLE_SIZE or not fh.read(1)
+    encoding = _csv_encoding(sample, whole) if encoding is None else _given_encoding(encoding)
+    if delimiter is None:
+        delimiter = _csv_delimiter(sample, encoding, header_row)
+
+    def all_records():
+        return _csv_records(path, encoding, delimiter)
+
+    header = None
+    with contextlib.closing(all_records()) as records_so_far:
+        for number, cells in records_so_far:
+            if number >= header_row:
+                header = _header(cells)
+                break
+    if header is None:
+        raise FileRejected("empty_file", NO_HEADER_MESSAGE)
+
+    def records():
+        rest = all_records()
+        for number, _cells in rest:
+            if number >= header_row:
+                break
+        return rest
+
+    return Table(header, header_row, records, fmt="csv", encoding=encoding, delimiter=delimiter)
+
+
+def _given_encoding(name):
+    try:
+        name = codecs.lookup(name).name
+    except LookupError:
+        raise FileRejected("bad_encoding", f"'{name}' is not a known text encoding.")
+    return "utf-8-sig" if name == "utf-8" else name
+
+
+def _csv_encoding(sample, whole):
+    if sample.startswith(_UTF16_BOMS):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole)
+        return "utf-8-sig"  # with or without a BOM
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(sample).best()
+    guess = best.encoding if best is not None else None
+    if guess is None or guess in _LATIN_GUESSES:
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            pass
+    if guess is None:
+        raise FileRejected("bad_encoding",
+                           "The file's text encoding could not be recognised: save it as "
+                           "CSV UTF-8 and upload it again.")
+    return guess
+
+
+def _csv_delimiter(sample, encoding, header_row):
+    text = sample.decode(encoding, errors="replace")
+    lines = _LINE_BREAK.split(text, maxsplit=header_row)
+    if len(lines) < header_row:
+        return ","
+    line = lines[header_row - 1]
+    best, best_count = ",", 1
+    for candidate in CSV_DELIMITERS:
+        count = len(next(csv.reader([line], delimiter=candidate), []))
+        if count > best_count:
+            best, best_count = candidate, count
+    return best
+
+
+def _csv_records(path, encoding, delimiter):
+    """(physical line number where the record starts, fields) for every record, blank included."""
+    label = _ENCODING_LABELS.get(encoding, encoding)
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        last_line = 0
+        while True:
+            first_line = last_line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise _bad_encoding(first_line, label)
+            except csv.Error as exc:
+                raise FileRejected("corrupt_file",
+                                   f"Line {first_line} could not be read as CSV: {exc}.")
+            last_line = reader.line_num
+            if cells and _ESCAPED.search("".join(cells)):
+                raise _bad_encoding(first_line, label)
+            yield first_line, cells
+
+
+def _bad_encoding(line, label):
+    return FileRejected("bad_encoding",
+                        f"Line {line} is not valid {label} text: save the file as CSV UTF-8 "
+                        f"and upload it again.")

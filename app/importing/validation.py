@@ -1,0 +1,351 @@
+"""Rows to records: map a table's columns through a template, convert and validate every
+value. Per-record problems are data (Rejection), never exceptions; a file that cannot be
+mapped at all raises FileRejected.
+
+Converters are compiled once per job into small closures so the per-row loop stays lean.
+"""
+import datetime as dt
+import re
+from dataclasses import dataclass, field as dc_field
+from decimal import Decimal, InvalidOperation
+from typing import Optional
+
+from app.importing.modules import DATE, DECIMAL, INTEGER, WHEN_MULTI_LOCATION, Module
+from app.importing.readers import FileRejected
+
+DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
+_FORMAT_WORDS = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%y": "YY", "%b": "Mon", "%H": "HH",
+                 "%M": "MI", "%S": "SS"}
+_COLUMN_LETTERS = re.compile(r"^[A-Z]{1,3}$")
+
+
+@dataclass
+class LineSpec:
+    """One template line (see app.models.templates.TemplateField)."""
+    field: str
+    source_column: Optional[str] = None
+    required: bool = False
+    default_value: Optional[str] = None
+    trim: bool = True
+    case: Optional[str] = None
+    date_formats: Optional[str] = None
+    decimal_separator: Optional[str] = None
+    thousands_separator: Optional[str] = None
+    value_map: Optional[str] = None
+
+
+@dataclass
+class TemplateSpec:
+    module: str
+    lines: list
+    sheet: Optional[str] = None
+    header_row: int = 1
+    file_format: Optional[str] = None
+    all_or_nothing: bool = False
+    name: str = "default"
+
+
+def default_template(module: Module) -> TemplateSpec:
+    """The module's documented columns, one line per field (TPL-3)."""
+    return TemplateSpec(module.name, [
+        LineSpec(field=f.name, source_column=f.header, required=f.required is True)
+        for f in module.fields])
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: Optional[int]
+    column: Optional[str]
+    field: Optional[str]
+    value: Optional[str]
+    reason: str
+    message: str
+
+
+class Invalid(Exception):
+    """Raised by a converter; turned into a Rejection by the validator."""
+
+    def __init__(self, reason, message):
+        self.reason, self.message = reason, message
+
+
+def normalise_header(text):
+    return " ".join(str(text).split()).casefold()
+
+
+def column_letter_index(letters):
+    index = 0
+    for char in letters:
+        index = index * 26 + (ord(char) - 64)
+    return index - 1
+
+
+def resolve_column(header, source):
+    """Index of `source` (header text, else a column letter like "C") in `header`."""
+    wanted = normalise_header(source)
+    for index, text in enumerate(header):
+        if normalise_header(text) == wanted:
+            return index
+    stripped = source.strip()
+    if _COLUMN_LETTERS.match(stripped):
+        index = column_letter_index(stripped)
+        if index < len(header):
+            return index
+    return None
+
+
+def _display(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _format_words(formats):
+    words = []
+    for fmt in formats:
+        for code, word in _FORMAT_WORDS.items():
+            fmt = fmt.replace(code, word)
+        words.append(fmt)
+    return " or ".join(words)
+
+
+def _parse_value_map(text):
+    mapping = {}
+    for part in re.split(r"[;\n]", text or ""):
+        if "=" in part:
+            key, _, value = part.partition("=")
+            mapping[key.strip().casefold()] = value.strip()
+    return mapping
+
+
+def compile_text(spec, fld):
+    trim, case, max_length = spec.trim, spec.case, fld.max_length
+    value_map = _parse_value_map(spec.value_map)
+    label = fld.header
+
+    def convert(value):
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a code typed as a number in Excel
+        text = value if isinstance(value, str) else str(value)
+        if trim:
+            text = text.strip()
+        if not text:
+            return None
+        if case == "upper":
+            text = text.upper()
+        elif case == "lower":
+            text = text.lower()
+        if value_map:
+            mapped = value_map.get(text.casefold())
+            if mapped is not None:
+                text = mapped
+        if max_length and len(text) > max_length:
+            raise Invalid("too_long", f"{label} has {len(text)} characters; at most "
+                                      f"{max_length} are allowed.")
+        return text
+    return convert
+
+
+def compile_date(spec, fld):
+    formats = tuple(f.strip() for f in (spec.date_formats or "").split(",") if f.strip()) \
+        or DEFAULT_DATE_FORMATS
+    words = _format_words(formats)
+    label = fld.header
+    strptime = dt.datetime.strptime
+
+    def convert(value):
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        text = str(value).strip() if not isinstance(value, float) else _display(value)
+        if not text:
+            return None
+        for fmt in formats:
+            try:
+                return strptime(text, fmt).date()
+            except ValueError:
+                continue
+        raise Invalid("invalid_date", f"{label} '{text}' is not a valid date in the format {words}.")
+    return convert
+
+
+def _number_text(text, decimal_sep, thousands_sep):
+    text = text.strip().replace("\u00a0", "").replace(" ", "")
+    if thousands_sep:
+        text = text.replace(thousands_sep, "")
+    if decimal_sep and decimal_sep != ".":
+        text = text.replace(decimal_sep, ".")
+    return text
+
+
+def compile_decimal(spec, fld):
+    decimals, positive, label = fld.decimals, fld.positive, fld.header
+    decimal_sep, thousands_sep = spec.decimal_separator, spec.thousands_separator
+
+    def convert(value):
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise Invalid("invalid_number", f"{label} '{value}' is not a number.")
+        if isinstance(value, (int, float)):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise Invalid("invalid_number", f"{label} '{value}' is not a number.")
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        else:
+            text = _number_text(str(value), decimal_sep, thousands_sep)
+            if not text:
+                return None
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.") from None
+            if not number.is_finite():
+                raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.")
+        if decimals is not None:
+            exponent = number.normalize().as_tuple().exponent
+            if exponent < -decimals:
+                raise Invalid("too_many_decimals", f"{label} {_display(value)} has {-exponent} "
+                                                   f"decimals; at most {decimals} are allowed.")
+        if positive and number <= 0:
+            raise Invalid("not_positive", f"{label} must be greater than zero (got {_display(value)}).")
+        return number
+    return convert
+
+
+def compile_integer(spec, fld):
+    positive, label = fld.positive, fld.header
+    decimal_sep, thousands_sep = spec.decimal_separator, spec.thousands_separator
+
+    def convert(value):
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise Invalid("not_whole_number", f"{label} '{value}' is not a whole number.")
+        if isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        else:
+            text = _number_text(str(value), decimal_sep, thousands_sep)
+            if not text:
+                return None
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                number = None
+            if number is None or not number.is_finite() or number != number.to_integral_value():
+                raise Invalid("not_whole_number",
+                              f"{label} '{str(value).strip()}' is not a whole number.")
+            number = int(number)
+        if positive and number <= 0:
+            raise Invalid("not_positive", f"{label} must be greater than zero (got {number}).")
+        return number
+    return convert
+
+
+COMPILERS = {DATE: compile_date, DECIMAL: compile_decimal, INTEGER: compile_integer}
+
+
+@dataclass
+class CompiledField:
+    name: str
+    label: str  # the column header in the file (or the field's header when unmapped)
+    index: Optional[int]
+    convert: object
+    required: bool
+    default: object
+    lookup: Optional[str]
+    lookup_table: dict = dc_field(default_factory=dict)
+
+
+class RowValidator:
+    """Validates the rows of one file: built once per job, then called per row."""
+
+    def __init__(self, module, template, header, lookups, multi_location):
+        self.module = module
+        self.key_fields = module.natural_key
+        self.seen = {}  # natural key -> first row number
+        self.fields = []
+        lines = {line.field: line for line in template.lines}
+        missing = []
+        for fld in module.fields:
+            line = lines.get(fld.name)
+            required = (fld.required is True or (line is not None and line.required)
+                        or (fld.required == WHEN_MULTI_LOCATION and multi_location))
+            index = None
+            source = line.source_column if line else None
+            if source:
+                index = resolve_column(header, source)
+            has_default = bool(line and line.default_value not in (None, ""))
+            if index is None and required and not has_default:
+                missing.append((source or fld.header, fld.header))
+                continue
+            spec = line or LineSpec(field=fld.name)
+            convert = COMPILERS.get(fld.type, compile_text)(spec, fld)
+            default = convert(spec.default_value) if has_default else None
+            label = header[index] if index is not None else (source or fld.header)
+            self.fields.append(CompiledField(
+                fld.name, label, index, convert, required, default, fld.lookup,
+                lookups.get(fld.lookup, {}) if fld.lookup else {}))
+        if missing:
+            names = ", ".join(f"'{src}'" for src, _ in missing)
+            found = ", ".join(f"'{h}'" for h in header if h) or "none"
+            raise FileRejected("missing_column",
+                               f"The file has no column {names}, which the template "
+                               f"requires. Columns found: {found}.")
+
+    def validate(self, row_number, values):
+        """(record or None, [Rejection]) for one row."""
+        record = {}
+        problems = []
+        for fld in self.fields:
+            raw = values[fld.index] if fld.index is not None else None
+            try:
+                value = fld.convert(raw)
+            except Invalid as invalid:
+                problems.append(Rejection(row_number, fld.label, fld.name, _display(raw),
+                                          invalid.reason, invalid.message))
+                continue
+            if value is None:
+                value = fld.default
+            if value is None:
+                if fld.required:
+                    reason_text = f"{fld.label} is required."
+                    if fld.name == "location" and self.module.field("location").required == WHEN_MULTI_LOCATION:
+                        reason_text = f"{fld.label} is required for a multi-location company."
+                    problems.append(Rejection(row_number, fld.label, fld.name, None,
+                                              "required", reason_text))
+                record[fld.name] = None
+                continue
+            if fld.lookup:
+                found = fld.lookup_table.get(value)
+                if found is None:
+                    problems.append(Rejection(
+                        row_number, fld.label, fld.name, value, f"unknown_{fld.lookup}",
+                        f"{fld.lookup.capitalize()} code '{value}' does not exist for this company."))
+                    continue
+                record[fld.name + "_id"] = found
+            record[fld.name] = value
+        if problems:
+            return None, problems
+        key = tuple(record.get(name) for name in self.key_fields)
+        first = self.seen.get(key)
+        if first is not None:
+            shown = " / ".join(str(part) for part in key)
+            labels = " + ".join(self.module.field(name).header for name in self.key_fields)
+            column = next((f.label for f in self.fields if f.name == self.key_fields[0]), None)
+            return None, [Rejection(row_number, column, ",".join(self.key_fields), shown,
+                                    "duplicate_in_file",
+                                    f"{labels} '{shown}' appears more than once in the file: "
+                                    f"first on row {first}; this row was not imported.")]
+        self.seen[key] = row_number
+        return record, []

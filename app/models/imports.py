@@ -1,0 +1,102 @@
+"""Imported files, their stored bytes and their rejections (IMP-3..IMP-9)."""
+import enum
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Enum, ForeignKey, Index,
+                        Integer, LargeBinary, String, Text)
+from sqlalchemy.orm import deferred, relationship
+
+from app.models.organizations import TenantOwned
+from app.models.tasks import utcnow
+
+
+class ImportStatus(str, enum.Enum):
+    imported = "imported"          # stored and waiting for a worker
+    processing = "processing"
+    archived = "archived"          # done, nothing rejected
+    needs_attention = "needs_attention"  # done, some rows rejected
+    failed = "failed"              # the file itself could not be read
+
+    def __str__(self):
+        return self.value
+
+    @property
+    def label(self):
+        return self.value.replace("_", " ").capitalize()
+
+
+FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed)
+
+
+class ImportFile(TenantOwned, Model):
+    __tablename__ = "import_file"
+    __shared_import_key__ = "id"
+    __table_args__ = (Index("ix_import_file_dedupe", "organization_id", "module", "sha256"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization", foreign_keys=[organization_id])
+    module = Column(String(40), nullable=False, index=True)
+    template_id = Column(Integer, ForeignKey("mapper_template.id", ondelete="SET NULL"))
+    template = relationship("MapperTemplate")
+    principal_id = Column(Integer, ForeignKey("organization.id", ondelete="SET NULL"))
+    principal = relationship("Organization", foreign_keys=[principal_id])
+    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="SET NULL"))
+    integration = relationship("Integration")
+    filename = Column(String(255), nullable=False)
+    size = Column(BigInteger, nullable=False)
+    sha256 = Column(String(64), nullable=False)
+    uploaded_by_id = Column(Integer, ForeignKey("ab_user.id", ondelete="SET NULL"))
+    uploaded_by = relationship(User)
+    uploaded_at = Column(DateTime, nullable=False, default=utcnow)
+    forced = Column(Boolean, nullable=False, default=False)
+    status = Column(Enum(ImportStatus, name="import_status", native_enum=False, length=20),
+                    nullable=False, default=ImportStatus.imported, index=True)
+    rows_total = Column(Integer)  # an estimate until the job ends
+    rows_done = Column(Integer, nullable=False, default=0)
+    accepted = Column(Integer, nullable=False, default=0)
+    rejected = Column(Integer, nullable=False, default=0)
+    error_code = Column(String(40))
+    error_message = Column(Text)
+    started_at = Column(DateTime)
+    finished_at = Column(DateTime)
+    task_id = Column(Integer, ForeignKey("background_task.id", ondelete="SET NULL"))
+    # The file's header row as read, to rebuild rejected rows with their columns.
+    header_json = Column(Text)
+
+    def __repr__(self):
+        return f"#{self.id} {self.filename}"
+
+
+class ImportBlob(Model):
+    """The original bytes, apart from the import row so lists never load them."""
+    __tablename__ = "import_blob"
+
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
+                       primary_key=True)
+    content = deferred(Column(LargeBinary, nullable=False))
+
+
+class ImportRejection(TenantOwned, Model):
+    __tablename__ = "import_rejection"
+    __table_args__ = (Index("ix_rejection_import_row", "import_id", "row"),)
+
+    id = Column(Integer, primary_key=True)
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
+                       nullable=False)
+    import_file = relationship("ImportFile")
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    module = Column(String(40), nullable=False, index=True)
+    row = Column(Integer)  # the row number a spreadsheet program shows (CSV: the line)
+    column = Column(String(100))
+    field = Column(String(60))
+    value = Column(Text)
+    reason = Column(String(40), nullable=False, index=True)
+    message = Column(Text, nullable=False)
+    original = Column(Text)  # JSON list: the row's cells as read
+    resolved = Column(Boolean, nullable=False, default=False)
+    resolved_at = Column(DateTime)

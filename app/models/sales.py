@@ -1,0 +1,83 @@
+"""Records written by the import modules of seed 002: open invoices, balance
+adjustments (open credits) and stock in boxes (INV-1, CRD-1, BOX-1)."""
+from flask_appbuilder import Model
+from sqlalchemy import (Column, Date, ForeignKey, Integer, Numeric, String,
+                        UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+from app.models.organizations import TenantOwned
+
+
+class OpenInvoice(TenantOwned, Model):
+    __tablename__ = "open_invoice"
+    __shared_import_key__ = "import_id"
+    __table_args__ = (UniqueConstraint("organization_id", "reference", name="uq_invoice_ref"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    reference = Column(String(20), nullable=False)  # "Invoice #", the invoice's Ref #
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    customer = relationship("Customer")
+    invoice_date = Column(Date, nullable=False, index=True)
+    balance = Column(Numeric(18, 3), nullable=False)
+    customer_po = Column(String(20), nullable=False, index=True)
+    location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
+    location = relationship("Location")
+    carrier = Column(String(40), nullable=False, default="No Carrier")
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
+    charges = relationship("InvoiceCharge", cascade="all, delete-orphan")
+
+
+class InvoiceCharge(Model):
+    """The invoice's total, kept as an Additional Charge line (seed 002)."""
+    __tablename__ = "invoice_charge"
+    __table_args__ = (UniqueConstraint("invoice_id", "kind", name="uq_invoice_charge_kind"),)
+
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(Integer, ForeignKey("open_invoice.id", ondelete="CASCADE"),
+                        nullable=False)
+    kind = Column(String(40), nullable=False, default="Additional Charge")
+    amount = Column(Numeric(18, 3), nullable=False)
+
+
+class BalanceAdjustment(TenantOwned, Model):
+    """An open credit: a positive amount that lowers the customer's balance."""
+    __tablename__ = "balance_adjustment"
+    __shared_import_key__ = "import_id"
+    __table_args__ = (UniqueConstraint("organization_id", "customer_id", "reference",
+                                       name="uq_adjustment_ref"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    customer = relationship("Customer")
+    credit_date = Column(Date, nullable=False)
+    reference = Column(String(40), nullable=False)
+    amount = Column(Numeric(18, 3), nullable=False)
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
+
+
+class StockEntry(TenantOwned, Model):
+    """Stock added in boxes: boxes x units per box of a product at a location on a date."""
+    __tablename__ = "stock_entry"
+    __shared_import_key__ = "import_id"
+    __table_args__ = (UniqueConstraint("organization_id", "product_id", "location_id",
+                                       "entry_date", name="uq_stock_entry"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    product_id = Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), nullable=False)
+    product = relationship("Product")
+    location_id = Column(Integer, ForeignKey("location.id", ondelete="CASCADE"), nullable=False)
+    location = relationship("Location")
+    entry_date = Column(Date, nullable=False)
+    boxes = Column(Integer, nullable=False)
+    units_per_box = Column(Integer, nullable=False)
+    quantity = Column(Integer, nullable=False)
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))

@@ -1,0 +1,67 @@
+"""Mapper templates: how a file becomes records of a module (TPL-1, TPL-2)."""
+import enum
+
+from flask_appbuilder import Model
+from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+from app.models.organizations import TenantOwned
+
+
+class RejectionPolicy(str, enum.Enum):
+    accept_valid = "accept_valid"
+    all_or_nothing = "all_or_nothing"
+
+    def __str__(self):
+        return self.value
+
+
+class MapperTemplate(TenantOwned, Model):
+    __tablename__ = "mapper_template"
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_template_org_name"),)
+
+    id = Column(Integer, primary_key=True)
+    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                             nullable=False, index=True)
+    organization = relationship("Organization")
+    module = Column(String(40), nullable=False, index=True)
+    name = Column(String(100), nullable=False)
+    # xlsx, xls, ods, csv or xml; empty = whatever the file turns out to be.
+    file_format = Column(String(10))
+    sheet = Column(String(100))  # a name, or a 1-based number; empty = the first sheet
+    header_row = Column(Integer, nullable=False, default=1)
+    policy = Column(Enum(RejectionPolicy, name="rejection_policy", native_enum=False, length=20),
+                    nullable=False, default=RejectionPolicy.accept_valid)
+    fields = relationship("TemplateField", back_populates="template",
+                          cascade="all, delete-orphan", order_by="TemplateField.position")
+
+    def __repr__(self):
+        return f"{self.name} ({self.module})"
+
+
+class TemplateField(Model):
+    """One line of a template: where a target field's value comes from, and how it is
+    cleaned before validation."""
+    __tablename__ = "template_field"
+    __table_args__ = (UniqueConstraint("template_id", "field", name="uq_template_field"),)
+
+    id = Column(Integer, primary_key=True)
+    template_id = Column(Integer, ForeignKey("mapper_template.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
+    template = relationship("MapperTemplate", back_populates="fields")
+    position = Column(Integer, nullable=False, default=0)
+    field = Column(String(60), nullable=False)
+    # The header text, or a column letter such as "C".
+    source_column = Column(String(100))
+    required = Column(Boolean, nullable=False, default=False)
+    default_value = Column(String(200))
+    trim = Column(Boolean, nullable=False, default=True)
+    case = Column(String(10))  # upper | lower | empty
+    date_formats = Column(String(200))  # e.g. "%Y-%m-%d, %d/%m/%Y"
+    decimal_separator = Column(String(1))
+    thousands_separator = Column(String(1))
+    value_map = Column(Text)  # e.g. "Y=true; N=false"
+
+    def __repr__(self):
+        return f"{self.field} <- {self.source_column or '(default)'}"

@@ -1,0 +1,59 @@
+"""E-mail to the uploader when an import ends (IMP-7, seed 002), sent over SMTP."""
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+
+from app.importing.modules import module_label
+from app.models.imports import ImportStatus
+
+log = logging.getLogger(__name__)
+
+
+def rejection_log_url(imp):
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    return f"{base}/rejections/list/?_flt_0_import_file={imp.id}"
+
+
+def import_result_message(imp):
+    """(subject, body) for the uploader."""
+    what = f"{module_label(imp.module)} file {imp.filename} (import #{imp.id})"
+    if imp.status == ImportStatus.archived:
+        return (f"Muara: {what} imported",
+                f"Your {what} was imported successfully.\n\n"
+                f"Rows read: {imp.rows_done}\nImported: {imp.accepted}\nRejected: 0\n")
+    if imp.status == ImportStatus.needs_attention:
+        return (f"Muara: {imp.rejected} records of {imp.filename} were not imported",
+                f"Your {what} was processed, but {imp.rejected} of {imp.rows_done} records "
+                f"could not be imported.\n\nImported: {imp.accepted}\nRejected: {imp.rejected}\n"
+                + (f"\n{imp.error_message}\n" if imp.error_message else "")
+                + f"\nReview the reasons here:\n{rejection_log_url(imp)}\n")
+    return (f"Muara: {imp.filename} could not be imported",
+            f"Your {what} could not be imported:\n\n{imp.error_message}\n")
+
+
+def send_import_result(imp):
+    """Send the result to the uploader; a mail failure never fails the import."""
+    config = current_app.config
+    user = imp.uploaded_by
+    if not config.get("MAIL_ENABLED") or user is None or not user.email:
+        return False
+    subject, body = import_result_message(imp)
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = user.email
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
+        with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(message)
+        return True
+    except (OSError, smtplib.SMTPException):
+        log.exception("could not send the result of import %s to %s", imp.id, user.email)
+        return False

@@ -1,0 +1,98 @@
+"""Records of a module as a viewer may see them (same scoping as the screens), with the
+module's template headers so an export re-imports as it is."""
+import csv
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.models import (BalanceAdjustment, Customer, Location, OpenInvoice, Product,
+                        StockEntry)
+from app.security.tenancy import scope
+from app.services.imports import check_module
+
+
+def _query(module_name):
+    if module_name == "customers":
+        return Customer, select(Customer.code.label("Customer Code"), Customer.name.label("Customer Name"),
+                                Customer.source_id.label("Customer ID"),
+                                Customer.balance.label("Balance")).order_by(Customer.code)
+    if module_name == "products":
+        return Product, select(Product.code.label("Product Code"), Product.name.label("Product Name"),
+                               Product.unit.label("Unit")).order_by(Product.code)
+    if module_name == "open_invoices":
+        customer, location = aliased(Customer), aliased(Location)
+        return OpenInvoice, (select(
+            OpenInvoice.reference.label("Invoice #"), customer.code.label("Customer Code"),
+            OpenInvoice.invoice_date.label("Invoice Date"),
+            OpenInvoice.balance.label("Invoice Balance"),
+            OpenInvoice.customer_po.label("Customer PO"), location.code.label("Location Code"),
+            OpenInvoice.carrier.label("Carrier"))
+            .join(customer, OpenInvoice.customer_id == customer.id)
+            .outerjoin(location, OpenInvoice.location_id == location.id)
+            .order_by(OpenInvoice.reference))
+    if module_name == "open_credits":
+        customer = aliased(Customer)
+        return BalanceAdjustment, (select(
+            customer.code.label("Customer Code"),
+            BalanceAdjustment.credit_date.label("Credit Date"),
+            BalanceAdjustment.reference.label("Reference"),
+            BalanceAdjustment.amount.label("Amount"))
+            .join(customer, BalanceAdjustment.customer_id == customer.id)
+            .order_by(customer.code, BalanceAdjustment.reference))
+    if module_name == "inventory_boxes":
+        product, location = aliased(Product), aliased(Location)
+        return StockEntry, (select(
+            product.code.label("Product Code"), location.code.label("Location Code"),
+            StockEntry.boxes.label("Boxes"), StockEntry.units_per_box.label("Units per Box"),
+            StockEntry.entry_date.label("Date"), StockEntry.quantity.label("Quantity"))
+            .join(product, StockEntry.product_id == product.id)
+            .join(location, StockEntry.location_id == location.id)
+            .order_by(StockEntry.entry_date, product.code, location.code))
+    raise MuaraError(f"exporting {module_name} is not supported yet")
+
+
+def export_rows(module_name, org, viewer):
+    """(header, rows) of ORG's records of the module that `viewer` may see."""
+    check_module(module_name)
+    model, query = _query(module_name)
+    query = query.where(model.organization_id == org.id)
+    query = scope(query, model, viewer)
+    result = db.session.execute(query)
+    return list(result.keys()), result
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def write_export(header, rows, fmt, out):
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow(["" if v is None else _plain(v) for v in row])
+    elif fmt == "json":
+        out.write("[")
+        for n, row in enumerate(rows):
+            out.write(",\n" if n else "\n")
+            out.write(json.dumps({k: _plain(v) for k, v in zip(header, row)}, ensure_ascii=False))
+        out.write("\n]\n")
+    else:
+        raise MuaraError(f"format {fmt} is not available for this module (csv or json)")
+
+
+def export_text(module_name, org, viewer, fmt):
+    buffer = io.StringIO()
+    header, rows = export_rows(module_name, org, viewer)
+    write_export(header, rows, fmt, buffer)
+    return buffer.getvalue()

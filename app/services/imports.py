@@ -1,0 +1,161 @@
+"""Taking a file in: preconditions (IMP-2), storing it whole (IMP-3), duplicates (IMP-6),
+queueing, re-processing, and the summary that the CLI and API print."""
+import hashlib
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.importing.modules import MODULES, SHOWN_ONLY, module_label
+from app.models import Connection, ImportBlob, ImportFile, ImportRejection, Integration, Organization
+from app.models.imports import ImportStatus
+from app.models.integrations import IntegrationKind
+from app.models.organizations import OrgKind
+from app.queue import queue
+from app.services.templates import find_template
+
+PROCESS_IMPORT = "app.jobs.imports.process_import"
+
+
+def check_module(module_name):
+    if module_name in SHOWN_ONLY:
+        raise MuaraError(f"Importing {SHOWN_ONLY[module_name]} is not supported yet.")
+    if module_name not in MODULES:
+        known = ", ".join(list(MODULES) + list(SHOWN_ONLY))
+        raise MuaraError(f"unknown module: {module_name} (one of {known})")
+    return MODULES[module_name]
+
+
+def active_principals(org):
+    return db.session.execute(
+        select(Organization).join(Connection, Connection.principal_id == Organization.id)
+        .where(Connection.distributor_id == org.id, Connection.active.is_(True))
+        .order_by(Organization.code)).scalars().all()
+
+
+def active_external_integrations(org):
+    return db.session.execute(
+        select(Integration).where(Integration.organization_id == org.id,
+                                  Integration.kind == IntegrationKind.external,
+                                  Integration.active.is_(True))
+        .order_by(Integration.name)).scalars().all()
+
+
+def resolve_upload_target(org, module_name, principal_code=None, integration_name=None,
+                          template_name=None):
+    """Check every precondition of IMP-2, each with its own message; returns
+    (module, principal, integration, template)."""
+    module = check_module(module_name)
+    if org.kind != OrgKind.distributor:
+        raise MuaraError(f"{org.code} is a principal: files are imported by distributors")
+    principals = active_principals(org)
+    if not principals:
+        raise MuaraError(f"{org.code} has no active connection with a principal: a "
+                         "connection is needed before importing.")
+    if principal_code:
+        principal = next((p for p in principals if p.code == principal_code), None)
+        if principal is None:
+            raise MuaraError(f"{org.code} has no active connection with {principal_code}: "
+                             "files can be shared only with connected principals.")
+    elif len(principals) == 1:
+        principal = principals[0]
+    else:
+        raise MuaraError("choose who can view the file (--principal): "
+                         + ", ".join(p.code for p in principals))
+    externals = active_external_integrations(org)
+    if not externals:
+        raise MuaraError(f"{org.code} has no active External integration: create one "
+                         "before importing.")
+    if integration_name:
+        integration = db.session.execute(select(Integration).where(
+            Integration.organization_id == org.id, Integration.name == integration_name)).scalar()
+        if integration is None:
+            raise MuaraError(f"unknown integration of {org.code}: {integration_name}")
+        if integration.kind != IntegrationKind.external:
+            raise MuaraError(f"{integration.name} is a {integration.kind.name.upper()} "
+                             "integration: its data comes through the integration, not by "
+                             "file upload. Choose an External integration.")
+        if not integration.active:
+            raise MuaraError(f"integration {integration.name} is inactive")
+    elif len(externals) == 1:
+        integration = externals[0]
+    else:
+        raise MuaraError("choose the source integration (--integration): "
+                         + ", ".join(i.name for i in externals))
+    template = find_template(org, module.name, template_name)
+    return module, principal, integration, template
+
+
+def find_duplicate(org_id, module_name, sha256):
+    return db.session.execute(
+        select(ImportFile).where(ImportFile.organization_id == org_id,
+                                 ImportFile.module == module_name, ImportFile.sha256 == sha256)
+        .order_by(ImportFile.id)).scalars().first()
+
+
+def create_import(org, module_name, filename, content, user=None, principal_code=None,
+                  integration_name=None, template_name=None, force=False):
+    """Store the upload whole, then queue it. Returns the ImportFile."""
+    module, principal, integration, template = resolve_upload_target(
+        org, module_name, principal_code, integration_name, template_name)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if len(content) > limit:
+        raise MuaraError(f"the file is {len(content) / 1048576:.1f} MB; the limit is "
+                         f"{limit / 1048576:.0f} MB")
+    if not content:
+        raise MuaraError("The file is empty.")
+    sha256 = hashlib.sha256(content).hexdigest()
+    earlier = find_duplicate(org.id, module.name, sha256)
+    if earlier is not None and not force:
+        raise MuaraError(
+            f"this file was already imported as import #{earlier.id} ({earlier.filename}, "
+            f"{earlier.uploaded_at:%Y-%m-%d %H:%M}, {earlier.status.label}); "
+            "force it to import it again")
+    imp = ImportFile(organization_id=org.id, module=module.name, template_id=template.id,
+                     principal_id=principal.id if principal else None,
+                     integration_id=integration.id, filename=filename[:255],
+                     size=len(content), sha256=sha256,
+                     uploaded_by_id=getattr(user, "id", None), forced=earlier is not None,
+                     status=ImportStatus.imported)
+    db.session.add(imp)
+    db.session.flush()
+    db.session.add(ImportBlob(import_id=imp.id, content=content))
+    db.session.commit()
+    enqueue_import(imp)
+    return imp
+
+
+def enqueue_import(imp):
+    task = queue().submit(PROCESS_IMPORT, imp.id)
+    imp.task_id = task.id
+    db.session.commit()
+    return task
+
+
+def reprocess(imp):
+    """Run a stored file again (a fixed template or master data); records upsert."""
+    if imp.status in (ImportStatus.imported, ImportStatus.processing):
+        raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
+    imp.status = ImportStatus.imported
+    db.session.commit()
+    return enqueue_import(imp)
+
+
+def summary(imp, limit=None):
+    """The `import --wait` JSON (SPEC section 8)."""
+    query = (select(ImportRejection).where(ImportRejection.import_id == imp.id)
+             .order_by(ImportRejection.row, ImportRejection.id))
+    if limit:
+        query = query.limit(limit)
+    rejections = db.session.execute(query).scalars().all()
+    result = {"import_id": imp.id, "status": str(imp.status),
+              "rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected,
+              "rejections": [{"row": r.row, "column": r.column, "field": r.field,
+                              "value": r.value, "reason": r.reason, "message": r.message}
+                             for r in rejections]}
+    if imp.error_code:
+        result["error"] = {"reason": imp.error_code, "message": imp.error_message}
+    elif imp.error_message:
+        result["note"] = imp.error_message
+    return result
