@@ -19,13 +19,14 @@ def create_app(test_config=None, start_background=None):
     from app import models  # noqa: F401  (registers every table on the metadata)
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import db, migrate
+    from app.extensions import csrf, db, migrate
     from app.queue import TaskQueue, start_background_threads
     from app.security.roles import builtin_roles
     from app.views import menu_of_view, register_views
 
     app.config["FAB_ROLES"] = builtin_roles(menu_of_view())
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     TaskQueue(app)
     from app.views.home import HomeView
@@ -35,6 +36,9 @@ def create_app(test_config=None, start_background=None):
     with app.app_context():
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+
+    from app.views.errors import register_error_pages
+    register_error_pages(app)
 
     from app.cli import muara
     app.cli.add_command(muara)

@@ -2,7 +2,10 @@
 list of its views) and reached as `current_app.appbuilder`."""
 from flask_appbuilder.models.sqla.base import SQLA
 from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
 
 db = SQLA()
 # Batch mode lets SQLite apply ALTER-style migrations.
 migrate = Migrate(render_as_batch=True, compare_type=True)
+# Every form post (ours too, not only the framework's forms) carries a CSRF token.
+csrf = CSRFProtect()

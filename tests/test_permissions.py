@@ -5,12 +5,21 @@ from pathlib import Path
 import pytest
 
 from app.extensions import db
-from app.models import Connection, Customer, Integration, Location, Membership, Organization, Product
+import datetime as dt
+
+from app.models import (BalanceAdjustment, Connection, Customer, ImportFile, ImportRejection,
+                        Integration, Location, MapperTemplate, Membership, OpenInvoice,
+                        Organization, Product, StockEntry, TemplateField)
 from app.security import roles
 from app.security.matrix import render_markdown, screens
 from tests.conftest import denied, login
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def route_base(app, view_name):
+    return next(v.route_base for v in app.appbuilder.baseviews
+                if type(v).__name__ == view_name)
 
 
 def make_rows(org_id, dist_id, prin_id):
@@ -27,6 +36,36 @@ def make_rows(org_id, dist_id, prin_id):
     made = {}
     for view, factory in rows.items():
         row = factory()
+        db.session.add(row)
+        db.session.flush()
+        made[view] = row.id
+    customer = db.session.get(Customer, made["CustomerView"])
+    location = db.session.get(Location, made["LocationView"])
+    product = db.session.get(Product, made["ProductView"])
+    template = MapperTemplate(organization=org, module="open_invoices", name="T")
+    template.fields.append(TemplateField(field="reference", source_column="Invoice #"))
+    imp = ImportFile(organization=org, module="open_invoices", filename="f.csv", size=1,
+                     sha256="0" * 64, principal_id=prin_id)
+    db.session.add_all([template, imp])
+    db.session.flush()
+    later = [
+        ("TemplateView", template),
+        ("TemplateFieldView", template.fields[0]),
+        ("ImportFileView", imp),
+        ("ImportRejectionView", ImportRejection(import_id=imp.id, organization=org,
+                                                module="open_invoices", row=2, reason="required",
+                                                message="m")),
+        ("OpenInvoiceView", OpenInvoice(organization=org, reference="I1", customer=customer,
+                                        invoice_date=dt.date(2025, 1, 1), balance=1,
+                                        customer_po="PO", import_id=imp.id)),
+        ("BalanceAdjustmentView", BalanceAdjustment(organization=org, customer=customer,
+                                                    credit_date=dt.date(2025, 1, 1),
+                                                    reference="R1", amount=1, import_id=imp.id)),
+        ("StockEntryView", StockEntry(organization=org, product=product, location=location,
+                                      entry_date=dt.date(2025, 1, 1), boxes=1, units_per_box=1,
+                                      quantity=1, import_id=imp.id)),
+    ]
+    for view, row in later:
         db.session.add(row)
         db.session.flush()
         made[view] = row.id
@@ -49,11 +88,11 @@ def test_every_action_of_every_screen_matches_the_declared_matrix(app, client, w
 
     mismatches = []
     for view, _, _, actions in screens(app.appbuilder):
-        base = f"/{view.lower()}"
+        base = route_base(app, view)
         pk = targets.get(view)
         for action in actions:
-            if action == "can_delete":
-                continue  # checked below, once the read checks are done
+            if action not in ("can_list", "can_show", "can_add", "can_edit"):
+                continue  # delete is checked below; a view's own actions in its tests
             url = {"can_list": f"{base}/list/", "can_show": f"{base}/show/{pk}",
                    "can_add": f"{base}/add", "can_edit": f"{base}/edit/{pk}"}[action]
             response = client.get(url)
@@ -78,7 +117,7 @@ def test_delete_is_allowed_exactly_where_declared(app, client, world, role):
     for view, model in [("LocationView", Location), ("CustomerView", Customer),
                         ("ProductView", Product), ("IntegrationView", Integration),
                         ("ConnectionView", Connection)]:
-        response = client.post(f"/{view.lower()}/delete/{targets[view]}")
+        response = client.post(f"{route_base(app, view)}/delete/{targets[view]}")
         with app.app_context():
             still_there = db.session.get(model, targets[view]) is not None
         if roles.allowed(role, view, "can_delete"):
@@ -88,8 +127,9 @@ def test_delete_is_allowed_exactly_where_declared(app, client, world, role):
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, app):
-    for view, _, _, _ in screens(app.appbuilder):
-        assert denied(client.get(f"/{view.lower()}/list/")), view
+    for view, _, _, actions in screens(app.appbuilder):
+        if "can_list" in actions:
+            assert denied(client.get(f"{route_base(app, view)}/list/")), view
 
 
 def test_committed_permission_matrix_is_current(app):

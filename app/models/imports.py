@@ -69,6 +69,13 @@ class ImportFile(TenantOwned, Model):
     def __repr__(self):
         return f"#{self.id} {self.filename}"
 
+    def module_name(self):
+        from app.importing.modules import module_label
+        return module_label(self.module)
+
+    def status_name(self):
+        return self.status.label
+
 
 class ImportBlob(Model):
     """The original bytes, apart from the import row so lists never load them."""

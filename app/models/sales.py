@@ -29,6 +29,9 @@ class OpenInvoice(TenantOwned, Model):
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
     charges = relationship("InvoiceCharge", cascade="all, delete-orphan")
 
+    def charges_text(self):
+        return ", ".join(f"{c.kind}: {c.amount}" for c in self.charges)
+
 
 class InvoiceCharge(Model):
     """The invoice's total, kept as an Additional Charge line (seed 002)."""

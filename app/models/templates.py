@@ -44,6 +44,7 @@ class TemplateField(Model):
     """One line of a template: where a target field's value comes from, and how it is
     cleaned before validation."""
     __tablename__ = "template_field"
+    __tenant_parent__ = ("template_id", MapperTemplate)
     __table_args__ = (UniqueConstraint("template_id", "field", name="uq_template_field"),)
 
     id = Column(Integer, primary_key=True)

@@ -13,7 +13,8 @@ class VisibleToViewer(BaseFilter):
 
 
 class WritableByViewer(BaseFilter):
-    """query_rel_fields entry: only organizations the signed-in user may write to."""
+    """query_rel_fields entry: only rows (organizations, templates) the signed-in user may
+    write to."""
     name = "Writable by the signed-in user"
 
     def apply(self, query, value):

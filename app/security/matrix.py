@@ -3,17 +3,22 @@ declared roles, so the document cannot drift from the code."""
 from app.security.roles import ROLES, allowed
 
 ACTIONS = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
-LABELS = {"can_list": "list", "can_show": "show", "can_add": "add", "can_edit": "edit",
-          "can_delete": "delete"}
+
+
+def label(action):
+    return action[len("can_"):].replace("_", " ") if action.startswith("can_") else action
 
 
 def screens(appbuilder):
-    """(view class name, menu label, category, CRUD actions it exposes) of our views."""
-    from app.views import MENU
+    """(view class name, menu label, category, actions it exposes) of our views: the
+    CRUD actions first, then the view's own."""
+    from app.views import registered_views
     found = []
-    for view_class, name, category, _ in MENU:
+    for view_class, name, category in registered_views():
         view = next(v for v in appbuilder.baseviews if isinstance(v, view_class))
-        actions = [a for a in ACTIONS if a in view.base_permissions]
+        permissions = set(view.base_permissions or ())
+        actions = [a for a in ACTIONS if a in permissions]
+        actions += sorted(permissions - set(ACTIONS))
         found.append((view_class.__name__, name, category, actions))
     return found
 
@@ -39,6 +44,6 @@ def render_markdown(appbuilder):
     for view, name, category, actions in screens(appbuilder):
         for action in actions:
             marks = ["yes" if allowed(role, view, action) else "-" for role in ROLES]
-            lines.append(f"| {category} | {name} (`{view}`) | {LABELS[action]} | "
+            lines.append(f"| {category} | {name} (`{view}`) | {label(action)} | "
                          + " | ".join(marks) + " |")
     return "\n".join(lines) + "\n"

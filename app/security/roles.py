@@ -18,6 +18,11 @@ READ = ("can_list", "can_show")
 CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 
 # role -> {view class name: actions}. Admin is not listed: it may do everything.
+UPLOAD = ("can_upload", "can_progress")
+FILE_READ = READ + ("can_download",)
+REJECTED_ROWS = ("can_rejected_rows",)
+TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose")
+
 GRANTS = {
     IMPORTER: {
         "OrganizationView": READ,
@@ -26,22 +31,46 @@ GRANTS = {
         "ProductView": CRUD,
         "ConnectionView": READ,
         "IntegrationView": READ,
+        "DataImportView": UPLOAD,
+        "ImportFileView": FILE_READ + REJECTED_ROWS,
+        "ImportRejectionView": READ,
+        "TemplateView": READ + ("can_export",),
+        "TemplateFieldView": READ,
+        "ModuleTemplateView": ("can_download",),
+        "OpenInvoiceView": READ,
+        "BalanceAdjustmentView": READ,
+        "StockEntryView": READ,
     },
     SUPERVISOR: {
         "OrganizationView": READ,
         "LocationView": READ,
         "CustomerView": READ,
         "ProductView": READ,
+        "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess",),
+        "ImportRejectionView": READ + ("resolve",),
+        "TemplateView": READ,
+        "TemplateFieldView": READ,
+        "ModuleTemplateView": ("can_download",),
+        "OpenInvoiceView": READ,
+        "BalanceAdjustmentView": READ,
+        "StockEntryView": READ,
     },
     TEMPLATE_EDITOR: {
         "OrganizationView": READ,
         "LocationView": READ,
         "CustomerView": READ,
         "ProductView": READ,
+        "TemplateView": CRUD + TEMPLATE_TOOLS,
+        "TemplateFieldView": CRUD,
+        "ModuleTemplateView": ("can_download",),
     },
     PRINCIPAL: {
         "OrganizationView": READ,
         "ConnectionView": READ,
+        "ImportFileView": FILE_READ,
+        "OpenInvoiceView": READ,
+        "BalanceAdjustmentView": READ,
+        "StockEntryView": READ,
     },
 }
 
@@ -59,8 +88,8 @@ SELF_SERVICE = (
 def builtin_roles(menu_of_view):
     """FAB_ROLES for the framework: role -> [(view pattern, permission pattern)].
 
-    `menu_of_view` maps a view class name to its (menu name, category) so a role that
-    may list a view also sees it in the menu. Patterns are anchored: the framework
+    `menu_of_view` maps a view class name to its (menu name, category) so a role with
+    any permission on a view also sees it in the menu. Patterns are anchored: the framework
     matches them with re.match, and "OrganizationView" must not match a longer name.
     """
     declared = {}
@@ -68,7 +97,7 @@ def builtin_roles(menu_of_view):
         pairs = list(SELF_SERVICE)
         for view, actions in grants.items():
             pairs.extend((view, action) for action in actions)
-            if "can_list" in actions and view in menu_of_view:
+            if view in menu_of_view:
                 name, category = menu_of_view[view]
                 pairs.append((name, "menu_access"))
                 if category:

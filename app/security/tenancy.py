@@ -53,6 +53,9 @@ def visible_criterion(model, viewer):
         return false()
     if model is Connection:
         return or_(Connection.distributor_id == org_id, Connection.principal_id == org_id)
+    parent = getattr(model, "__tenant_parent__", None)
+    if parent:
+        return _through_parent(model, parent, viewer, visible_criterion)
     if model is Organization:
         connected = select(Connection.distributor_id).where(
             Connection.principal_id == org_id, Connection.active.is_(True))
@@ -80,7 +83,17 @@ def writable_criterion(model, viewer):
         return None
     if viewer.organization_id is None:
         return false()
+    parent = getattr(model, "__tenant_parent__", None)
+    if parent:
+        return _through_parent(model, parent, viewer, writable_criterion)
     return getattr(model, model.__tenant_column__) == viewer.organization_id
+
+
+def _through_parent(model, parent, viewer, criterion):
+    """A child row (e.g. a template's field line) is scoped as its parent is."""
+    foreign_key, parent_model = parent
+    parent_ids = select(parent_model.id).where(criterion(parent_model, viewer))
+    return getattr(model, foreign_key).in_(parent_ids)
 
 
 def scope(query, model, viewer, criterion=visible_criterion):

@@ -1,10 +1,23 @@
-"""Every view, registered in one place; the menu and the role declarations read this list."""
+"""Every view, registered in one place; the menu, the role declarations and the
+permission matrix read these lists."""
+from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
+from app.views.records import BalanceAdjustmentView, OpenInvoiceView, StockEntryView
+from app.views.rejections import ImportRejectionView
 from app.views.security import MembershipView
+from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 
 # (view class, menu name, category, icon)
 MENU = [
+    (DataImportView, "Data Import", "Files", "fa-upload"),
+    (ImportFileView, "Files", "Files", "fa-file"),
+    (ImportRejectionView, "Rejection Log", "Files", "fa-ban"),
+    (TemplateView, "Mapper Templates", "Templates", "fa-table"),
+    (ModuleTemplateView, "Template Files", "Templates", "fa-file-excel-o"),
+    (OpenInvoiceView, "Open Invoices", "Records", "fa-file-text"),
+    (BalanceAdjustmentView, "Open Credits", "Records", "fa-money"),
+    (StockEntryView, "Inventory in Boxes", "Records", "fa-cubes"),
     (OrganizationView, "Organizations", "Organizations", "fa-building"),
     (LocationView, "Locations", "Organizations", "fa-map-marker"),
     (CustomerView, "Customers", "Organizations", "fa-users"),
@@ -13,12 +26,21 @@ MENU = [
     (IntegrationView, "Integrations", "Integrations", "fa-plug"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
 ]
+# Views reached from other views (e.g. a template's field lines), not from the menu.
+NO_MENU = [(TemplateFieldView, "Template field lines", "Templates")]
 
 
 def menu_of_view():
     return {view.__name__: (name, category) for view, name, category, _ in MENU}
 
 
+def registered_views():
+    """(view class, label, category) of every view, menu or not."""
+    return [(view, name, category) for view, name, category, _ in MENU] + NO_MENU
+
+
 def register_views(appbuilder):
+    for view, _, _ in NO_MENU:
+        appbuilder.add_view_no_menu(view)
     for view, name, category, icon in MENU:
         appbuilder.add_view(view, name, category=category, icon=icon)

@@ -1,0 +1,218 @@
+"""The Data Import screen with its live progress (IMP-1..3) and the Files list (IMP-5/6)."""
+import json
+
+from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from sqlalchemy import select
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.importing.modules import module_choices, module_label
+from app.importing.workbooks import rejected_rows_workbook
+from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate, Organization
+from app.models.imports import FINAL_STATES, ImportStatus
+from app.models.organizations import OrgKind
+from app.security.tenancy import current_viewer, scope, writable_criterion
+from app.services import imports as import_service
+from app.views.base import TenantModelView
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def visible_import(pk):
+    """The import with id `pk` if the signed-in user may see it, else 404."""
+    query = scope(select(ImportFile).where(ImportFile.id == pk), ImportFile, current_viewer())
+    imp = db.session.execute(query).scalar()
+    if imp is None:
+        abort(404)
+    return imp
+
+
+def status_payload(imp):
+    payload = import_service.summary(imp, limit=20)
+    payload.update(rows_total=imp.rows_total, rows_done=imp.rows_done,
+                   status_label=imp.status.label, finished=imp.status in FINAL_STATES,
+                   file_url=url_for("ImportFileView.show", pk=imp.id),
+                   rejections_url=url_for("ImportRejectionView.list", _flt_0_import_file=imp.id),
+                   rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
+    return payload
+
+
+class DataImportView(BaseView):
+    """Choose the module, who may view the file, the source integration and the template;
+    drop one file. Every precondition of IMP-2 is checked with its own message."""
+    route_base = "/data-import"
+    default_view = "index"
+
+    def _organizations(self):
+        query = select(Organization).where(Organization.kind == OrgKind.distributor)
+        query = scope(query, Organization, current_viewer(), writable_criterion)
+        return db.session.execute(query.order_by(Organization.code)).scalars().all()
+
+    def _form_context(self, org, **extra):
+        context = {"organizations": self._organizations(), "org": org,
+                   "modules": module_choices(), "principals": [], "integrations": [],
+                   "templates": [], "problems": []}
+        if org is not None:
+            context["principals"] = import_service.active_principals(org)
+            context["integrations"] = import_service.active_external_integrations(org)
+            context["templates"] = db.session.execute(
+                select(MapperTemplate).where(MapperTemplate.organization_id == org.id)
+                .order_by(MapperTemplate.module, MapperTemplate.name)).scalars().all()
+            if not context["principals"]:
+                context["problems"].append(
+                    f"{org.code} has no active connection with a principal: a connection is "
+                    "needed before importing.")
+            if not context["integrations"]:
+                context["problems"].append(
+                    f"{org.code} has no active External integration: create one before importing.")
+        context.update(extra)
+        return context
+
+    def _chosen_org(self):
+        organizations = self._organizations()
+        wanted = request.values.get("org", type=int)
+        if wanted is not None:
+            org = next((o for o in organizations if o.id == wanted), None)
+            if org is None:
+                abort(404)
+            return org
+        viewer = current_viewer()
+        own = next((o for o in organizations if o.id == viewer.organization_id), None)
+        return own or (organizations[0] if organizations else None)
+
+    @expose("/")
+    @has_access
+    @permission_name("upload")
+    def index(self):
+        return self.render_template("data_import.html", **self._form_context(self._chosen_org()))
+
+    @expose("/upload", methods=["POST"])
+    @has_access
+    @permission_name("upload")
+    def upload(self):
+        org = self._chosen_org()
+        if org is None:
+            abort(403)
+        upload = request.files.get("file")
+        form = request.form
+        error = None
+        if upload is None or not upload.filename:
+            error = "Choose a file to import (one file per import)."
+        else:
+            try:
+                imp = import_service.create_import(
+                    org, form.get("module", ""), upload.filename, upload.read(),
+                    user=g.user,
+                    principal_code=form.get("principal") or None,
+                    integration_name=form.get("integration") or None,
+                    template_name=form.get("template") or None,
+                    force=form.get("force") == "1")
+            except MuaraError as exc:
+                db.session.rollback()
+                error = str(exc)
+        if error:
+            duplicate = "already imported" in error
+            context = self._form_context(org, error=error, duplicate=duplicate,
+                                         chosen=form.to_dict())
+            return self.render_template("data_import.html", **context), 400
+        return redirect(url_for("DataImportView.progress", pk=imp.id))
+
+    @expose("/progress/<int:pk>")
+    @has_access
+    @permission_name("progress")
+    def progress(self, pk):
+        imp = visible_import(pk)
+        return self.render_template("import_progress.html", imp=imp,
+                                    module_label=module_label(imp.module),
+                                    payload=json.dumps(status_payload(imp)))
+
+    @expose("/status/<int:pk>")
+    @has_access
+    @permission_name("progress")
+    def status(self, pk):
+        return jsonify(status_payload(visible_import(pk)))
+
+
+STATUS_TABS = [("imported", "Imported"), ("processing", "Processing"), ("archived", "Archived"),
+               ("needs_attention", "Needs attention"), ("failed", "Failed")]
+
+
+class ImportFileView(TenantModelView):
+    """Every imported file with its state, counts and the actions on it."""
+    route_base = "/imports"
+    datamodel = SQLAInterface(ImportFile)
+    base_permissions = ["can_list", "can_show", "can_download", "can_rejected_rows",
+                        "can_reprocess"]
+    list_template = "imports_list.html"
+    show_template = "import_show.html"
+    list_columns = ["id", "filename", "module_name", "status_name", "rows_done", "accepted",
+                    "rejected", "uploaded_by", "uploaded_at", "principal"]
+    show_columns = ["id", "organization", "filename", "module_name", "status_name", "size",
+                    "sha256", "uploaded_by", "uploaded_at", "principal", "integration",
+                    "template", "rows_done", "accepted", "rejected", "error_message",
+                    "started_at", "finished_at", "forced"]
+    search_columns = ["status", "module", "filename", "uploaded_at", "organization"]
+    order_columns = ["id", "filename", "uploaded_at", "rows_done", "accepted", "rejected"]
+    base_order = ("id", "desc")
+    label_columns = {"id": "#", "module_name": "Module", "status_name": "Status",
+                     "rows_done": "Rows", "error_message": "Reason", "sha256": "SHA-256",
+                     "size": "Size (bytes)"}
+
+    @expose("/download/<int:pk>")
+    @has_access
+    def download(self, pk):
+        imp = visible_import(pk)
+        content = db.session.execute(
+            select(ImportBlob.content).where(ImportBlob.import_id == imp.id)).scalar()
+        if content is None:
+            abort(404)
+        return Response(content, mimetype="application/octet-stream", headers={
+            "Content-Disposition": f'attachment; filename="{imp.filename}"'})
+
+    @expose("/rejected-rows/<int:pk>")
+    @has_access
+    def rejected_rows(self, pk):
+        """The rejected rows with their original columns plus a Reason column (IMP-8)."""
+        imp = visible_import(pk)
+        header = json.loads(imp.header_json or "[]")
+        rejections = db.session.execute(
+            select(ImportRejection.row, ImportRejection.original, ImportRejection.message)
+            .where(ImportRejection.import_id == imp.id)
+            .order_by(ImportRejection.row, ImportRejection.id)).all()
+        content = rejected_rows_workbook(header, _rows_with_reasons(rejections))
+        name = imp.filename.rsplit(".", 1)[0] + "_rejected.xlsx"
+        return Response(content, mimetype=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @expose("/reprocess/<int:pk>", methods=["POST"])
+    @has_access
+    def reprocess(self, pk):
+        imp = visible_import(pk)
+        try:
+            import_service.reprocess(imp)
+        except MuaraError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("ImportFileView.show", pk=pk))
+        flash(f"Import #{imp.id} is queued to be processed again.", "success")
+        return redirect(url_for("DataImportView.progress", pk=pk))
+
+    def render_template(self, template, **kwargs):
+        kwargs.setdefault("status_tabs", STATUS_TABS)
+        kwargs.setdefault("current_status", request.args.get("_flt_0_status"))
+        return super().render_template(template, **kwargs)
+
+
+def _rows_with_reasons(rejections):
+    """One line per rejected row: its original cells and every reason, joined."""
+    current, cells, reasons = None, None, []
+    for row, original, message in rejections:
+        if row != current and current is not None:
+            yield cells, " ".join(reasons)
+            reasons = []
+        current, cells = row, json.loads(original or "[]")
+        reasons.append(message)
+    if current is not None:
+        yield cells, " ".join(reasons)
