@@ -1,0 +1,56 @@
+"""`python run.py` in a subprocess on a fresh instance: the portal as a newcomer gets it."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, instance_dir):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(MUARA_INSTANCE=str(instance_dir), MUARA_PORT=str(self.port),
+                   MAIL_ENABLED="false")
+        self.process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env,
+                                        text=True, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT)
+        self.output = self._wait_until_serving(timeout=90)
+
+    def _wait_until_serving(self, timeout):
+        lines = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Muara is serving" in line:
+                break
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        return "".join(lines)
+
+    def password(self, username):
+        match = re.search(rf"^\S.*?\s{re.escape(username)}\s+(\S+)$", self.output, re.M)
+        assert match, f"no login for {username} in:\n{self.output}"
+        return match.group(1)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
