@@ -7,6 +7,7 @@ from flask import current_app
 
 from app.importing.modules import module_label
 from app.models.imports import ImportStatus
+from app.models.templates import RejectionPolicy
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,20 @@ def import_result_message(imp):
                 f"Your {what} was imported successfully.\n\n"
                 f"Rows read: {imp.rows_done}\nImported: {imp.accepted}\nRejected: 0\n")
     if imp.status == ImportStatus.needs_attention:
+        # "All or nothing" (IMP-9): `accepted` counts the valid rows, none of them written.
+        imported = 0 if _all_or_nothing(imp) else imp.accepted
         return (f"Muara: {imp.rejected} records of {imp.filename} were not imported",
                 f"Your {what} was processed, but {imp.rejected} of {imp.rows_done} records "
-                f"could not be imported.\n\nImported: {imp.accepted}\nRejected: {imp.rejected}\n"
+                f"could not be imported.\n\nImported: {imported}\nRejected: {imp.rejected}\n"
                 + (f"\n{imp.error_message}\n" if imp.error_message else "")
                 + f"\nReview the reasons here:\n{rejection_log_url(imp)}\n")
     return (f"Muara: {imp.filename} could not be imported",
             f"Your {what} could not be imported:\n\n{imp.error_message}\n")
+
+
+def _all_or_nothing(imp):
+    template = imp.template
+    return template is not None and template.policy == RejectionPolicy.all_or_nothing
 
 
 def send_import_result(imp):

@@ -77,15 +77,27 @@ def run_import(session, import_id, settings=None):
         _process(session, imp, path, settings)
     except FileRejected as fault:
         session.rollback()
-        imp = session.get(ImportFile, import_id)
-        imp.status = ImportStatus.failed
-        imp.error_code, imp.error_message = fault.code, fault.message
-        imp.finished_at = utcnow()
-        session.commit()
+        _fail(session, import_id, fault.code, fault.message)
+    except Exception as exc:
+        # Never leave the file "processing" for ever: what was committed stays (its counts
+        # match it), the file is failed, and the task keeps the traceback (re-raised).
+        session.rollback()
+        _fail(session, import_id, "internal_error",
+              f"The import stopped because of an internal error ({type(exc).__name__}). "
+              "Re-process the file once the problem is fixed.")
+        raise
     finally:
         if path:
             os.unlink(path)
     return session.get(ImportFile, import_id)
+
+
+def _fail(session, import_id, code, message):
+    imp = session.get(ImportFile, import_id)
+    imp.status = ImportStatus.failed
+    imp.error_code, imp.error_message = code, message
+    imp.finished_at = utcnow()
+    session.commit()
 
 
 def _start(session, imp):
@@ -139,8 +151,10 @@ def _process(session, imp, path, settings):
         _validate_only(session, imp, table, validator, settings)
         if imp.rejected:
             imp.status = ImportStatus.needs_attention
-            imp.error_message = (f"All or nothing: {imp.accepted} valid rows were not written "
-                                 f"because {imp.rejected} were rejected.")
+            imp.error_message = (f"All or nothing: {imp.accepted} valid "
+                                 f"{'row was' if imp.accepted == 1 else 'rows were'} not "
+                                 f"written because {imp.rejected} "
+                                 f"{'was' if imp.rejected == 1 else 'were'} rejected.")
             imp.finished_at = utcnow()
             session.commit()
             return
@@ -224,11 +238,11 @@ def _write_all(session, imp, table, validator, write, settings, keep_rejections=
             if "customer_id" in record:
                 customers.add(record["customer_id"])
         if rows >= settings.batch_size:
-            write(session, imp.organization_id, imp.id, batch)
+            customers.update(write(session, imp.organization_id, imp.id, batch) or ())
             _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending)
             batch, pending = [], []
             rows = rejected = 0
     if batch:
-        write(session, imp.organization_id, imp.id, batch)
+        customers.update(write(session, imp.organization_id, imp.id, batch) or ())
     _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending)
     return customers

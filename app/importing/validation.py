@@ -14,6 +14,10 @@ from app.importing.modules import DATE, DECIMAL, INTEGER, WHEN_MULTI_LOCATION, M
 from app.importing.readers import FileRejected
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
+# What the record columns hold (Numeric(18, 3) and Integer): a bigger value is the row's
+# problem, not a database error that stops the whole file.
+MAX_INTEGER_DIGITS = 15
+MAX_INTEGER = 2_147_483_647
 _FORMAT_WORDS = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%y": "YY", "%b": "Mon", "%H": "HH",
                  "%M": "MI", "%S": "SS"}
 _COLUMN_LETTERS = re.compile(r"^[A-Z]{1,3}$")
@@ -94,11 +98,20 @@ def resolve_column(header, source):
     return None
 
 
+def _float_decimal(value):
+    """A spreadsheet number as the spreadsheet shows it: Excel keeps 15 significant digits,
+    so a formula's 0.30000000000000004 is 0.3 (and has one decimal, not seventeen)."""
+    return Decimal(format(value, ".15g"))
+
+
 def _display(value):
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        if value == value and value not in (float("inf"), float("-inf")):
+            return format(_float_decimal(value), "f")
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return str(value)
@@ -199,7 +212,7 @@ def compile_decimal(spec, fld):
         if isinstance(value, (int, float)):
             if value != value or value in (float("inf"), float("-inf")):
                 raise Invalid("invalid_number", f"{label} '{value}' is not a number.")
-            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+            number = _float_decimal(value) if isinstance(value, float) else Decimal(value)
         else:
             text = _number_text(str(value), decimal_sep, thousands_sep)
             if not text:
@@ -217,6 +230,9 @@ def compile_decimal(spec, fld):
                                                    f"decimals; at most {decimals} are allowed.")
         if positive and number <= 0:
             raise Invalid("not_positive", f"{label} must be greater than zero (got {_display(value)}).")
+        if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+            raise Invalid("too_large", f"{label} {_display(value)} is too large: at most "
+                                       f"{MAX_INTEGER_DIGITS} digits before the decimal point.")
         return number
     return convert
 
@@ -232,8 +248,11 @@ def compile_integer(spec, fld):
             raise Invalid("not_whole_number", f"{label} '{value}' is not a whole number.")
         if isinstance(value, int):
             number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
+        elif isinstance(value, float):
+            number = _float_decimal(value)
+            if not number.is_finite() or number != number.to_integral_value():
+                raise Invalid("not_whole_number", f"{label} '{_display(value)}' is not a whole number.")
+            number = int(number)
         else:
             text = _number_text(str(value), decimal_sep, thousands_sep)
             if not text:
@@ -248,6 +267,8 @@ def compile_integer(spec, fld):
             number = int(number)
         if positive and number <= 0:
             raise Invalid("not_positive", f"{label} must be greater than zero (got {number}).")
+        if abs(number) > MAX_INTEGER:
+            raise Invalid("too_large", f"{label} {number} is too large: at most {MAX_INTEGER}.")
         return number
     return convert
 
@@ -272,6 +293,7 @@ class RowValidator:
 
     def __init__(self, module, template, header, lookups, multi_location):
         self.module = module
+        self.multi_location = multi_location
         self.key_fields = module.natural_key
         self.seen = {}  # natural key -> first row number
         self.fields = []
@@ -291,7 +313,12 @@ class RowValidator:
                 continue
             spec = line or LineSpec(field=fld.name)
             convert = COMPILERS.get(fld.type, compile_text)(spec, fld)
-            default = convert(spec.default_value) if has_default else None
+            try:
+                default = convert(spec.default_value) if has_default else None
+            except Invalid as invalid:
+                raise FileRejected("invalid_template",
+                                   f"The template's default value for {fld.header} is not "
+                                   f"valid: {invalid.message}") from None
             label = header[index] if index is not None else (source or fld.header)
             self.fields.append(CompiledField(
                 fld.name, label, index, convert, required, default, fld.lookup,
@@ -320,7 +347,8 @@ class RowValidator:
             if value is None:
                 if fld.required:
                     reason_text = f"{fld.label} is required."
-                    if fld.name == "location" and self.module.field("location").required == WHEN_MULTI_LOCATION:
+                    if (self.multi_location and fld.name == "location"
+                            and self.module.field("location").required == WHEN_MULTI_LOCATION):
                         reason_text = f"{fld.label} is required for a multi-location company."
                     problems.append(Rejection(row_number, fld.label, fld.name, None,
                                               "required", reason_text))

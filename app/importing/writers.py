@@ -33,12 +33,18 @@ def write_products(session, org_id, import_id, records):
 
 
 def write_open_invoices(session, org_id, import_id, records):
+    """Returns the customers the invoices belonged to before, whose balances change too
+    when an invoice moves to another customer."""
+    table = OpenInvoice.__table__
+    previous = set(session.execute(
+        select(table.c.customer_id).where(
+            table.c.organization_id == org_id,
+            table.c.reference.in_([r["reference"] for r in records]))).scalars())
     rows = [{"organization_id": org_id, "reference": r["reference"],
              "customer_id": r["customer_id"], "invoice_date": r["invoice_date"],
              "balance": r["balance"], "customer_po": r["customer_po"],
              "location_id": r.get("location_id"), "carrier": "No Carrier",
              "import_id": import_id} for r in records]
-    table = OpenInvoice.__table__
     upsert(session, table, rows, ("organization_id", "reference"),
            ("customer_id", "invoice_date", "balance", "customer_po", "location_id", "carrier",
             "import_id"))
@@ -50,6 +56,7 @@ def write_open_invoices(session, org_id, import_id, records):
     charges = [{"invoice_id": ids[r["reference"]], "kind": "Additional Charge",
                 "amount": r["balance"]} for r in records]
     upsert(session, InvoiceCharge.__table__, charges, ("invoice_id", "kind"), ("amount",))
+    return previous
 
 
 def write_open_credits(session, org_id, import_id, records):

@@ -3,6 +3,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.importing.pipeline import Settings, run_import
+from app.models import ImportFile
+from app.models.imports import ImportStatus
 from app.notifications import send_import_result
 
 
@@ -10,7 +12,15 @@ def process_import(import_id):
     config = current_app.config
     settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 5000),
                         max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024)
-    imp = run_import(db.session, import_id, settings)
+    try:
+        imp = run_import(db.session, import_id, settings)
+    except Exception:
+        # run_import marked the file failed; the uploader hears of it, the task keeps
+        # the traceback.
+        imp = db.session.get(ImportFile, import_id)
+        if imp is not None and imp.status == ImportStatus.failed:
+            send_import_result(imp)
+        raise
     send_import_result(imp)
     return {"import_id": imp.id, "status": str(imp.status), "rows": imp.rows_done,
             "accepted": imp.accepted, "rejected": imp.rejected}

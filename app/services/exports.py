@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from app.errors import MuaraError
 from app.extensions import db
+from app.importing.modules import SHOWN_ONLY
 from app.models import (BalanceAdjustment, Customer, Location, OpenInvoice, Product,
                         StockEntry)
 from app.security.tenancy import scope
@@ -59,6 +60,8 @@ def _query(module_name):
 
 def export_rows(module_name, org, viewer):
     """(header, rows) of ORG's records of the module that `viewer` may see."""
+    if module_name in SHOWN_ONLY:
+        raise MuaraError(f"Exporting {SHOWN_ONLY[module_name]} is not supported yet.")
     check_module(module_name)
     model, query = _query(module_name)
     query = query.where(model.organization_id == org.id)

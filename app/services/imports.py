@@ -1,6 +1,7 @@
 """Taking a file in: preconditions (IMP-2), storing it whole (IMP-3), duplicates (IMP-6),
 queueing, re-processing, and the summary that the CLI and API print."""
 import hashlib
+import math
 
 from flask import current_app
 from sqlalchemy import select
@@ -87,6 +88,16 @@ def resolve_upload_target(org, module_name, principal_code=None, integration_nam
     return module, principal, integration, template
 
 
+def _size_text(size, up=False):
+    """1536 -> "1.5 KB". `up` rounds up, so a file over a limit never reads as the limit."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            tenths = size * 10 / factor
+            tenths = math.ceil(tenths) if up else round(tenths)
+            return f"{tenths / 10:g} {unit}" if tenths % 10 else f"{tenths // 10} {unit}"
+    return f"{size} bytes"
+
+
 def find_duplicate(org_id, module_name, sha256):
     return db.session.execute(
         select(ImportFile).where(ImportFile.organization_id == org_id,
@@ -101,8 +112,8 @@ def create_import(org, module_name, filename, content, user=None, principal_code
         org, module_name, principal_code, integration_name, template_name)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if len(content) > limit:
-        raise MuaraError(f"the file is {len(content) / 1048576:.1f} MB; the limit is "
-                         f"{limit / 1048576:.0f} MB")
+        raise MuaraError(f"the file is {_size_text(len(content), up=True)}; the limit is "
+                         f"{_size_text(limit)}")
     if not content:
         raise MuaraError("The file is empty.")
     sha256 = hashlib.sha256(content).hexdigest()

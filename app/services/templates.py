@@ -1,11 +1,12 @@
 """Mapper templates: the default one per module, export and import as a file (TPL-2/3)."""
 import json
+import re
 
 from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, module_label
+from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
 from app.models import MapperTemplate, TemplateField
 from app.models.templates import RejectionPolicy
 
@@ -67,33 +68,158 @@ def export_template(template):
 
 
 def import_template(org, text, name=None):
-    """Create a template in `org` from an exported document; refuses a malformed one."""
+    """Create a template in `org` from an exported document; refuses a malformed one
+    with a message that says what is wrong, and creates nothing then."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise MuaraError("not a template file: it is not UTF-8 text") from None
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MuaraError(f"not a template file: {exc}") from None
+    except ValueError as exc:
+        raise MuaraError(f"not a template file: it is not valid JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("format") != TEMPLATE_FORMAT:
         raise MuaraError(f"not a template file (expected format {TEMPLATE_FORMAT})")
-    module = MODULES.get(data.get("module"))
+    module_name = data.get("module")
+    module = MODULES.get(module_name) if isinstance(module_name, str) else None
     if module is None:
-        raise MuaraError(f"unknown module in template file: {data.get('module')}")
-    name = name or data.get("name") or default_template_name(module.name)
+        if isinstance(module_name, str) and module_label(module_name) != module_name:
+            raise MuaraError(f"the template file is for {module_label(module_name)}, which "
+                             "cannot be imported yet")
+        raise MuaraError(f"unknown module in template file: {module_name}")
+    name = _template_name(name or data.get("name") or default_template_name(module.name))
+    _check_name_free(org, name)
+    file_format = data.get("file_format") or None
+    if file_format is not None and file_format not in FILE_FORMATS:
+        raise MuaraError(f"unknown file format in template file: {file_format} "
+                         f"(one of {', '.join(FILE_FORMATS)})")
+    sheet = data.get("sheet")
+    sheet = None if sheet in (None, "") else str(sheet)
+    if sheet is not None and len(sheet) > 100:
+        raise MuaraError("the sheet name in the template file is longer than 100 characters")
+    header_row = parse_header_row(data.get("header_row"))
+    try:
+        policy = RejectionPolicy(data.get("policy") or "accept_valid")
+    except ValueError:
+        choices = ", ".join(p.value for p in RejectionPolicy)
+        raise MuaraError(f"unknown rejection policy in template file: {data.get('policy')} "
+                         f"(one of {choices})") from None
+    lines = data.get("fields")
+    if lines is None:
+        lines = []
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        raise MuaraError("the template file's \"fields\" must be a list of field lines")
+    known = {f.name for f in module.fields}
+    seen = set()
+    template = MapperTemplate(organization_id=org.id, module=module.name, name=name,
+                              file_format=file_format, sheet=sheet, header_row=header_row,
+                              policy=policy)
+    for position, line in enumerate(lines):
+        field = line.get("field")
+        if field not in known:
+            raise MuaraError(f"unknown field for {module.label}: {field} "
+                             f"(one of {', '.join(sorted(known))})")
+        if field in seen:
+            raise MuaraError(f"the template file has the field {field} twice")
+        seen.add(field)
+        values = {attr: _line_value(field, attr, line.get(attr)) for attr in LINE_ATTRIBUTES}
+        values["required"] = bool(values["required"])
+        values["trim"] = values["trim"] is not False
+        if values["case"] not in (None, "", "upper", "lower"):
+            raise MuaraError(f"field {field}: case must be upper or lower, not {values['case']}")
+        template.fields.append(TemplateField(position=position, **values))
+    db.session.add(template)
+    db.session.flush()
+    return template
+
+
+FILE_FORMATS = ("xlsx", "xls", "ods", "csv", "xml")
+# Longest text each line attribute may hold (the columns' sizes).
+_LINE_LIMITS = {"field": 60, "source_column": 100, "default_value": 200, "case": 10,
+                "date_formats": 200, "decimal_separator": 1, "thousands_separator": 1}
+
+
+def _line_value(field, attr, value):
+    if attr in ("required", "trim"):
+        return value
+    if value is None or value == "":
+        return None if attr != "field" else value
+    if isinstance(value, (dict, list)):
+        raise MuaraError(f"field {field}: {attr} must be text")
+    value = str(value)
+    limit = _LINE_LIMITS.get(attr)
+    if limit and len(value) > limit:
+        raise MuaraError(f"field {field}: {attr} is longer than {limit} characters")
+    return value
+
+
+def _template_name(name):
+    name = str(name).strip()
+    if not name:
+        raise MuaraError("the template needs a name")
+    if len(name) > 100:
+        raise MuaraError("the template name is longer than 100 characters")
+    return name
+
+
+def _check_name_free(org, name):
     exists = select(MapperTemplate.id).where(MapperTemplate.organization_id == org.id,
                                              MapperTemplate.name == name)
     if db.session.execute(exists).first():
         raise MuaraError(f"{org.code} already has a template named {name}")
-    known = {f.name for f in module.fields}
-    template = MapperTemplate(organization=org, module=module.name, name=name,
-                              file_format=data.get("file_format"), sheet=data.get("sheet"),
-                              header_row=int(data.get("header_row") or 1),
-                              policy=RejectionPolicy(data.get("policy") or "accept_valid"))
-    for position, line in enumerate(data.get("fields") or []):
-        if line.get("field") not in known:
-            raise MuaraError(f"unknown field for {module.label}: {line.get('field')}")
-        values = {attr: line.get(attr) for attr in LINE_ATTRIBUTES}
-        values["required"] = bool(values["required"])
-        values["trim"] = values["trim"] is not False
-        template.fields.append(TemplateField(position=position, **values))
+
+
+def parse_header_row(value):
+    try:
+        row = int(value or 1)
+    except (TypeError, ValueError):
+        raise MuaraError(f"the header row must be a number, not {value}") from None
+    if row < 1:
+        raise MuaraError("the header row counts from 1")
+    return row
+
+
+def export_filename(template):
+    """A safe file name for the exported template."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", template.name).strip("._") or "template"
+    return f"{stem}.muara-template.json"
+
+
+def create_template_from_mapping(org, module_name, name, columns, file_format=None,
+                                 sheet=None, header_row=1):
+    """A template with one line per field of the module (TPL-4, confirmed proposal).
+
+    `columns` maps a field name to the chosen source column (a header of the sample
+    file), or None when the field is not mapped. A required field must have a column.
+    """
+    module = MODULES.get(module_name)
+    if module is None:
+        raise MuaraError(f"Importing {module_label(module_name)} is not supported yet.")
+    name = _template_name(name or "")
+    _check_name_free(org, name)
+    if file_format and file_format not in FILE_FORMATS:
+        raise MuaraError(f"unknown file format: {file_format}")
+    unknown = set(columns) - {f.name for f in module.fields}
+    if unknown:
+        raise MuaraError(f"unknown field for {module.label}: {', '.join(sorted(unknown))}")
+    needed = [f for f in module.fields if f.required is True
+              or (f.required == WHEN_MULTI_LOCATION and org.multi_location)]
+    unmapped = [f.header for f in needed if not columns.get(f.name)]
+    if unmapped:
+        raise MuaraError("choose a column for every required field: " + ", ".join(unmapped))
+    template = MapperTemplate(organization_id=org.id, module=module.name, name=name,
+                              file_format=file_format or None,
+                              sheet=(str(sheet).strip() or None) if sheet is not None else None,
+                              header_row=parse_header_row(header_row),
+                              policy=RejectionPolicy.accept_valid)
+    for position, fld in enumerate(module.fields):
+        source = columns.get(fld.name) or None
+        if source is not None and len(source) > 100:
+            raise MuaraError(f"the column name for {fld.header} is longer than 100 characters")
+        template.fields.append(TemplateField(position=position, field=fld.name,
+                                             source_column=source,
+                                             required=fld.required is True, trim=True))
     db.session.add(template)
     db.session.flush()
     return template

@@ -1,7 +1,8 @@
 """The Data Import screen with its live progress (IMP-1..3) and the Files list (IMP-5/6)."""
+import io
 import json
 
-from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -127,7 +128,7 @@ class DataImportView(BaseView):
         imp = visible_import(pk)
         return self.render_template("import_progress.html", imp=imp,
                                     module_label=module_label(imp.module),
-                                    payload=json.dumps(status_payload(imp)))
+                                    payload=status_payload(imp))
 
     @expose("/status/<int:pk>")
     @has_access
@@ -169,8 +170,7 @@ class ImportFileView(TenantModelView):
             select(ImportBlob.content).where(ImportBlob.import_id == imp.id)).scalar()
         if content is None:
             abort(404)
-        return Response(content, mimetype="application/octet-stream", headers={
-            "Content-Disposition": f'attachment; filename="{imp.filename}"'})
+        return attachment(content, imp.filename, "application/octet-stream")
 
     @expose("/rejected-rows/<int:pk>")
     @has_access
@@ -184,8 +184,7 @@ class ImportFileView(TenantModelView):
             .order_by(ImportRejection.row, ImportRejection.id)).all()
         content = rejected_rows_workbook(header, _rows_with_reasons(rejections))
         name = imp.filename.rsplit(".", 1)[0] + "_rejected.xlsx"
-        return Response(content, mimetype=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return attachment(content, name, XLSX)
 
     @expose("/reprocess/<int:pk>", methods=["POST"])
     @has_access
@@ -197,12 +196,24 @@ class ImportFileView(TenantModelView):
             flash(str(exc), "danger")
             return redirect(url_for("ImportFileView.show", pk=pk))
         flash(f"Import #{imp.id} is queued to be processed again.", "success")
-        return redirect(url_for("DataImportView.progress", pk=pk))
+        # The live progress page belongs to the Data Import screen; a user without it
+        # (a Supervisor) goes back to the file's page instead of a 403.
+        if self.appbuilder.sm.has_access("can_progress", "DataImportView"):
+            return redirect(url_for("DataImportView.progress", pk=pk))
+        return redirect(url_for("ImportFileView.show", pk=pk))
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("status_tabs", STATUS_TABS)
         kwargs.setdefault("current_status", request.args.get("_flt_0_status"))
         return super().render_template(template, **kwargs)
+
+
+def attachment(content, filename, mimetype):
+    """A download. Werkzeug writes the Content-Disposition: quotes escaped, and a name
+    that is not ASCII as an ASCII fallback plus `filename*` (RFC 6266), since a header
+    with raw non-latin-1 text cannot be sent by a WSGI server at all."""
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
+                     download_name=filename, etag=False, max_age=0)
 
 
 def _rows_with_reasons(rejections):

@@ -2,11 +2,13 @@
 click away, filters by file, module, reason and column, and "mark resolved"."""
 import json
 
-from flask import redirect, request
+from flask import abort, redirect, request
+from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.extensions import db
+from app.importing.modules import module_label
 from app.models import ImportRejection
 from app.models.tasks import utcnow
 from app.security.filters import TENANT_BASE_FILTERS
@@ -27,14 +29,44 @@ class ImportRejectionView(TenantModelView):
                                     "organization": TENANT_BASE_FILTERS}
     order_columns = ["row", "column", "reason", "module"]
     base_order = ("id", "asc")
-    label_columns = {"import_file": "File", "row": "Row", "message": "Reason"}
+    # "reason" is the stable code, "message" the sentence: both were labelled "Reason".
+    label_columns = {"import_file": "File", "row": "Row", "reason": "Reason code",
+                     "message": "Reason"}
+    formatters_columns = {"module": module_label,
+                          "value": lambda value: "" if value is None else value}
     page_size = 50
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        """FAB's action_post, but a missing permission is a 403 (not a flash and a 200
+        page), and rows are looked up through the tenant filters: a row the user may not
+        see, or that does not exist, is a 404."""
+        name = request.form.get("action", "")
+        chosen = self.actions.get(name)
+        if chosen is None:
+            abort(404)
+        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
+                                             self.class_permission_name):
+            abort(403)
+        return chosen.func([self._visible_item(pk) for pk in request.form.getlist("rowid")])
+
+    def _visible_item(self, pk):
+        if not str(pk).isdigit():
+            abort(404)
+        item = self.datamodel.get(int(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        return item
 
     @action("resolve", "Mark resolved", "Mark the selected rejections as resolved?",
             "fa-check", single=False)
     def resolve(self, items):
         items = items if isinstance(items, list) else [items]
+        if not items:
+            return redirect(request.referrer or self.get_redirect())
         for item in items:
+            if item is None:  # FAB's single-row /action/<name>/<pk> route does not filter
+                abort(404)
             self._check_write(item)
             item.resolved, item.resolved_at = True, utcnow()
         db.session.commit()

@@ -1,13 +1,25 @@
-"""Mapper templates edited in forms, with their field lines inline (TPL-1..4)."""
-from flask import Response, abort
+"""Mapper templates edited in forms, with their field lines inline (TPL-1..4); export
+and import as a file (TPL-2); a mapping proposed from a sample file (TPL-4)."""
+import os
+import tempfile
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import select
 from wtforms import SelectField
 
-from app.importing.modules import MODULES
+from app.errors import MuaraError
+from app.extensions import db
+from app.importing.matching import propose_mapping
+from app.importing.modules import MODULES, WHEN_MULTI_LOCATION
+from app.importing.pipeline import sheet_argument
+from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.workbooks import template_workbook
-from app.models import MapperTemplate, TemplateField
+from app.models import MapperTemplate, Organization, TemplateField
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
+from app.security.tenancy import current_viewer, scope, writable_criterion
+from app.services import templates as template_service
 from app.views.base import TenantModelView
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,7 +63,8 @@ class TemplateFieldView(TenantModelView):
 class TemplateView(TenantModelView):
     datamodel = SQLAInterface(MapperTemplate)
     related_views = [TemplateFieldView]
-    show_template = "appbuilder/general/model/show_cascade.html"
+    list_template = "template_list.html"
+    show_template = "template_show.html"
     edit_template = "appbuilder/general/model/edit_cascade.html"
     list_columns = ["organization", "name", "module", "file_format", "sheet", "header_row",
                     "policy"]
@@ -68,6 +81,113 @@ class TemplateView(TenantModelView):
             ("", "any (detected from the file)"), ("xlsx", "xlsx"), ("xls", "xls"),
             ("ods", "ods"), ("csv", "csv")]),
     }
+
+    # --- export and import as a file (TPL-2) ---------------------------------------
+
+    @expose("/export/<int:pk>")
+    @has_access
+    def export(self, pk):
+        """The template as a JSON file, to copy it to another organization."""
+        template = visible_template(pk)
+        filename = template_service.export_filename(template)
+        return Response(template_service.export_template(template),
+                        mimetype="application/json",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @expose("/import", methods=["GET", "POST"])
+    @has_access
+    def import_template(self):
+        """Upload an exported template file into an organization the user may write to."""
+        organizations = writable_organizations()
+        org = chosen_org(organizations)
+        context = {"organizations": organizations, "org": org, "error": None,
+                   "name": request.form.get("name", "")}
+        if request.method == "GET":
+            return self.render_template("template_import.html", **context)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            context["error"] = "Choose the template file (.json) to import."
+            return self.render_template("template_import.html", **context), 400
+        try:
+            template = template_service.import_template(
+                org, upload.read(), name=request.form.get("name", "").strip() or None)
+            db.session.commit()
+        except MuaraError as exc:
+            db.session.rollback()
+            context["error"] = str(exc)
+            return self.render_template("template_import.html", **context), 400
+        flash(f"Template {template.name} imported into {org.code} "
+              f"({len(template.fields)} field lines).", "success")
+        return redirect(url_for("TemplateView.show", pk=template.id))
+
+    # --- proposed mapping from a sample file (TPL-4) --------------------------------
+
+    @expose("/propose", methods=["GET", "POST"])
+    @has_access
+    def propose(self):
+        """Step 1: module and a sample file. Step 2: the proposed column of each field,
+        confirmed or corrected, and the template's name; confirming creates it."""
+        organizations = writable_organizations()
+        org = chosen_org(organizations)
+        form = request.form
+        context = {"organizations": organizations, "org": org, "modules": list(MODULES.values()),
+                   "error": None, "chosen": form.to_dict()}
+        if request.method == "GET":
+            return self.render_template("template_propose.html", **context)
+        if form.get("step") == "confirm":
+            return self._confirm(org, context)
+        module = MODULES.get(form.get("module", ""))
+        upload = request.files.get("file")
+        if module is None:
+            context["error"] = "Choose the module the template is for."
+        elif upload is None or not upload.filename:
+            context["error"] = "Choose a sample file (.xlsx, .xls, .ods or .csv) with a header row."
+        else:
+            try:
+                header_row = template_service.parse_header_row(form.get("header_row") or 1)
+                sheet = (form.get("sheet") or "").strip() or None
+                fmt, headers = read_sample_header(upload.read(), upload.filename, sheet, header_row)
+            except (MuaraError, FileRejected) as exc:
+                context["error"] = str(exc)
+            else:
+                return self.render_template("template_propose.html", **mapping_context(
+                    context, module, headers, fmt, sheet, header_row,
+                    name=default_proposal_name(module, upload.filename)))
+        return self.render_template("template_propose.html", **context), 400
+
+    def _confirm(self, org, context):
+        form = request.form
+        module = MODULES.get(form.get("module", ""))
+        if module is None:
+            abort(400)
+        headers = form.getlist("headers")
+        fmt = form.get("file_format") or None
+        sheet = form.get("sheet") or None
+        header_row = form.get("header_row") or 1
+        chosen = {f.name: (form.get(f"column-{f.name}") or None) for f in module.fields}
+        name = form.get("name", "").strip()
+        try:
+            strange = [column for column in chosen.values()
+                       if column is not None and column not in headers]
+            if strange:
+                raise MuaraError("not a column of the sample file: " + ", ".join(strange))
+            template = template_service.create_template_from_mapping(
+                org, module.name, name, chosen, file_format=fmt, sheet=sheet,
+                header_row=header_row)
+            db.session.commit()
+        except MuaraError as exc:
+            db.session.rollback()
+            context["error"] = str(exc)
+            try:
+                header_row = int(header_row)
+            except (TypeError, ValueError):
+                header_row = 1
+            return self.render_template("template_propose.html", **mapping_context(
+                context, module, headers, fmt, sheet, header_row, name=name,
+                chosen=chosen)), 400
+        flash(f"Template {template.name} created for {module.label} with "
+              f"{sum(1 for c in chosen.values() if c)} mapped columns.", "success")
+        return redirect(url_for("TemplateView.show", pk=template.id))
 
 
 class ModuleTemplateView(BaseView):
@@ -89,3 +209,90 @@ class ModuleTemplateView(BaseView):
         content = template_workbook(module.template_columns(), module.label)
         return Response(content, mimetype=XLSX, headers={
             "Content-Disposition": f'attachment; filename="{module.name}_template.xlsx"'})
+
+
+# --- helpers of the template tools ------------------------------------------------------
+
+SAMPLE_FORMATS = ("xlsx", "xls", "ods", "csv")
+
+
+def visible_template(pk):
+    """The template with id `pk` if the signed-in user may see it, else 404."""
+    query = scope(select(MapperTemplate).where(MapperTemplate.id == pk), MapperTemplate,
+                  current_viewer())
+    template = db.session.execute(query).scalar()
+    if template is None:
+        abort(404)
+    return template
+
+
+def writable_organizations():
+    """Organizations the user may create templates in: their own (Admin: every one)."""
+    query = scope(select(Organization), Organization, current_viewer(), writable_criterion)
+    return db.session.execute(query.order_by(Organization.code)).scalars().all()
+
+
+def chosen_org(organizations):
+    """The organization named by the form's `org` (404 when the user may not write to
+    it), else the user's own; 403 when there is none."""
+    wanted = request.values.get("org", type=int)
+    if wanted is not None:
+        org = next((o for o in organizations if o.id == wanted), None)
+        if org is None:
+            abort(404)
+        return org
+    viewer = current_viewer()
+    own = next((o for o in organizations if o.id == viewer.organization_id), None)
+    org = own or (organizations[0] if viewer.is_admin and organizations else None)
+    if org is None:
+        abort(403)
+    return org
+
+
+def read_sample_header(content, filename, sheet=None, header_row=1):
+    """(format, header) of a sample file; FileRejected when it cannot be read."""
+    fmt = detect_format(content[:64 * 1024], filename)
+    if fmt not in SAMPLE_FORMATS:
+        raise FileRejected("wrong_format", "The sample must be a spreadsheet (.xlsx, .xls, "
+                                           ".ods) or a CSV file with a header row.")
+    handle, path = tempfile.mkstemp(prefix="muara-sample-", suffix=f".{fmt}")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        if fmt in ("xlsx", "ods"):
+            check_zip_safety(path, current_app.config.get("MAX_UNPACKED_MB", 1024) * 1024 * 1024)
+        table = open_table(path, fmt, sheet=sheet_argument(sheet), header_row=header_row)
+        return fmt, list(table.header)
+    finally:
+        os.unlink(path)
+
+
+def default_proposal_name(module, filename):
+    stem = os.path.splitext(os.path.basename(filename or ""))[0].strip()
+    name = f"{module.label} ({stem})" if stem else module.label
+    return name[:100]
+
+
+def column_letter(index):
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def mapping_context(context, module, headers, fmt, sheet, header_row, name, chosen=None):
+    """The confirm step: one row per field with its proposal and the user's choice."""
+    proposals = {p.field: p for p in propose_mapping(headers, module)}
+    rows = []
+    for fld in module.fields:
+        proposal = proposals[fld.name]
+        selected = chosen.get(fld.name) if chosen is not None else proposal.header
+        rows.append({"field": fld, "proposal": proposal, "selected": selected,
+                     "required": fld.required is True,
+                     "required_multi": fld.required == WHEN_MULTI_LOCATION})
+    columns = [(column_letter(i), h) for i, h in enumerate(headers) if h]
+    context.update(step="confirm", module=module, headers=headers, columns=columns, rows=rows,
+                   file_format=fmt, sheet=sheet or "", header_row=header_row, name=name)
+    return context
