@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
+from werkzeug.http import parse_options_header
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -199,7 +200,8 @@ def test_export_is_a_json_attachment(app, client, orgs):
     response = export(client, orgs.template_a)
     assert response.mimetype == "application/json"
     disposition = response.headers["Content-Disposition"]
-    assert disposition.startswith("attachment;") and disposition.endswith('.json"')
+    kind, options = parse_options_header(disposition)
+    assert kind == "attachment" and options["filename"].endswith(".muara-template.json")
     data = json.loads(response.get_data(as_text=True))
     assert data["format"] == "muara-template/1"
     assert data["module"] == "open_invoices" and data["name"] == "Invoices of the ERP"

@@ -131,9 +131,13 @@ def _process(session, imp, path, settings):
     if fmt == "xml":
         raise FileRejected("wrong_format", f"{module_label(imp.module)} is imported from a "
                                            "spreadsheet or CSV file, not XML.")
+    template = session.get(MapperTemplate, imp.template_id) if imp.template_id else None
+    if template is not None and template.file_format and template.file_format != fmt:
+        raise FileRejected("wrong_format", f"The template {template.name} reads "
+                                           f"{template.file_format.upper()} files; this file is "
+                                           f"{fmt.upper()}.")
     if fmt in ("xlsx", "ods"):
         check_zip_safety(path, settings.max_unpacked_bytes)
-    template = session.get(MapperTemplate, imp.template_id) if imp.template_id else None
     if template is None:
         raise FileRejected("no_template", f"No mapper template for {module.label}: "
                                           "create one before importing.")

@@ -1,7 +1,7 @@
 """Records written by the import modules of seed 002: open invoices, balance
 adjustments (open credits) and stock in boxes (INV-1, CRD-1, BOX-1)."""
 from flask_appbuilder import Model
-from sqlalchemy import (Column, Date, ForeignKey, Integer, Numeric, String,
+from sqlalchemy import (BigInteger, Column, Date, ForeignKey, Integer, Numeric, String,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
@@ -82,5 +82,5 @@ class StockEntry(TenantOwned, Model):
     entry_date = Column(Date, nullable=False)
     boxes = Column(Integer, nullable=False)
     units_per_box = Column(Integer, nullable=False)
-    quantity = Column(Integer, nullable=False)
+    quantity = Column(BigInteger, nullable=False)
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, SHOWN_ONLY, module_label
+from app.importing.modules import MODULES, SHOWN_ONLY
 from app.models import Connection, ImportBlob, ImportFile, ImportRejection, Integration, Organization
 from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind

@@ -1,8 +1,7 @@
 """The Data Import screen with its live progress (IMP-1..3) and the Files list (IMP-5/6)."""
-import io
 import json
 
-from flask import abort, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -13,11 +12,12 @@ from app.extensions import db
 from app.importing.modules import module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate, Organization
-from app.models.imports import FINAL_STATES, ImportStatus
+from app.models.imports import FINAL_STATES
 from app.models.organizations import OrgKind
 from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import imports as import_service
 from app.views.base import TenantModelView
+from app.views.downloads import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -206,14 +206,6 @@ class ImportFileView(TenantModelView):
         kwargs.setdefault("status_tabs", STATUS_TABS)
         kwargs.setdefault("current_status", request.args.get("_flt_0_status"))
         return super().render_template(template, **kwargs)
-
-
-def attachment(content, filename, mimetype):
-    """A download. Werkzeug writes the Content-Disposition: quotes escaped, and a name
-    that is not ASCII as an ASCII fallback plus `filename*` (RFC 6266), since a header
-    with raw non-latin-1 text cannot be sent by a WSGI server at all."""
-    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
-                     download_name=filename, etag=False, max_age=0)
 
 
 def _rows_with_reasons(rejections):

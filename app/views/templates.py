@@ -3,7 +3,7 @@ and import as a file (TPL-2); a mapping proposed from a sample file (TPL-4)."""
 import os
 import tempfile
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import templates as template_service
 from app.views.base import TenantModelView
+from app.views.downloads import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -90,9 +91,8 @@ class TemplateView(TenantModelView):
         """The template as a JSON file, to copy it to another organization."""
         template = visible_template(pk)
         filename = template_service.export_filename(template)
-        return Response(template_service.export_template(template),
-                        mimetype="application/json",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return attachment(template_service.export_template(template), filename,
+                          "application/json")
 
     @expose("/import", methods=["GET", "POST"])
     @has_access
@@ -207,8 +207,7 @@ class ModuleTemplateView(BaseView):
         if module is None:
             abort(404)
         content = template_workbook(module.template_columns(), module.label)
-        return Response(content, mimetype=XLSX, headers={
-            "Content-Disposition": f'attachment; filename="{module.name}_template.xlsx"'})
+        return attachment(content, f"{module.name}_template.xlsx", XLSX)
 
 
 # --- helpers of the template tools ------------------------------------------------------
