@@ -1,9 +1,12 @@
 """The base of every tenant-owned CRUD view: scoping and write checks live here once."""
-from flask import abort
+from flask import abort, request
 from flask_appbuilder import ModelView
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Organization
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
-from app.security.tenancy import current_viewer, may_write_org
+from app.security.tenancy import current_viewer, may_write_org, scope, writable_criterion
 
 
 class TenantModelView(ModelView):
@@ -35,3 +38,39 @@ class TenantModelView(ModelView):
 
     def pre_delete(self, item):
         self._check_write(item)
+
+
+def writable_organizations(kind=None):
+    """Organizations the user may act for: their own (Admin: every one, of `kind`)."""
+    query = scope(select(Organization), Organization, current_viewer(), writable_criterion)
+    if kind is not None:
+        query = query.where(Organization.kind == kind)
+    return db.session.execute(query.order_by(Organization.code)).scalars().all()
+
+
+def chosen_org(organizations, required=True):
+    """The organization named by the request's `org` (404 when the user may not act for
+    it), else the user's own (Admin: the first). None, or 403 when `required`, if there
+    is none."""
+    wanted = request.values.get("org", type=int)
+    if wanted is not None:
+        org = next((o for o in organizations if o.id == wanted), None)
+        if org is None:
+            abort(404)
+        return org
+    viewer = current_viewer()
+    own = next((o for o in organizations if o.id == viewer.organization_id), None)
+    org = own or (organizations[0] if viewer.is_admin and organizations else None)
+    if org is None and required:
+        abort(403)
+    return org
+
+
+def visible_or_404(model, pk):
+    """The row of `model` with id `pk` if the signed-in user may see it, else 404 (SEC-2:
+    a guessed id never gives the row)."""
+    query = scope(select(model).where(model.id == pk), model, current_viewer())
+    row = db.session.execute(query).scalar()
+    if row is None:
+        abort(404)
+    return row

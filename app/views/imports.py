@@ -11,24 +11,18 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
-from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate, Organization
+from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.imports import FINAL_STATES
 from app.models.organizations import OrgKind
-from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import imports as import_service
-from app.views.base import TenantModelView
+from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.downloads import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def visible_import(pk):
-    """The import with id `pk` if the signed-in user may see it, else 404."""
-    query = scope(select(ImportFile).where(ImportFile.id == pk), ImportFile, current_viewer())
-    imp = db.session.execute(query).scalar()
-    if imp is None:
-        abort(404)
-    return imp
+    return visible_or_404(ImportFile, pk)
 
 
 def status_payload(imp):
@@ -47,13 +41,8 @@ class DataImportView(BaseView):
     route_base = "/data-import"
     default_view = "index"
 
-    def _organizations(self):
-        query = select(Organization).where(Organization.kind == OrgKind.distributor)
-        query = scope(query, Organization, current_viewer(), writable_criterion)
-        return db.session.execute(query.order_by(Organization.code)).scalars().all()
-
     def _form_context(self, org, **extra):
-        context = {"organizations": self._organizations(), "org": org,
+        context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
                    "modules": module_choices(), "principals": [], "integrations": [],
                    "templates": [], "problems": []}
         if org is not None:
@@ -72,31 +61,18 @@ class DataImportView(BaseView):
         context.update(extra)
         return context
 
-    def _chosen_org(self):
-        organizations = self._organizations()
-        wanted = request.values.get("org", type=int)
-        if wanted is not None:
-            org = next((o for o in organizations if o.id == wanted), None)
-            if org is None:
-                abort(404)
-            return org
-        viewer = current_viewer()
-        own = next((o for o in organizations if o.id == viewer.organization_id), None)
-        return own or (organizations[0] if organizations else None)
-
     @expose("/")
     @has_access
     @permission_name("upload")
     def index(self):
-        return self.render_template("data_import.html", **self._form_context(self._chosen_org()))
+        org = chosen_org(writable_organizations(OrgKind.distributor), required=False)
+        return self.render_template("data_import.html", **self._form_context(org))
 
     @expose("/upload", methods=["POST"])
     @has_access
     @permission_name("upload")
     def upload(self):
-        org = self._chosen_org()
-        if org is None:
-            abort(403)
+        org = chosen_org(writable_organizations(OrgKind.distributor))
         upload = request.files.get("file")
         form = request.form
         error = None

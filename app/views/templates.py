@@ -6,7 +6,6 @@ import tempfile
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from sqlalchemy import select
 from wtforms import SelectField
 
 from app.errors import MuaraError
@@ -16,11 +15,10 @@ from app.importing.modules import MODULES, WHEN_MULTI_LOCATION
 from app.importing.pipeline import sheet_argument
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.workbooks import template_workbook
-from app.models import MapperTemplate, Organization, TemplateField
+from app.models import MapperTemplate, TemplateField
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
-from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import templates as template_service
-from app.views.base import TenantModelView
+from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.downloads import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -216,36 +214,7 @@ SAMPLE_FORMATS = ("xlsx", "xls", "ods", "csv")
 
 
 def visible_template(pk):
-    """The template with id `pk` if the signed-in user may see it, else 404."""
-    query = scope(select(MapperTemplate).where(MapperTemplate.id == pk), MapperTemplate,
-                  current_viewer())
-    template = db.session.execute(query).scalar()
-    if template is None:
-        abort(404)
-    return template
-
-
-def writable_organizations():
-    """Organizations the user may create templates in: their own (Admin: every one)."""
-    query = scope(select(Organization), Organization, current_viewer(), writable_criterion)
-    return db.session.execute(query.order_by(Organization.code)).scalars().all()
-
-
-def chosen_org(organizations):
-    """The organization named by the form's `org` (404 when the user may not write to
-    it), else the user's own; 403 when there is none."""
-    wanted = request.values.get("org", type=int)
-    if wanted is not None:
-        org = next((o for o in organizations if o.id == wanted), None)
-        if org is None:
-            abort(404)
-        return org
-    viewer = current_viewer()
-    own = next((o for o in organizations if o.id == viewer.organization_id), None)
-    org = own or (organizations[0] if viewer.is_admin and organizations else None)
-    if org is None:
-        abort(403)
-    return org
+    return visible_or_404(MapperTemplate, pk)
 
 
 def read_sample_header(content, filename, sheet=None, header_row=1):
