@@ -9,3 +9,17 @@ db = SQLA()
 migrate = Migrate(render_as_batch=True, compare_type=True)
 # Every form post (ours too, not only the framework's forms) carries a CSRF token.
 csrf = CSRFProtect()
+
+
+def enforce_sqlite_foreign_keys(engine):
+    """SQLite checks foreign keys (and cascades deletes) only when asked, per connection."""
+    from sqlalchemy import event
+
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

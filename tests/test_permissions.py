@@ -22,7 +22,7 @@ def route_base(app, view_name):
                 if type(v).__name__ == view_name)
 
 
-def make_rows(org_id, dist_id, prin_id):
+def make_rows(org_id, dist_id, prin_id, with_records=True):
     """One row per screen that the user's organization owns (or that names it)."""
     org = db.session.get(Organization, org_id)
     rows = {
@@ -39,6 +39,8 @@ def make_rows(org_id, dist_id, prin_id):
         db.session.add(row)
         db.session.flush()
         made[view] = row.id
+    if not with_records:
+        return made  # rows nothing refers to, so deleting them is only a question of rights
     customer = db.session.get(Customer, made["CustomerView"])
     location = db.session.get(Location, made["LocationView"])
     product = db.session.get(Product, made["ProductView"])
@@ -69,7 +71,33 @@ def make_rows(org_id, dist_id, prin_id):
         db.session.add(row)
         db.session.flush()
         made[view] = row.id
+    made.update(_return_rows(org, customer, product, imp))
     return made
+
+
+def _return_rows(org, customer, product, imp):
+    """A customer return with a detail, an info text and a text assignment."""
+    from app.models import (CustomerReturn, CustomerReturnDetail, Partner, ReturnInfoText,
+                            ReturnTextAssignment, ReturnType, UnitOfMeasure)
+    partner = Partner(organization=org, number="90000", name="S", guid=f"p-{org.id}")
+    ret_type = ReturnType(organization=org, code="KR", name="KR", guid=f"t-{org.id}")
+    unit = UnitOfMeasure(organization=org, code="pc", name="pc", guid=f"u-{org.id}")
+    ret = CustomerReturn(organization=org, guid=f"r-{org.id}", type=ret_type, number="1",
+                         partner=partner, customer=customer, import_id=imp.id)
+    db.session.add(ret)
+    db.session.flush()
+    rows = {
+        "CustomerReturnView": ret,
+        "CustomerReturnDetailView": CustomerReturnDetail(
+            customer_return=ret, guid=f"d-{org.id}", number=10, item=product, quantity=1,
+            uom=unit),
+        "ReturnInfoTextView": ReturnInfoText(return_id=ret.id, language="en", text="t"),
+        "ReturnTextAssignmentView": ReturnTextAssignment(return_id=ret.id, number=1),
+    }
+    for row in rows.values():
+        db.session.add(row)
+    db.session.flush()
+    return {view: row.id for view, row in rows.items()}
 
 
 @pytest.mark.parametrize("role", roles.ROLES)
@@ -111,7 +139,7 @@ def test_delete_is_allowed_exactly_where_declared(app, client, world, role):
     world.user("someone", role, None if role == roles.ADMIN else own_code)
     with app.app_context():
         own_id = dist if own_code == "D1" else prin
-        targets = make_rows(own_id, dist, prin)
+        targets = make_rows(own_id, dist, prin, with_records=False)
         db.session.commit()
     login(client, "someone")
     for view, model in [("LocationView", Location), ("CustomerView", Customer),
