@@ -10,3 +10,6 @@ from app.models.tasks import BackgroundTask  # noqa: F401
 from app.models.templates import MapperTemplate, TemplateField  # noqa: F401
 from app.models.imports import ImportFile, ImportBlob, ImportRejection  # noqa: F401
 from app.models.sales import OpenInvoice, InvoiceCharge, BalanceAdjustment, StockEntry  # noqa: F401
+from app.models.returns import (Partner, UnitOfMeasure, ReturnType, CustomerReturn,  # noqa: F401
+                                CustomerReturnDetail, CustomerReturnSubDetail, ReturnInfoText,
+                                ReturnTextAssignment, ReturnTextAssignmentText)

@@ -104,6 +104,9 @@ class ImportRejection(TenantOwned, Model):
     value = Column(Text)
     reason = Column(String(40), nullable=False, index=True)
     message = Column(Text, nullable=False)
+    # error: the record was rejected; warning and info: lines of the import's message log
+    # (customer returns), which count neither as accepted nor as rejected.
+    severity = Column(String(10), nullable=False, default="error", server_default="error")
     original = Column(Text)  # JSON list: the row's cells as read
     resolved = Column(Boolean, nullable=False, default=False)
     resolved_at = Column(DateTime)
