@@ -39,6 +39,8 @@ def load_demo(password_for=None):
                                       ("Sweet soy sauce", "btl")], start=1):
         db.session.add(Product(organization=dist, code=f"P{n:03}", name=name, unit=unit))
     db.session.flush()
+    from app.services.returns import add_seed_004_master_data
+    add_seed_004_master_data(dist)  # customer returns: what seed 004's samples reference
     from app.importing.modules import MODULES
     from app.services.templates import create_default_template
     for module_name in MODULES:

@@ -174,7 +174,7 @@ def test_form_offers_modules_connected_principals_and_active_external_integratio
     assert modules["open_invoices"] == "Open Invoices"
     assert modules["open_credits"] == "Open Credits"
     assert modules["sales_orders"] == "Sales Order (not supported yet)"
-    assert modules["customer_returns"] == "Customer Returns (not supported yet)"
+    assert modules["customer_returns"] == "Customer Returns"
     assert "(not supported yet)" not in modules["inventory_boxes"]
 
     principals = page[page.index('id="principal"'):page.index('id="integration"')]

@@ -151,6 +151,11 @@ SHOWN_ONLY = {
     "sales_invoices": "Sales Invoice",
     "delivery_orders": "Delivery Order",
     "delivery_summaries": "Delivery Summary",
+}
+
+# Modules read from their own XML format by their own reader and rules (no mapper
+# template, no column declarations): customer returns (seed 004, RET-1).
+XML_MODULES = {
     "customer_returns": "Customer Returns",
 }
 
@@ -161,10 +166,11 @@ def module_choices():
     """(name, label, supported) of every module the import screen shows."""
     shown = [(m.name, m.label, True) for m in MODULES.values()]
     shown += [(name, label, False) for name, label in SHOWN_ONLY.items()]
+    shown += [(name, label, True) for name, label in XML_MODULES.items()]
     return shown
 
 
 def module_label(name):
     if name in MODULES:
         return MODULES[name].label
-    return SHOWN_ONLY.get(name, name)
+    return SHOWN_ONLY.get(name) or XML_MODULES.get(name, name)

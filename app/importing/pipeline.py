@@ -121,6 +121,10 @@ def _spool(session, import_id):
 
 
 def _process(session, imp, path, settings):
+    if imp.module == "customer_returns":  # its own XML format, reader and rules (RET-1)
+        from app.importing.returns_rules import import_returns
+        import_returns(session, imp, path, settings)
+        return
     module = MODULES.get(imp.module)
     if module is None:
         raise FileRejected("module_not_supported",

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, SHOWN_ONLY
+from app.importing.modules import MODULES, SHOWN_ONLY, XML_MODULES
 from app.models import Connection, ImportBlob, ImportFile, ImportRejection, Integration, Organization
 from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
@@ -19,11 +19,21 @@ from app.services.templates import find_template
 PROCESS_IMPORT = "app.jobs.imports.process_import"
 
 
+class XmlModule:
+    """A module with its own XML format (customer returns): it needs no mapper template
+    (TPL-5 is for tabular modules)."""
+
+    def __init__(self, name, label):
+        self.name, self.label = name, label
+
+
 def check_module(module_name):
     if module_name in SHOWN_ONLY:
         raise MuaraError(f"Importing {SHOWN_ONLY[module_name]} is not supported yet.")
+    if module_name in XML_MODULES:
+        return XmlModule(module_name, XML_MODULES[module_name])
     if module_name not in MODULES:
-        known = ", ".join(list(MODULES) + list(SHOWN_ONLY))
+        known = ", ".join(list(MODULES) + list(SHOWN_ONLY) + list(XML_MODULES))
         raise MuaraError(f"unknown module: {module_name} (one of {known})")
     return MODULES[module_name]
 
@@ -84,6 +94,11 @@ def resolve_upload_target(org, module_name, principal_code=None, integration_nam
     else:
         raise MuaraError("choose the source integration (--integration): "
                          + ", ".join(i.name for i in externals))
+    if isinstance(module, XmlModule):
+        if template_name:
+            raise MuaraError(f"{module.label} are imported from their own XML format: "
+                             "they need no template.")
+        return module, principal, integration, None
     template = find_template(org, module.name, template_name)
     return module, principal, integration, template
 
@@ -123,7 +138,8 @@ def create_import(org, module_name, filename, content, user=None, principal_code
             f"this file was already imported as import #{earlier.id} ({earlier.filename}, "
             f"{earlier.uploaded_at:%Y-%m-%d %H:%M}, {earlier.status.label}); "
             "force it to import it again")
-    imp = ImportFile(organization_id=org.id, module=module.name, template_id=template.id,
+    imp = ImportFile(organization_id=org.id, module=module.name,
+                     template_id=template.id if template else None,
                      principal_id=principal.id if principal else None,
                      integration_id=integration.id, filename=filename[:255],
                      size=len(content), sha256=sha256,
@@ -159,12 +175,18 @@ def summary(imp, limit=None):
              .order_by(ImportRejection.row, ImportRejection.id))
     if limit:
         query = query.limit(limit)
-    rejections = db.session.execute(query).scalars().all()
+    lines = db.session.execute(query).scalars().all()
+
+    def entry(r):
+        return {"row": r.row, "column": r.column, "field": r.field, "value": r.value,
+                "reason": r.reason, "message": r.message}
     result = {"import_id": imp.id, "status": str(imp.status),
               "rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected,
-              "rejections": [{"row": r.row, "column": r.column, "field": r.field,
-                              "value": r.value, "reason": r.reason, "message": r.message}
-                             for r in rejections]}
+              "rejections": [entry(r) for r in lines if r.severity == "error"]}
+    # Warnings and infos of the message log (customer returns) are not rejections.
+    messages = [dict(entry(r), severity=r.severity) for r in lines if r.severity != "error"]
+    if messages:
+        result["messages"] = messages
     if imp.error_code:
         result["error"] = {"reason": imp.error_code, "message": imp.error_message}
     elif imp.error_message:
