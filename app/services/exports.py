@@ -94,7 +94,22 @@ def write_export(header, rows, fmt, out):
         raise MuaraError(f"format {fmt} is not available for this module (csv or json)")
 
 
+def export_returns_xml(org, viewer, out):
+    """Customer returns of ORG that `viewer` may see, in their import format (RET-1)."""
+    from app.importing.returns_export import export_returns
+    from app.models import CustomerReturn
+    query = scope(select(CustomerReturn).where(CustomerReturn.organization_id == org.id),
+                  CustomerReturn, viewer)
+    export_returns(db.session, query, out)
+
+
 def export_text(module_name, org, viewer, fmt):
+    if module_name == "customer_returns":
+        if fmt != "xml":
+            raise MuaraError("customer_returns are exported in their XML format: --format xml")
+        buffer = io.StringIO()
+        export_returns_xml(org, viewer, buffer)
+        return buffer.getvalue()
     buffer = io.StringIO()
     header, rows = export_rows(module_name, org, viewer)
     write_export(header, rows, fmt, buffer)
