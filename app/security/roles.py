@@ -23,6 +23,10 @@ FILE_READ = READ + ("can_download",)
 REJECTED_ROWS = ("can_rejected_rows",)
 TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose")
 
+# Customer returns with their details and texts (RET-1).
+RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTextView",
+                "ReturnTextAssignmentView")
+
 GRANTS = {
     IMPORTER: {
         "OrganizationView": READ,
@@ -40,6 +44,7 @@ GRANTS = {
         "OpenInvoiceView": READ,
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
+        **{view: READ for view in RETURN_VIEWS},
     },
     SUPERVISOR: {
         "OrganizationView": READ,
@@ -54,6 +59,7 @@ GRANTS = {
         "OpenInvoiceView": READ,
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
+        **{view: READ for view in RETURN_VIEWS},
     },
     TEMPLATE_EDITOR: {
         "OrganizationView": READ,

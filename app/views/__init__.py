@@ -5,6 +5,8 @@ from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
 from app.views.records import BalanceAdjustmentView, OpenInvoiceView, StockEntryView
 from app.views.rejections import ImportRejectionView
+from app.views.returns import (CustomerReturnDetailView, CustomerReturnView, ReturnInfoTextView,
+                               ReturnTextAssignmentView)
 from app.views.security import MembershipView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 
@@ -18,6 +20,7 @@ MENU = [
     (OpenInvoiceView, "Open Invoices", "Records", "fa-file-text"),
     (BalanceAdjustmentView, "Open Credits", "Records", "fa-money"),
     (StockEntryView, "Inventory in Boxes", "Records", "fa-cubes"),
+    (CustomerReturnView, "Customer Returns", "Records", "fa-undo"),
     (OrganizationView, "Organizations", "Organizations", "fa-building"),
     (LocationView, "Locations", "Organizations", "fa-map-marker"),
     (CustomerView, "Customers", "Organizations", "fa-users"),
@@ -27,7 +30,10 @@ MENU = [
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
 ]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
-NO_MENU = [(TemplateFieldView, "Template field lines", "Templates")]
+NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
+           (CustomerReturnDetailView, "Customer return details", "Records"),
+           (ReturnInfoTextView, "Customer return info texts", "Records"),
+           (ReturnTextAssignmentView, "Customer return text assignments", "Records")]
 
 
 def menu_of_view():
