@@ -171,6 +171,8 @@ def compile_date(spec, fld):
     words = _format_words(formats)
     label = fld.header
     strptime = dt.datetime.strptime
+    fromisoformat = dt.date.fromisoformat
+    iso_first = "%Y-%m-%d" in formats
 
     def convert(value):
         if value is None:
@@ -182,6 +184,11 @@ def compile_date(spec, fld):
         text = str(value).strip() if not isinstance(value, float) else _display(value)
         if not text:
             return None
+        if iso_first and len(text) == 10 and text[4] == "-" and text[7] == "-":
+            try:  # the common case, ten times faster than strptime
+                return fromisoformat(text)
+            except ValueError:
+                pass
         for fmt in formats:
             try:
                 return strptime(text, fmt).date()

@@ -18,7 +18,8 @@ class OpenInvoice(TenantOwned, Model):
                              nullable=False, index=True)
     organization = relationship("Organization")
     reference = Column(String(20), nullable=False)  # "Invoice #", the invoice's Ref #
-    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False,
+                         index=True)
     customer = relationship("Customer")
     invoice_date = Column(Date, nullable=False, index=True)
     balance = Column(Numeric(18, 3), nullable=False)
@@ -56,7 +57,8 @@ class BalanceAdjustment(TenantOwned, Model):
     organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
                              nullable=False, index=True)
     organization = relationship("Organization")
-    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
     customer = relationship("Customer")
     credit_date = Column(Date, nullable=False)
     reference = Column(String(40), nullable=False)
