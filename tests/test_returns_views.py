@@ -63,3 +63,16 @@ def test_importer_reads_only_admin_changes(app, client, runner, world, tmp_path)
     with app.app_context():
         ret = db.session.get(CustomerReturn, pk)
         assert (ret.control_lock, ret.control_lock_reason) == (True, "follow-up documents")
+
+
+def test_message_log_in_the_rejection_log_with_severity_and_path(app, client, runner, world,
+                                                                 tmp_path):
+    make_returns_distributor(app)
+    world.user("sup_d1", "Supervisor", "D1")
+    out = import_returns(runner, write(tmp_path, doc(
+        MINIMAL + "<pickupDate>x</pickupDate>" + detail(item="77"))))
+    login(client, "sup_d1")
+    page = client.get(f"/rejections/list/?_flt_0_import_file={out['import_id']}"
+                      ).get_data(as_text=True)
+    assert "CustomerReturn[1]/Details[1]/item" in page and "Unknown item 77." in page
+    assert "CustomerReturn[1]/pickupDate" in page and "warning" in page and "error" in page

@@ -20,18 +20,20 @@ class ImportRejectionView(TenantModelView):
     datamodel = SQLAInterface(ImportRejection)
     base_permissions = ["can_list", "can_show"]
     show_template = "rejection_show.html"
-    list_columns = ["import_file", "module", "row", "column", "value", "reason", "message",
-                    "resolved"]
-    show_columns = ["import_file", "module", "row", "column", "field", "value", "reason",
-                    "message", "resolved", "resolved_at"]
-    search_columns = ["import_file", "module", "reason", "column", "field", "resolved"]
+    list_columns = ["import_file", "module", "row", "column", "value", "severity", "reason",
+                    "message", "resolved"]
+    show_columns = ["import_file", "module", "row", "column", "field", "value", "severity",
+                    "reason", "message", "resolved", "resolved_at"]
+    search_columns = ["import_file", "module", "severity", "reason", "column", "field",
+                      "resolved"]
     search_form_query_rel_fields = {"import_file": TENANT_BASE_FILTERS,
                                     "organization": TENANT_BASE_FILTERS}
     order_columns = ["row", "column", "reason", "module"]
     base_order = ("id", "asc")
     # "reason" is the stable code, "message" the sentence: both were labelled "Reason".
+    # Customer returns log info and warnings too: severity tells them from rejections.
     label_columns = {"import_file": "File", "row": "Row", "reason": "Reason code",
-                     "message": "Reason"}
+                     "message": "Reason", "severity": "Severity"}
     formatters_columns = {"module": module_label,
                           "value": lambda value: "" if value is None else value}
     page_size = 50
