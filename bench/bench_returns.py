@@ -76,15 +76,40 @@ def child_store(args):
         return {"import_id": imp.id}
 
 
+def current_mb():
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def child_job(args):
+    """Times the job; peak_mb is ru_maxrss of the whole process (it includes the
+    pipeline's spooling of the stored file, whose bytes are read whole from the
+    database); second_half_peak_mb is the highest RSS sampled in the second half of the
+    run, when only returns are being read and written."""
+    import threading
     app = make_app(args["database_url"])
     from app.jobs.imports import process_import
+    samples, done = [], threading.Event()
+
+    def sample():
+        while not done.wait(0.2):
+            samples.append((time.perf_counter(), current_mb()))
+    sampler = threading.Thread(target=sample, daemon=True)
     with app.app_context():
         start = time.perf_counter()
+        sampler.start()
         result = process_import(args["import_id"])
         seconds = time.perf_counter() - start
+        done.set()
+    middle = start + seconds / 2
     return dict(result, seconds=round(seconds, 1),
-                peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
+                peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                second_half_peak_mb=round(max((mb for t, mb in samples if t >= middle),
+                                              default=0.0), 1),
+                end_mb=round(current_mb(), 1))
 
 
 def run_child(kind, args):
