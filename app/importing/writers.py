@@ -3,9 +3,8 @@ file updates records instead of duplicating them (IMP-6). Core SQL, never one OR
 object per row."""
 import datetime as dt
 import functools
-from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Date, DateTime, Numeric, func, select, update
 
 from app.models import BalanceAdjustment, Customer, InvoiceCharge, OpenInvoice, Product, StockEntry
 
@@ -23,11 +22,16 @@ def upsert(session, table, rows, keys, updates):
     columns = list(rows[0])
     sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, tuple(columns),
                       tuple(keys), tuple(updates))
-    adapt = _adapt_for_sqlite if dialect.name == "sqlite" else None
-    if adapt:
-        values = [tuple(adapt(row[c]) for c in columns) for row in rows]
+    if dialect.name == "sqlite":
+        adapters = [_sqlite_adapter(table.c[c].type) for c in columns]
+        if any(adapters):
+            values = [tuple(v if a is None or v is None else a(v)
+                            for a, v in zip(adapters, map(row.__getitem__, columns)))
+                      for row in rows]
+        else:
+            values = [tuple(map(row.__getitem__, columns)) for row in rows]
     else:
-        values = [tuple(row[c] for c in columns) for row in rows]
+        values = [tuple(map(row.__getitem__, columns)) for row in rows]
     connection.exec_driver_sql(sql, values)
 
 
@@ -41,13 +45,14 @@ def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates):
             f"DO UPDATE SET {assignments}")
 
 
-def _adapt_for_sqlite(value):
-    """Values as SQLAlchemy's SQLite types store them: ISO dates, numbers as floats."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    return value
+def _sqlite_adapter(column_type):
+    """How SQLAlchemy's SQLite types store a value: numbers as floats, dates as ISO text."""
+    if isinstance(column_type, Numeric):
+        return float
+    if isinstance(column_type, (Date, DateTime)):
+        return lambda value: value.isoformat(sep=" ") if isinstance(value, dt.datetime) \
+            else value.isoformat()
+    return None
 
 
 def write_customers(session, org_id, import_id, records):
@@ -78,14 +83,18 @@ def write_open_invoices(session, org_id, import_id, records):
     upsert(session, table, rows, ("organization_id", "reference"),
            ("customer_id", "invoice_date", "balance", "customer_po", "location_id", "carrier",
             "import_id"))
-    # The invoice's total is kept as its Additional Charge line (seed 002).
-    ids = dict(session.execute(
-        select(table.c.reference, table.c.id).where(
-            table.c.organization_id == org_id,
-            table.c.reference.in_([r["reference"] for r in records]))).all())
-    charges = [{"invoice_id": ids[r["reference"]], "kind": "Additional Charge",
-                "amount": r["balance"]} for r in records]
-    upsert(session, InvoiceCharge.__table__, charges, ("invoice_id", "kind"), ("amount",))
+    # The invoice's total is kept as its Additional Charge line (seed 002); the invoice
+    # is found by its natural key inside the statement, without a round trip.
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        "INSERT INTO invoice_charge (invoice_id, kind, amount) VALUES ("
+        f"(SELECT id FROM open_invoice WHERE organization_id = {marker} AND reference = {marker}), "
+        f"'Additional Charge', {marker}) "
+        "ON CONFLICT (invoice_id, kind) DO UPDATE SET amount = excluded.amount",
+        [(org_id, r["reference"], float(r["balance"]) if sqlite else r["balance"])
+         for r in records])
     return previous
 
 

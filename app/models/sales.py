@@ -11,11 +11,13 @@ from app.models.organizations import TenantOwned
 class OpenInvoice(TenantOwned, Model):
     __tablename__ = "open_invoice"
     __shared_import_key__ = "import_id"
+    # Every index costs each imported row: the unique key also serves lookups by
+    # organization, and a Customer PO search scans one organization's invoices.
     __table_args__ = (UniqueConstraint("organization_id", "reference", name="uq_invoice_ref"),)
 
     id = Column(Integer, primary_key=True)
     organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
+                             nullable=False)
     organization = relationship("Organization")
     reference = Column(String(20), nullable=False)  # "Invoice #", the invoice's Ref #
     customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False,
@@ -23,7 +25,7 @@ class OpenInvoice(TenantOwned, Model):
     customer = relationship("Customer")
     invoice_date = Column(Date, nullable=False, index=True)
     balance = Column(Numeric(18, 3), nullable=False)
-    customer_po = Column(String(20), nullable=False, index=True)
+    customer_po = Column(String(20), nullable=False)
     location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
     location = relationship("Location")
     carrier = Column(String(40), nullable=False, default="No Carrier")
