@@ -172,7 +172,7 @@ def reprocess(imp):
 def summary(imp, limit=None):
     """The `import --wait` JSON (SPEC section 8)."""
     query = (select(ImportRejection).where(ImportRejection.import_id == imp.id)
-             .order_by(ImportRejection.row, ImportRejection.id))
+             .order_by(ImportRejection.row.asc().nulls_first(), ImportRejection.id))
     if limit:
         query = query.limit(limit)
     lines = db.session.execute(query).scalars().all()

@@ -157,7 +157,7 @@ class ImportFileView(TenantModelView):
         rejections = db.session.execute(
             select(ImportRejection.row, ImportRejection.original, ImportRejection.message)
             .where(ImportRejection.import_id == imp.id)
-            .order_by(ImportRejection.row, ImportRejection.id)).all()
+            .order_by(ImportRejection.row.asc().nulls_first(), ImportRejection.id)).all()
         content = rejected_rows_workbook(header, _rows_with_reasons(rejections))
         name = imp.filename.rsplit(".", 1)[0] + "_rejected.xlsx"
         return attachment(content, name, XLSX)
