@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-scale permissions clean
+.PHONY: run test test-scale bench permissions clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 test-scale: $(VENV)/.installed
 	MUARA_TEST_DATABASE_URL=$(TEST_PG_URL) MUARA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
+
+# Import speed and memory (issue 3): open-invoice files through the import job on SQLite
+# and PostgreSQL, next to the bare read speed. Figures: README "Performance".
+bench: $(VENV)/.installed
+	$(PY) bench/bench_import.py $(BENCH_ARGS)
 
 permissions: $(VENV)/.installed  ## regenerate docs/permissions.md
 	$(VENV)/bin/flask --app run muara permissions

@@ -19,7 +19,7 @@ def create_app(test_config=None, start_background=None):
     from app import models  # noqa: F401  (registers every table on the metadata)
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import csrf, db, enforce_sqlite_foreign_keys, migrate
+    from app.extensions import csrf, db, tune_sqlite, migrate
     from app.queue import TaskQueue, start_background_threads
     from app.security.roles import builtin_roles
     from app.views import menu_of_view, register_views
@@ -34,7 +34,7 @@ def create_app(test_config=None, start_background=None):
     # process that starts.
     appbuilder = AppBuilder(indexview=HomeView, update_perms=False)
     with app.app_context():
-        enforce_sqlite_foreign_keys(db.engine)
+        tune_sqlite(db.engine)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
 

@@ -11,8 +11,10 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 
 
-def enforce_sqlite_foreign_keys(engine):
-    """SQLite checks foreign keys (and cascades deletes) only when asked, per connection."""
+def tune_sqlite(engine):
+    """Per SQLite connection: check foreign keys (and cascade deletes) as PostgreSQL does;
+    write-ahead logging, so the web process reads while the worker writes, with
+    synchronous=NORMAL (safe with WAL: a power cut loses at most the last commits)."""
     from sqlalchemy import event
 
     if engine.dialect.name != "sqlite":
@@ -22,4 +24,6 @@ def enforce_sqlite_foreign_keys(engine):
     def _on_connect(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

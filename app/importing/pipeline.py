@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from app.importing.modules import MODULES, module_label
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
@@ -110,13 +110,20 @@ def _start(session, imp):
     session.commit()
 
 
+SPOOL_CHUNK = 8 * 1024 * 1024
+
+
 def _spool(session, import_id):
-    """The stored bytes into a temporary file (readers stream from a path)."""
-    content = session.execute(
-        select(ImportBlob.content).where(ImportBlob.import_id == import_id)).scalar()
+    """The stored bytes into a temporary file (readers stream from a path), copied in
+    chunks so a large file is never held in memory whole."""
+    size = session.execute(select(func.length(ImportBlob.content))
+                           .where(ImportBlob.import_id == import_id)).scalar() or 0
     handle = tempfile.NamedTemporaryFile(prefix="muara-import-", delete=False)
     with handle:
-        handle.write(content)
+        for start in range(1, size + 1, SPOOL_CHUNK):  # SQL substrings count from 1
+            handle.write(session.execute(
+                select(func.substr(ImportBlob.content, start, SPOOL_CHUNK))
+                .where(ImportBlob.import_id == import_id)).scalar())
     return handle.name
 
 

@@ -372,10 +372,15 @@ class RowValidator:
             record[fld.name] = value
         if problems:
             return None, problems
-        key = tuple(record.get(name) for name in self.key_fields)
+        # One entry per record of the file: a single-field key is kept bare (a 1-tuple
+        # would cost 56 bytes more per row).
+        if len(self.key_fields) == 1:
+            key = record.get(self.key_fields[0])
+        else:
+            key = tuple(record.get(name) for name in self.key_fields)
         first = self.seen.get(key)
         if first is not None:
-            shown = " / ".join(str(part) for part in key)
+            shown = " / ".join(str(part) for part in (key if isinstance(key, tuple) else (key,)))
             labels = " + ".join(self.module.field(name).header for name in self.key_fields)
             column = next((f.label for f in self.fields if f.name == self.key_fields[0]), None)
             return None, [Rejection(row_number, column, ",".join(self.key_fields), shown,
