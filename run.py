@@ -38,7 +38,11 @@ def prepare_and_print_logins(web_app):
 if __name__ == "__main__":
     host = os.environ.get("MUARA_HOST", "127.0.0.1")
     port = int(os.environ.get("MUARA_PORT", "5000"))
-    web_app = create_app(start_background=True)
+    from app.queue import start_background_threads
+
+    web_app = create_app()
     prepare_and_print_logins(web_app)
+    # After the schema exists: the embedded worker and the re-queue pass.
+    start_background_threads(web_app)
     print(f"Muara is serving on http://{host}:{port}/  (Ctrl+C stops it)", file=sys.stderr)
     web_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
