@@ -120,6 +120,8 @@ STATUS_TABS = [("imported", "Imported"), ("processing", "Processing"), ("archive
 class ImportFileView(TenantModelView):
     """Every imported file with its state, counts and the actions on it."""
     route_base = "/imports"
+    list_title = "Files"
+    show_title = "File"
     datamodel = SQLAInterface(ImportFile)
     base_permissions = ["can_list", "can_show", "can_download", "can_rejected_rows",
                         "can_reprocess"]

@@ -17,6 +17,8 @@ from app.views.base import TenantModelView
 
 class ImportRejectionView(TenantModelView):
     route_base = "/rejections"
+    list_title = "Rejection Log"
+    show_title = "Rejection"
     datamodel = SQLAInterface(ImportRejection)
     base_permissions = ["can_list", "can_show"]
     show_template = "rejection_show.html"

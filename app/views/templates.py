@@ -60,6 +60,8 @@ class TemplateFieldView(TenantModelView):
 
 
 class TemplateView(TenantModelView):
+    list_title = "Mapper Templates"
+    show_title = "Mapper Template"
     datamodel = SQLAInterface(MapperTemplate)
     related_views = [TemplateFieldView]
     list_template = "template_list.html"
