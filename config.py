@@ -79,6 +79,8 @@ def build_config():
         "REQUEUE_INTERVAL": env_int("MUARA_REQUEUE_INTERVAL", 60),
         # A queued task older than this with no job on the queue counts as lost.
         "REQUEUE_GRACE_SECONDS": env_int("MUARA_REQUEUE_GRACE_SECONDS", 30),
+        # A running job that has not beaten for this long counts as lost (worker killed).
+        "TASK_STALE_SECONDS": env_int("MUARA_TASK_STALE_SECONDS", 300),
         "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 50) * 1024 * 1024,
         # A spreadsheet (a zip) that would unpack to more than this is refused unread.
         "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024),

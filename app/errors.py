@@ -11,3 +11,8 @@ class MuaraError(Exception):
 
 class NotFound(MuaraError):
     pass
+
+
+class TaskSuperseded(Exception):
+    """The background task this run was doing has been handed to another run (it looked
+    lost): this run must stop without touching what the other one owns."""

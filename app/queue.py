@@ -84,22 +84,29 @@ class TaskQueue:
     def requeue_lost(self, grace_seconds=None):
         """Queue again every waiting or running task whose queue entry is gone or dead.
 
+        A running task whose heartbeat (runner.beat, at every batch of a long job) is
+        older than TASK_STALE_SECONDS is lost too, whatever the queue says: its worker was
+        killed. The old run, if it is only slow, stops at its next beat.
+
         Safe to run from many processes at once: each re-queue is a compare-and-set on
         the task's job id, so only one of them pushes a new job.
         """
         if grace_seconds is None:
             grace_seconds = current_app.config["REQUEUE_GRACE_SECONDS"]
         cutoff = utcnow() - dt.timedelta(seconds=grace_seconds)
+        stale = utcnow() - dt.timedelta(seconds=current_app.config["TASK_STALE_SECONDS"])
         candidates = db.session.execute(
             select(BackgroundTask.id, BackgroundTask.rq_job_id, BackgroundTask.status,
-                   BackgroundTask.attempts)
+                   BackgroundTask.attempts, BackgroundTask.heartbeat_at)
             .where(BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
                    BackgroundTask.enqueued_at <= cutoff)
         ).all()
         requeued = []
-        for task_id, job_id, status, attempts in candidates:
+        for task_id, job_id, status, attempts, heartbeat_at in candidates:
             state = self.job_state(job_id)
-            if state is not None and state not in DEAD_STATES:
+            silent = (status == TaskStatus.running and heartbeat_at is not None
+                      and heartbeat_at < stale)
+            if state is not None and state not in DEAD_STATES and not silent:
                 continue
             if status == TaskStatus.running and attempts >= MAX_ATTEMPTS:
                 self._give_up(task_id, job_id, status)

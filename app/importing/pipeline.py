@@ -11,9 +11,11 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from typing import Callable, Optional
 
 from sqlalchemy import delete, func, insert, select, update
 
+from app.errors import TaskSuperseded
 from app.importing.modules import MODULES, module_label
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
@@ -32,6 +34,9 @@ class Settings:
     batch_size: int = 5000
     max_unpacked_bytes: int = 1024 * 1024 * 1024
     progress_every: int = 5000
+    # Called with the session before each batch commit (the job's heartbeat); may raise
+    # TaskSuperseded to stop without committing.
+    on_batch: Optional[Callable] = None
 
 
 def template_spec(template):
@@ -75,6 +80,9 @@ def run_import(session, import_id, settings=None):
     try:
         path = _spool(session, import_id)
         _process(session, imp, path, settings)
+    except TaskSuperseded:
+        session.rollback()  # another run owns the file now
+        raise
     except FileRejected as fault:
         session.rollback()
         _fail(session, import_id, fault.code, fault.message)
@@ -208,7 +216,9 @@ def _jsonable(value):
     return value
 
 
-def _flush(session, imp, rows_in_batch, accepted, rejected, rejection_rows):
+def _flush(session, imp, rows_in_batch, accepted, rejected, rejection_rows, settings):
+    if settings.on_batch:
+        settings.on_batch(session)
     if rejection_rows:
         session.execute(insert(ImportRejection), rejection_rows)
     session.execute(update(ImportFile).where(ImportFile.id == imp.id).values(
@@ -231,10 +241,10 @@ def _validate_only(session, imp, table, validator, settings):
         else:
             accepted += 1
         if rows >= settings.batch_size:
-            _flush(session, imp, rows, accepted, rejected, pending)
+            _flush(session, imp, rows, accepted, rejected, pending, settings)
             rows = accepted = rejected = 0
             pending = []
-    _flush(session, imp, rows, accepted, rejected, pending)
+    _flush(session, imp, rows, accepted, rejected, pending, settings)
 
 
 def _write_all(session, imp, table, validator, write, settings, keep_rejections=True):
@@ -254,10 +264,10 @@ def _write_all(session, imp, table, validator, write, settings, keep_rejections=
                 customers.add(record["customer_id"])
         if rows >= settings.batch_size:
             customers.update(write(session, imp.organization_id, imp.id, batch) or ())
-            _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending)
+            _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
             batch, pending = [], []
             rows = rejected = 0
     if batch:
         customers.update(write(session, imp.organization_id, imp.id, batch) or ())
-    _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending)
+    _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
     return customers

@@ -850,7 +850,9 @@ def _log_rows(job, position, lines):
             for severity, path, field, value, reason, message in lines]
 
 
-def _flush(session, job, rows, accepted, rejected, log_rows):
+def _flush(session, job, rows, accepted, rejected, log_rows, settings):
+    if settings.on_batch:
+        settings.on_batch(session)
     if log_rows:
         session.execute(insert(ImportRejection), log_rows)
     session.execute(update(ImportFile).where(ImportFile.id == job["id"]).values(
@@ -889,7 +891,7 @@ def import_returns(session, imp, path, settings):
     if not returns_file.count:
         top.append((WARNING, "semiramis", None, None, "no_returns",
                     "The file holds no CustomerReturn."))
-    _flush(session, job, 0, 0, 0, _log_rows(job, None, top))
+    _flush(session, job, 0, 0, 0, _log_rows(job, None, top), settings)
 
     importer = ReturnsImport(session, imp, settings)
     rows = accepted = rejected = 0
@@ -905,11 +907,11 @@ def import_returns(session, imp, path, settings):
             accepted += 1
         pending.extend(_log_rows(job, position, log.lines))
         if rows >= batch:
-            _flush(session, job, rows, accepted, rejected, pending)
+            _flush(session, job, rows, accepted, rejected, pending, settings)
             session.expunge_all()  # bounded memory: nothing of the batch stays loaded
             rows = accepted = rejected = 0
             pending = []
-    _flush(session, job, rows, accepted, rejected, pending)
+    _flush(session, job, rows, accepted, rejected, pending, settings)
     imp = session.get(ImportFile, job["id"])
     session.refresh(imp)
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived

@@ -6,7 +6,7 @@ import functools
 
 from sqlalchemy import Date, DateTime, Numeric, func, select, update
 
-from app.models import BalanceAdjustment, Customer, InvoiceCharge, OpenInvoice, Product, StockEntry
+from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
 
 
 def upsert(session, table, rows, keys, updates):

@@ -3,6 +3,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.importing.pipeline import Settings, run_import
+from app.jobs.runner import beat
 from app.models import ImportFile
 from app.models.imports import ImportStatus
 from app.notifications import send_import_result
@@ -11,7 +12,8 @@ from app.notifications import send_import_result
 def process_import(import_id):
     config = current_app.config
     settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 5000),
-                        max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024)
+                        max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024,
+                        on_batch=beat)
     try:
         imp = run_import(db.session, import_id, settings)
     except Exception:

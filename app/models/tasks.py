@@ -38,6 +38,9 @@ class BackgroundTask(Model):
     attempts = Column(Integer, nullable=False, default=0)
     enqueued_at = Column(DateTime, nullable=False, default=utcnow)
     started_at = Column(DateTime)
+    # Set by long jobs at every batch (runner.beat): a running task whose beat stops is
+    # lost even while the queue still calls its job "started" (its worker was killed).
+    heartbeat_at = Column(DateTime)
     finished_at = Column(DateTime)
     result = Column(Text)
     error = Column(Text)
