@@ -415,6 +415,19 @@ def print_table(results):
             print("  ".join("-" * width for width in widths))
 
 
+def code_version():
+    """The commit measured, and the files changed since (a run measures the work tree)."""
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "app", "migrations",
+                                        "config.py").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD") or None, "changed": changed}
+
+
 def hold_lock(out):
     """One bench at a time: runs share the database, the files and the CPUs."""
     handle = open(out / ".bench.lock", "a+")
@@ -443,6 +456,7 @@ def main(argv=None):
     databases = split(opts.databases)
     rates = split(opts.reject_rate, float)
     cpu = pick_cpu(opts.cpu)
+    version = code_version()
     for db_name in databases:
         if db_name not in ("sqlite", "postgresql"):
             raise SystemExit(f"unknown database: {db_name} (sqlite or postgresql)")
@@ -545,8 +559,10 @@ def main(argv=None):
     results_path = out / "results.json"
     results_path.write_text(json.dumps({
         "generated_at": dt.datetime.now().isoformat(timespec="seconds"),
-        "python": sys.version.split()[0], "cpu": cpu,
+        "python": sys.version.split()[0], "cpu": cpu, "code": version,
         "cases": results, "half_speed_checks": checks}, indent=1))
+    dirty = f" + changes to {', '.join(version['changed'])}" if version["changed"] else ""
+    print(f"Code: commit {version['commit']}{dirty}")
     print(f"Results: {results_path}")
     return 1 if any(r.get("error") for r in results) else 0
 
