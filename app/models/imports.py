@@ -35,9 +35,6 @@ class ImportFile(TenantOwned, Model):
     __table_args__ = (Index("ix_import_file_dedupe", "organization_id", "module", "sha256"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization", foreign_keys=[organization_id])
     module = Column(String(40), nullable=False, index=True)
     template_id = Column(Integer, ForeignKey("mapper_template.id", ondelete="SET NULL"))
     template = relationship("MapperTemplate")
@@ -94,9 +91,6 @@ class ImportRejection(TenantOwned, Model):
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
                        nullable=False)
     import_file = relationship("ImportFile")
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     module = Column(String(40), nullable=False, index=True)
     row = Column(Integer)  # the row number a spreadsheet program shows (CSV: the line)
     column = Column(String(100))

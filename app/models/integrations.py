@@ -2,8 +2,7 @@
 import enum
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import relationship
+from sqlalchemy import Boolean, Column, Enum, Integer, String, UniqueConstraint
 
 from app.models.organizations import TenantOwned
 
@@ -33,9 +32,6 @@ class Integration(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_integration_org_name"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     name = Column(String(100), nullable=False)
     kind = Column(Enum(IntegrationKind, name="integration_kind", native_enum=False, length=20),
                   nullable=False, default=IntegrationKind.external)

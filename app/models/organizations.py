@@ -5,7 +5,7 @@ from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, Numeric, String,
                         UniqueConstraint)
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import declared_attr, relationship
 
 
 class OrgKind(str, enum.Enum):
@@ -36,6 +36,17 @@ class Organization(Model):
 class TenantOwned:
     """Mixin: a row that belongs to one organization; tenancy scopes it by that column."""
     __tenant_column__ = "organization_id"
+    # Its own index on organization_id, unless a unique key starting with it serves.
+    __organization_index__ = True
+
+    @declared_attr
+    def organization_id(cls):
+        return Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                      nullable=False, index=cls.__organization_index__)
+
+    @declared_attr
+    def organization(cls):
+        return relationship("Organization", foreign_keys=f"{cls.__name__}.organization_id")
 
 
 class Location(TenantOwned, Model):
@@ -43,8 +54,6 @@ class Location(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_location_org_code"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
     organization = relationship("Organization", back_populates="locations")
     code = Column(String(40), nullable=False)
     name = Column(String(200), nullable=False)
@@ -58,9 +67,6 @@ class Customer(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_customer_org_code"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     code = Column(String(40), nullable=False)
     name = Column(String(200), nullable=False)
     # The source system's id of the customer (INT-2's customer data mapping).
@@ -76,9 +82,6 @@ class Product(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_product_org_code"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     code = Column(String(40), nullable=False)
     name = Column(String(200), nullable=False)
     unit = Column(String(20), nullable=False)

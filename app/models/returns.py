@@ -42,9 +42,6 @@ class Partner(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "number", name="uq_partner_org_number"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     number = Column(String(40), nullable=False)
     name = Column(String(200), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -58,9 +55,6 @@ class UnitOfMeasure(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_uom_org_code"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     code = Column(String(20), nullable=False)
     name = Column(String(100), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -76,9 +70,6 @@ class ReturnType(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_return_type_org_code"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     code = Column(String(20), nullable=False)
     name = Column(String(100), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -99,9 +90,6 @@ class CustomerReturn(TenantOwned, Model):
 
     id = Column(Integer, primary_key=True)
     # The distributor that imported it (the tenant).
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     guid = Column(String(36), nullable=False, unique=True)
     type_id = Column(Integer, ForeignKey("return_type.id", ondelete="RESTRICT"), nullable=False)
     type = relationship("ReturnType")

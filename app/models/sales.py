@@ -13,12 +13,10 @@ class OpenInvoice(TenantOwned, Model):
     __shared_import_key__ = "import_id"
     # Every index costs each imported row: the unique key also serves lookups by
     # organization, and a Customer PO search scans one organization's invoices.
+    __organization_index__ = False
     __table_args__ = (UniqueConstraint("organization_id", "reference", name="uq_invoice_ref"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False)
-    organization = relationship("Organization")
     reference = Column(String(20), nullable=False)  # "Invoice #", the invoice's Ref #
     customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False,
                          index=True)
@@ -56,9 +54,6 @@ class BalanceAdjustment(TenantOwned, Model):
                                        name="uq_adjustment_ref"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     customer_id = Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False,
                          index=True)
     customer = relationship("Customer")
@@ -76,9 +71,6 @@ class StockEntry(TenantOwned, Model):
                                        "entry_date", name="uq_stock_entry"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     product_id = Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), nullable=False)
     product = relationship("Product")
     location_id = Column(Integer, ForeignKey("location.id", ondelete="CASCADE"), nullable=False)

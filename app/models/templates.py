@@ -22,9 +22,6 @@ class MapperTemplate(TenantOwned, Model):
     __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_template_org_name"),)
 
     id = Column(Integer, primary_key=True)
-    organization_id = Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                             nullable=False, index=True)
-    organization = relationship("Organization")
     module = Column(String(40), nullable=False, index=True)
     name = Column(String(100), nullable=False)
     # xlsx, xls, ods, csv or xml; empty = whatever the file turns out to be.
