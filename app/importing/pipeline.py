@@ -184,10 +184,10 @@ def _process(session, imp, path, settings):
         validator.seen.clear()
         imp.rows_done = imp.accepted = 0
         session.commit()
-    customers = _write_all(session, imp, table, validator, write, settings,
-                           keep_rejections=not spec.all_or_nothing)
-    if module.name in AFFECTS_BALANCES and customers:
-        refresh_customer_balances(session, customers)
+    _write_all(session, imp, table, validator, write, settings,
+               keep_rejections=not spec.all_or_nothing)
+    if module.name in AFFECTS_BALANCES:
+        refresh_customer_balances(session, imp.organization_id)
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
     imp.finished_at = utcnow()
     session.commit()
@@ -250,7 +250,6 @@ def _validate_only(session, imp, table, validator, settings):
 def _write_all(session, imp, table, validator, write, settings, keep_rejections=True):
     batch, pending = [], []
     rows = rejected = 0
-    customers = set()
     for number, values in table.rows():
         record, problems = validator.validate(number, values)
         rows += 1
@@ -260,14 +259,11 @@ def _write_all(session, imp, table, validator, write, settings, keep_rejections=
                 pending.extend(_rejection_rows(imp, problems, values))
         else:
             batch.append(record)
-            if "customer_id" in record:
-                customers.add(record["customer_id"])
         if rows >= settings.batch_size:
-            customers.update(write(session, imp.organization_id, imp.id, batch) or ())
+            write(session, imp.organization_id, imp.id, batch)
             _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
             batch, pending = [], []
             rows = rejected = 0
     if batch:
-        customers.update(write(session, imp.organization_id, imp.id, batch) or ())
+        write(session, imp.organization_id, imp.id, batch)
     _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
-    return customers

@@ -68,19 +68,12 @@ def write_products(session, org_id, import_id, records):
 
 
 def write_open_invoices(session, org_id, import_id, records):
-    """Returns the customers the invoices belonged to before, whose balances change too
-    when an invoice moves to another customer."""
-    table = OpenInvoice.__table__
-    previous = set(session.execute(
-        select(table.c.customer_id).where(
-            table.c.organization_id == org_id,
-            table.c.reference.in_([r["reference"] for r in records]))).scalars())
     rows = [{"organization_id": org_id, "reference": r["reference"],
              "customer_id": r["customer_id"], "invoice_date": r["invoice_date"],
              "balance": r["balance"], "customer_po": r["customer_po"],
              "location_id": r.get("location_id"), "carrier": "No Carrier",
              "import_id": import_id} for r in records]
-    upsert(session, table, rows, ("organization_id", "reference"),
+    upsert(session, OpenInvoice.__table__, rows, ("organization_id", "reference"),
            ("customer_id", "invoice_date", "balance", "customer_po", "location_id", "carrier",
             "import_id"))
     # The invoice's total is kept as its Additional Charge line (seed 002); the invoice
@@ -95,7 +88,6 @@ def write_open_invoices(session, org_id, import_id, records):
         "ON CONFLICT (invoice_id, kind) DO UPDATE SET amount = excluded.amount",
         [(org_id, r["reference"], float(r["balance"]) if sqlite else r["balance"])
          for r in records])
-    return previous
 
 
 def write_open_credits(session, org_id, import_id, records):
@@ -117,16 +109,18 @@ def write_inventory_boxes(session, org_id, import_id, records):
            ("boxes", "units_per_box", "quantity", "import_id"))
 
 
-def refresh_customer_balances(session, customer_ids):
-    """A customer's balance: its open invoices less its credits (balance adjustments)."""
+def refresh_customer_balances(session, org_id):
+    """Every customer's balance of the organization: its open invoices less its credits.
+
+    Once per job, for the whole organization: an invoice that moved to another customer
+    changes the old one too, and a per-batch look-up of previous owners made PostgreSQL
+    re-scan the organization's invoices at every batch."""
     invoices = (select(func.coalesce(func.sum(OpenInvoice.balance), 0))
                 .where(OpenInvoice.customer_id == Customer.id).scalar_subquery())
     credits = (select(func.coalesce(func.sum(BalanceAdjustment.amount), 0))
                .where(BalanceAdjustment.customer_id == Customer.id).scalar_subquery())
-    ids = sorted(customer_ids)
-    for start in range(0, len(ids), 1000):
-        session.execute(update(Customer).where(Customer.id.in_(ids[start:start + 1000]))
-                        .values(balance=invoices - credits))
+    session.execute(update(Customer).where(Customer.organization_id == org_id)
+                    .values(balance=invoices - credits))
 
 
 WRITERS = {
