@@ -1,7 +1,7 @@
 """Modules are data (ARCHITECTURE.md): each import module declares its fields once; the
 default template, the downloadable template file, the validator and the docs derive
 from the declaration. Adding a module is adding a declaration and a writer."""
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 TEXT, DATE, DECIMAL, INTEGER = "text", "date", "decimal", "integer"
@@ -60,7 +60,6 @@ class Module:
     natural_key: tuple  # field names that identify a record within the organization
     supported: bool = True
     description: str = ""
-    extra: dict = dc_field(default_factory=dict)
 
     def field(self, name):
         return next(f for f in self.fields if f.name == name)

@@ -33,7 +33,6 @@ LOOKUP_MODELS = {"customer": Customer, "location": Location, "product": Product}
 class Settings:
     batch_size: int = 5000
     max_unpacked_bytes: int = 1024 * 1024 * 1024
-    progress_every: int = 5000
     # Called with the session before each batch commit (the job's heartbeat); may raise
     # TaskSuperseded to stop without committing.
     on_batch: Optional[Callable] = None

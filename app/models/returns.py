@@ -12,7 +12,7 @@ import enum
 from flask_appbuilder import Model
 from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer, Numeric,
                         String, Text, UniqueConstraint)
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.organizations import TenantOwned
 
@@ -180,21 +180,40 @@ class CustomerReturnSubDetail(Model):
         return f"{self.detail} / {self.sub_number}"
 
 
-class ReturnInfoText(Model):
+class TextOwner:
+    """Mixin: a text that belongs to a return, one of its details or a sub-detail; scoped
+    as its return is."""
+    __tenant_parent__ = ("return_id", CustomerReturn)
+
+    @declared_attr
+    def return_id(cls):
+        return Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
+                      nullable=False)
+
+    @declared_attr
+    def customer_return(cls):
+        return relationship("CustomerReturn", foreign_keys=f"{cls.__name__}.return_id")
+
+    @declared_attr
+    def detail_id(cls):
+        return Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def detail(cls):
+        return relationship("CustomerReturnDetail")
+
+    @declared_attr
+    def sub_detail_id(cls):
+        return Column(Integer, ForeignKey("customer_return_sub_detail.id", ondelete="CASCADE"))
+
+
+class ReturnInfoText(TextOwner, Model):
     """An info text (one per language) of a return, a detail or a sub-detail."""
     __tablename__ = "return_info_text"
-    __tenant_parent__ = ("return_id", CustomerReturn)
     __table_args__ = (Index("ix_return_info_text_owner", "return_id", "detail_id",
                             "sub_detail_id", "language"),)
 
     id = Column(Integer, primary_key=True)
-    return_id = Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
-                       nullable=False)
-    customer_return = relationship("CustomerReturn", foreign_keys=[return_id])
-    detail_id = Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"))
-    detail = relationship("CustomerReturnDetail")
-    sub_detail_id = Column(Integer, ForeignKey("customer_return_sub_detail.id",
-                                               ondelete="CASCADE"))
     language = Column(String(20), nullable=False)
     text = Column(Text, nullable=False)
     content_type = Column(String(60), nullable=False, default="text/plain")
@@ -203,22 +222,14 @@ class ReturnInfoText(Model):
         return str(self.detail) if self.detail_id else str(self.customer_return)
 
 
-class ReturnTextAssignment(Model):
+class ReturnTextAssignment(TextOwner, Model):
     """A text assignment (the seed's `TextAssignments`) of a return, detail or sub-detail:
     a line number, a text type, an optional text module code, and texts per language."""
     __tablename__ = "return_text_assignment"
-    __tenant_parent__ = ("return_id", CustomerReturn)
     __table_args__ = (Index("ix_return_text_assignment_owner", "return_id", "detail_id",
                             "sub_detail_id", "number"),)
 
     id = Column(Integer, primary_key=True)
-    return_id = Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
-                       nullable=False)
-    customer_return = relationship("CustomerReturn", foreign_keys=[return_id])
-    detail_id = Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"))
-    detail = relationship("CustomerReturnDetail")
-    sub_detail_id = Column(Integer, ForeignKey("customer_return_sub_detail.id",
-                                               ondelete="CASCADE"))
     number = Column(Integer, nullable=False)
     type = Column(String(40))
     code = Column(String(40))
