@@ -13,3 +13,4 @@ from app.models.sales import OpenInvoice, InvoiceCharge, BalanceAdjustment, Stoc
 from app.models.returns import (Partner, UnitOfMeasure, ReturnType, CustomerReturn,  # noqa: F401
                                 CustomerReturnDetail, CustomerReturnSubDetail, ReturnInfoText,
                                 ReturnTextAssignment, ReturnTextAssignmentText)
+from app.models.sync import SyncRun, SyncRecord, SyncStatus  # noqa: F401

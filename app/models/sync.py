@@ -1,0 +1,85 @@
+"""Synchronization of an integration's documents (SYN-2, SYN-3).
+
+A sync record is one document an integration brought in (a pushed sales transaction, a
+transfer, a customer pulled from an accounting service, ...): what it is, where it came
+from, whether applying it succeeded and why not. A sync run is one pass of applying
+records (a push, a shift closing, a schedule, a "Sync Master Data", a refresh); the
+status panel's "View details" lists a run's records.
+"""
+import enum
+
+from flask_appbuilder import Model
+from sqlalchemy import (Column, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import relationship
+
+from app.models.organizations import TenantOwned
+from app.models.tasks import utcnow
+
+
+class SyncStatus(str, enum.Enum):
+    pending = "pending"    # received, waiting for its sync mode (shift closing, schedule)
+    success = "success"
+    failed = "failed"
+
+    def __str__(self):
+        return self.value
+
+    @property
+    def label(self):
+        return self.value.capitalize()
+
+
+class SyncRun(TenantOwned, Model):
+    __tablename__ = "sync_run"
+
+    id = Column(Integer, primary_key=True)
+    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
+                            nullable=False, index=True)
+    integration = relationship("Integration")
+    # What started it: push, shift_closed, scheduled, transfer_schedule, manual,
+    # refresh, master_data, transaction.
+    trigger = Column(String(40), nullable=False)
+    started_at = Column(DateTime, nullable=False, default=utcnow)
+    finished_at = Column(DateTime)
+    succeeded = Column(Integer, nullable=False, default=0)
+    failed = Column(Integer, nullable=False, default=0)
+    message = Column(Text)  # a run-level fault (e.g. the service refused the token)
+
+    def __repr__(self):
+        return f"Run #{self.id} ({self.trigger})"
+
+
+class SyncRecord(TenantOwned, Model):
+    __tablename__ = "sync_record"
+    __table_args__ = (
+        # The same document pushed twice is stored once (idempotency by source reference).
+        UniqueConstraint("integration_id", "kind", "reference", name="uq_sync_record_ref"),
+        # Oldest first (SYN-3): records of an integration in document order.
+        Index("ix_sync_record_order", "integration_id", "document_date", "id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
+                            nullable=False)
+    integration = relationship("Integration")
+    run_id = Column(Integer, ForeignKey("sync_run.id", ondelete="SET NULL"), index=True)
+    run = relationship("SyncRun")
+    # sales_transaction, transfer_out, transfer_in, stock_adjustment, stock_opname,
+    # customer, item, unit, warehouse, tax, payment_term, employee, sales_order, file
+    kind = Column(String(40), nullable=False)
+    reference = Column(String(120), nullable=False)  # the source's document number or id
+    document_date = Column(DateTime, nullable=False)
+    status = Column(Enum(SyncStatus, name="sync_status", native_enum=False, length=20),
+                    nullable=False, default=SyncStatus.pending, index=True)
+    reason = Column(Text)
+    attempts = Column(Integer, nullable=False, default=0)
+    last_attempt_at = Column(DateTime)
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+    payload = Column(Text)  # the document as received (JSON), to apply it again on refresh
+
+    def __repr__(self):
+        return f"{self.kind} {self.reference}"
+
+    def status_name(self):
+        return self.status.label
