@@ -31,7 +31,7 @@ LOOKUP_MODELS = {"customer": Customer, "location": Location, "product": Product}
 
 @dataclass
 class Settings:
-    batch_size: int = 5000
+    batch_size: int = 20000
     max_unpacked_bytes: int = 1024 * 1024 * 1024
     # Called with the session before each batch commit (the job's heartbeat); may raise
     # TaskSuperseded to stop without committing.

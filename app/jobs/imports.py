@@ -11,7 +11,7 @@ from app.notifications import send_import_result
 
 def process_import(import_id):
     config = current_app.config
-    settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 5000),
+    settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 20000),
                         max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024,
                         on_batch=beat)
     try:
