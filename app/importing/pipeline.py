@@ -162,10 +162,10 @@ def _process(session, imp, path, settings):
     spec = template_spec(template)
     table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
     org = session.get(Organization, imp.organization_id)
-    validator = RowValidator(module, spec, table.header, load_lookups(session, org.id, module),
-                             org.multi_location)
-    imp.header_json = json.dumps(table.header)
     imp.rows_total = _estimate_rows(path, table)
+    validator = RowValidator(module, spec, table.header, load_lookups(session, org.id, module),
+                             org.multi_location, expected_rows=imp.rows_total)
+    imp.header_json = json.dumps(table.header)
     session.commit()
 
     write = WRITERS[module.name]

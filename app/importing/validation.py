@@ -12,6 +12,7 @@ from typing import Optional
 
 from app.importing.modules import DATE, DECIMAL, INTEGER, WHEN_MULTI_LOCATION, Module
 from app.importing.readers import FileRejected
+from app.importing.seen_keys import SeenKeys
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
 # What the record columns hold (Numeric(18, 3) and Integer): a bigger value is the row's
@@ -298,11 +299,11 @@ class CompiledField:
 class RowValidator:
     """Validates the rows of one file: built once per job, then called per row."""
 
-    def __init__(self, module, template, header, lookups, multi_location):
+    def __init__(self, module, template, header, lookups, multi_location, expected_rows=0):
         self.module = module
         self.multi_location = multi_location
         self.key_fields = module.natural_key
-        self.seen = {}  # natural key -> first row number
+        self.seen = SeenKeys(expected_rows)  # natural key -> first row number
         self.fields = []
         lines = {line.field: line for line in template.lines}
         missing = []
@@ -372,13 +373,11 @@ class RowValidator:
             record[fld.name] = value
         if problems:
             return None, problems
-        # One entry per record of the file: a single-field key is kept bare (a 1-tuple
-        # would cost 56 bytes more per row).
         if len(self.key_fields) == 1:
             key = record.get(self.key_fields[0])
         else:
             key = tuple(record.get(name) for name in self.key_fields)
-        first = self.seen.get(key)
+        first = self.seen.first_row(key, row_number)
         if first is not None:
             shown = " / ".join(str(part) for part in (key if isinstance(key, tuple) else (key,)))
             labels = " + ".join(self.module.field(name).header for name in self.key_fields)
@@ -387,5 +386,4 @@ class RowValidator:
                                     "duplicate_in_file",
                                     f"{labels} '{shown}' appears more than once in the file: "
                                     f"first on row {first}; this row was not imported.")]
-        self.seen[key] = row_number
         return record, []
