@@ -259,10 +259,10 @@ def _write_all(session, imp, table, validator, write, settings, keep_rejections=
         else:
             batch.append(record)
         if rows >= settings.batch_size:
-            write(session, imp.organization_id, imp.id, batch)
+            write(session, imp.organization_id, imp.id, batch, validator.layout)
             _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
             batch, pending = [], []
             rows = rejected = 0
     if batch:
-        write(session, imp.organization_id, imp.id, batch)
+        write(session, imp.organization_id, imp.id, batch, validator.layout)
     _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)

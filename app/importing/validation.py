@@ -294,15 +294,28 @@ class CompiledField:
     default: object
     lookup: Optional[str]
     lookup_table: dict = dc_field(default_factory=dict)
+    slot: int = 0  # where the value goes in the record
+    id_slot: Optional[int] = None  # where the looked-up id goes
+
+
+def record_layout(module):
+    """Positions in a record (a list): each field's value in declaration order, then the
+    id of each looked-up field as `<field>_id`. Writers pick their columns by these names."""
+    names = [f.name for f in module.fields] + [f.name + "_id" for f in module.fields if f.lookup]
+    return {name: index for index, name in enumerate(names)}
 
 
 class RowValidator:
-    """Validates the rows of one file: built once per job, then called per row."""
+    """Validates the rows of one file: built once per job, then called per row.
+
+    A valid row becomes a record: a list laid out by `self.layout` (record_layout), not a
+    dict, so writers take their columns with one C-level pick per row."""
 
     def __init__(self, module, template, header, lookups, multi_location, expected_rows=0):
         self.module = module
         self.multi_location = multi_location
         self.key_fields = module.natural_key
+        self.layout = record_layout(module)
         self.seen = SeenKeys(expected_rows)  # natural key -> first row number
         self.fields = []
         lines = {line.field: line for line in template.lines}
@@ -330,60 +343,71 @@ class RowValidator:
             label = header[index] if index is not None else (source or fld.header)
             self.fields.append(CompiledField(
                 fld.name, label, index, convert, required, default, fld.lookup,
-                lookups.get(fld.lookup, {}) if fld.lookup else {}))
+                lookups.get(fld.lookup, {}) if fld.lookup else {},
+                self.layout[fld.name], self.layout.get(fld.name + "_id")))
         if missing:
             names = ", ".join(f"'{src}'" for src, _ in missing)
             found = ", ".join(f"'{h}'" for h in header if h) or "none"
             raise FileRejected("missing_column",
                                f"The file has no column {names}, which the template "
                                f"requires. Columns found: {found}.")
+        # What validate() walks per cell, unpacked once instead of attribute look-ups.
+        self._plan = [(f.index, f.convert, f.default, f.lookup_table if f.lookup else None,
+                       f.slot, f.id_slot, f) for f in self.fields]
+        self._key_slots = [self.layout[name] for name in self.key_fields]
+        self._width = len(self.layout)
 
     def validate(self, row_number, values):
         """(record or None, [Rejection]) for one row."""
-        record = {}
-        problems = []
-        for fld in self.fields:
-            raw = values[fld.index] if fld.index is not None else None
+        record = [None] * self._width
+        problems = None
+        for index, convert, default, table, slot, id_slot, fld in self._plan:
+            raw = values[index] if index is not None else None
             try:
-                value = fld.convert(raw)
+                value = convert(raw)
             except Invalid as invalid:
+                problems = problems or []
                 problems.append(Rejection(row_number, fld.label, fld.name, _display(raw),
                                           invalid.reason, invalid.message))
                 continue
             if value is None:
-                value = fld.default
-            if value is None:
-                if fld.required:
-                    reason_text = f"{fld.label} is required."
-                    if (self.multi_location and fld.name == "location"
-                            and self.module.field("location").required == WHEN_MULTI_LOCATION):
-                        reason_text = f"{fld.label} is required for a multi-location company."
-                    problems.append(Rejection(row_number, fld.label, fld.name, None,
-                                              "required", reason_text))
-                record[fld.name] = None
-                continue
-            if fld.lookup:
-                found = fld.lookup_table.get(value)
+                value = default
+                if value is None:
+                    if fld.required:
+                        problems = problems or []
+                        problems.append(self._required(row_number, fld))
+                    continue
+            if table is not None:
+                found = table.get(value)
                 if found is None:
+                    problems = problems or []
                     problems.append(Rejection(
                         row_number, fld.label, fld.name, value, f"unknown_{fld.lookup}",
                         f"{fld.lookup.capitalize()} code '{value}' does not exist for this company."))
                     continue
-                record[fld.name + "_id"] = found
-            record[fld.name] = value
+                record[id_slot] = found
+            record[slot] = value
         if problems:
             return None, problems
-        if len(self.key_fields) == 1:
-            key = record.get(self.key_fields[0])
-        else:
-            key = tuple(record.get(name) for name in self.key_fields)
+        key_slots = self._key_slots
+        key = record[key_slots[0]] if len(key_slots) == 1 else tuple(record[i] for i in key_slots)
         first = self.seen.first_row(key, row_number)
         if first is not None:
-            shown = " / ".join(str(part) for part in (key if isinstance(key, tuple) else (key,)))
-            labels = " + ".join(self.module.field(name).header for name in self.key_fields)
-            column = next((f.label for f in self.fields if f.name == self.key_fields[0]), None)
-            return None, [Rejection(row_number, column, ",".join(self.key_fields), shown,
-                                    "duplicate_in_file",
-                                    f"{labels} '{shown}' appears more than once in the file: "
-                                    f"first on row {first}; this row was not imported.")]
-        return record, []
+            return None, [self._duplicate(row_number, key, first)]
+        return record, ()
+
+    def _required(self, row_number, fld):
+        reason_text = f"{fld.label} is required."
+        if (self.multi_location and fld.name == "location"
+                and self.module.field("location").required == WHEN_MULTI_LOCATION):
+            reason_text = f"{fld.label} is required for a multi-location company."
+        return Rejection(row_number, fld.label, fld.name, None, "required", reason_text)
+
+    def _duplicate(self, row_number, key, first):
+        shown = " / ".join(str(part) for part in (key if isinstance(key, tuple) else (key,)))
+        labels = " + ".join(self.module.field(name).header for name in self.key_fields)
+        column = next((f.label for f in self.fields if f.name == self.key_fields[0]), None)
+        return Rejection(row_number, column, ",".join(self.key_fields), shown,
+                         "duplicate_in_file",
+                         f"{labels} '{shown}' appears more than once in the file: "
+                         f"first on row {first}; this row was not imported.")

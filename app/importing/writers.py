@@ -3,36 +3,52 @@ file updates records instead of duplicating them (IMP-6). Core SQL, never one OR
 object per row."""
 import datetime as dt
 import functools
+import json
 
 from sqlalchemy import Date, DateTime, Numeric, func, select, update
 
 from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
 
 
-def upsert(session, table, rows, keys, updates):
+def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET updates, for SQLite and PostgreSQL.
 
-    The statement is rendered once and the rows go to the driver's executemany as plain
-    tuples: building SQLAlchemy parameters per row cost more than the database's work.
+    fields: column -> record field name (see validation.record_layout); fixed: column ->
+    one value for every row (the organization, the import). The statement is rendered
+    once and the rows go to the driver's executemany as plain tuples.
     """
-    if not rows:
+    if not records:
         return
     connection = session.connection()
     dialect = connection.dialect
-    columns = list(rows[0])
-    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, tuple(columns),
+    columns = tuple(fixed) + tuple(fields)
+    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, columns,
                       tuple(keys), tuple(updates))
-    if dialect.name == "sqlite":
-        adapters = [_sqlite_adapter(table.c[c].type) for c in columns]
-        if any(adapters):
-            values = [tuple(v if a is None or v is None else a(v)
-                            for a, v in zip(adapters, map(row.__getitem__, columns)))
-                      for row in rows]
+    sqlite = dialect.name == "sqlite"
+    adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fields)
+    prefix = tuple(v if a is None or v is None else a(v)
+                   for v, a in zip(fixed.values(),
+                                   (_sqlite_adapter(table.c[c].type) if sqlite else None
+                                    for c in fixed)))
+    build = _row_builder(tuple(layout[name] for name in fields.values()), adapters)
+    connection.exec_driver_sql(sql, [prefix + build(record) for record in records])
+
+
+@functools.lru_cache(maxsize=64)
+def _row_builder(indexes, adapters):
+    """record -> tuple of the values at `indexes`, each through its adapter (None kept).
+
+    Generated once per column list, like collections.namedtuple does: a per-row loop over
+    (index, adapter) pairs cost more than the database's work."""
+    namespace = {}
+    parts = []
+    for n, (index, adapter) in enumerate(zip(indexes, adapters)):
+        if adapter is None:
+            parts.append(f"r[{index}]")
         else:
-            values = [tuple(map(row.__getitem__, columns)) for row in rows]
-    else:
-        values = [tuple(map(row.__getitem__, columns)) for row in rows]
-    connection.exec_driver_sql(sql, values)
+            namespace[f"a{n}"] = adapter
+            parts.append(f"(None if r[{index}] is None else a{n}(r[{index}]))")
+    return eval(f"lambda r: ({', '.join(parts)},)", namespace)  # noqa: S307 - our own text
 
 
 @functools.lru_cache(maxsize=64)
@@ -45,68 +61,83 @@ def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates):
             f"DO UPDATE SET {assignments}")
 
 
+def _iso(value):
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+
+
 def _sqlite_adapter(column_type):
     """How SQLAlchemy's SQLite types store a value: numbers as floats, dates as ISO text."""
     if isinstance(column_type, Numeric):
         return float
     if isinstance(column_type, (Date, DateTime)):
-        return lambda value: value.isoformat(sep=" ") if isinstance(value, dt.datetime) \
-            else value.isoformat()
+        return _iso
     return None
 
 
-def write_customers(session, org_id, import_id, records):
-    rows = [{"organization_id": org_id, "code": r["code"], "name": r["name"],
-             "source_id": r.get("source_id"), "balance": 0} for r in records]
-    upsert(session, Customer.__table__, rows, ("organization_id", "code"), ("name", "source_id"))
+def _same(*names):
+    return {name: name for name in names}
 
 
-def write_products(session, org_id, import_id, records):
-    rows = [{"organization_id": org_id, "code": r["code"], "name": r["name"],
-             "unit": r["unit"]} for r in records]
-    upsert(session, Product.__table__, rows, ("organization_id", "code"), ("name", "unit"))
+def write_customers(session, org_id, import_id, records, layout):
+    upsert(session, Customer.__table__, records, layout,
+           fields=_same("code", "name", "source_id"),
+           fixed={"organization_id": org_id, "balance": 0},
+           keys=("organization_id", "code"), updates=("name", "source_id"))
 
 
-def write_open_invoices(session, org_id, import_id, records):
-    rows = [{"organization_id": org_id, "reference": r["reference"],
-             "customer_id": r["customer_id"], "invoice_date": r["invoice_date"],
-             "balance": r["balance"], "customer_po": r["customer_po"],
-             "location_id": r.get("location_id"), "carrier": "No Carrier",
-             "import_id": import_id} for r in records]
-    upsert(session, OpenInvoice.__table__, rows, ("organization_id", "reference"),
-           ("customer_id", "invoice_date", "balance", "customer_po", "location_id", "carrier",
-            "import_id"))
-    # The invoice's total is kept as its Additional Charge line (seed 002); the invoice
-    # is found by its natural key inside the statement, without a round trip.
+def write_products(session, org_id, import_id, records, layout):
+    upsert(session, Product.__table__, records, layout,
+           fields=_same("code", "name", "unit"), fixed={"organization_id": org_id},
+           keys=("organization_id", "code"), updates=("name", "unit"))
+
+
+def write_open_invoices(session, org_id, import_id, records, layout):
+    upsert(session, OpenInvoice.__table__, records, layout,
+           fields=_same("reference", "customer_id", "invoice_date", "balance", "customer_po",
+                        "location_id"),
+           fixed={"organization_id": org_id, "carrier": "No Carrier", "import_id": import_id},
+           keys=("organization_id", "reference"),
+           updates=("customer_id", "invoice_date", "balance", "customer_po", "location_id",
+                    "carrier", "import_id"))
+    # The invoice's total is kept as its Additional Charge line (seed 002): one set-based
+    # statement for the batch, its invoices found by natural key (the batch's references
+    # passed as one JSON array on SQLite, one array on PostgreSQL).
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    reference = layout["reference"]
+    references = [record[reference] for record in records]
+    if connection.dialect.name == "sqlite":
+        batch, argument = "IN (SELECT value FROM json_each(?))", json.dumps(references)
+        marker = "?"
+    else:
+        batch, argument = "= ANY(%s)", references
+        marker = "%s"
     connection.exec_driver_sql(
-        "INSERT INTO invoice_charge (invoice_id, kind, amount) VALUES ("
-        f"(SELECT id FROM open_invoice WHERE organization_id = {marker} AND reference = {marker}), "
-        f"'Additional Charge', {marker}) "
+        "INSERT INTO invoice_charge (invoice_id, kind, amount) "
+        "SELECT id, 'Additional Charge', balance FROM open_invoice "
+        f"WHERE organization_id = {marker} AND reference {batch} "
         "ON CONFLICT (invoice_id, kind) DO UPDATE SET amount = excluded.amount",
-        [(org_id, r["reference"], float(r["balance"]) if sqlite else r["balance"])
-         for r in records])
+        (org_id, argument))
 
 
-def write_open_credits(session, org_id, import_id, records):
-    rows = [{"organization_id": org_id, "customer_id": r["customer_id"],
-             "credit_date": r["credit_date"], "reference": r["reference"],
-             "amount": r["amount"], "import_id": import_id} for r in records]
-    upsert(session, BalanceAdjustment.__table__, rows,
-           ("organization_id", "customer_id", "reference"), ("credit_date", "amount", "import_id"))
+def write_open_credits(session, org_id, import_id, records, layout):
+    upsert(session, BalanceAdjustment.__table__, records, layout,
+           fields=_same("customer_id", "credit_date", "reference", "amount"),
+           fixed={"organization_id": org_id, "import_id": import_id},
+           keys=("organization_id", "customer_id", "reference"),
+           updates=("credit_date", "amount", "import_id"))
 
 
-def write_inventory_boxes(session, org_id, import_id, records):
-    rows = [{"organization_id": org_id, "product_id": r["product_id"],
-             "location_id": r["location_id"], "entry_date": r["entry_date"],
-             "boxes": r["boxes"], "units_per_box": r["units_per_box"],
-             "quantity": r["boxes"] * r["units_per_box"], "import_id": import_id}
-            for r in records]
-    upsert(session, StockEntry.__table__, rows,
-           ("organization_id", "product_id", "location_id", "entry_date"),
-           ("boxes", "units_per_box", "quantity", "import_id"))
+def write_inventory_boxes(session, org_id, import_id, records, layout):
+    # The quantity is derived: each record gets it as one more value at the end.
+    boxes, per_box = layout["boxes"], layout["units_per_box"]
+    records = [record + [record[boxes] * record[per_box]] for record in records]
+    layout = dict(layout, quantity=len(layout))
+    upsert(session, StockEntry.__table__, records, layout,
+           fields=_same("product_id", "location_id", "entry_date", "boxes", "units_per_box",
+                        "quantity"),
+           fixed={"organization_id": org_id, "import_id": import_id},
+           keys=("organization_id", "product_id", "location_id", "entry_date"),
+           updates=("boxes", "units_per_box", "quantity", "import_id"))
 
 
 def refresh_customer_balances(session, org_id):
