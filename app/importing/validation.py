@@ -141,7 +141,11 @@ def compile_text(spec, fld):
     value_map = _parse_value_map(spec.value_map)
     label = fld.header
 
-    def convert(value):
+    def too_long(text):
+        return Invalid("too_long", f"{label} has {len(text)} characters; at most "
+                                   f"{max_length} are allowed.")
+
+    def general(value):
         if value is None:
             return None
         if isinstance(value, float) and value.is_integer():
@@ -160,8 +164,21 @@ def compile_text(spec, fld):
             if mapped is not None:
                 text = mapped
         if max_length and len(text) > max_length:
-            raise Invalid("too_long", f"{label} has {len(text)} characters; at most "
-                                      f"{max_length} are allowed.")
+            raise too_long(text)
+        return text
+
+    if case or value_map or not trim:
+        return general
+
+    def convert(value):
+        # The common case, text cells trimmed and nothing else, without the branches.
+        if value.__class__ is not str:
+            return general(value)
+        text = value.strip()
+        if not text:
+            return None
+        if max_length and len(text) > max_length:
+            raise too_long(text)
         return text
     return convert
 
@@ -174,22 +191,29 @@ def compile_date(spec, fld):
     strptime = dt.datetime.strptime
     fromisoformat = dt.date.fromisoformat
     iso_first = "%Y-%m-%d" in formats
+    date, datetime = dt.date, dt.datetime
 
     def convert(value):
-        if value is None:
-            return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
+        cls = value.__class__
+        if cls is date:  # a real date cell
             return value
-        text = str(value).strip() if not isinstance(value, float) else _display(value)
+        if cls is str:
+            text = value.strip()
+            if iso_first and len(text) == 10 and text[4] == "-" and text[7] == "-":
+                try:  # the common case, ten times faster than strptime
+                    return fromisoformat(text)
+                except ValueError:
+                    pass
+        elif value is None:
+            return None
+        elif isinstance(value, datetime):
+            return value.date()
+        elif isinstance(value, date):
+            return value
+        else:
+            text = str(value).strip() if not isinstance(value, float) else _display(value)
         if not text:
             return None
-        if iso_first and len(text) == 10 and text[4] == "-" and text[7] == "-":
-            try:  # the common case, ten times faster than strptime
-                return fromisoformat(text)
-            except ValueError:
-                pass
         for fmt in formats:
             try:
                 return strptime(text, fmt).date()
@@ -208,9 +232,14 @@ def _number_text(text, decimal_sep, thousands_sep):
     return text
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.([0-9]*))?\Z")
+
+
 def compile_decimal(spec, fld):
     decimals, positive, label = fld.decimals, fld.positive, fld.header
     decimal_sep, thousands_sep = spec.decimal_separator, spec.thousands_separator
+    plain_text = decimal_sep in (None, "", ".") and not thousands_sep
+    plain = _PLAIN_NUMBER.match
 
     def convert(value):
         if value is None:
@@ -220,9 +249,19 @@ def compile_decimal(spec, fld):
         if isinstance(value, (int, float)):
             if value != value or value in (float("inf"), float("-inf")):
                 raise Invalid("invalid_number", f"{label} '{value}' is not a number.")
-            number = _float_decimal(value) if isinstance(value, float) else Decimal(value)
+            if isinstance(value, float):
+                text = format(value, ".15g")  # as the spreadsheet shows it (_float_decimal)
+                number = Decimal(text)
+            else:
+                text = None
+                number = Decimal(value)
         else:
-            text = _number_text(str(value), decimal_sep, thousands_sep)
+            if plain_text:
+                text = str(value).strip()
+                if " " in text or "\u00a0" in text:
+                    text = _number_text(text, decimal_sep, thousands_sep)
+            else:
+                text = _number_text(str(value), decimal_sep, thousands_sep)
             if not text:
                 return None
             try:
@@ -231,14 +270,19 @@ def compile_decimal(spec, fld):
                 raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.") from None
             if not number.is_finite():
                 raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.")
-        if decimals is not None:
+        # Fast path: a plain number that shows few enough decimals and digits is fine
+        # as written; anything else takes the exact checks below.
+        matched = plain(text) if text is not None else None
+        exact = matched is None or (decimals is not None
+                                    and matched.end(1) - matched.start(1) > decimals)
+        if exact and decimals is not None:
             exponent = number.normalize().as_tuple().exponent
             if exponent < -decimals:
                 raise Invalid("too_many_decimals", f"{label} {_display(value)} has {-exponent} "
                                                    f"decimals; at most {decimals} are allowed.")
         if positive and number <= 0:
             raise Invalid("not_positive", f"{label} must be greater than zero (got {_display(value)}).")
-        if number and number.adjusted() >= MAX_INTEGER_DIGITS:
+        if exact and number and number.adjusted() >= MAX_INTEGER_DIGITS:
             raise Invalid("too_large", f"{label} {_display(value)} is too large: at most "
                                        f"{MAX_INTEGER_DIGITS} digits before the decimal point.")
         return number
