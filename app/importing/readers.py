@@ -236,7 +236,9 @@ class Table:
         width = len(self.header)
         for number, cells in self._records():
             values = [None if cell == "" else cell for cell in cells[:width]]
-            if _is_blank(values):
+            first = values[0] if values else None
+            # A row whose first cell has a value is not blank: the full check is for the rest.
+            if (first is None or first.__class__ is str and not first.strip()) and _is_blank(values):
                 continue
             if len(values) < width:
                 values.extend([None] * (width - len(values)))

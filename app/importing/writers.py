@@ -26,10 +26,8 @@ def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
                       tuple(keys), tuple(updates))
     sqlite = dialect.name == "sqlite"
     adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fields)
-    prefix = tuple(v if a is None or v is None else a(v)
-                   for v, a in zip(fixed.values(),
-                                   (_sqlite_adapter(table.c[c].type) if sqlite else None
-                                    for c in fixed)))
+    fixed_adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fixed)
+    prefix = _row_builder(tuple(range(len(fixed))), fixed_adapters)(tuple(fixed.values()))
     build = _row_builder(tuple(layout[name] for name in fields.values()), adapters)
     connection.exec_driver_sql(sql, [prefix + build(record) for record in records])
 
@@ -40,15 +38,12 @@ def _row_builder(indexes, adapters):
 
     Generated once per column list, like collections.namedtuple does: a per-row loop over
     (index, adapter) pairs cost more than the database's work."""
-    namespace = {}
     parts = []
-    for n, (index, adapter) in enumerate(zip(indexes, adapters)):
-        if adapter is None:
-            parts.append(f"r[{index}]")
-        else:
-            namespace[f"a{n}"] = adapter
-            parts.append(f"(None if r[{index}] is None else a{n}(r[{index}]))")
-    return eval(f"lambda r: ({', '.join(parts)},)", namespace)  # noqa: S307 - our own text
+    for index, adapter in zip(indexes, adapters):
+        value = f"r[{index}]"
+        parts.append(value if adapter is None
+                     else f"(None if {value} is None else {adapter.format(value)})")
+    return eval(f"lambda r: ({', '.join(parts)},)", {"_iso": _iso})  # noqa: S307 - our own text
 
 
 @functools.lru_cache(maxsize=64)
@@ -66,11 +61,14 @@ def _iso(value):
 
 
 def _sqlite_adapter(column_type):
-    """How SQLAlchemy's SQLite types store a value: numbers as floats, dates as ISO text."""
+    """How SQLAlchemy's SQLite types store a value (numbers as floats, dates as ISO text),
+    as an expression around `{}` for _row_builder."""
     if isinstance(column_type, Numeric):
-        return float
-    if isinstance(column_type, (Date, DateTime)):
-        return _iso
+        return "float({})"
+    if isinstance(column_type, Date):
+        return "{}.isoformat()"  # the validator gives dates, never datetimes
+    if isinstance(column_type, DateTime):
+        return "_iso({})"
     return None
 
 
