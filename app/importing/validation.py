@@ -10,7 +10,7 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from app.importing.modules import DATE, DECIMAL, INTEGER, WHEN_MULTI_LOCATION, Module
+from app.importing.modules import DATE, DECIMAL, INTEGER, TIME, WHEN_MULTI_LOCATION, Module
 from app.importing.readers import FileRejected
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
@@ -280,7 +280,36 @@ def compile_integer(spec, fld):
     return convert
 
 
-COMPILERS = {DATE: compile_date, DECIMAL: compile_decimal, INTEGER: compile_integer}
+_TIME_TEXT = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
+
+
+def compile_time(spec, fld):
+    """A time of day as "HH:MM": text like 9:05, 09.05 or 09:05:30, a time or datetime
+    cell, or Excel's fraction of a day."""
+    label = fld.header
+
+    def convert(value):
+        if value is None:
+            return None
+        if isinstance(value, (dt.datetime, dt.time)):
+            return f"{value.hour:02d}:{value.minute:02d}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if 0 <= value < 1:
+                minutes = round(value * 24 * 60)
+                return f"{minutes // 60:02d}:{minutes % 60:02d}" if minutes < 24 * 60 else "23:59"
+            raise Invalid("invalid_time", f"{label} '{_display(value)}' is not a time of day (HH:MM).")
+        text = str(value).strip()
+        if not text:
+            return None
+        match = _TIME_TEXT.match(text)
+        if match and int(match[1]) < 24 and int(match[2]) < 60 and int(match[3] or 0) < 60:
+            return f"{int(match[1]):02d}:{match[2]}"
+        raise Invalid("invalid_time", f"{label} '{text}' is not a time of day (HH:MM).")
+    return convert
+
+
+COMPILERS = {DATE: compile_date, DECIMAL: compile_decimal, INTEGER: compile_integer,
+             TIME: compile_time}
 
 
 @dataclass
@@ -298,12 +327,16 @@ class CompiledField:
 class RowValidator:
     """Validates the rows of one file: built once per job, then called per row."""
 
-    def __init__(self, module, template, header, lookups, multi_location):
+    def __init__(self, module, template, header, lookups, multi_location, optional_fields=()):
+        """`optional_fields`: required fields whose presence is checked elsewhere (a
+        document's header and line fields, app.importing.staging); their columns must
+        still exist."""
         self.module = module
         self.multi_location = multi_location
         self.key_fields = module.natural_key
         self.seen = {}  # natural key -> first row number
         self.fields = []
+        self.deferred_required = set()  # required fields of optional_fields
         lines = {line.field: line for line in template.lines}
         missing = []
         for fld in module.fields:
@@ -327,8 +360,11 @@ class RowValidator:
                                    f"The template's default value for {fld.header} is not "
                                    f"valid: {invalid.message}") from None
             label = header[index] if index is not None else (source or fld.header)
+            if required and fld.name in optional_fields:
+                self.deferred_required.add(fld.name)
             self.fields.append(CompiledField(
-                fld.name, label, index, convert, required, default, fld.lookup,
+                fld.name, label, index, convert, required and fld.name not in optional_fields,
+                default, fld.lookup,
                 lookups.get(fld.lookup, {}) if fld.lookup else {}))
         if missing:
             names = ", ".join(f"'{src}'" for src, _ in missing)
@@ -336,6 +372,9 @@ class RowValidator:
             raise FileRejected("missing_column",
                                f"The file has no column {names}, which the template "
                                f"requires. Columns found: {found}.")
+
+    def compiled(self, name):
+        return next((f for f in self.fields if f.name == name), None)
 
     def validate(self, row_number, values):
         """(record or None, [Rejection]) for one row."""
@@ -364,9 +403,12 @@ class RowValidator:
             if fld.lookup:
                 found = fld.lookup_table.get(value)
                 if found is None:
-                    problems.append(Rejection(
-                        row_number, fld.label, fld.name, value, f"unknown_{fld.lookup}",
-                        f"{fld.lookup.capitalize()} code '{value}' does not exist for this company."))
+                    message = (f"'{value}' is not a principal with an active connection to "
+                               "this company." if fld.lookup == "principal" else
+                               f"{fld.lookup.capitalize()} code '{value}' does not exist for "
+                               "this company.")
+                    problems.append(Rejection(row_number, fld.label, fld.name, value,
+                                              f"unknown_{fld.lookup}", message))
                     continue
                 record[fld.name + "_id"] = found
             record[fld.name] = value

@@ -9,8 +9,9 @@ from sqlalchemy import Date, DateTime, Numeric, func, select, update
 from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
 
 
-def upsert(session, table, rows, keys, updates):
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET updates, for SQLite and PostgreSQL.
+def upsert(session, table, rows, keys, updates, only_if=None):
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET updates, for SQLite and PostgreSQL;
+    `only_if`: an SQL condition the existing row must meet to be updated.
 
     The statement is rendered once and the rows go to the driver's executemany as plain
     tuples: building SQLAlchemy parameters per row cost more than the database's work.
@@ -21,7 +22,7 @@ def upsert(session, table, rows, keys, updates):
     dialect = connection.dialect
     columns = list(rows[0])
     sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, tuple(columns),
-                      tuple(keys), tuple(updates))
+                      tuple(keys), tuple(updates), only_if)
     if dialect.name == "sqlite":
         adapters = [_sqlite_adapter(table.c[c].type) for c in columns]
         if any(adapters):
@@ -36,13 +37,13 @@ def upsert(session, table, rows, keys, updates):
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates):
+def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates, only_if=None):
     marker = "?" if paramstyle == "qmark" else "%s"
     quoted = ", ".join(f'"{c}"' for c in columns)
     assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
     return (f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([marker] * len(columns))}) '
             f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
-            f"DO UPDATE SET {assignments}")
+            f"DO UPDATE SET {assignments}" + (f" WHERE {only_if}" if only_if else ""))
 
 
 def _sqlite_adapter(column_type):

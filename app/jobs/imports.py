@@ -24,5 +24,10 @@ def process_import(import_id):
             send_import_result(imp)
         raise
     send_import_result(imp)
+    if imp.staged_at is not None and imp.status == ImportStatus.imported:
+        from app.services.consolidation import CONSOLIDATE_FILE, consolidates_on_arrival
+        if consolidates_on_arrival(imp):
+            from app.queue import queue
+            queue().submit(CONSOLIDATE_FILE, imp.id)
     return {"import_id": imp.id, "status": str(imp.status), "rows": imp.rows_done,
             "accepted": imp.accepted, "rejected": imp.rejected}
