@@ -152,6 +152,26 @@ def worker(burst):
     task_queue.worker(app).work(burst=burst, logging_level="INFO")
 
 
+@muara.command()
+@click.option("--interval", type=click.IntRange(min=1),
+              help="Fire every N seconds instead of at the daily times (to try it out).")
+@with_appcontext
+def scheduler(interval):
+    """RQ's cron scheduler: the daily consolidation and the retention purge (needs
+    REDIS_URL; run one for the deployment, next to the workers)."""
+    from app.queue import queue
+    from app.scheduling import build_scheduler, schedule
+    if queue().embedded:
+        raise click.ClickException("REDIS_URL is not set: the embedded scheduler runs inside "
+                                   "`python run.py`; set REDIS_URL to run it on its own")
+    app = current_app._get_current_object()
+    for name, function, at in schedule(app.config):
+        when = f"every {interval or app.config['SCHEDULE_INTERVAL']} s" \
+            if interval or app.config["SCHEDULE_INTERVAL"] else f"daily at {at}"
+        click.echo(f"{name}: {function} {when}")
+    build_scheduler(app, interval).start()
+
+
 @muara.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--module", "module_name", required=True)
