@@ -112,8 +112,14 @@ class DataImportView(BaseView):
         return jsonify(status_payload(visible_import(pk)))
 
 
-STATUS_TABS = [("imported", "Imported"), ("processing", "Processing"), ("archived", "Archived"),
-               ("needs_attention", "Needs attention"), ("failed", "Failed")]
+# (filter argument, value, label). "Imported" is seed 000's Imported list: every file not
+# archived (waiting, processing, or failed and needing action); then one tab per state.
+IMPORTED_LIST = ("_flt_1_status", "archived", "Imported")
+STATUS_TABS = [IMPORTED_LIST, ("_flt_0_status", "imported", "Waiting"),
+               ("_flt_0_status", "processing", "Processing"),
+               ("_flt_0_status", "archived", "Archived"),
+               ("_flt_0_status", "needs_attention", "Needs attention"),
+               ("_flt_0_status", "failed", "Failed")]
 
 
 class ImportFileView(TenantModelView):
@@ -181,7 +187,9 @@ class ImportFileView(TenantModelView):
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("status_tabs", STATUS_TABS)
-        kwargs.setdefault("current_status", request.args.get("_flt_0_status"))
+        current = next(((arg, value) for arg, value, _ in STATUS_TABS
+                        if request.args.get(arg) == value), None)
+        kwargs.setdefault("current_tab", current)
         return super().render_template(template, **kwargs)
 
 
