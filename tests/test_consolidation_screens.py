@@ -206,3 +206,48 @@ def test_purge_deletes_old_files_with_their_bytes_and_staging_and_keeps_records(
     listed = row_ids(client.get("/salesorderview/list/").get_data(as_text=True), "salesorderview")
     assert listed == order_ids(app, "D1", ["SO-1", "SO-2"]) + order_ids(app, "D2")
     assert count(app, SalesOrderLine) == 4
+
+
+@pytest.mark.parametrize("module, header", [
+    ("sales_orders", ["Order Number", "Order Date", "Customer Code", "Product Code", "Quantity",
+                      "Unit Price", "Location Code"]),
+    ("daily_visits", ["Visit Date", "Salesperson", "Customer Code", "Check In", "Check Out",
+                      "Notes"]),
+    ("purchase_invoices", ["Invoice Number", "Invoice Date", "Supplier Code", "Product Code",
+                           "Quantity", "Unit Cost"]),
+])
+def test_template_files_of_the_modules_have_their_columns(app, client, world, module, header):
+    import io
+
+    import openpyxl
+    world.org("D9")
+    world.user("ed", "Template Editor", "D9")
+    login(client, "ed")
+    response = client.get(f"/template-files/{module}.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
+    assert [c.value for c in sheet[1]] == header
+
+
+def test_a_consolidated_file_leaves_the_imported_list_a_failed_one_stays_with_its_reason(
+        app, client, runner, shared):
+    login(client, "imp1")
+    imported_list = "/imports/list/?_flt_1_status=archived"
+    assert row_ids(client.get(imported_list).get_data(as_text=True), "imports") == \
+        sorted([shared["D1"], shared["D1-for-P2"]])
+    sync_all(runner, "P1")
+    with app.app_context():  # a product used by the P2 file disappears before P2 syncs
+        from app.models import Product
+        product = db.session.execute(select(Product).where(
+            Product.organization_id == directory.get_org("D1").id,
+            Product.code == "P001")).scalar_one()
+        for table in (SalesOrderLine.__table__,):
+            db.session.execute(table.delete().where(table.c.product_id == product.id))
+        db.session.delete(product)
+        db.session.commit()
+    sync_all(runner, "P2")
+    assert row_ids(client.get(imported_list).get_data(as_text=True), "imports") == \
+        [shared["D1-for-P2"]]
+    page = client.get(f"/imports/show/{shared['D1-for-P2']}").get_data(as_text=True)
+    assert "Failed" in page
+    assert "Master data used by this file no longer exists: product P001 (in SO-9)." in page

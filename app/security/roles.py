@@ -85,7 +85,7 @@ GRANTS = {
         "StockEntryView": READ,
         **{view: READ for view in CONSOLIDATED_VIEWS},
         "SyncAllView": ("can_sync",),
-        "DashboardView": ("can_show",),
+        "DashboardView": ("can_view",),
     },
 }
 

@@ -163,7 +163,7 @@ class DashboardView(BaseView):
 
     @expose("/")
     @has_access
-    @permission_name("show")
+    @permission_name("view")
     def index(self):
         days = request.args.get("days", 30, type=int)
         figures = dashboard_figures(current_viewer(), days=max(1, min(days, 90)))
