@@ -245,3 +245,25 @@ def test_sync_all_refuses_bad_arguments(app, runner, world3, args, message):
     result = muara(runner, "sync-all", *args, "--wait")
     assert result.exit_code != 0 and result.stdout == ""
     assert result.stderr == f"Error: {message}\n"
+
+
+def test_sales_invoices_are_consolidated_like_orders(app, runner, world3, tmp_path):
+    header = ["Invoice Number", "Invoice Date", "Customer Code", "Product Code", "Quantity",
+              "Unit Price", "Location Code"]
+    path = xlsx(tmp_path / "sales.xlsx", [
+        header,
+        ["SI-1", "2025-02-01", "C001", "P001", 3, 100, None],
+        ["SI-1", None, None, "P002", 1, 50, None],
+        ["SI-2", None, None, "P001", 1, 1, None]])
+    data = import_file(runner, path, "sales_invoices")
+    assert [(r["row"], r["reason"]) for r in data["rejections"]] == [(4, "no_header")]
+    assert sync_all(runner, "P1") == {"files": 1, "consolidated": 1, "failed": 0}
+    from app.models import SalesInvoice
+    with app.app_context():
+        invoice = db.session.execute(select(SalesInvoice)).scalar_one()
+        assert (invoice.number, invoice.customer.code, str(invoice.total),
+                [(ln.product.code, str(ln.amount)) for ln in invoice.lines]) == \
+            ("SI-1", "C001", "350.000", [("P001", "300.000"), ("P002", "50.000")])
+    exported = muara(runner, "export", "sales_invoices", "--org", "D1")
+    assert exported.stdout.splitlines()[1:] == ["SI-1,2025-02-01,C001,P001,3,100,,300,P1",
+                                                "SI-1,2025-02-01,C001,P002,1,50,,50,P1"]

@@ -173,7 +173,7 @@ def test_form_offers_modules_connected_principals_and_active_external_integratio
                               page[page.index('id="module"'):page.index('id="principal"')]))
     assert modules["open_invoices"] == "Open Invoices"
     assert modules["open_credits"] == "Open Credits"
-    assert modules["sales_invoices"] == "Sales Invoice (not supported yet)"
+    assert modules["delivery_orders"] == "Delivery Order (not supported yet)"
     assert modules["sales_orders"] == "Sales Orders"
     assert modules["customer_returns"] == "Customer Returns"
     assert "(not supported yet)" not in modules["inventory_boxes"]
@@ -319,9 +319,9 @@ def test_an_inactive_external_integration_is_refused(app, client, portal):
 
 def test_an_unsupported_module_is_refused_with_its_reason(app, client, portal):
     login(client, "imp_a")
-    response = upload(client, invoice_xlsx(VALID_ROWS), module="sales_invoices")
+    response = upload(client, invoice_xlsx(VALID_ROWS), module="delivery_orders")
     assert response.status_code == 400
-    assert "Importing Sales Invoice is not supported yet." in html(response)
+    assert "Importing Delivery Order is not supported yet." in html(response)
     assert count(app, ImportFile) == 0
 
 

@@ -25,8 +25,8 @@ from app.errors import TaskSuperseded
 from app.importing.modules import MODULES
 from app.importing.writers import upsert
 from app.models import (Customer, DailyVisit, ImportFile, Location, Organization, Product,
-                        PurchaseInvoice, PurchaseInvoiceLine, SalesOrder, SalesOrderLine,
-                        StagedRow)
+                        PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice, SalesInvoiceLine,
+                        SalesOrder, SalesOrderLine, StagedRow)
 from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
@@ -66,6 +66,10 @@ TARGETS = {
     "sales_orders": DocumentTarget(SalesOrder.__table__, SalesOrderLine.__table__, "order_id",
                                    "order_date", (("customer", "customer"), ("location", "location")),
                                    "unit_price"),
+    "sales_invoices": DocumentTarget(SalesInvoice.__table__, SalesInvoiceLine.__table__,
+                                     "invoice_id", "invoice_date",
+                                     (("customer", "customer"), ("location", "location")),
+                                     "unit_price"),
     "purchase_invoices": DocumentTarget(PurchaseInvoice.__table__, PurchaseInvoiceLine.__table__,
                                         "invoice_id", "invoice_date",
                                         (("supplier", "principal"),), "unit_cost"),

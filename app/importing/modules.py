@@ -226,9 +226,33 @@ PURCHASE_INVOICES = Module(
                 "share its Invoice Number (seed 000).",
 )
 
+SALES_INVOICES = Module(
+    "sales_invoices", "Sales Invoices",
+    fields=(
+        Field("number", "Invoice Number", required=True, max_length=40, example="SI-0001",
+              aliases=("Invoice #", "Invoice No")),
+        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
+              example="C001"),
+        Field("product", "Product Code", required=True, max_length=40, lookup="product",
+              example="P001"),
+        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
+              example=12, aliases=("Qty",)),
+        Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
+              example=3500, aliases=("Price",)),
+        Field("location", "Location Code", required=WHEN_MULTI_LOCATION, max_length=40,
+              lookup="location", example="JKT"),
+    ),
+    natural_key=("number", "product"),
+    consolidated=True,
+    document=("number",),
+    header_fields=("invoice_date", "customer", "location"),
+    description="Sales invoices to customers, one row per line; the lines of an invoice "
+                "share its Invoice Number (seed 000 shows it; beyond its three modules).",
+)
+
 # Shown on the import screen but not importable yet (seed 000 lists them).
 SHOWN_ONLY = {
-    "sales_invoices": "Sales Invoice",
     "delivery_orders": "Delivery Order",
     "delivery_summaries": "Delivery Summary",
 }
@@ -240,7 +264,7 @@ XML_MODULES = {
 }
 
 MODULES = {m.name: m for m in (CUSTOMERS, PRODUCTS, OPEN_INVOICES, OPEN_CREDITS, INVENTORY_BOXES,
-                                SALES_ORDERS, DAILY_VISITS, PURCHASE_INVOICES)}
+                                SALES_ORDERS, DAILY_VISITS, PURCHASE_INVOICES, SALES_INVOICES)}
 # Modules whose files wait in staging for consolidation (Sync All, the daily run).
 CONSOLIDATED = {name for name, m in MODULES.items() if m.consolidated}
 

@@ -15,4 +15,5 @@ from app.models.returns import (Partner, UnitOfMeasure, ReturnType, CustomerRetu
                                 ReturnTextAssignment, ReturnTextAssignmentText)
 from app.models.sync import SyncRun, SyncRecord, SyncStatus  # noqa: F401
 from app.models.consolidated import (SalesOrder, SalesOrderLine, PurchaseInvoice,  # noqa: F401
-                                    PurchaseInvoiceLine, DailyVisit, StagedRow)
+                                    PurchaseInvoiceLine, DailyVisit, StagedRow,
+                                    SalesInvoice, SalesInvoiceLine)

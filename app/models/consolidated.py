@@ -1,5 +1,5 @@
-"""Consolidated records of the Smart-Portal modules (seed 000, SO-1, SYN-1): sales orders
-and purchase invoices with their lines, daily visits; and the staging rows files wait in
+"""Consolidated records of the Smart-Portal modules (seed 000, SO-1, SYN-1): sales orders,
+sales invoices and purchase invoices with their lines, daily visits; and the staging rows files wait in
 until they are consolidated.
 
 A consolidated row carries its distributor (organization_id) and the principal its file
@@ -67,6 +67,44 @@ class SalesOrderLine(Model):
     order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False,
                       index=True)
     order = relationship("SalesOrder", back_populates="lines")
+    line_no = Column(Integer, nullable=False)
+    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
+    product = relationship("Product")
+    quantity = Column(Numeric(18, 3), nullable=False)
+    unit_price = Column(Numeric(18, 3), nullable=False)
+    amount = Column(Numeric(18, 3), nullable=False)
+
+
+class SalesInvoice(SharedWithPrincipal, Model):
+    __tablename__ = "sales_invoice"
+    __organization_index__ = False
+    __table_args__ = (UniqueConstraint("organization_id", "number",
+                                       name="uq_sales_invoice_number"),)
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(40), nullable=False)
+    invoice_date = Column(Date, nullable=False, index=True)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    customer = relationship("Customer")
+    location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
+    location = relationship("Location")
+    line_count = Column(Integer, nullable=False)
+    total = Column(Numeric(18, 3), nullable=False)
+    lines = relationship("SalesInvoiceLine", cascade="all, delete-orphan",
+                         order_by="SalesInvoiceLine.line_no", back_populates="invoice")
+
+    def __repr__(self):
+        return self.number
+
+
+class SalesInvoiceLine(Model):
+    __tablename__ = "sales_invoice_line"
+    __tenant_parent__ = ("invoice_id", SalesInvoice)
+
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(Integer, ForeignKey("sales_invoice.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    invoice = relationship("SalesInvoice", back_populates="lines")
     line_no = Column(Integer, nullable=False)
     product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
     product = relationship("Product")

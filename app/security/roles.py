@@ -29,7 +29,8 @@ RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTex
 
 # Consolidated records of the Smart-Portal modules (seed 000) and their lines.
 CONSOLIDATED_VIEWS = ("SalesOrderView", "SalesOrderLineView", "DailyVisitView",
-                      "PurchaseInvoiceView", "PurchaseInvoiceLineView")
+                      "PurchaseInvoiceView", "PurchaseInvoiceLineView", "SalesInvoiceView",
+                      "SalesInvoiceLineView")
 
 GRANTS = {
     IMPORTER: {

@@ -13,7 +13,8 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import SHOWN_ONLY
 from app.models import (BalanceAdjustment, Customer, DailyVisit, Location, OpenInvoice,
-                        Organization, Product, PurchaseInvoice, PurchaseInvoiceLine, SalesOrder,
+                        Organization, Product, PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice,
+                        SalesInvoiceLine, SalesOrder,
                         SalesOrderLine, StockEntry)
 from app.security.tenancy import scope
 from app.models.organizations import OrgKind
@@ -81,6 +82,23 @@ def _sales_orders():
         .order_by(SalesOrder.number, SalesOrderLine.line_no))
 
 
+def _sales_invoices():
+    customer, location, product, principal = (aliased(Customer), aliased(Location),
+                                              aliased(Product), aliased(Organization))
+    return SalesInvoice, (select(
+        SalesInvoice.number.label("Invoice Number"),
+        SalesInvoice.invoice_date.label("Invoice Date"), customer.code.label("Customer Code"),
+        product.code.label("Product Code"), SalesInvoiceLine.quantity.label("Quantity"),
+        SalesInvoiceLine.unit_price.label("Unit Price"), location.code.label("Location Code"),
+        SalesInvoiceLine.amount.label("Amount"), principal.code.label("Principal"))
+        .join(SalesInvoiceLine, SalesInvoiceLine.invoice_id == SalesInvoice.id)
+        .join(customer, SalesInvoice.customer_id == customer.id)
+        .join(product, SalesInvoiceLine.product_id == product.id)
+        .join(principal, SalesInvoice.principal_id == principal.id)
+        .outerjoin(location, SalesInvoice.location_id == location.id)
+        .order_by(SalesInvoice.number, SalesInvoiceLine.line_no))
+
+
 def _purchase_invoices():
     product, supplier, principal = aliased(Product), aliased(Organization), aliased(Organization)
     return PurchaseInvoice, (select(
@@ -109,7 +127,8 @@ def _daily_visits():
                   DailyVisit.check_in))
 
 
-CONSOLIDATED_EXPORTS = {"sales_orders": _sales_orders, "purchase_invoices": _purchase_invoices,
+CONSOLIDATED_EXPORTS = {"sales_orders": _sales_orders, "sales_invoices": _sales_invoices,
+                        "purchase_invoices": _purchase_invoices,
                         "daily_visits": _daily_visits}
 
 

@@ -1,8 +1,8 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
 from app.views.consolidated import (DailyVisitView, DashboardView, PurchaseInvoiceLineView,
-                                    PurchaseInvoiceView, SalesOrderLineView, SalesOrderView,
-                                    SyncAllView)
+                                    PurchaseInvoiceView, SalesInvoiceLineView, SalesInvoiceView,
+                                    SalesOrderLineView, SalesOrderView, SyncAllView)
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
@@ -26,6 +26,7 @@ MENU = [
     (CustomerReturnView, "Customer Returns", "Records", "fa-undo"),
     (SalesOrderView, "Sales Orders", "Consolidated", "fa-shopping-cart"),
     (DailyVisitView, "Daily Visits", "Consolidated", "fa-map-signs"),
+    (SalesInvoiceView, "Sales Invoices", "Consolidated", "fa-file-text-o"),
     (PurchaseInvoiceView, "Purchase Invoices", "Consolidated", "fa-truck"),
     (SyncAllView, "Sync All", "Consolidated", "fa-refresh"),
     (DashboardView, "Dashboard", "Consolidated", "fa-bar-chart"),
@@ -43,6 +44,7 @@ NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (ReturnInfoTextView, "Customer return info texts", "Records"),
            (ReturnTextAssignmentView, "Customer return text assignments", "Records"),
            (SalesOrderLineView, "Sales order lines", "Consolidated"),
+           (SalesInvoiceLineView, "Sales invoice lines", "Consolidated"),
            (PurchaseInvoiceLineView, "Purchase invoice lines", "Consolidated")]
 
 

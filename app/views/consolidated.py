@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import (DailyVisit, ImportFile, Organization, PurchaseInvoice,
-                        PurchaseInvoiceLine, SalesOrder, SalesOrderLine)
+                        PurchaseInvoiceLine, SalesInvoice, SalesInvoiceLine, SalesOrder,
+                        SalesOrderLine)
 from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.security.filters import TENANT_BASE_FILTERS
@@ -47,6 +48,30 @@ class SalesOrderView(TenantModelView):
     search_columns = ["organization", "order_date", "number", "customer", "principal"]
     base_order = ("order_date", "desc")
     label_columns = dict(DISTRIBUTOR, number="Order Number", line_count="Lines",
+                         file_id="From file #", consolidated_at="Consolidated at")
+
+
+class SalesInvoiceLineView(TenantModelView):
+    datamodel = SQLAInterface(SalesInvoiceLine)
+    base_permissions = READ_ONLY
+    search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
+    list_columns = ["invoice", "line_no", "product", "quantity", "unit_price", "amount"]
+    show_columns = list_columns
+    search_columns = ["invoice", "product"]
+    base_order = ("line_no", "asc")
+    label_columns = {"line_no": "Line"}
+
+
+class SalesInvoiceView(TenantModelView):
+    datamodel = SQLAInterface(SalesInvoice)
+    base_permissions = READ_ONLY
+    related_views = [SalesInvoiceLineView]
+    list_columns = ["organization", "number", "invoice_date", "customer", "location",
+                    "line_count", "total", "principal"]
+    show_columns = list_columns + ["file_id", "consolidated_at"]
+    search_columns = ["organization", "invoice_date", "number", "customer", "principal"]
+    base_order = ("invoice_date", "desc")
+    label_columns = dict(DISTRIBUTOR, number="Invoice Number", line_count="Lines",
                          file_id="From file #", consolidated_at="Consolidated at")
 
 

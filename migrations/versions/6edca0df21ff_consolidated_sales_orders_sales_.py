@@ -1,8 +1,8 @@
-"""Consolidated sales orders, purchase invoices, daily visits; staging
+"""Consolidated sales orders, sales invoices, purchase invoices, daily visits; staging
 
-Revision ID: 6552556873c5
+Revision ID: 6edca0df21ff
 Revises: cc53bd2d6620
-Create Date: 2026-11-22 21:13:53.271677
+Create Date: 2026-11-22 21:51:08.634292
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6552556873c5'
+revision = '6edca0df21ff'
 down_revision = 'cc53bd2d6620'
 branch_labels = None
 depends_on = None
@@ -76,6 +76,29 @@ def upgrade():
     with op.batch_alter_table('purchase_invoice_line', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_purchase_invoice_line_invoice_id'), ['invoice_id'], unique=False)
 
+    op.create_table('sales_invoice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('invoice_date', sa.Date(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=True),
+    sa.Column('line_count', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Numeric(precision=18, scale=3), nullable=False),
+    sa.Column('principal_id', sa.Integer(), nullable=False),
+    sa.Column('file_id', sa.Integer(), nullable=False),
+    sa.Column('consolidated_at', sa.DateTime(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['location_id'], ['location.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['principal_id'], ['organization.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('organization_id', 'number', name='uq_sales_invoice_number')
+    )
+    with op.batch_alter_table('sales_invoice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_invoice_invoice_date'), ['invoice_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_principal_id'), ['principal_id'], unique=False)
+
     op.create_table('sales_order',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -98,6 +121,21 @@ def upgrade():
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_order_order_date'), ['order_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_principal_id'), ['principal_id'], unique=False)
+
+    op.create_table('sales_invoice_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Numeric(precision=18, scale=3), nullable=False),
+    sa.Column('unit_price', sa.Numeric(precision=18, scale=3), nullable=False),
+    sa.Column('amount', sa.Numeric(precision=18, scale=3), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['sales_invoice.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sales_invoice_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_invoice_line_invoice_id'), ['invoice_id'], unique=False)
 
     op.create_table('sales_order_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -150,11 +188,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_order_line_order_id'))
 
     op.drop_table('sales_order_line')
+    with op.batch_alter_table('sales_invoice_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_line_invoice_id'))
+
+    op.drop_table('sales_invoice_line')
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_order_principal_id'))
         batch_op.drop_index(batch_op.f('ix_sales_order_order_date'))
 
     op.drop_table('sales_order')
+    with op.batch_alter_table('sales_invoice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_principal_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_invoice_date'))
+
+    op.drop_table('sales_invoice')
     with op.batch_alter_table('purchase_invoice_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_purchase_invoice_line_invoice_id'))
 
