@@ -267,3 +267,41 @@ def test_sales_invoices_are_consolidated_like_orders(app, runner, world3, tmp_pa
     exported = muara(runner, "export", "sales_invoices", "--org", "D1")
     assert exported.stdout.splitlines()[1:] == ["SI-1,2025-02-01,C001,P001,3,100,,300,P1",
                                                 "SI-1,2025-02-01,C001,P002,1,50,,50,P1"]
+
+
+def test_an_internal_fault_fails_that_file_only(app, runner, world3, tmp_path, monkeypatch):
+    broken = import_file(runner, order_file(tmp_path, GOOD, "broken.xlsx"))["import_id"]
+    fine = import_file(runner, order_file(tmp_path, [["SO-7", "2025-02-01", "C001", "P001", 1, 1,
+                                                      None]], "fine.xlsx"))["import_id"]
+    real = consolidation_module._documents
+
+    def faulty(session, imp, *args):
+        if imp.id == broken:
+            raise ValueError("boom")
+        return real(session, imp, *args)
+    monkeypatch.setattr(consolidation_module, "_documents", faulty)
+    assert sync_all(runner, "P1") == {"files": 2, "consolidated": 1, "failed": 1}
+    assert list(orders(app)) == ["SO-7"]
+    with app.app_context():
+        imp = db.session.get(ImportFile, broken)
+        assert (str(imp.status), imp.error_code) == ("failed", "internal_error")
+    assert file_state(app, fine)[0] == "archived"
+
+
+def test_an_integration_in_real_time_sync_mode_consolidates_on_arrival(
+        app, runner, world3, tmp_path, monkeypatch):
+    """INT-2's "real time": the sync settings are issue 6's columns; until they exist the
+    mode is given to the integration here the way the column will give it."""
+    from app.models import Integration
+    monkeypatch.setattr(Integration, "sync_mode", "real_time", raising=False)
+    data = import_file(runner, order_file(tmp_path, GOOD))
+    # `import --wait` ran the embedded queue to the end: the consolidation queued by the
+    # import job ran too.
+    assert data["status"] == "archived"
+    assert file_state(app, data["import_id"]) == ("archived", 3, 0, 0)
+    assert list(orders(app)) == ["SO-1", "SO-2"]
+    monkeypatch.setattr(Integration, "sync_mode", "scheduled", raising=False)
+    later = import_file(runner, order_file(tmp_path, [["SO-3", "2025-02-01", "C001", "P001", 1,
+                                                       1, None]], "later.xlsx"))
+    drain(app)
+    assert file_state(app, later["import_id"])[0] == "imported"

@@ -15,6 +15,7 @@ file with its reason; it stays in the Imported list, to be re-processed once fix
 """
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Optional
@@ -31,6 +32,7 @@ from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
 
+log = logging.getLogger(__name__)
 DOCUMENTS_PER_CHUNK = 1000
 CENT = Decimal("0.001")
 LATER_FILE_WINS = "{table}.file_id <= excluded.file_id"
@@ -102,9 +104,18 @@ def consolidate_file(session, import_id, checkpoint: Optional[Callable] = None) 
         session.rollback()
         _fail(session, import_id, missing.reason, missing.message)
         return Outcome(import_id, "failed", reason=missing.reason, message=missing.message)
-    except (TaskSuperseded, Exception):
+    except TaskSuperseded:
         session.rollback()
         raise
+    except Exception as exc:
+        # A fault of this file must not stop the other files of the run: it stays in the
+        # Imported list with a reason, and the task's log keeps the traceback.
+        session.rollback()
+        log.exception("consolidation of file %s failed", import_id)
+        message = (f"Consolidation stopped because of an internal error ({type(exc).__name__}). "
+                   "Re-process the file once the problem is fixed.")
+        _fail(session, import_id, "internal_error", message)
+        return Outcome(import_id, "failed", reason="internal_error", message=message)
     session.execute(delete(StagedRow).where(StagedRow.import_id == import_id))
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
     imp.consolidated_at = imp.finished_at = utcnow()
