@@ -4,12 +4,12 @@ document is rejected whole with every line's reason; consolidation is idempotent
 import json
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
 from app.importing import consolidation as consolidation_module
 from app.importing.consolidation import consolidate_file
-from app.models import Connection, ImportFile, ImportRejection, Product, StagedRow
+from app.models import ImportFile, ImportRejection, Product
 from app.services import directory
 from tests.consolidation_helpers import (PURCHASE_HEADER, VISIT_HEADER, DailyVisit,
                                          PurchaseInvoice, SalesOrder, SalesOrderLine, count,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Optional
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from app.errors import TaskSuperseded
 from app.importing.modules import MODULES
@@ -292,8 +292,3 @@ def pending_query(principal_id=None):
     if principal_id is not None:
         query = query.where(ImportFile.principal_id == principal_id)
     return query
-
-
-def staged_count(session, import_id):
-    return session.scalar(select(func.count()).select_from(StagedRow)
-                          .where(StagedRow.import_id == import_id))

@@ -14,6 +14,8 @@ def process_import(import_id):
     settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 5000),
                         max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024,
                         on_batch=beat)
+    if db.session.get(ImportFile, import_id) is None:
+        return {"import_id": import_id, "status": "deleted"}  # purged while it waited
     try:
         imp = run_import(db.session, import_id, settings)
     except Exception:
