@@ -82,7 +82,7 @@ def main():
         result = run_sync_all(principal_id)
         consolidated = time.perf_counter() - started
         counts.update(orders=db.session.query(SalesOrder).count(),
-                      lines=db.session.query(SalesOrderLine).count())
+                      order_lines=db.session.query(SalesOrderLine).count())
     print(json.dumps({"database": url.split(":")[0], "lines": args.lines,
                       "import_seconds": round(staged, 2),
                       "import_lines_per_s": round(args.lines / staged),

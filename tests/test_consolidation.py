@@ -305,3 +305,21 @@ def test_an_integration_in_real_time_sync_mode_consolidates_on_arrival(
                                                        1, None]], "later.xlsx"))
     drain(app)
     assert file_state(app, later["import_id"])[0] == "imported"
+
+
+def test_sync_all_without_wait_queues_and_purge_takes_days(app, runner, world3, tmp_path):
+    import_file(runner, order_file(tmp_path, GOOD))
+    queued = muara(runner, "sync-all", "P1")
+    assert queued.exit_code == 0
+    answer = json.loads(queued.stdout)
+    assert answer["status"] == "queued" and isinstance(answer["task_id"], int)
+    assert count(app, SalesOrder) == 0  # queued only
+    drain(app)
+    assert count(app, SalesOrder) == 2
+    kept = muara(runner, "purge", "--days", "1")
+    assert (kept.exit_code, json.loads(kept.stdout)["deleted"]) == (0, 0)
+    gone = muara(runner, "purge", "--days", "0")
+    assert (gone.exit_code, json.loads(gone.stdout)["deleted"]) == (0, 1)
+    assert count(app, ImportFile) == 0 and count(app, SalesOrder) == 2
+    bad = muara(runner, "purge", "--days", "-1")
+    assert bad.exit_code != 0 and "Invalid value for '--days'" in bad.stderr
