@@ -32,6 +32,16 @@ def env_bool(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def env_time(name, default):
+    """A time of day, HH:MM (24 hours)."""
+    value = env_str(name, default)
+    parts = value.split(":")
+    if len(parts) == 2 and all(p.isdigit() for p in parts) and int(parts[0]) < 24 \
+            and int(parts[1]) < 60:
+        return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+    raise RuntimeError(f"{name} must be a time of day as HH:MM, got {value!r}")
+
+
 def instance_dir():
     path = Path(env_str("MUARA_INSTANCE", BASE_DIR / "instance"))
     path.mkdir(parents=True, exist_ok=True)
@@ -86,6 +96,13 @@ def build_config():
         "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024),
         "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000),
         "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),
+        # The daily consolidation of waiting files (seed 000) and the retention purge,
+        # at these local times; SCHEDULE_INTERVAL (seconds) replaces both times with an
+        # interval, to try the schedule out. The embedded scheduler can be turned off.
+        "CONSOLIDATION_TIME": env_time("MUARA_CONSOLIDATION_TIME", "02:00"),
+        "PURGE_TIME": env_time("MUARA_PURGE_TIME", "03:00"),
+        "SCHEDULE_INTERVAL": env_int("MUARA_SCHEDULE_INTERVAL", 0),
+        "EMBEDDED_SCHEDULER": env_bool("MUARA_EMBEDDED_SCHEDULER", True),
         "PUBLIC_URL": env_str("MUARA_PUBLIC_URL", "http://localhost:5000"),
         "MAIL_SERVER": env_str("MAIL_SERVER", "localhost"),
         "MAIL_PORT": env_int("MAIL_PORT", 25),

@@ -152,6 +152,26 @@ def worker(burst):
     task_queue.worker(app).work(burst=burst, logging_level="INFO")
 
 
+@muara.command()
+@click.option("--interval", type=click.IntRange(min=1),
+              help="Fire every N seconds instead of at the daily times (to try it out).")
+@with_appcontext
+def scheduler(interval):
+    """RQ's cron scheduler: the daily consolidation and the retention purge (needs
+    REDIS_URL; run one for the deployment, next to the workers)."""
+    from app.queue import queue
+    from app.scheduling import build_scheduler, schedule
+    if queue().embedded:
+        raise click.ClickException("REDIS_URL is not set: the embedded scheduler runs inside "
+                                   "`python run.py`; set REDIS_URL to run it on its own")
+    app = current_app._get_current_object()
+    for name, function, at in schedule(app.config):
+        when = f"every {interval or app.config['SCHEDULE_INTERVAL']} s" \
+            if interval or app.config["SCHEDULE_INTERVAL"] else f"daily at {at}"
+        click.echo(f"{name}: {function} {when}")
+    build_scheduler(app, interval).start()
+
+
 @muara.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
 @click.option("--module", "module_name", required=True)
@@ -192,7 +212,6 @@ def import_file(path, module_name, org_code, principal, integration_name, templa
 def wait_for_import(import_id, timeout=None):
     """Run the queue here when it is embedded, else wait for the workers."""
     from app.models import ImportFile
-    from app.models.imports import FINAL_STATES
     from app.queue import queue
     from app.services.imports import summary
     task_queue = queue()
@@ -203,9 +222,60 @@ def wait_for_import(import_id, timeout=None):
     while True:
         db.session.expire_all()
         imp = db.session.get(ImportFile, import_id)
-        if imp.status in FINAL_STATES or time.monotonic() > deadline:
+        if imp.job_finished or time.monotonic() > deadline:
             return summary(imp)
         time.sleep(0.2)
+
+
+@muara.command("sync-all")
+@click.argument("principal_code", metavar="PRINCIPAL")
+@click.option("--wait", is_flag=True, help="Wait and print the counts as JSON.")
+@with_appcontext
+def sync_all(principal_code, wait):
+    """Consolidate every waiting file shared with PRINCIPAL (its "Sync All")."""
+    from app.services.consolidation import principal_by_code, request_sync_all
+    try:
+        task = request_sync_all(principal_by_code(principal_code))
+    except MuaraError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    if not wait:
+        click.echo(json.dumps({"task_id": task.id, "status": "queued"}))
+        return
+    click.echo(json.dumps(wait_for_task(task.id)))
+
+
+def wait_for_task(task_id, timeout=None):
+    """A task's result: run the queue here when it is embedded, else wait for a worker."""
+    from app.models.tasks import BackgroundTask, TaskStatus
+    from app.queue import queue
+    task_queue = queue()
+    if task_queue.embedded:
+        task_queue.worker(current_app._get_current_object()).work(burst=True,
+                                                                  logging_level="WARNING")
+    deadline = time.monotonic() + (timeout or 24 * 3600)
+    while True:
+        db.session.expire_all()
+        task = db.session.get(BackgroundTask, task_id)
+        if task.status == TaskStatus.done:
+            return json.loads(task.result)
+        if task.status == TaskStatus.failed:
+            raise click.ClickException(f"task {task_id} failed: "
+                                       f"{(task.error or '').splitlines()[0]}")
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"task {task_id} did not finish in time")
+        time.sleep(0.2)
+
+
+@muara.command()
+@click.option("--days", type=click.IntRange(min=0),
+              help="Retention in days (default: MUARA_RETENTION_DAYS).")
+@with_appcontext
+def purge(days):
+    """Delete files older than the retention period with their bytes and staged rows;
+    consolidated records stay."""
+    from app.services.consolidation import purge_old_files
+    click.echo(json.dumps(purge_old_files(days=days)))
 
 
 @muara.command("export")

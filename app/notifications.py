@@ -20,6 +20,14 @@ def rejection_log_url(imp):
 def import_result_message(imp):
     """(subject, body) for the uploader."""
     what = f"{module_label(imp.module)} file {imp.filename} (import #{imp.id})"
+    if imp.status == ImportStatus.imported and imp.staged_at is not None:
+        # Smart-Portal modules: validated, waiting for Sync All or the daily run (seed 000).
+        return (f"Muara: {what} imported, waiting for consolidation",
+                f"Your {what} was imported and waits for consolidation (the principal's "
+                f"Sync All, or the daily run).\n\nRows read: {imp.rows_done}\n"
+                f"Accepted: {imp.accepted}\nRejected: {imp.rejected}\n"
+                + (f"\nReview the reasons here:\n{rejection_log_url(imp)}\n"
+                   if imp.rejected else ""))
     if imp.status == ImportStatus.archived:
         return (f"Muara: {what} imported",
                 f"Your {what} was imported successfully.\n\n"

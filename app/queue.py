@@ -180,12 +180,16 @@ def queue():
 
 
 def start_background_threads(app):
-    """Embedded mode: a worker thread, and a thread that re-queues lost work."""
+    """Embedded mode: a worker thread, the scheduler (the daily consolidation and the
+    purge), and a thread that re-queues lost work."""
     task_queue = app.extensions["muara_queue"]
     if task_queue.embedded:
         worker = task_queue.worker(app, thread=True)
         threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
                          name="muara-embedded-worker", daemon=True).start()
+        if app.config.get("EMBEDDED_SCHEDULER", True):
+            from app.scheduling import start_scheduler_thread
+            start_scheduler_thread(app)
     start_requeue_thread(app)
 
 

@@ -402,9 +402,9 @@ def test_a_job_that_breaks_leaves_the_import_failed_not_processing(app, runner, 
 # --- preconditions (IMP-2, TPL-5) ------------------------------------------------------------
 
 def test_unsupported_module_is_refused(app, runner, d1, tmp_path):
-    path = xlsx(tmp_path / "orders.xlsx", [["Order Number"], ["SO-1"]])
-    result, _ = run_import(runner, path, "sales_orders", ok=False)
-    refused(result, "Importing Sales Order is not supported yet.")
+    path = xlsx(tmp_path / "deliveries.xlsx", [["DO Number"], ["DO-1"]])
+    result, _ = run_import(runner, path, "delivery_orders", ok=False)
+    refused(result, "Importing Delivery Order is not supported yet.")
     assert counts(app)["imports"] == 0
 
 
@@ -946,7 +946,7 @@ def test_export_rejects_an_unknown_viewer(app, runner, d1):
 @pytest.mark.parametrize("args, message", [
     (["open_invoices", "--org", "D1", "--format", "xml"],
      "format xml is not available for this module (csv or json)"),
-    (["sales_orders", "--org", "D1"], "Exporting Sales Order is not supported yet."),
+    (["delivery_orders", "--org", "D1"], "Exporting Delivery Order is not supported yet."),
     (["open_invoices", "--org", "NOPE"], "unknown organization: NOPE"),
 ])
 def test_export_refusals(app, runner, d1, args, message):

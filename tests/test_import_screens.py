@@ -173,7 +173,8 @@ def test_form_offers_modules_connected_principals_and_active_external_integratio
                               page[page.index('id="module"'):page.index('id="principal"')]))
     assert modules["open_invoices"] == "Open Invoices"
     assert modules["open_credits"] == "Open Credits"
-    assert modules["sales_orders"] == "Sales Order (not supported yet)"
+    assert modules["delivery_orders"] == "Delivery Order (not supported yet)"
+    assert modules["sales_orders"] == "Sales Orders"
     assert modules["customer_returns"] == "Customer Returns"
     assert "(not supported yet)" not in modules["inventory_boxes"]
 
@@ -318,9 +319,9 @@ def test_an_inactive_external_integration_is_refused(app, client, portal):
 
 def test_an_unsupported_module_is_refused_with_its_reason(app, client, portal):
     login(client, "imp_a")
-    response = upload(client, invoice_xlsx(VALID_ROWS), module="sales_orders")
+    response = upload(client, invoice_xlsx(VALID_ROWS), module="delivery_orders")
     assert response.status_code == 400
-    assert "Importing Sales Order is not supported yet." in html(response)
+    assert "Importing Delivery Order is not supported yet." in html(response)
     assert count(app, ImportFile) == 0
 
 
@@ -442,11 +443,15 @@ def test_files_list_has_status_tabs_and_filters_by_status(app, client, mixed):
     page = html(response)
     tabs = page[page.index('id="status-tabs"'):]
     tabs = tabs[:tabs.index("</ul>")]
-    for value, label in (("imported", "Imported"), ("processing", "Processing"),
+    for value, label in (("imported", "Waiting"), ("processing", "Processing"),
                          ("archived", "Archived"), ("needs_attention", "Needs attention"),
                          ("failed", "Failed")):
         assert f'href="/imports/list/?_flt_0_status={value}">{label}</a>' in tabs
+    # Seed 000's Imported list: every file that is not archived.
+    assert 'href="/imports/list/?_flt_1_status=archived">Imported</a>' in tabs
     assert row_ids(page, "imports") == sorted([mixed.mixed, clean])
+    imported = html(client.get("/imports/list/?_flt_1_status=archived"))
+    assert row_ids(imported, "imports") == [mixed.mixed]
 
     attention = html(client.get("/imports/list/?_flt_0_status=needs_attention"))
     assert row_ids(attention, "imports") == [mixed.mixed]

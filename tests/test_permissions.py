@@ -72,7 +72,40 @@ def make_rows(org_id, dist_id, prin_id, with_records=True):
         db.session.flush()
         made[view] = row.id
     made.update(_return_rows(org, customer, product, imp))
+    made.update(_consolidated_rows(org, prin_id, customer, product))
     return made
+
+
+def _consolidated_rows(org, prin_id, customer, product):
+    """A sales order, a purchase invoice (each with a line) and a daily visit of the
+    organization, shared with the principal."""
+    from app.models import (DailyVisit, PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice,
+                            SalesInvoiceLine, SalesOrder, SalesOrderLine)
+    shared = dict(organization=org, principal_id=prin_id, file_id=1,
+                  consolidated_at=dt.datetime(2025, 1, 1))
+    order = SalesOrder(number="SO-1", order_date=dt.date(2025, 1, 1), customer=customer,
+                       line_count=1, total=1, **shared)
+    sold = SalesInvoice(number="SI-1", invoice_date=dt.date(2025, 1, 1), customer=customer,
+                        line_count=1, total=1, **shared)
+    invoice = PurchaseInvoice(number="PI-1", invoice_date=dt.date(2025, 1, 1),
+                              supplier_id=prin_id, line_count=1, total=1, **shared)
+    rows = {
+        "SalesOrderView": order,
+        "SalesOrderLineView": SalesOrderLine(order=order, line_no=1, product=product,
+                                             quantity=1, unit_price=1, amount=1),
+        "PurchaseInvoiceView": invoice,
+        "PurchaseInvoiceLineView": PurchaseInvoiceLine(invoice=invoice, line_no=1,
+                                                       product=product, quantity=1,
+                                                       unit_cost=1, amount=1),
+        "SalesInvoiceView": sold,
+        "SalesInvoiceLineView": SalesInvoiceLine(invoice=sold, line_no=1, product=product,
+                                                 quantity=1, unit_price=1, amount=1),
+        "DailyVisitView": DailyVisit(visit_date=dt.date(2025, 1, 1), salesperson="S",
+                                     customer=customer, check_in="09:00", **shared),
+    }
+    db.session.add_all(rows.values())
+    db.session.flush()
+    return {view: row.id for view, row in rows.items()}
 
 
 def _return_rows(org, customer, product, imp):

@@ -265,8 +265,8 @@ BAD_FILES = {
     "binary": (lambda doc: b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not UTF-8"),
     "unknown module": (lambda doc: json.dumps({**doc, "module": "spaceships"}),
                        "unknown module in template file: spaceships"),
-    "module not importable yet": (lambda doc: json.dumps({**doc, "module": "sales_orders"}),
-                                  "Sales Order"),
+    "module not importable yet": (lambda doc: json.dumps({**doc, "module": "delivery_orders"}),
+                                  "Delivery Order"),
     "field of another module": (
         lambda doc: json.dumps({**doc, "fields": doc["fields"] + [
             {"field": "units_per_box", "source_column": "Units"}]}),

@@ -4,7 +4,7 @@ from the declaration. Adding a module is adding a declaration and a writer."""
 from dataclasses import dataclass
 from typing import Any, Optional
 
-TEXT, DATE, DECIMAL, INTEGER = "text", "date", "decimal", "integer"
+TEXT, DATE, DECIMAL, INTEGER, TIME = "text", "date", "decimal", "integer", "time"
 # `required` values: True, False, or this marker for "required when the organization
 # has several locations" (INV-1).
 WHEN_MULTI_LOCATION = "multi_location"
@@ -41,6 +41,8 @@ class Field:
                          else "Number.")
         elif self.type == INTEGER:
             parts.append("Whole number.")
+        elif self.type == TIME:
+            parts.append("Time of day, HH:MM (a real Excel time cell is accepted too).")
         if self.positive:
             parts.append("Must be greater than zero.")
         if self.max_length:
@@ -60,6 +62,23 @@ class Module:
     natural_key: tuple  # field names that identify a record within the organization
     supported: bool = True
     description: str = ""
+    # Smart-Portal modules (seed 000): validated into staging, consolidated later for
+    # the principal the file is shared with (SYN-1).
+    consolidated: bool = False
+    # Header and lines (SO-1): the field(s) naming the document, which groups the lines
+    # of one document, and the header's fields, repeated on its lines or given once.
+    # Empty for one-row-per-record modules.
+    document: tuple = ()
+    header_fields: tuple = ()
+
+    @property
+    def has_lines(self):
+        return bool(self.document)
+
+    @property
+    def line_fields(self):
+        skip = set(self.document) | set(self.header_fields)
+        return tuple(f.name for f in self.fields if f.name not in skip)
 
     def field(self, name):
         return next(f for f in self.fields if f.name == name)
@@ -142,12 +161,98 @@ INVENTORY_BOXES = Module(
     description="Stock added in boxes at a location (seed 002).",
 )
 
+SALES_ORDERS = Module(
+    "sales_orders", "Sales Orders",
+    fields=(
+        Field("number", "Order Number", required=True, max_length=40, example="SO-0001",
+              aliases=("Order #", "Order No", "SO Number")),
+        Field("order_date", "Order Date", type=DATE, required=True, example="2025-01-31"),
+        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
+              example="C001"),
+        Field("product", "Product Code", required=True, max_length=40, lookup="product",
+              example="P001"),
+        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
+              example=12, aliases=("Qty",)),
+        Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
+              example=3500, aliases=("Price",)),
+        Field("location", "Location Code", required=WHEN_MULTI_LOCATION, max_length=40,
+              lookup="location", example="JKT"),
+    ),
+    natural_key=("number", "product"),
+    consolidated=True,
+    document=("number",),
+    header_fields=("order_date", "customer", "location"),
+    description="Sales orders, one row per line; the lines of an order share its Order "
+                "Number (seed 000).",
+)
+
+DAILY_VISITS = Module(
+    "daily_visits", "Daily Visits",
+    fields=(
+        Field("visit_date", "Visit Date", type=DATE, required=True, example="2025-01-31"),
+        Field("salesperson", "Salesperson", required=True, max_length=100, example="Budi",
+              aliases=("Sales", "Salesman")),
+        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
+              example="C001"),
+        Field("check_in", "Check In", type=TIME, required=True, example="09:15"),
+        Field("check_out", "Check Out", type=TIME, example="09:40"),
+        Field("notes", "Notes", max_length=500, example="Took an order"),
+    ),
+    natural_key=("visit_date", "salesperson", "customer", "check_in"),
+    consolidated=True,
+    description="Visits of salespeople to customers (seed 000).",
+)
+
+PURCHASE_INVOICES = Module(
+    "purchase_invoices", "Purchase Invoices",
+    fields=(
+        Field("number", "Invoice Number", required=True, max_length=40, example="PI-0001",
+              aliases=("Invoice #", "Invoice No")),
+        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+        Field("supplier", "Supplier Code", required=True, max_length=40, lookup="principal",
+              example="PRIN", note="The principal's code."),
+        Field("product", "Product Code", required=True, max_length=40, lookup="product",
+              example="P001"),
+        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
+              example=24, aliases=("Qty",)),
+        Field("unit_cost", "Unit Cost", type=DECIMAL, required=True, decimals=3,
+              example=2800, aliases=("Cost",)),
+    ),
+    natural_key=("number", "product"),
+    consolidated=True,
+    document=("number",),
+    header_fields=("invoice_date", "supplier"),
+    description="Purchases from the principal, one row per line; the lines of an invoice "
+                "share its Invoice Number (seed 000).",
+)
+
+SALES_INVOICES = Module(
+    "sales_invoices", "Sales Invoices",
+    fields=(
+        Field("number", "Invoice Number", required=True, max_length=40, example="SI-0001",
+              aliases=("Invoice #", "Invoice No")),
+        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
+              example="C001"),
+        Field("product", "Product Code", required=True, max_length=40, lookup="product",
+              example="P001"),
+        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
+              example=12, aliases=("Qty",)),
+        Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
+              example=3500, aliases=("Price",)),
+        Field("location", "Location Code", required=WHEN_MULTI_LOCATION, max_length=40,
+              lookup="location", example="JKT"),
+    ),
+    natural_key=("number", "product"),
+    consolidated=True,
+    document=("number",),
+    header_fields=("invoice_date", "customer", "location"),
+    description="Sales invoices to customers, one row per line; the lines of an invoice "
+                "share its Invoice Number (seed 000 shows it; beyond its three modules).",
+)
+
 # Shown on the import screen but not importable yet (seed 000 lists them).
 SHOWN_ONLY = {
-    "sales_orders": "Sales Order",
-    "daily_visits": "Daily Visit",
-    "purchase_invoices": "Purchase Invoice",
-    "sales_invoices": "Sales Invoice",
     "delivery_orders": "Delivery Order",
     "delivery_summaries": "Delivery Summary",
 }
@@ -158,7 +263,10 @@ XML_MODULES = {
     "customer_returns": "Customer Returns",
 }
 
-MODULES = {m.name: m for m in (CUSTOMERS, PRODUCTS, OPEN_INVOICES, OPEN_CREDITS, INVENTORY_BOXES)}
+MODULES = {m.name: m for m in (CUSTOMERS, PRODUCTS, OPEN_INVOICES, OPEN_CREDITS, INVENTORY_BOXES,
+                                SALES_ORDERS, DAILY_VISITS, PURCHASE_INVOICES, SALES_INVOICES)}
+# Modules whose files wait in staging for consolidation (Sync All, the daily run).
+CONSOLIDATED = {name for name, m in MODULES.items() if m.consolidated}
 
 
 def module_choices():

@@ -20,8 +20,8 @@ from app.importing.modules import MODULES, module_label
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
 from app.importing.writers import AFFECTS_BALANCES, WRITERS, refresh_customer_balances
-from app.models import (Customer, ImportBlob, ImportFile, ImportRejection, Location,
-                        MapperTemplate, Organization, Product)
+from app.models import (Connection, Customer, ImportBlob, ImportFile, ImportRejection, Location,
+                        MapperTemplate, Organization, Product, StagedRow)
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 from app.models.templates import RejectionPolicy
@@ -63,11 +63,21 @@ def sheet_argument(sheet):
 def load_lookups(session, org_id, module):
     lookups = {}
     for fld in module.fields:
-        if fld.lookup and fld.lookup not in lookups:
+        if fld.lookup == "principal":
+            lookups["principal"] = connected_principals(session, org_id)
+        elif fld.lookup and fld.lookup not in lookups:
             model = LOOKUP_MODELS[fld.lookup]
             lookups[fld.lookup] = dict(session.execute(
                 select(model.code, model.id).where(model.organization_id == org_id)).all())
     return lookups
+
+
+def connected_principals(session, org_id):
+    """Code -> id of the principals the distributor has an active connection with."""
+    return dict(session.execute(
+        select(Organization.code, Organization.id)
+        .join(Connection, Connection.principal_id == Organization.id)
+        .where(Connection.distributor_id == org_id, Connection.active.is_(True))).all())
 
 
 def run_import(session, import_id, settings=None):
@@ -109,6 +119,8 @@ def _fail(session, import_id, code, message):
 
 def _start(session, imp):
     session.execute(delete(ImportRejection).where(ImportRejection.import_id == imp.id))
+    session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
+    imp.staged_at = None
     imp.status = ImportStatus.processing
     imp.started_at, imp.finished_at = utcnow(), None
     imp.rows_done = imp.accepted = imp.rejected = 0
@@ -163,10 +175,19 @@ def _process(session, imp, path, settings):
     table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
     org = session.get(Organization, imp.organization_id)
     imp.rows_total = _estimate_rows(path, table)
+    # A document's header and line fields are checked per document (staging).
+    deferred = module.header_fields + module.line_fields if module.has_lines else ()
     validator = RowValidator(module, spec, table.header, load_lookups(session, org.id, module),
-                             org.multi_location, expected_rows=imp.rows_total)
+                             org.multi_location, expected_rows=imp.rows_total,
+                             optional_fields=deferred)
     imp.header_json = json.dumps(table.header)
     session.commit()
+
+    if module.consolidated:
+        from app.importing.staging import finish_staging, stage_file
+        stage_file(session, imp, table, validator, module, settings)
+        finish_staging(session, imp, spec.all_or_nothing)
+        return
 
     write = WRITERS[module.name]
     if spec.all_or_nothing:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from app.importing.modules import DATE, DECIMAL, INTEGER, WHEN_MULTI_LOCATION, Module
+from app.importing.modules import DATE, DECIMAL, INTEGER, TIME, WHEN_MULTI_LOCATION, Module
 from app.importing.readers import FileRejected
 from app.importing.seen_keys import SeenKeys
 
@@ -325,7 +325,36 @@ def compile_integer(spec, fld):
     return convert
 
 
-COMPILERS = {DATE: compile_date, DECIMAL: compile_decimal, INTEGER: compile_integer}
+_TIME_TEXT = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
+
+
+def compile_time(spec, fld):
+    """A time of day as "HH:MM": text like 9:05, 09.05 or 09:05:30, a time or datetime
+    cell, or Excel's fraction of a day."""
+    label = fld.header
+
+    def convert(value):
+        if value is None:
+            return None
+        if isinstance(value, (dt.datetime, dt.time)):
+            return f"{value.hour:02d}:{value.minute:02d}"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if 0 <= value < 1:
+                minutes = round(value * 24 * 60)
+                return f"{minutes // 60:02d}:{minutes % 60:02d}" if minutes < 24 * 60 else "23:59"
+            raise Invalid("invalid_time", f"{label} '{_display(value)}' is not a time of day (HH:MM).")
+        text = str(value).strip()
+        if not text:
+            return None
+        match = _TIME_TEXT.match(text)
+        if match and int(match[1]) < 24 and int(match[2]) < 60 and int(match[3] or 0) < 60:
+            return f"{int(match[1]):02d}:{match[2]}"
+        raise Invalid("invalid_time", f"{label} '{text}' is not a time of day (HH:MM).")
+    return convert
+
+
+COMPILERS = {DATE: compile_date, DECIMAL: compile_decimal, INTEGER: compile_integer,
+             TIME: compile_time}
 
 
 @dataclass
@@ -355,13 +384,18 @@ class RowValidator:
     A valid row becomes a record: a list laid out by `self.layout` (record_layout), not a
     dict, so writers take their columns with one C-level pick per row."""
 
-    def __init__(self, module, template, header, lookups, multi_location, expected_rows=0):
+    def __init__(self, module, template, header, lookups, multi_location, expected_rows=0,
+                 optional_fields=()):
+        """`optional_fields`: required fields whose presence is checked elsewhere (a
+        document's header and line fields, app.importing.staging); their columns must
+        still exist."""
         self.module = module
         self.multi_location = multi_location
         self.key_fields = module.natural_key
         self.layout = record_layout(module)
         self.seen = SeenKeys(expected_rows)  # natural key -> first row number
         self.fields = []
+        self.deferred_required = set()  # required fields of optional_fields
         lines = {line.field: line for line in template.lines}
         missing = []
         for fld in module.fields:
@@ -385,9 +419,11 @@ class RowValidator:
                                    f"The template's default value for {fld.header} is not "
                                    f"valid: {invalid.message}") from None
             label = header[index] if index is not None else (source or fld.header)
+            if required and fld.name in optional_fields:
+                self.deferred_required.add(fld.name)
             self.fields.append(CompiledField(
-                fld.name, label, index, convert, required, default, fld.lookup,
-                lookups.get(fld.lookup, {}) if fld.lookup else {},
+                fld.name, label, index, convert, required and fld.name not in optional_fields,
+                default, fld.lookup, lookups.get(fld.lookup, {}) if fld.lookup else {},
                 self.layout[fld.name], self.layout.get(fld.name + "_id")))
         if missing:
             names = ", ".join(f"'{src}'" for src, _ in missing)
@@ -400,6 +436,13 @@ class RowValidator:
                        f.slot, f.id_slot, f) for f in self.fields]
         self._key_slots = [self.layout[name] for name in self.key_fields]
         self._width = len(self.layout)
+
+    def compiled(self, name):
+        return next((f for f in self.fields if f.name == name), None)
+
+    def as_dict(self, record):
+        """A record as {field name: value} (and `<field>_id`), for code off the hot path."""
+        return {name: record[slot] for name, slot in self.layout.items()}
 
     def validate(self, row_number, values):
         """(record or None, [Rejection]) for one row."""
@@ -425,9 +468,12 @@ class RowValidator:
                 found = table.get(value)
                 if found is None:
                     problems = problems or []
-                    problems.append(Rejection(
-                        row_number, fld.label, fld.name, value, f"unknown_{fld.lookup}",
-                        f"{fld.lookup.capitalize()} code '{value}' does not exist for this company."))
+                    message = (f"'{value}' is not a principal with an active connection to "
+                               "this company." if fld.lookup == "principal" else
+                               f"{fld.lookup.capitalize()} code '{value}' does not exist for "
+                               "this company.")
+                    problems.append(Rejection(row_number, fld.label, fld.name, value,
+                                              f"unknown_{fld.lookup}", message))
                     continue
                 record[id_slot] = found
             record[slot] = value

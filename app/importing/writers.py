@@ -46,14 +46,32 @@ def _row_builder(indexes, adapters):
     return eval(f"lambda r: ({', '.join(parts)},)", {"_iso": _iso})  # noqa: S307 - our own text
 
 
+def upsert_rows(session, table, rows, keys, updates, only_if=None):
+    """upsert() for rows given as dicts (consolidation: off the per-row import path);
+    `only_if`: an SQL condition the existing row must meet to be updated."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = tuple(rows[0])
+    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, columns,
+                      tuple(keys), tuple(updates), only_if)
+    sqlite = dialect.name == "sqlite"
+    build = _row_builder(tuple(range(len(columns))),
+                         tuple(_sqlite_adapter(table.c[c].type) if sqlite else None
+                               for c in columns))
+    connection.exec_driver_sql(sql, [build(tuple(map(row.__getitem__, columns)))
+                                     for row in rows])
+
+
 @functools.lru_cache(maxsize=64)
-def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates):
+def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates, only_if=None):
     marker = "?" if paramstyle == "qmark" else "%s"
     quoted = ", ".join(f'"{c}"' for c in columns)
     assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
     return (f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([marker] * len(columns))}) '
             f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
-            f"DO UPDATE SET {assignments}")
+            f"DO UPDATE SET {assignments}" + (f" WHERE {only_if}" if only_if else ""))
 
 
 def _iso(value):

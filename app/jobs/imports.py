@@ -14,6 +14,8 @@ def process_import(import_id):
     settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 20000),
                         max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024,
                         on_batch=beat)
+    if db.session.get(ImportFile, import_id) is None:
+        return {"import_id": import_id, "status": "deleted"}  # purged while it waited
     try:
         imp = run_import(db.session, import_id, settings)
     except Exception:
@@ -24,5 +26,10 @@ def process_import(import_id):
             send_import_result(imp)
         raise
     send_import_result(imp)
+    if imp.staged_at is not None and imp.status == ImportStatus.imported:
+        from app.services.consolidation import CONSOLIDATE_FILE, consolidates_on_arrival
+        if consolidates_on_arrival(imp):
+            from app.queue import queue
+            queue().submit(CONSOLIDATE_FILE, imp.id)
     return {"import_id": imp.id, "status": str(imp.status), "rows": imp.rows_done,
             "accepted": imp.accepted, "rejected": imp.rejected}

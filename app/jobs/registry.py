@@ -5,6 +5,10 @@ import importlib
 ALLOWED = {
     "app.jobs.diagnostics.echo",
     "app.jobs.imports.process_import",
+    "app.jobs.consolidation.sync_all",
+    "app.jobs.consolidation.daily_run",
+    "app.jobs.consolidation.consolidate_one",
+    "app.jobs.consolidation.purge",
 }
 
 

@@ -14,3 +14,6 @@ from app.models.returns import (Partner, UnitOfMeasure, ReturnType, CustomerRetu
                                 CustomerReturnDetail, CustomerReturnSubDetail, ReturnInfoText,
                                 ReturnTextAssignment, ReturnTextAssignmentText)
 from app.models.sync import SyncRun, SyncRecord, SyncStatus  # noqa: F401
+from app.models.consolidated import (SalesOrder, SalesOrderLine, PurchaseInvoice,  # noqa: F401
+                                    PurchaseInvoiceLine, DailyVisit, StagedRow,
+                                    SalesInvoice, SalesInvoiceLine)

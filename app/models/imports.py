@@ -12,7 +12,9 @@ from app.models.tasks import utcnow
 
 
 class ImportStatus(str, enum.Enum):
-    imported = "imported"          # stored and waiting for a worker
+    # stored and waiting for a worker; for Smart-Portal modules also validated into
+    # staging and waiting for consolidation (staged_at set)
+    imported = "imported"
     processing = "processing"
     archived = "archived"          # done, nothing rejected
     needs_attention = "needs_attention"  # done, some rows rejected
@@ -62,9 +64,20 @@ class ImportFile(TenantOwned, Model):
     task_id = Column(Integer, ForeignKey("background_task.id", ondelete="SET NULL"))
     # The file's header row as read, to rebuild rejected rows with their columns.
     header_json = Column(Text)
+    # Smart-Portal modules (seed 000): validated into staging (staged_at), then
+    # consolidated (consolidated_at, with the number of documents it wrote).
+    staged_at = Column(DateTime)
+    consolidated_at = Column(DateTime)
+    consolidated_records = Column(Integer)
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"
+
+    @property
+    def job_finished(self):
+        """The import job is over: a final state, or staged and waiting for consolidation."""
+        return self.status in FINAL_STATES or (self.status == ImportStatus.imported
+                                               and self.staged_at is not None)
 
     def module_name(self):
         from app.importing.modules import module_label

@@ -27,6 +27,11 @@ TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose")
 RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTextView",
                 "ReturnTextAssignmentView")
 
+# Consolidated records of the Smart-Portal modules (seed 000) and their lines.
+CONSOLIDATED_VIEWS = ("SalesOrderView", "SalesOrderLineView", "DailyVisitView",
+                      "PurchaseInvoiceView", "PurchaseInvoiceLineView", "SalesInvoiceView",
+                      "SalesInvoiceLineView")
+
 GRANTS = {
     IMPORTER: {
         "OrganizationView": READ,
@@ -45,6 +50,7 @@ GRANTS = {
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
         **{view: READ for view in RETURN_VIEWS},
+        **{view: READ for view in CONSOLIDATED_VIEWS},
     },
     SUPERVISOR: {
         "OrganizationView": READ,
@@ -60,6 +66,7 @@ GRANTS = {
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
         **{view: READ for view in RETURN_VIEWS},
+        **{view: READ for view in CONSOLIDATED_VIEWS},
     },
     TEMPLATE_EDITOR: {
         "OrganizationView": READ,
@@ -77,6 +84,9 @@ GRANTS = {
         "OpenInvoiceView": READ,
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
+        **{view: READ for view in CONSOLIDATED_VIEWS},
+        "SyncAllView": ("can_sync",),
+        "DashboardView": ("can_view",),
     },
 }
 

@@ -4,7 +4,7 @@ A user sees rows of their own organization; principals also see what distributor
 connected to them share. Admins see everything.
 """
 from flask import g, has_request_context
-from sqlalchemy import false, or_, select
+from sqlalchemy import and_, false, or_, select
 
 from app.extensions import db
 from app.models import Connection, Membership, Organization
@@ -57,16 +57,26 @@ def visible_criterion(model, viewer):
     if parent:
         return _through_parent(model, parent, viewer, visible_criterion)
     if model is Organization:
-        connected = select(Connection.distributor_id).where(
-            Connection.principal_id == org_id, Connection.active.is_(True))
-        return or_(Organization.id == org_id, Organization.id.in_(connected))
+        return or_(Organization.id == org_id, Organization.id.in_(connected_distributors(org_id)))
     column = getattr(model, model.__tenant_column__)
+    principal_column = getattr(model, "__shared_principal_column__", None)
+    if principal_column:
+        # Consolidated records carry their distributor and principal: the principal sees
+        # them while the pair's connection is active (CON-1), whatever became of the file.
+        return or_(column == org_id,
+                   and_(getattr(model, principal_column) == org_id,
+                        column.in_(connected_distributors(org_id))))
     shared_key = getattr(model, "__shared_import_key__", None)
     if shared_key:
         # Files a distributor imported, and their records, are seen by the principal the
         # file was shared with while their connection is active.
         return or_(column == org_id, getattr(model, shared_key).in_(shared_imports(org_id)))
     return column == org_id
+
+
+def connected_distributors(principal_id):
+    return select(Connection.distributor_id).where(Connection.principal_id == principal_id,
+                                                   Connection.active.is_(True))
 
 
 def shared_imports(principal_id):

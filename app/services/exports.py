@@ -12,9 +12,12 @@ from sqlalchemy.orm import aliased
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import SHOWN_ONLY
-from app.models import (BalanceAdjustment, Customer, Location, OpenInvoice, Product,
-                        StockEntry)
+from app.models import (BalanceAdjustment, Customer, DailyVisit, Location, OpenInvoice,
+                        Organization, Product, PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice,
+                        SalesInvoiceLine, SalesOrder,
+                        SalesOrderLine, StockEntry)
 from app.security.tenancy import scope
+from app.models.organizations import OrgKind
 from app.services.imports import check_module
 
 
@@ -55,7 +58,78 @@ def _query(module_name):
             .join(product, StockEntry.product_id == product.id)
             .join(location, StockEntry.location_id == location.id)
             .order_by(StockEntry.entry_date, product.code, location.code))
+    if module_name in CONSOLIDATED_EXPORTS:
+        return CONSOLIDATED_EXPORTS[module_name]()
     raise MuaraError(f"exporting {module_name} is not supported yet")
+
+
+def _sales_orders():
+    """One row per line with the order's header repeated, in the import's columns, plus the
+    principal it is shared with: an export re-imports as it is."""
+    customer, location, product, principal = (aliased(Customer), aliased(Location),
+                                              aliased(Product), aliased(Organization))
+    return SalesOrder, (select(
+        SalesOrder.number.label("Order Number"), SalesOrder.order_date.label("Order Date"),
+        customer.code.label("Customer Code"), product.code.label("Product Code"),
+        SalesOrderLine.quantity.label("Quantity"), SalesOrderLine.unit_price.label("Unit Price"),
+        location.code.label("Location Code"), SalesOrderLine.amount.label("Amount"),
+        principal.code.label("Principal"))
+        .join(SalesOrderLine, SalesOrderLine.order_id == SalesOrder.id)
+        .join(customer, SalesOrder.customer_id == customer.id)
+        .join(product, SalesOrderLine.product_id == product.id)
+        .join(principal, SalesOrder.principal_id == principal.id)
+        .outerjoin(location, SalesOrder.location_id == location.id)
+        .order_by(SalesOrder.number, SalesOrderLine.line_no))
+
+
+def _sales_invoices():
+    customer, location, product, principal = (aliased(Customer), aliased(Location),
+                                              aliased(Product), aliased(Organization))
+    return SalesInvoice, (select(
+        SalesInvoice.number.label("Invoice Number"),
+        SalesInvoice.invoice_date.label("Invoice Date"), customer.code.label("Customer Code"),
+        product.code.label("Product Code"), SalesInvoiceLine.quantity.label("Quantity"),
+        SalesInvoiceLine.unit_price.label("Unit Price"), location.code.label("Location Code"),
+        SalesInvoiceLine.amount.label("Amount"), principal.code.label("Principal"))
+        .join(SalesInvoiceLine, SalesInvoiceLine.invoice_id == SalesInvoice.id)
+        .join(customer, SalesInvoice.customer_id == customer.id)
+        .join(product, SalesInvoiceLine.product_id == product.id)
+        .join(principal, SalesInvoice.principal_id == principal.id)
+        .outerjoin(location, SalesInvoice.location_id == location.id)
+        .order_by(SalesInvoice.number, SalesInvoiceLine.line_no))
+
+
+def _purchase_invoices():
+    product, supplier, principal = aliased(Product), aliased(Organization), aliased(Organization)
+    return PurchaseInvoice, (select(
+        PurchaseInvoice.number.label("Invoice Number"),
+        PurchaseInvoice.invoice_date.label("Invoice Date"), supplier.code.label("Supplier Code"),
+        product.code.label("Product Code"), PurchaseInvoiceLine.quantity.label("Quantity"),
+        PurchaseInvoiceLine.unit_cost.label("Unit Cost"),
+        PurchaseInvoiceLine.amount.label("Amount"), principal.code.label("Principal"))
+        .join(PurchaseInvoiceLine, PurchaseInvoiceLine.invoice_id == PurchaseInvoice.id)
+        .join(supplier, PurchaseInvoice.supplier_id == supplier.id)
+        .join(product, PurchaseInvoiceLine.product_id == product.id)
+        .join(principal, PurchaseInvoice.principal_id == principal.id)
+        .order_by(PurchaseInvoice.number, PurchaseInvoiceLine.line_no))
+
+
+def _daily_visits():
+    customer, principal = aliased(Customer), aliased(Organization)
+    return DailyVisit, (select(
+        DailyVisit.visit_date.label("Visit Date"), DailyVisit.salesperson.label("Salesperson"),
+        customer.code.label("Customer Code"), DailyVisit.check_in.label("Check In"),
+        DailyVisit.check_out.label("Check Out"), DailyVisit.notes.label("Notes"),
+        principal.code.label("Principal"))
+        .join(customer, DailyVisit.customer_id == customer.id)
+        .join(principal, DailyVisit.principal_id == principal.id)
+        .order_by(DailyVisit.visit_date, DailyVisit.salesperson, customer.code,
+                  DailyVisit.check_in))
+
+
+CONSOLIDATED_EXPORTS = {"sales_orders": _sales_orders, "sales_invoices": _sales_invoices,
+                        "purchase_invoices": _purchase_invoices,
+                        "daily_visits": _daily_visits}
 
 
 def export_rows(module_name, org, viewer):
@@ -64,7 +138,11 @@ def export_rows(module_name, org, viewer):
         raise MuaraError(f"Exporting {SHOWN_ONLY[module_name]} is not supported yet.")
     check_module(module_name)
     model, query = _query(module_name)
-    query = query.where(model.organization_id == org.id)
+    if module_name in CONSOLIDATED_EXPORTS and org.kind == OrgKind.principal:
+        # A principal's consolidated records: every connected distributor's shared with it.
+        query = query.where(model.principal_id == org.id)
+    else:
+        query = query.where(model.organization_id == org.id)
     query = scope(query, model, viewer)
     result = db.session.execute(query)
     return list(result.keys()), result

@@ -1,5 +1,8 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
+from app.views.consolidated import (DailyVisitView, DashboardView, PurchaseInvoiceLineView,
+                                    PurchaseInvoiceView, SalesInvoiceLineView, SalesInvoiceView,
+                                    SalesOrderLineView, SalesOrderView, SyncAllView)
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
@@ -21,6 +24,12 @@ MENU = [
     (BalanceAdjustmentView, "Open Credits", "Records", "fa-money"),
     (StockEntryView, "Inventory in Boxes", "Records", "fa-cubes"),
     (CustomerReturnView, "Customer Returns", "Records", "fa-undo"),
+    (SalesOrderView, "Sales Orders", "Consolidated", "fa-shopping-cart"),
+    (DailyVisitView, "Daily Visits", "Consolidated", "fa-map-signs"),
+    (SalesInvoiceView, "Sales Invoices", "Consolidated", "fa-file-text-o"),
+    (PurchaseInvoiceView, "Purchase Invoices", "Consolidated", "fa-truck"),
+    (SyncAllView, "Sync All", "Consolidated", "fa-refresh"),
+    (DashboardView, "Dashboard", "Consolidated", "fa-bar-chart"),
     (OrganizationView, "Organizations", "Organizations", "fa-building"),
     (LocationView, "Locations", "Organizations", "fa-map-marker"),
     (CustomerView, "Customers", "Organizations", "fa-users"),
@@ -33,7 +42,10 @@ MENU = [
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
            (ReturnInfoTextView, "Customer return info texts", "Records"),
-           (ReturnTextAssignmentView, "Customer return text assignments", "Records")]
+           (ReturnTextAssignmentView, "Customer return text assignments", "Records"),
+           (SalesOrderLineView, "Sales order lines", "Consolidated"),
+           (SalesInvoiceLineView, "Sales invoice lines", "Consolidated"),
+           (PurchaseInvoiceLineView, "Purchase invoice lines", "Consolidated")]
 
 
 def menu_of_view():

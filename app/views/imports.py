@@ -12,7 +12,6 @@ from app.extensions import db
 from app.importing.modules import module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
-from app.models.imports import FINAL_STATES
 from app.models.organizations import OrgKind
 from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
@@ -28,7 +27,7 @@ def visible_import(pk):
 def status_payload(imp):
     payload = import_service.summary(imp, limit=20)
     payload.update(rows_total=imp.rows_total, rows_done=imp.rows_done,
-                   status_label=imp.status.label, finished=imp.status in FINAL_STATES,
+                   status_label=imp.status.label, finished=imp.job_finished,
                    file_url=url_for("ImportFileView.show", pk=imp.id),
                    rejections_url=url_for("ImportRejectionView.list", _flt_0_import_file=imp.id),
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
@@ -113,8 +112,14 @@ class DataImportView(BaseView):
         return jsonify(status_payload(visible_import(pk)))
 
 
-STATUS_TABS = [("imported", "Imported"), ("processing", "Processing"), ("archived", "Archived"),
-               ("needs_attention", "Needs attention"), ("failed", "Failed")]
+# (filter argument, value, label). "Imported" is seed 000's Imported list: every file not
+# archived (waiting, processing, or failed and needing action); then one tab per state.
+IMPORTED_LIST = ("_flt_1_status", "archived", "Imported")
+STATUS_TABS = [IMPORTED_LIST, ("_flt_0_status", "imported", "Waiting"),
+               ("_flt_0_status", "processing", "Processing"),
+               ("_flt_0_status", "archived", "Archived"),
+               ("_flt_0_status", "needs_attention", "Needs attention"),
+               ("_flt_0_status", "failed", "Failed")]
 
 
 class ImportFileView(TenantModelView):
@@ -182,7 +187,9 @@ class ImportFileView(TenantModelView):
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("status_tabs", STATUS_TABS)
-        kwargs.setdefault("current_status", request.args.get("_flt_0_status"))
+        current = next(((arg, value) for arg, value, _ in STATUS_TABS
+                        if request.args.get(arg) == value), None)
+        kwargs.setdefault("current_tab", current)
         return super().render_template(template, **kwargs)
 
 

@@ -1,0 +1,294 @@
+"""Consolidation of a staged file (seed 000, SYN-1): its documents reach the consolidated
+tables, the file is archived and leaves the Imported list. No Flask here.
+
+One file = one transaction. The file is claimed by a compare-and-set on its status inside
+that transaction (imported + staged -> processing), so two workers, or Sync All pressed
+twice, consolidate it once: on PostgreSQL the second claim waits for the first
+transaction and then finds the file taken; on SQLite writers are serialised. A worker
+killed in the middle rolls everything back, the claim included: nothing is half-visible
+and the file is still waiting, so the next run consolidates it whole.
+
+A document already written by a later file is left alone (file_id, in SQL too), so the
+same document number in two files ends as the later file has it, never twice.
+Master data is resolved again here: a code deleted since the file was staged fails the
+file with its reason; it stays in the Imported list, to be re-processed once fixed.
+"""
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Callable, Optional
+
+from sqlalchemy import delete, insert, select, update
+
+from app.errors import TaskSuperseded
+from app.importing.modules import MODULES
+from app.importing.writers import upsert_rows
+from app.models import (Customer, DailyVisit, ImportFile, Location, Organization, Product,
+                        PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice, SalesInvoiceLine,
+                        SalesOrder, SalesOrderLine, StagedRow)
+from app.models.imports import ImportStatus
+from app.models.organizations import OrgKind
+from app.models.tasks import utcnow
+
+log = logging.getLogger(__name__)
+DOCUMENTS_PER_CHUNK = 1000
+CENT = Decimal("0.001")
+LATER_FILE_WINS = "{table}.file_id <= excluded.file_id"
+
+
+@dataclass
+class Outcome:
+    import_id: int
+    status: str  # consolidated | skipped (taken by another run, or not waiting) | failed
+    records: int = 0
+    reason: Optional[str] = None
+    message: Optional[str] = None
+
+
+class MasterDataMissing(Exception):
+    def __init__(self, reason, message):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+@dataclass(frozen=True)
+class DocumentTarget:
+    """Where a header-and-lines module's documents go."""
+    header: object
+    lines: object
+    parent: str  # the lines' foreign key to the header
+    date: str
+    references: tuple  # (field, lookup) of the header: written as field + "_id"
+    price: str
+
+
+TARGETS = {
+    "sales_orders": DocumentTarget(SalesOrder.__table__, SalesOrderLine.__table__, "order_id",
+                                   "order_date", (("customer", "customer"), ("location", "location")),
+                                   "unit_price"),
+    "sales_invoices": DocumentTarget(SalesInvoice.__table__, SalesInvoiceLine.__table__,
+                                     "invoice_id", "invoice_date",
+                                     (("customer", "customer"), ("location", "location")),
+                                     "unit_price"),
+    "purchase_invoices": DocumentTarget(PurchaseInvoice.__table__, PurchaseInvoiceLine.__table__,
+                                        "invoice_id", "invoice_date",
+                                        (("supplier", "principal"),), "unit_cost"),
+}
+
+
+def consolidate_file(session, import_id, checkpoint: Optional[Callable] = None) -> Outcome:
+    """Consolidate one staged file in one transaction. `checkpoint(session)` is called after
+    each chunk of documents (the job's heartbeat; it may raise to stop: nothing commits)."""
+    claimed = session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == import_id, ImportFile.status == ImportStatus.imported,
+               ImportFile.staged_at.isnot(None))
+        .values(status=ImportStatus.processing)).rowcount
+    if not claimed:
+        session.rollback()
+        return Outcome(import_id, "skipped")
+    imp = session.execute(select(ImportFile).where(ImportFile.id == import_id)
+                          .execution_options(populate_existing=True)).scalar_one()
+    try:
+        if imp.principal_id is None:
+            raise MasterDataMissing("no_principal", "The principal this file was shared with "
+                                                    "no longer exists.")
+        module = MODULES[imp.module]
+        if module.has_lines:
+            records = _documents(session, imp, module, TARGETS[module.name], checkpoint)
+        else:
+            records = _visits(session, imp, checkpoint)
+    except MasterDataMissing as missing:
+        session.rollback()
+        _fail(session, import_id, missing.reason, missing.message)
+        return Outcome(import_id, "failed", reason=missing.reason, message=missing.message)
+    except TaskSuperseded:
+        session.rollback()
+        raise
+    except Exception as exc:
+        # A fault of this file must not stop the other files of the run: it stays in the
+        # Imported list with a reason, and the task's log keeps the traceback.
+        session.rollback()
+        log.exception("consolidation of file %s failed", import_id)
+        message = (f"Consolidation stopped because of an internal error ({type(exc).__name__}). "
+                   "Re-process the file once the problem is fixed.")
+        _fail(session, import_id, "internal_error", message)
+        return Outcome(import_id, "failed", reason="internal_error", message=message)
+    session.execute(delete(StagedRow).where(StagedRow.import_id == import_id))
+    imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
+    imp.consolidated_at = imp.finished_at = utcnow()
+    imp.consolidated_records = records
+    imp.error_code = None
+    session.commit()
+    return Outcome(import_id, "consolidated", records=records)
+
+
+def _fail(session, import_id, reason, message):
+    """The file stays in the Imported list with its reason (seed 000); its staged rows stay
+    until it is re-processed."""
+    session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == import_id, ImportFile.status == ImportStatus.imported)
+        .values(status=ImportStatus.failed, error_code=reason, error_message=message,
+                finished_at=utcnow()))
+    session.commit()
+
+
+# --- reading staging ---------------------------------------------------------------------
+
+def _document_chunks(session, import_id):
+    """[(document, [record, ...])] in chunks of documents, rows in file order."""
+    last = None
+    while True:
+        query = (select(StagedRow.document).where(StagedRow.import_id == import_id)
+                 .group_by(StagedRow.document).order_by(StagedRow.document)
+                 .limit(DOCUMENTS_PER_CHUNK))
+        if last is not None:
+            query = query.where(StagedRow.document > last)
+        names = session.execute(query).scalars().all()
+        if not names:
+            return
+        last = names[-1]
+        grouped = {name: [] for name in names}
+        for document, data in session.execute(
+                select(StagedRow.document, StagedRow.data)
+                .where(StagedRow.import_id == import_id, StagedRow.document.in_(names))
+                .order_by(StagedRow.document, StagedRow.row, StagedRow.id)):
+            grouped[document].append(json.loads(data))
+        yield list(grouped.items())
+
+
+class _Lookups:
+    """Codes of the distributor's master data, loaded once per file; a code that is gone
+    is remembered with its document, for the file's failure reason."""
+
+    def __init__(self, session, org_id):
+        self.session, self.org_id = session, org_id
+        self.tables = {}
+        self.missing = {}  # (kind, code) -> [documents]
+
+    def _table(self, kind):
+        if kind not in self.tables:
+            if kind == "principal":
+                query = select(Organization.code, Organization.id).where(
+                    Organization.kind == OrgKind.principal)
+            else:
+                model = {"customer": Customer, "location": Location, "product": Product}[kind]
+                query = select(model.code, model.id).where(model.organization_id == self.org_id)
+            self.tables[kind] = dict(self.session.execute(query).all())
+        return self.tables[kind]
+
+    def id(self, kind, code, document):
+        if code is None:
+            return None
+        found = self._table(kind).get(code)
+        if found is None:
+            self.missing.setdefault((kind, code), []).append(document)
+        return found
+
+    def check(self):
+        if not self.missing:
+            return
+        (kind, _), *_ = self.missing
+        parts = [f"{k} {code} (in {', '.join(map(str, docs[:3]))}{', ...' if len(docs) > 3 else ''})"
+                 for (k, code), docs in self.missing.items()]
+        raise MasterDataMissing(
+            f"unknown_{kind}",
+            "Master data used by this file no longer exists: " + "; ".join(parts)
+            + ". Fix the master data, then re-process the file.")
+
+
+# --- header and lines ----------------------------------------------------------------------
+
+def _documents(session, imp, module, target, checkpoint):
+    lookups = _Lookups(session, imp.organization_id)
+    now = utcnow()
+    written = 0
+    header_table, line_table = target.header, target.lines
+    for chunk in _document_chunks(session, imp.id):
+        headers, lines_of = [], {}
+        for number, records in chunk:
+            head = next(r for r in records if r.get(target.date) is not None)
+            lines, total = [], Decimal(0)
+            for r in records:
+                if r.get("product") is None:
+                    continue  # the header alone
+                quantity, price = Decimal(r["quantity"]), Decimal(r[target.price])
+                amount = (quantity * price).quantize(CENT)
+                total += amount
+                lines.append({"line_no": len(lines) + 1,
+                              "product_id": lookups.id("product", r["product"], number),
+                              "quantity": quantity, target.price: price, "amount": amount})
+            header = {"organization_id": imp.organization_id, "principal_id": imp.principal_id,
+                      "file_id": imp.id, "consolidated_at": now, "number": number,
+                      target.date: dt.date.fromisoformat(head[target.date]),
+                      "line_count": len(lines), "total": total}
+            for field, kind in target.references:
+                header[field + "_id"] = lookups.id(kind, head.get(field), number)
+            headers.append(header)
+            lines_of[number] = lines
+        lookups.check()
+        updates = [c for c in headers[0] if c not in ("organization_id", "number")]
+        upsert_rows(session, header_table, headers, ("organization_id", "number"), updates,
+                    only_if=LATER_FILE_WINS.format(table=header_table.name))
+        # The documents this file owns now get its lines; a later file's stay as they are.
+        owned = dict(session.execute(
+            select(header_table.c.number, header_table.c.id)
+            .where(header_table.c.organization_id == imp.organization_id,
+                   header_table.c.number.in_(list(lines_of)),
+                   header_table.c.file_id == imp.id)).all())
+        if owned:
+            parent = line_table.c[target.parent]
+            session.execute(delete(line_table).where(parent.in_(list(owned.values()))))
+            rows = [dict(line, **{target.parent: owned[number]})
+                    for number, lines in lines_of.items() if number in owned for line in lines]
+            if rows:
+                session.execute(insert(line_table), rows)
+        written += len(owned)
+        if checkpoint:
+            checkpoint(session)
+    return written
+
+
+# --- one row per record ----------------------------------------------------------------------
+
+def _visits(session, imp, checkpoint):
+    lookups = _Lookups(session, imp.organization_id)
+    now = utcnow()
+    written = 0
+    table = DailyVisit.__table__
+    for chunk in _document_chunks(session, imp.id):
+        rows = []
+        for key, records in chunk:
+            r = records[-1]
+            rows.append({"organization_id": imp.organization_id,
+                         "principal_id": imp.principal_id, "file_id": imp.id,
+                         "consolidated_at": now,
+                         "visit_date": dt.date.fromisoformat(r["visit_date"]),
+                         "salesperson": r["salesperson"],
+                         "customer_id": lookups.id("customer", r["customer"], key),
+                         "check_in": r["check_in"], "check_out": r.get("check_out"),
+                         "notes": r.get("notes")})
+        lookups.check()
+        upsert_rows(session, table, rows,
+                    ("organization_id", "visit_date", "salesperson", "customer_id", "check_in"),
+                    ("principal_id", "file_id", "consolidated_at", "check_out", "notes"),
+                    only_if=LATER_FILE_WINS.format(table=table.name))
+        written += len(rows)
+        if checkpoint:
+            checkpoint(session)
+    return written
+
+
+def pending_query(principal_id=None):
+    """Files waiting for consolidation, oldest first (a later file updates an earlier one)."""
+    query = (select(ImportFile.id)
+             .where(ImportFile.module.in_([m for m in MODULES if MODULES[m].consolidated]),
+                    ImportFile.status == ImportStatus.imported,
+                    ImportFile.staged_at.isnot(None))
+             .order_by(ImportFile.id))
+    if principal_id is not None:
+        query = query.where(ImportFile.principal_id == principal_id)
+    return query

@@ -1,0 +1,205 @@
+"""Smart-Portal files into staging (seed 000): the rows are validated as any import's,
+then wait in staged_row until they are consolidated (app.importing.consolidation).
+
+Header and lines (SO-1): a file has one row per line; the lines of a document share its
+number and are grouped by it wherever they are in the file. The header's fields (e.g.
+Order Date, Customer Code) are given on the document's first row or repeated on every
+line; a row that gives them but no line fields is the header alone. A document is
+staged whole or rejected whole, every row with its reason:
+
+- a row rejected for its own values (unknown product, bad date, ...): its reason; the
+  other rows of its document: `document_rejected`, naming that row;
+- rows giving header values that differ from an earlier row's: `header_mismatch`;
+- no row of the document gives its header: `no_header` on each of its rows;
+- no row of the document is a line (only a header): `no_lines`.
+
+rows = accepted + rejected always, counting rows (lines), so the counts move as rows are
+read and are corrected in the final pass that rejects whole documents.
+"""
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional
+
+from sqlalchemy import delete, insert, select
+
+from app.importing.pipeline import _flush, _rejection_rows
+from app.importing.validation import Invalid, Rejection
+from app.models import StagedRow
+from app.models.tasks import utcnow
+
+DOCUMENTS_PER_PASS = 500
+
+
+@dataclass
+class DocumentState:
+    header: Optional[dict] = None  # the header's values, from the first row giving them
+    header_row: Optional[int] = None
+    has_line: bool = False
+    bad_row: Optional[int] = None  # the first row rejected for its own values
+    bad_reason: Optional[str] = None
+
+
+def _plain(value):
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def stage_file(session, imp, table, validator, module, settings):
+    """Validate every row of `table` into staging; returns nothing, moves imp's counts."""
+    session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
+    documents = {}
+    check = _DocumentRules(module, validator) if module.has_lines else None
+    staged, pending = [], []
+    rows = accepted = rejected = 0
+    for number, values in table.rows():
+        rows += 1
+        record, problems = validator.validate(number, values)
+        if record is not None:
+            record = validator.as_dict(record)
+        if check is not None:
+            document = record["number"] if record else check.document_of(values)
+            state = documents.setdefault(document, DocumentState()) if document else None
+            if record is not None:
+                problems = check.row(number, record, state)
+            if problems and state is not None and state.bad_row is None:
+                state.bad_row, state.bad_reason = number, problems[0].reason
+        else:
+            document = "|".join(str(_plain(record[k])) for k in module.natural_key) \
+                if record else None
+        if problems:
+            rejected += 1
+            pending.extend(_rejection_rows(imp, problems, values))
+        else:
+            accepted += 1
+            staged.append({"import_id": imp.id, "document": str(document)[:200], "row": number,
+                           "data": json.dumps({f.name: _plain(record.get(f.name))
+                                               for f in module.fields}),
+                           "original": json.dumps([_plain(v) for v in values])})
+        if rows >= settings.batch_size:
+            _write(session, imp, staged, pending, rows, accepted, rejected, settings)
+            staged, pending = [], []
+            rows = accepted = rejected = 0
+    _write(session, imp, staged, pending, rows, accepted, rejected, settings)
+    if check is not None:
+        _reject_incomplete_documents(session, imp, module, documents, settings)
+
+
+def _write(session, imp, staged, pending, rows, accepted, rejected, settings):
+    if staged:
+        session.execute(insert(StagedRow), staged)
+    _flush(session, imp, rows, accepted, rejected, pending, settings)
+
+
+class _DocumentRules:
+    """The per-row rules of header-and-lines documents."""
+
+    def __init__(self, module, validator):
+        self.module = module
+        self.validator = validator
+        self.number = validator.compiled(module.document[0])
+        self.required = validator.deferred_required
+        self.header = [validator.compiled(name) for name in module.header_fields
+                       if validator.compiled(name)]
+        self.lines = [validator.compiled(name) for name in module.line_fields
+                      if validator.compiled(name)]
+
+    def document_of(self, values):
+        """The document number of a row that failed validation, when it has a valid one."""
+        if self.number is None or self.number.index is None:
+            return None
+        try:
+            return self.number.convert(values[self.number.index])
+        except Invalid:
+            return None
+
+    def _missing(self, number, record, fields):
+        return [Rejection(number, f.label, f.name, None, "required", f"{f.label} is required.")
+                for f in fields if f.name in self.required and record.get(f.name) is None]
+
+    def row(self, number, record, state):
+        gives_header = any(record.get(f.name) is not None for f in self.header)
+        is_line = any(record.get(f.name) is not None for f in self.lines) or not gives_header
+        problems = []
+        if gives_header:
+            problems += self._missing(number, record, self.header)
+        if is_line:
+            problems += self._missing(number, record, self.lines)
+        if problems:
+            return problems
+        if gives_header:
+            values = {f.name: record.get(f.name) for f in self.header}
+            if state.header is None:
+                state.header, state.header_row = values, number
+            else:
+                for f in self.header:
+                    if values[f.name] != state.header[f.name]:
+                        return [Rejection(
+                            number, f.label, f.name, _plain(values[f.name]), "header_mismatch",
+                            f"{f.label} '{_plain(values[f.name])}' differs from "
+                            f"'{_plain(state.header[f.name])}' on row {state.header_row} of "
+                            f"the same document ({self.number.label} {record['number']}).")]
+        if is_line:
+            state.has_line = True
+        return []
+
+
+def _reject_incomplete_documents(session, imp, module, documents, settings):
+    """The final pass: documents with a rejected row, no header or no lines are rejected
+    whole; their staged rows leave staging with their reason."""
+    label = module.field(module.document[0]).header
+    header_labels = ", ".join(module.field(n).header for n in module.header_fields
+                              if module.field(n).required is True)
+    line_labels = ", ".join(module.field(n).header for n in module.line_fields
+                            if module.field(n).required is True)
+    verdicts = {}
+    for document, state in documents.items():
+        if state.bad_row is not None:
+            verdicts[document] = (
+                "document_rejected",
+                f"{label} {document} is rejected whole: row {state.bad_row} of it was "
+                f"rejected ({state.bad_reason}).")
+        elif state.header is None:
+            verdicts[document] = (
+                "no_header", f"{label} {document} has no header: none of its rows gives "
+                             f"{header_labels}.")
+        elif not state.has_line:
+            verdicts[document] = (
+                "no_lines", f"{label} {document} has no lines: none of its rows gives "
+                            f"{line_labels}.")
+    names = list(verdicts)
+    for start in range(0, len(names), DOCUMENTS_PER_PASS):
+        chunk = names[start:start + DOCUMENTS_PER_PASS]
+        found = session.execute(
+            select(StagedRow.id, StagedRow.document, StagedRow.row, StagedRow.original)
+            .where(StagedRow.import_id == imp.id, StagedRow.document.in_(chunk))
+            .order_by(StagedRow.row)).all()
+        pending = []
+        for _, document, row, original in found:
+            reason, message = verdicts[document]
+            pending.extend(_rejection_rows(
+                imp, [Rejection(row, label, module.document[0], document, reason, message)],
+                json.loads(original or "[]")))
+        session.execute(delete(StagedRow).where(StagedRow.id.in_([r[0] for r in found])))
+        _flush(session, imp, 0, -len(found), len(found), pending, settings)
+
+
+def finish_staging(session, imp, all_or_nothing):
+    """The file waits for consolidation; all or nothing with a rejection stages nothing."""
+    from app.models.imports import ImportStatus
+    if all_or_nothing and imp.rejected:
+        session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
+        imp.status = ImportStatus.needs_attention
+        imp.error_message = (f"All or nothing: {imp.accepted} valid "
+                             f"{'row was' if imp.accepted == 1 else 'rows were'} not "
+                             f"staged because {imp.rejected} "
+                             f"{'was' if imp.rejected == 1 else 'were'} rejected.")
+        imp.finished_at = utcnow()
+    else:
+        imp.status = ImportStatus.imported
+        imp.staged_at = utcnow()
+    session.commit()

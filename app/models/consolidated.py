@@ -1,0 +1,180 @@
+"""Consolidated records of the Smart-Portal modules (seed 000, SO-1, SYN-1): sales orders,
+sales invoices and purchase invoices with their lines, daily visits; and the staging rows files wait in
+until they are consolidated.
+
+A consolidated row carries its distributor (organization_id) and the principal its file
+was shared with (principal_id): it stays visible after the retention purge deleted its
+file, and tenancy scopes it by that pair and the pair's connection (CON-1). file_id is the
+number of the file that last wrote it (no foreign key: files are purged), so a document
+is only ever updated by a later file.
+"""
+from flask_appbuilder import Model
+from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
+                        Text, UniqueConstraint)
+from sqlalchemy.orm import declared_attr, relationship
+
+from app.models.organizations import TenantOwned
+
+
+class SharedWithPrincipal(TenantOwned):
+    """Mixin: a distributor's record shown to one principal while they are connected."""
+    __shared_principal_column__ = "principal_id"
+
+    @declared_attr
+    def principal_id(cls):
+        return Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
+                      nullable=False, index=True)
+
+    @declared_attr
+    def principal(cls):
+        return relationship("Organization", foreign_keys=f"{cls.__name__}.principal_id")
+
+    @declared_attr
+    def file_id(cls):
+        return Column(Integer, nullable=False)
+
+    @declared_attr
+    def consolidated_at(cls):
+        return Column(DateTime, nullable=False)
+
+
+class SalesOrder(SharedWithPrincipal, Model):
+    __tablename__ = "sales_order"
+    __organization_index__ = False  # the unique key starts with it
+    __table_args__ = (UniqueConstraint("organization_id", "number", name="uq_sales_order_number"),)
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(40), nullable=False)
+    order_date = Column(Date, nullable=False, index=True)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    customer = relationship("Customer")
+    location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
+    location = relationship("Location")
+    line_count = Column(Integer, nullable=False)
+    total = Column(Numeric(18, 3), nullable=False)
+    lines = relationship("SalesOrderLine", cascade="all, delete-orphan",
+                         order_by="SalesOrderLine.line_no", back_populates="order")
+
+    def __repr__(self):
+        return self.number
+
+
+class SalesOrderLine(Model):
+    __tablename__ = "sales_order_line"
+    __tenant_parent__ = ("order_id", SalesOrder)
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False,
+                      index=True)
+    order = relationship("SalesOrder", back_populates="lines")
+    line_no = Column(Integer, nullable=False)
+    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
+    product = relationship("Product")
+    quantity = Column(Numeric(18, 3), nullable=False)
+    unit_price = Column(Numeric(18, 3), nullable=False)
+    amount = Column(Numeric(18, 3), nullable=False)
+
+
+class SalesInvoice(SharedWithPrincipal, Model):
+    __tablename__ = "sales_invoice"
+    __organization_index__ = False
+    __table_args__ = (UniqueConstraint("organization_id", "number",
+                                       name="uq_sales_invoice_number"),)
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(40), nullable=False)
+    invoice_date = Column(Date, nullable=False, index=True)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    customer = relationship("Customer")
+    location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
+    location = relationship("Location")
+    line_count = Column(Integer, nullable=False)
+    total = Column(Numeric(18, 3), nullable=False)
+    lines = relationship("SalesInvoiceLine", cascade="all, delete-orphan",
+                         order_by="SalesInvoiceLine.line_no", back_populates="invoice")
+
+    def __repr__(self):
+        return self.number
+
+
+class SalesInvoiceLine(Model):
+    __tablename__ = "sales_invoice_line"
+    __tenant_parent__ = ("invoice_id", SalesInvoice)
+
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(Integer, ForeignKey("sales_invoice.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    invoice = relationship("SalesInvoice", back_populates="lines")
+    line_no = Column(Integer, nullable=False)
+    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
+    product = relationship("Product")
+    quantity = Column(Numeric(18, 3), nullable=False)
+    unit_price = Column(Numeric(18, 3), nullable=False)
+    amount = Column(Numeric(18, 3), nullable=False)
+
+
+class PurchaseInvoice(SharedWithPrincipal, Model):
+    __tablename__ = "purchase_invoice"
+    __organization_index__ = False
+    __table_args__ = (UniqueConstraint("organization_id", "number",
+                                       name="uq_purchase_invoice_number"),)
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(40), nullable=False)
+    invoice_date = Column(Date, nullable=False, index=True)
+    supplier_id = Column(Integer, ForeignKey("organization.id", ondelete="RESTRICT"),
+                         nullable=False)
+    supplier = relationship("Organization", foreign_keys=[supplier_id])
+    line_count = Column(Integer, nullable=False)
+    total = Column(Numeric(18, 3), nullable=False)
+    lines = relationship("PurchaseInvoiceLine", cascade="all, delete-orphan",
+                         order_by="PurchaseInvoiceLine.line_no", back_populates="invoice")
+
+    def __repr__(self):
+        return self.number
+
+
+class PurchaseInvoiceLine(Model):
+    __tablename__ = "purchase_invoice_line"
+    __tenant_parent__ = ("invoice_id", PurchaseInvoice)
+
+    id = Column(Integer, primary_key=True)
+    invoice_id = Column(Integer, ForeignKey("purchase_invoice.id", ondelete="CASCADE"),
+                        nullable=False, index=True)
+    invoice = relationship("PurchaseInvoice", back_populates="lines")
+    line_no = Column(Integer, nullable=False)
+    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
+    product = relationship("Product")
+    quantity = Column(Numeric(18, 3), nullable=False)
+    unit_cost = Column(Numeric(18, 3), nullable=False)
+    amount = Column(Numeric(18, 3), nullable=False)
+
+
+class DailyVisit(SharedWithPrincipal, Model):
+    __tablename__ = "daily_visit"
+    __organization_index__ = False
+    __table_args__ = (UniqueConstraint("organization_id", "visit_date", "salesperson",
+                                       "customer_id", "check_in", name="uq_daily_visit"),)
+
+    id = Column(Integer, primary_key=True)
+    visit_date = Column(Date, nullable=False, index=True)
+    salesperson = Column(String(100), nullable=False)
+    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    customer = relationship("Customer")
+    check_in = Column(String(5), nullable=False)  # HH:MM
+    check_out = Column(String(5))
+    notes = Column(String(500))
+
+
+class StagedRow(Model):
+    """A validated row of a file waiting for consolidation: its record as JSON (codes,
+    not ids: master data is resolved again when it is consolidated)."""
+    __tablename__ = "staged_row"
+    __table_args__ = (Index("ix_staged_row_import_document", "import_id", "document"),)
+
+    id = Column(Integer, primary_key=True)
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"), nullable=False)
+    document = Column(String(200), nullable=False)
+    row = Column(Integer)
+    data = Column(Text, nullable=False)
+    original = Column(Text)  # the row's cells as read, for a rejection after the fact

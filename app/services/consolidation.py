@@ -1,0 +1,94 @@
+"""Consolidation for principals (seed 000, SYN-1) and the retention purge (IMP-5).
+
+Sync All and the daily run are background tasks (app/queue.py); their work is here, shared
+by the jobs, the CLI and the views. Each file is consolidated in its own transaction by
+app.importing.consolidation, which claims it atomically.
+"""
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.importing.consolidation import consolidate_file, pending_query
+from app.models import Connection, ImportFile, Organization
+from app.models.imports import ImportStatus
+from app.models.organizations import OrgKind
+from app.models.tasks import utcnow
+from app.queue import queue
+
+SYNC_ALL = "app.jobs.consolidation.sync_all"
+DAILY_RUN = "app.jobs.consolidation.daily_run"
+CONSOLIDATE_FILE = "app.jobs.consolidation.consolidate_one"
+PURGE = "app.jobs.consolidation.purge"
+
+
+def principal_by_code(code):
+    principal = db.session.execute(select(Organization).where(Organization.code == code)).scalar()
+    if principal is None:
+        raise MuaraError(f"unknown organization: {code}")
+    if principal.kind != OrgKind.principal:
+        raise MuaraError(f"{code} is a distributor: Sync All is a principal's")
+    return principal
+
+
+def request_sync_all(principal):
+    """Queue Sync All for the principal; returns the task."""
+    if principal.kind != OrgKind.principal:
+        raise MuaraError(f"{principal.code} is a distributor: Sync All is a principal's")
+    return queue().submit(SYNC_ALL, principal.id)
+
+
+def pending_for_principal(principal_id):
+    """Files shared with the principal, waiting, from distributors still connected to it."""
+    return (pending_query(principal_id)
+            .join(Connection, (Connection.distributor_id == ImportFile.organization_id)
+                  & (Connection.principal_id == ImportFile.principal_id))
+            .where(Connection.active.is_(True)))
+
+
+def consolidate(file_ids, checkpoint=None):
+    """Consolidate the files one by one; the counts `sync-all --wait` prints."""
+    result = {"files": len(file_ids), "consolidated": 0, "failed": 0}
+    for import_id in file_ids:
+        outcome = consolidate_file(db.session, import_id, checkpoint=checkpoint)
+        if outcome.status in ("consolidated", "failed"):
+            result[outcome.status] += 1
+    return result
+
+
+def run_sync_all(principal_id, checkpoint=None):
+    ids = db.session.execute(pending_for_principal(principal_id)).scalars().all()
+    db.session.commit()
+    return consolidate(ids, checkpoint)
+
+
+def run_daily(checkpoint=None):
+    """The automatic run (seed 000: once a day): every waiting file."""
+    ids = db.session.execute(pending_query()).scalars().all()
+    db.session.commit()
+    return consolidate(ids, checkpoint)
+
+
+def purge_old_files(now=None, days=None):
+    """Delete files older than the retention period with their bytes, rejections and
+    staged rows (the database cascades); consolidated records stay (they carry their
+    own distributor and principal). A file being processed is left for the next run."""
+    days = current_app.config["RETENTION_DAYS"] if days is None else days
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    ids = db.session.execute(
+        select(ImportFile.id).where(ImportFile.uploaded_at < cutoff,
+                                    ImportFile.status != ImportStatus.processing)).scalars().all()
+    for start in range(0, len(ids), 500):
+        db.session.execute(delete(ImportFile).where(ImportFile.id.in_(ids[start:start + 500])))
+        db.session.commit()
+    return {"deleted": len(ids), "cutoff": cutoff.isoformat(sep=" ", timespec="seconds")}
+
+
+def consolidates_on_arrival(imp):
+    """INT-2: an integration in "real time" sync mode consolidates a file as soon as it is
+    staged. The sync settings belong to the integration (issue 6); until they exist every
+    integration waits for Sync All or the daily run."""
+    mode = getattr(imp.integration, "sync_mode", None) if imp.integration else None
+    return str(getattr(mode, "value", mode) or "") in ("real_time", "realtime")

@@ -1,0 +1,196 @@
+"""The principal's screens (seed 000, SYN-1): consolidated Sales Orders (with lines), Daily
+Visits and Purchase Invoices of every connected distributor, filterable by distributor
+and date; "Sync All" with its result; the dashboard."""
+import json
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from sqlalchemy import func, select
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.models import (DailyVisit, ImportFile, Organization, PurchaseInvoice,
+                        PurchaseInvoiceLine, SalesInvoice, SalesInvoiceLine, SalesOrder,
+                        SalesOrderLine)
+from app.models.organizations import OrgKind
+from app.models.tasks import BackgroundTask, TaskStatus
+from app.security.filters import TENANT_BASE_FILTERS
+from app.security.tenancy import current_viewer
+from app.services import consolidation as service
+from app.services.dashboard import dashboard_figures
+from app.views.base import TenantModelView
+
+READ_ONLY = {"can_list", "can_show"}
+# The distributor is the record's organization; principals filter by it.
+DISTRIBUTOR = {"organization": "Distributor"}
+
+
+class SalesOrderLineView(TenantModelView):
+    datamodel = SQLAInterface(SalesOrderLine)
+    base_permissions = READ_ONLY
+    search_form_query_rel_fields = {"order": TENANT_BASE_FILTERS}
+    list_columns = ["order", "line_no", "product", "quantity", "unit_price", "amount"]
+    show_columns = list_columns
+    search_columns = ["order", "product"]
+    base_order = ("line_no", "asc")
+    label_columns = {"line_no": "Line"}
+
+
+class SalesOrderView(TenantModelView):
+    datamodel = SQLAInterface(SalesOrder)
+    base_permissions = READ_ONLY
+    related_views = [SalesOrderLineView]
+    list_columns = ["organization", "number", "order_date", "customer", "location",
+                    "line_count", "total", "principal"]
+    show_columns = list_columns + ["file_id", "consolidated_at"]
+    search_columns = ["organization", "order_date", "number", "customer", "principal"]
+    base_order = ("order_date", "desc")
+    label_columns = dict(DISTRIBUTOR, number="Order Number", line_count="Lines",
+                         file_id="From file #", consolidated_at="Consolidated at")
+
+
+class SalesInvoiceLineView(TenantModelView):
+    datamodel = SQLAInterface(SalesInvoiceLine)
+    base_permissions = READ_ONLY
+    search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
+    list_columns = ["invoice", "line_no", "product", "quantity", "unit_price", "amount"]
+    show_columns = list_columns
+    search_columns = ["invoice", "product"]
+    base_order = ("line_no", "asc")
+    label_columns = {"line_no": "Line"}
+
+
+class SalesInvoiceView(TenantModelView):
+    datamodel = SQLAInterface(SalesInvoice)
+    base_permissions = READ_ONLY
+    related_views = [SalesInvoiceLineView]
+    list_columns = ["organization", "number", "invoice_date", "customer", "location",
+                    "line_count", "total", "principal"]
+    show_columns = list_columns + ["file_id", "consolidated_at"]
+    search_columns = ["organization", "invoice_date", "number", "customer", "principal"]
+    base_order = ("invoice_date", "desc")
+    label_columns = dict(DISTRIBUTOR, number="Invoice Number", line_count="Lines",
+                         file_id="From file #", consolidated_at="Consolidated at")
+
+
+class PurchaseInvoiceLineView(TenantModelView):
+    datamodel = SQLAInterface(PurchaseInvoiceLine)
+    base_permissions = READ_ONLY
+    search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
+    list_columns = ["invoice", "line_no", "product", "quantity", "unit_cost", "amount"]
+    show_columns = list_columns
+    search_columns = ["invoice", "product"]
+    base_order = ("line_no", "asc")
+    label_columns = {"line_no": "Line"}
+
+
+class PurchaseInvoiceView(TenantModelView):
+    datamodel = SQLAInterface(PurchaseInvoice)
+    base_permissions = READ_ONLY
+    related_views = [PurchaseInvoiceLineView]
+    list_columns = ["organization", "number", "invoice_date", "supplier", "line_count",
+                    "total", "principal"]
+    show_columns = list_columns + ["file_id", "consolidated_at"]
+    search_columns = ["organization", "invoice_date", "number", "principal"]
+    base_order = ("invoice_date", "desc")
+    label_columns = dict(DISTRIBUTOR, number="Invoice Number", line_count="Lines",
+                         file_id="From file #", consolidated_at="Consolidated at")
+
+
+class DailyVisitView(TenantModelView):
+    datamodel = SQLAInterface(DailyVisit)
+    base_permissions = READ_ONLY
+    list_columns = ["organization", "visit_date", "salesperson", "customer", "check_in",
+                    "check_out", "notes", "principal"]
+    show_columns = list_columns + ["file_id", "consolidated_at"]
+    search_columns = ["organization", "visit_date", "salesperson", "customer", "principal"]
+    base_order = ("visit_date", "desc")
+    label_columns = dict(DISTRIBUTOR, file_id="From file #", consolidated_at="Consolidated at")
+
+
+def principals_for_viewer():
+    """The principals the user may run Sync All for: their own (Admin: every one)."""
+    viewer = current_viewer()
+    query = select(Organization).where(Organization.kind == OrgKind.principal)
+    if not viewer.is_admin:
+        query = query.where(Organization.id == viewer.organization_id)
+    return db.session.execute(query.order_by(Organization.code)).scalars().all()
+
+
+class SyncAllView(BaseView):
+    """ "Sync All" (seed 000): consolidate every waiting file shared with the principal."""
+    route_base = "/sync-all"
+    default_view = "index"
+
+    def _principal(self, principals):
+        wanted = request.values.get("principal", type=int)
+        if wanted is None:
+            return principals[0] if principals else None
+        found = next((p for p in principals if p.id == wanted), None)
+        if found is None:
+            abort(404)
+        return found
+
+    @expose("/")
+    @has_access
+    @permission_name("sync")
+    def index(self):
+        principals = principals_for_viewer()
+        principal = self._principal(principals)
+        waiting = []
+        if principal is not None:
+            waiting = db.session.execute(
+                select(Organization.code, Organization.name, func.count(ImportFile.id))
+                .join(ImportFile, ImportFile.organization_id == Organization.id)
+                .where(ImportFile.id.in_(service.pending_for_principal(principal.id)))
+                .group_by(Organization.code, Organization.name)
+                .order_by(Organization.code)).all()
+        return self.render_template("sync_all.html", principals=principals,
+                                    principal=principal, waiting=waiting)
+
+    @expose("/run", methods=["POST"])
+    @has_access
+    @permission_name("sync")
+    def run(self):
+        principal = self._principal(principals_for_viewer())
+        if principal is None:
+            abort(403)
+        try:
+            task = service.request_sync_all(principal)
+        except MuaraError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("SyncAllView.index"))
+        return redirect(url_for("SyncAllView.result", task_id=task.id))
+
+    @expose("/result/<int:task_id>")
+    @has_access
+    @permission_name("sync")
+    def result(self, task_id):
+        task = db.session.get(BackgroundTask, task_id)
+        allowed = {p.id for p in principals_for_viewer()}
+        if task is None or task.function != service.SYNC_ALL or \
+                json.loads(task.args)[0] not in allowed:
+            abort(404)
+        finished = task.status in (TaskStatus.done, TaskStatus.failed)
+        counts = json.loads(task.result) if task.status == TaskStatus.done else None
+        principal = db.session.get(Organization, json.loads(task.args)[0])
+        return self.render_template("sync_all_result.html", task=task, finished=finished,
+                                    counts=counts, principal=principal)
+
+
+class DashboardView(BaseView):
+    """Files per state, records consolidated per day per distributor and the rejection
+    rate per distributor, drawn as SVG bars by the template (no script, nothing fetched)."""
+    route_base = "/dashboard"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    @permission_name("view")
+    def index(self):
+        days = request.args.get("days", 30, type=int)
+        figures = dashboard_figures(current_viewer(), days=max(1, min(days, 90)))
+        return self.render_template("dashboard.html", figures=figures)
+

@@ -1,0 +1,95 @@
+"""Sales-order files through staging and consolidation (seed 000), timed.
+
+    python bench/bench_consolidation.py --lines 100000 [--database-url URL]
+
+A fresh SQLite database in a temporary folder (or the given database, whose tables are
+dropped first), a distributor with 1000 customers and 100 products shared with one
+principal, and a CSV of orders with 4 lines each. Prints one JSON line: seconds of the
+import job (read, validate, group by document, stage) and of Sync All (one transaction
+for the file), lines per second of each, and the counts.
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=100000)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="muara-bench-consolidation-"))
+    os.environ["MUARA_INSTANCE"] = str(folder)
+    os.environ.pop("REDIS_URL", None)
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Customer, Product, SalesOrder, SalesOrderLine
+    from app.services import directory
+    from app.services.consolidation import run_sync_all
+    from app.services.imports import create_import
+    from app.services.templates import create_default_template
+    from app.setup import init_database
+    from config import normalise_database_url
+
+    url = normalise_database_url(args.database_url or f"sqlite:///{folder / 'bench.db'}")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "MAIL_ENABLED": False})
+    path = folder / "orders.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Order Number", "Order Date", "Customer Code", "Product Code",
+                         "Quantity", "Unit Price", "Location Code"])
+        for n in range(args.lines):
+            order, line = divmod(n, 4)
+            header = line == 0
+            writer.writerow([f"SO-{order:07d}", "2025-03-01" if header else "",
+                             f"C{order % 1000:04d}" if header else "", f"P{line * 7 % 100:03d}",
+                             line + 1, "1250.5", ""])
+    with app.app_context():
+        if args.database_url:
+            from sqlalchemy import MetaData
+            metadata = MetaData()
+            metadata.reflect(bind=db.engine)
+            metadata.drop_all(bind=db.engine)
+        init_database()
+        org = directory.add_org("D1", "D1", "distributor", False)
+        directory.add_org("P1", "P1", "principal", False)
+        directory.connect("D1", "P1")
+        directory.add_integration("D1", "Files", "external")
+        db.session.add_all([Customer(organization=org, code=f"C{n:04d}", name="c", balance=0)
+                            for n in range(1000)])
+        db.session.add_all([Product(organization=org, code=f"P{n:03d}", name="p", unit="pcs")
+                            for n in range(100)])
+        create_default_template(org, "sales_orders")
+        db.session.commit()
+        imp = create_import(org, "sales_orders", "orders.csv", path.read_bytes())
+        import_id, principal_id = imp.id, directory.get_org("P1").id
+        from app.queue import queue
+        started = time.perf_counter()
+        queue().worker(app).work(burst=True, logging_level="WARNING")
+        staged = time.perf_counter() - started
+        db.session.expire_all()
+        imp = db.session.get(type(imp), import_id)
+        counts = {"rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected}
+        started = time.perf_counter()
+        result = run_sync_all(principal_id)
+        consolidated = time.perf_counter() - started
+        counts.update(orders=db.session.query(SalesOrder).count(),
+                      order_lines=db.session.query(SalesOrderLine).count())
+    print(json.dumps({"database": url.split(":")[0], "lines": args.lines,
+                      "import_seconds": round(staged, 2),
+                      "import_lines_per_s": round(args.lines / staged),
+                      "sync_all_seconds": round(consolidated, 2),
+                      "sync_all_lines_per_s": round(args.lines / consolidated),
+                      "sync_all": result, **counts}))
+
+
+if __name__ == "__main__":
+    main()
