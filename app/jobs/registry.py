@@ -5,6 +5,8 @@ import importlib
 ALLOWED = {
     "app.jobs.diagnostics.echo",
     "app.jobs.imports.process_import",
+    "app.jobs.sync.apply_records",
+    "app.jobs.sync.run_due_syncs_job",
 }
 
 

@@ -14,3 +14,6 @@ from app.models.returns import (Partner, UnitOfMeasure, ReturnType, CustomerRetu
                                 CustomerReturnDetail, CustomerReturnSubDetail, ReturnInfoText,
                                 ReturnTextAssignment, ReturnTextAssignmentText)
 from app.models.sync import SyncRun, SyncRecord, SyncStatus  # noqa: F401
+from app.models.apikeys import IntegrationKey  # noqa: F401
+from app.models.documents import (SalesTransaction, SalesTransactionLine, StockTransfer,  # noqa: F401
+                                  StockAdjustment, StockOpname, StockDocumentLine)
