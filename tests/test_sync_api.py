@@ -117,7 +117,16 @@ def test_file_push_errors(app, client):
     assert set(missing.get_json()["errors"]) == {"file", "module"}
     unknown = client.post("/api/v1/integration/files", headers=auth(key), data={
         "module": "nonsense", "file": (io.BytesIO(b"a,b\n"), "x.csv")})
-    assert unknown.status_code == 422 and "unknown module" in unknown.get_json()["message"]
+    assert unknown.status_code == 422 and "module" in unknown.get_json()["errors"]
+    content = b"Customer Code,Customer Name\nC9,Nine\n"
+    first = client.post("/api/v1/integration/files", headers=auth(key), data={
+        "module": "customers", "file": (io.BytesIO(content), "c.csv")})
+    assert first.status_code == 202
+    again = client.post("/api/v1/integration/files", headers=auth(key), data={
+        "module": "customers", "file": (io.BytesIO(content), "c.csv")})
+    assert again.status_code == 409 and "already imported" in again.get_json()["message"]
+    nowhere = client.get("/api/v1/integration/nothing-here", headers=auth(key))
+    assert nowhere.status_code == 404 and nowhere.get_json()["message"]
 
 
 def test_an_inactive_integration_takes_nothing(app, client):

@@ -9,9 +9,12 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.models import ImportFile
 from app.services import sync
+from app.importing.modules import MODULES, XML_MODULES
 from app.services.imports import create_import, summary
 from app.services.sync_documents import SCHEMAS, validate_documents
 
+# Modules a file can be pushed for (those shown but not supported are refused).
+FILE_MODULES = tuple(MODULES) + tuple(XML_MODULES)
 ERROR_RESPONSE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 COMPONENTS = {
     "Error": {"type": "object", "required": ["message", "errors"],
@@ -45,12 +48,34 @@ COMPONENTS = {
 }
 
 
+def _numbers_as_numbers(node):
+    """apispec writes a Decimal field's range as Decimals (JSON strings): make them
+    numbers, as OpenAPI requires."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("minimum", "maximum") and not isinstance(value, (int, float)):
+                number = float(value)
+                node[key] = int(number) if number.is_integer() else number
+            else:
+                _numbers_as_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _numbers_as_numbers(value)
+    return node
+
+
 class IntegrationApi(BaseApi):
     """Pushes from an outside system, authenticated by its integration's API key."""
     resource_name = "integration"
     openapi_spec_tag = "Integration"
     csrf_exempt = True
     openapi_spec_component_schemas = tuple(type(s) for s in SCHEMAS.values())
+
+    def add_api_spec(self, api_spec):
+        super().add_api_spec(api_spec)
+        form = (api_spec._paths[f"{self.route_base}/files"]["post"]["requestBody"]["content"]
+                ["multipart/form-data"]["schema"])
+        form["properties"]["module"]["enum"] = list(FILE_MODULES)
 
     def add_apispec_components(self, api_spec):
         super().add_apispec_components(api_spec)
@@ -71,7 +96,7 @@ class IntegrationApi(BaseApi):
                        plugins=[MarshmallowPlugin()],
                        servers=[{"url": request.host_url.rstrip("/")}])
         self.add_api_spec(spec)
-        document = spec.to_dict()
+        document = _numbers_as_numbers(spec.to_dict())
         document["paths"].pop(f"{self.route_base}/openapi.json", None)
         for operations in document["paths"].values():
             for operation in operations.values():
@@ -98,7 +123,7 @@ class IntegrationApi(BaseApi):
                   required: [file, module]
                   properties:
                     file: {type: string, format: binary}
-                    module: {type: string, minLength: 1}
+                    module: {type: string, enum: []}
                     principal: {type: string}
           responses:
             202:
@@ -113,7 +138,8 @@ class IntegrationApi(BaseApi):
             401: {description: Missing, unknown or revoked key}
             403: {description: Inactive integration}
             413: {description: Over the upload limit}
-            422: {description: Not taken (preconditions, duplicate file, bad fields)}
+            409: {description: "Not taken in the current state: a precondition (connection, template, principal), the same file imported before, or over the size limit"}
+            422: {description: Missing or wrong fields}
         """
         errors = {}
         upload = request.files.get("file")
@@ -122,6 +148,8 @@ class IntegrationApi(BaseApi):
             errors["file"] = ["Missing file: send it as the multipart field 'file'."]
         if not module:
             errors["module"] = ["Missing data for required field."]
+        elif module not in FILE_MODULES:
+            errors["module"] = [f"Must be one of: {', '.join(FILE_MODULES)}."]
         if errors:
             return error(422, "The file was not taken.", errors)
         org = g.integration.organization
@@ -131,10 +159,10 @@ class IntegrationApi(BaseApi):
                                 integration_name=g.integration.name)
         except MuaraError as exc:
             db.session.rollback()
-            return error(422, str(exc))
+            return error(409, str(exc))
         return {"import_id": imp.id}, 202
 
-    @expose("/imports/<int:import_id>", methods=["GET"])
+    @expose("/imports/<int(signed=True):import_id>", methods=["GET"])
     @api_key_required
     def get_import(self, import_id):
         """An import's status and rejections.
@@ -147,7 +175,7 @@ class IntegrationApi(BaseApi):
           - in: path
             name: import_id
             required: true
-            schema: {type: integer}
+            schema: {type: integer, format: int32, minimum: 1}
           responses:
             200:
               description: The import's summary
@@ -158,7 +186,7 @@ class IntegrationApi(BaseApi):
             403: {description: Inactive integration}
             404: {description: No such import of this integration}
         """
-        imp = db.session.get(ImportFile, import_id)
+        imp = db.session.get(ImportFile, import_id) if 0 < import_id < 2 ** 31 else None
         # SEC-2: another integration's (or organization's) import is not found.
         if imp is None or imp.integration_id != g.integration.id:
             return error(404, f"No import #{import_id} of integration {g.integration.name}.")

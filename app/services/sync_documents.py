@@ -30,21 +30,32 @@ class DocumentDate(fields.Field):
             raise ValidationError("Not a date: use YYYY-MM-DD or an ISO 8601 date-time.") from None
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        if not 1900 <= parsed.year <= 2999:
-            raise ValidationError("The year must be between 1900 and 2999.")
         return parsed
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.isoformat()
 
 
+# Text without control characters (PostgreSQL refuses NUL; none belongs in a code).
+PRINTABLE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
+                            error="Must not contain control characters.")
+
+
+def _text(required=False, minimum=0, length=40, **kwargs):
+    return fields.String(required=required, **kwargs,
+                         validate=[validate.Length(min=minimum, max=length), PRINTABLE])
+
+
 def _code(required=True, length=40):
-    return fields.String(required=required, validate=validate.Length(min=1, max=length))
+    return _text(required, 1, length)
 
 
-def _quantity(minimum=-10**15, **range_args):
-    return fields.Decimal(required=True, allow_nan=False,
-                          validate=validate.Range(min=minimum, max=10**15, **range_args))
+def _quantity(minimum=-10**15, min_inclusive=True):
+    # OpenAPI 3.0 marks an open lower bound with a boolean exclusiveMinimum.
+    metadata = {} if min_inclusive else {"exclusiveMinimum": True}
+    return fields.Decimal(required=True, allow_nan=False, metadata=metadata,
+                          validate=validate.Range(min=minimum, max=10**15,
+                                                  min_inclusive=min_inclusive))
 
 
 class StrictSchema(Schema):
@@ -108,7 +119,7 @@ class TransferInSchema(DocumentSchema):
 class StockAdjustmentSchema(DocumentSchema):
     kind = _kind("stock_adjustment")
     location = _code()
-    note = fields.String(validate=validate.Length(max=200))
+    note = _text(length=200)
     lines = _lines(ProductLineSchema)
 
 
@@ -126,7 +137,7 @@ class StockOpnameSchema(DocumentSchema):
 class CustomerSchema(DocumentSchema):
     kind = _kind("customer")
     name = _code(length=200)
-    customer_id = fields.String(validate=validate.Length(max=40), allow_none=True)
+    customer_id = _text(length=40, allow_none=True)
 
 
 SCHEMAS = {"sales_transaction": SalesTransactionSchema(), "transfer_out": TransferOutSchema(),
