@@ -85,6 +85,8 @@ def build_config():
         # A spreadsheet (a zip) that would unpack to more than this is refused unread.
         "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024),
         "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 5000),
+        # Sync records applied per transaction (the integration's lock is held that long).
+        "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500),
         "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),
         "PUBLIC_URL": env_str("MUARA_PUBLIC_URL", "http://localhost:5000"),
         "MAIL_SERVER": env_str("MAIL_SERVER", "localhost"),

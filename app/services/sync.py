@@ -30,6 +30,11 @@ SCHEDULE_JOB = "app.jobs.sync.run_due_syncs_job"
 CHUNK = 500
 
 
+def _chunk():
+    from flask import current_app
+    return current_app.config.get("SYNC_CHUNK", CHUNK)
+
+
 class SyncFailure(Exception):
     """A record that cannot be applied; its message is the reason shown on the panel."""
 
@@ -195,6 +200,7 @@ def apply_pending(integration_id, groups, trigger, statuses=(SyncStatus.pending,
     """Apply the integration's records of `groups` in `statuses`, oldest first, in chunks
     (one transaction and one lock each). Returns the runs' totals."""
     kinds = [k for g in groups for k in GROUPS[g]]
+    chunk = _chunk()
     totals = {"run_ids": [], "succeeded": 0, "failed": 0}
     after = None
     while True:
@@ -202,7 +208,7 @@ def apply_pending(integration_id, groups, trigger, statuses=(SyncStatus.pending,
         query = (select(SyncRecord)
                  .where(SyncRecord.integration_id == integration_id,
                         SyncRecord.kind.in_(kinds), SyncRecord.status.in_(list(statuses)))
-                 .order_by(SyncRecord.document_date, SyncRecord.id).limit(CHUNK))
+                 .order_by(SyncRecord.document_date, SyncRecord.id).limit(chunk))
         if record_ids is not None:
             query = query.where(SyncRecord.id.in_(record_ids))
         if after is not None:
@@ -220,7 +226,7 @@ def apply_pending(integration_id, groups, trigger, statuses=(SyncStatus.pending,
         totals["succeeded"] += run.succeeded
         totals["failed"] += run.failed
         db.session.commit()
-        if len(records) < CHUNK:
+        if len(records) < chunk:
             return totals
 
 
