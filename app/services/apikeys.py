@@ -3,6 +3,7 @@ import hashlib
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.errors import MuaraError, NotFound
 from app.extensions import db
@@ -50,8 +51,9 @@ def key_of(token):
     """The live key row a presented key belongs to, or None."""
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 100:
         return None
-    row = db.session.execute(select(IntegrationKey).where(
-        IntegrationKey.key_hash == hash_key(token))).scalar()
+    row = db.session.execute(select(IntegrationKey)
+                             .options(joinedload(IntegrationKey.integration))
+                             .where(IntegrationKey.key_hash == hash_key(token))).scalar()
     if row is None or row.revoked_at is not None:
         return None
     return row

@@ -22,7 +22,7 @@ from app.models import (Customer, Integration, Product, SalesTransaction, SalesT
 from app.models.integrations import SyncMode
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
-from app.services.sync_documents import GROUPS, MASTER_KINDS, SALES_KINDS, TRANSFER_KINDS, payload_of
+from app.services.sync_documents import GROUPS, MASTER_KINDS, SALES_KINDS, payload_of
 
 APPLY_JOB = "app.jobs.sync.apply_records"
 SCHEDULE_JOB = "app.jobs.sync.run_due_syncs_job"
@@ -63,26 +63,21 @@ def check_settings(integration):
         raise MuaraError("Automatic transfer synchronization needs the time of day (HH:MM).")
 
 
-def waiting_groups(integration):
-    """The kinds of document that wait for a signal instead of applying at once."""
-    waiting = set()
-    if integration.sync_mode != SyncMode.realtime:
-        waiting.add("sales")
-    waiting.add("transfers")  # at the transfer sync time, or by hand when disabled
-    return waiting
-
-
 # --- taking documents in (SYN-4) --------------------------------------------------
 
 def _insert_ignoring_duplicates(rows):
+    """Insert sync records, skipping those stored already (even by a push running at the
+    same moment); returns {(kind, reference): id} of the rows this call inserted."""
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(SyncRecord.__table__).on_conflict_do_nothing(
-        index_elements=["integration_id", "kind", "reference"])
-    db.session.execute(statement, rows)
+    table = SyncRecord.__table__
+    statement = (insert(table)
+                 .on_conflict_do_nothing(index_elements=["integration_id", "kind", "reference"])
+                 .returning(table.c.kind, table.c.reference, table.c.id))
+    return {(k, r): i for k, r, i in db.session.execute(statement, rows)}
 
 
 def accept_documents(integration, documents):
@@ -91,33 +86,33 @@ def accept_documents(integration, documents):
     Returns one result per document, in order."""
     if not integration.active:
         raise MuaraError(f"integration {integration.name} is inactive: it takes no documents")
+    # Plain values: the commit below expires the row, and reloading it costs a query.
+    integration_id, sync_mode = integration.id, integration.sync_mode
     keys = [(d["kind"], d["reference"]) for d in documents]
-    existing = _record_ids(integration.id, keys)
     now = utcnow()
     rows, seen = [], set()
     for document in documents:
         key = (document["kind"], document["reference"])
-        if key in existing or key in seen:
+        if key in seen:
             continue
         seen.add(key)
         rows.append({"organization_id": integration.organization_id,
-                     "integration_id": integration.id, "kind": key[0], "reference": key[1],
+                     "integration_id": integration_id, "kind": key[0], "reference": key[1],
                      "document_date": document["date"], "status": SyncStatus.pending.name,
                      "attempts": 0, "received_at": now,
                      "payload": json.dumps(payload_of(document), separators=(",", ":"))})
-    if rows:
-        _insert_ignoring_duplicates(rows)
+    inserted = _insert_ignoring_duplicates(rows)
+    stored = dict(inserted)
+    stored.update(_record_ids(integration_id, [k for k in seen if k not in inserted]))
     db.session.commit()
-    stored = _record_ids(integration.id, keys)
     results, reported = [], set()
     for index, key in enumerate(keys):
-        created = key in seen and key not in reported and key not in existing
+        created = key in inserted and key not in reported
         reported.add(key)
         results.append({"index": index, "kind": key[0], "reference": key[1],
                         "record_id": stored.get(key),
                         "result": "stored" if created else "duplicate"})
-    kinds = {k for k, _ in seen}
-    start_due_groups(integration, kinds)
+    start_due_groups(integration_id, sync_mode, {k for k, _ in inserted})
     return results
 
 
@@ -137,15 +132,15 @@ def _record_ids(integration_id, keys):
     return found
 
 
-def start_due_groups(integration, kinds):
+def start_due_groups(integration_id, sync_mode, kinds):
     """Queue an apply pass for the kinds that apply at once under the settings."""
     groups = []
     if kinds & set(MASTER_KINDS):
         groups.append("master")
-    if kinds & set(SALES_KINDS) and integration.sync_mode == SyncMode.realtime:
+    if kinds & set(SALES_KINDS) and sync_mode == SyncMode.realtime:
         groups.append("sales")
     if groups:
-        request_apply(integration.id, groups, "push")
+        request_apply(integration_id, groups, "push")
 
 
 def request_apply(integration_id, groups, trigger):
