@@ -7,10 +7,11 @@ stored once.
 
 The server is gunicorn (`--workers` processes x `--threads` threads) over a fresh
 instance folder (SQLite in WAL mode, or DATABASE_URL if set). The integration is in
-"on shift closing" mode, so what is measured is taking documents in (validate, store
-the sync record, answer 202); applying them is timed afterwards through the
-shift-closed signal and the embedded worker... (not started here: see --apply).
-Prints the achieved rate, latency percentiles and the stored-once check as JSON.
+"on shift closing" mode, so what is measured is taking documents in (authenticate,
+validate, store the sync record, answer 202), not applying them. The load is open-loop:
+request n is due at start + n / rate, sent by `--clients` threads on keep-alive
+connections. Prints the achieved rate, latency percentiles and the stored-once check
+(sync records = distinct references = documents sent) as JSON; exits 1 if any is lost.
 """
 import argparse
 import http.client
