@@ -185,3 +185,12 @@ def test_customers_get_generated_codes_when_the_flag_is_off(app, client):
     with app.app_context():
         row = db.session.execute(select(Customer).where(Customer.name == "Umum")).scalar()
     assert row.code != "001" and row.code.startswith("C-") and row.source_id == "001"
+
+
+def test_the_frameworks_openapi_view_includes_the_api_for_an_admin(app, client, world):
+    from tests.conftest import login
+    world.user("admin", "Admin")
+    login(client, "admin")
+    spec = client.get("/api/v1/_openapi").get_json()
+    assert "/api/v1/integration/documents" in spec["paths"]
+    assert client.get("/swagger/v1").status_code == 200

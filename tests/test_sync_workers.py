@@ -14,7 +14,7 @@ from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import queue
 from app.services.sync import APPLY_JOB, accept_documents
 from tests.sync_helpers import make_pos
-from tests.test_queue import ROOT, needs_redis, redis_app, worker_process  # noqa: F401
+from tests.test_queue import needs_redis, redis_app, worker_process  # noqa: F401
 
 PAIRS = 150
 
