@@ -95,6 +95,8 @@ def build_config():
         # A spreadsheet (a zip) that would unpack to more than this is refused unread.
         "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024),
         "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000),
+        # Sync records applied per transaction (the integration's lock is held that long).
+        "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500),
         "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),
         # The daily consolidation of waiting files (seed 000) and the retention purge,
         # at these local times; SCHEDULE_INTERVAL (seconds) replaces both times with an

@@ -37,6 +37,8 @@ def create_app(test_config=None, start_background=None):
         tune_sqlite(db.engine)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+        from app.api import register_apis
+        register_apis(appbuilder)
 
     from app.views.errors import register_error_pages
     register_error_pages(app)

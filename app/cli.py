@@ -344,3 +344,125 @@ def permissions(out):
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(text)
         click.echo(f"wrote {out}")
+
+
+def _integration(org_code, name):
+    from app.services.apikeys import get_integration
+    return get_integration(directory.get_org(org_code), name)
+
+
+@muara.group()
+def apikey():
+    """API keys of integrations (SPEC section 9)."""
+
+
+@apikey.command("create")
+@click.argument("integration_name", metavar="INTEGRATION")
+@click.option("--org", "org_code", required=True)
+@with_appcontext
+@command_errors
+def apikey_create(integration_name, org_code):
+    """Make a key for INTEGRATION; it is printed once and stored hashed."""
+    from app.services.apikeys import create_key
+    row, key = create_key(_integration(org_code, integration_name))
+    db.session.commit()
+    click.echo(key)
+    click.echo(f"API key #{row.id} for {integration_name} of {org_code}: shown once, keep it "
+               "now", err=True)
+
+
+@apikey.command("revoke")
+@click.argument("key_id", type=int, metavar="KEY_ID")
+@with_appcontext
+@command_errors
+def apikey_revoke(key_id):
+    """Revoke the API key KEY_ID (its number, as `apikey list` shows)."""
+    from app.services.apikeys import revoke_key
+    revoke_key(key_id)
+    click.echo(f"API key #{key_id} revoked")
+
+
+@apikey.command("list")
+@click.argument("integration_name", metavar="INTEGRATION")
+@click.option("--org", "org_code", required=True)
+@with_appcontext
+@command_errors
+def apikey_list(integration_name, org_code):
+    """The keys of INTEGRATION (number, first characters, created, state) as JSON."""
+    from sqlalchemy import select
+
+    from app.models import IntegrationKey
+    integration_row = _integration(org_code, integration_name)
+    keys = db.session.execute(select(IntegrationKey).where(
+        IntegrationKey.integration_id == integration_row.id).order_by(IntegrationKey.id)).scalars()
+    click.echo(json.dumps([{"id": k.id, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
+                            "state": k.state()} for k in keys]))
+
+
+@muara.command("sync-status")
+@click.argument("integration_name", metavar="INTEGRATION")
+@click.option("--org", "org_code", required=True)
+@with_appcontext
+@command_errors
+def sync_status(integration_name, org_code):
+    """The sync records of INTEGRATION, oldest first, as a JSON list."""
+    from app.services.sync import sync_status as records
+    click.echo(json.dumps(records(_integration(org_code, integration_name))))
+
+
+@muara.command("sync-refresh")
+@click.argument("integration_name", metavar="INTEGRATION")
+@click.option("--org", "org_code", required=True)
+@click.option("--record", "record_id", type=int, help="Retry this failed record only.")
+@with_appcontext
+@command_errors
+def sync_refresh(integration_name, org_code, record_id):
+    """Retry the failed sync records of INTEGRATION (oldest first), or one of them."""
+    from app.services.sync import refresh
+    result = refresh(_integration(org_code, integration_name), record_id)
+    click.echo(json.dumps(result))
+
+
+@muara.command("sync-now")
+@click.argument("integration_name", metavar="INTEGRATION")
+@click.option("--org", "org_code", required=True)
+@click.option("--transfers", is_flag=True, help="Only transfers and stock opnames.")
+@with_appcontext
+@command_errors
+def sync_now(integration_name, org_code, transfers):
+    """Apply the waiting records of INTEGRATION now (transfers need this when their
+    automatic synchronization is off)."""
+    from app.services.sync import sync_now as apply_now
+    click.echo(json.dumps(apply_now(_integration(org_code, integration_name), transfers)))
+
+
+@muara.command("sync-settings")
+@click.argument("integration_name", metavar="INTEGRATION")
+@click.option("--org", "org_code", required=True)
+@click.option("--mode", type=click.Choice(["realtime", "shift_closing", "scheduled"]))
+@click.option("--time", "sync_time", help="HH:MM (UTC) of the scheduled sync.")
+@click.option("--transfer-sync/--no-transfer-sync", default=None,
+              help="Automatic transfer synchronization.")
+@click.option("--transfer-time", help="HH:MM (UTC) of the transfer sync.")
+@click.option("--use-customer-id/--no-use-customer-id", default=None,
+              help="Use the source's customer id as the customer code.")
+@with_appcontext
+@command_errors
+def sync_settings(integration_name, org_code, mode, sync_time, transfer_sync, transfer_time,
+                  use_customer_id):
+    """Show or change the sync settings of INTEGRATION (INT-2); prints them as JSON."""
+    from app.models.integrations import SyncMode
+    from app.services.sync import check_settings, settings_of
+    row = _integration(org_code, integration_name)
+    if mode:
+        row.sync_mode = SyncMode(mode)
+    if sync_time is not None:
+        row.sync_time = sync_time
+    if transfer_sync is not None:
+        row.transfer_sync_enabled = transfer_sync
+    if transfer_time is not None:
+        row.transfer_sync_time = transfer_time
+    if use_customer_id is not None:
+        row.use_source_customer_id = use_customer_id
+    check_settings(row)
+    click.echo(json.dumps(settings_of(row)))

@@ -194,6 +194,9 @@ def start_background_threads(app):
 
 
 def start_requeue_thread(app):
+    """Every REQUEUE_INTERVAL: re-queue lost work, and queue the sync schedules whose
+    time has come (INT-2)."""
+    from app.services.sync import run_due_syncs
     interval = app.config["REQUEUE_INTERVAL"]
 
     def loop():
@@ -208,7 +211,12 @@ def start_requeue_thread(app):
                     task_queue.requeue_lost(grace)
                     grace = None
                 except Exception:
+                    db.session.rollback()
                     log.exception("re-queue check failed")
+                try:
+                    run_due_syncs(utcnow())
+                except Exception:
+                    log.exception("sync schedule check failed")
                 finally:
                     db.session.remove()
             stop.wait(interval)

@@ -67,6 +67,10 @@ def make_rows(org_id, dist_id, prin_id, with_records=True):
                                       entry_date=dt.date(2025, 1, 1), boxes=1, units_per_box=1,
                                       quantity=1, import_id=imp.id)),
     ]
+    from app.models import IntegrationKey
+    later.append(("IntegrationKeyView", IntegrationKey(
+        organization=org, integration_id=made["IntegrationView"], prefix="mk_test",
+        key_hash=f"{org.id:064d}")))
     for view, row in later:
         db.session.add(row)
         db.session.flush()

@@ -9,6 +9,8 @@ ALLOWED = {
     "app.jobs.consolidation.daily_run",
     "app.jobs.consolidation.consolidate_one",
     "app.jobs.consolidation.purge",
+    "app.jobs.sync.apply_records",
+    "app.jobs.sync.run_due_syncs_job",
 }
 
 

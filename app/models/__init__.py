@@ -17,3 +17,6 @@ from app.models.sync import SyncRun, SyncRecord, SyncStatus  # noqa: F401
 from app.models.consolidated import (SalesOrder, SalesOrderLine, PurchaseInvoice,  # noqa: F401
                                     PurchaseInvoiceLine, DailyVisit, StagedRow,
                                     SalesInvoice, SalesInvoiceLine)
+from app.models.apikeys import IntegrationKey  # noqa: F401
+from app.models.documents import (SalesTransaction, SalesTransactionLine, StockTransfer,  # noqa: F401
+                                  StockAdjustment, StockOpname, StockDocumentLine)

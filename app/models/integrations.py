@@ -2,7 +2,7 @@
 import enum
 
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Enum, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, DateTime, Enum, Integer, String, UniqueConstraint, false
 
 from app.models.organizations import TenantOwned
 
@@ -27,6 +27,23 @@ INTEGRATION_KIND_LABELS = {
 }
 
 
+class SyncMode(str, enum.Enum):
+    """When pushed sales documents are applied (INT-2, seed 001's Sync Mode)."""
+    realtime = "realtime"
+    shift_closing = "shift_closing"
+    scheduled = "scheduled"
+
+    def __str__(self):
+        return self.value
+
+
+SYNC_MODE_LABELS = {
+    SyncMode.realtime: "Synchronize real time",
+    SyncMode.shift_closing: "Synchronize on register shift closing",
+    SyncMode.scheduled: "Sync on scheduled time",
+}
+
+
 class Integration(TenantOwned, Model):
     __tablename__ = "integration"
     __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_integration_org_name"),)
@@ -36,6 +53,23 @@ class Integration(TenantOwned, Model):
     kind = Column(Enum(IntegrationKind, name="integration_kind", native_enum=False, length=20),
                   nullable=False, default=IntegrationKind.external)
     active = Column(Boolean, nullable=False, default=True)
+
+    # Sync settings (INT-2). Times are "HH:MM" in UTC, the server's clock.
+    sync_mode = Column(Enum(SyncMode, name="sync_mode", native_enum=False, length=20),
+                       nullable=False, default=SyncMode.realtime, server_default="realtime")
+    sync_time = Column(String(5))
+    transfer_sync_enabled = Column(Boolean, nullable=False, default=False,
+                                   server_default=false())
+    transfer_sync_time = Column(String(5))
+    use_source_customer_id = Column(Boolean, nullable=False, default=False,
+                                    server_default=false())
+    # The day each schedule last ran, so a schedule runs once a day whatever the number
+    # of processes checking it (a compare-and-set on these columns).
+    sync_ran_on = Column(Date)
+    transfer_sync_ran_on = Column(Date)
+    # Touched by every apply pass: the row lock that keeps one integration's records in
+    # order when several workers apply at once (SYN-3).
+    sync_locked_at = Column(DateTime)
 
     def __repr__(self):
         return f"{self.name} ({self.kind})"

@@ -23,6 +23,10 @@ FILE_READ = READ + ("can_download",)
 REJECTED_ROWS = ("can_rejected_rows",)
 TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose")
 
+# Synchronization status (SYN-2): reading it, and acting on one's own integrations.
+SYNC_READ = ("can_index", "can_panel", "can_run", "can_record")
+SYNC_ACT = ("can_refresh", "can_sync_now")
+
 # Customer returns with their details and texts (RET-1).
 RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTextView",
                 "ReturnTextAssignmentView")
@@ -40,6 +44,7 @@ GRANTS = {
         "ProductView": CRUD,
         "ConnectionView": READ,
         "IntegrationView": READ,
+        "SyncStatusView": SYNC_READ + SYNC_ACT,
         "DataImportView": UPLOAD,
         "ImportFileView": FILE_READ + REJECTED_ROWS,
         "ImportRejectionView": READ,
@@ -59,6 +64,7 @@ GRANTS = {
         "ProductView": READ,
         "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess",),
         "ImportRejectionView": READ + ("resolve",),
+        "SyncStatusView": SYNC_READ,
         "TemplateView": READ,
         "TemplateFieldView": READ,
         "ModuleTemplateView": ("can_download",),

@@ -11,6 +11,7 @@ from app.views.rejections import ImportRejectionView
 from app.views.returns import (CustomerReturnDetailView, CustomerReturnView, ReturnInfoTextView,
                                ReturnTextAssignmentView)
 from app.views.security import MembershipView
+from app.views.sync import IntegrationKeyView, SyncStatusView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 
 # (view class, menu name, category, icon)
@@ -36,6 +37,8 @@ MENU = [
     (ProductView, "Products", "Organizations", "fa-cube"),
     (ConnectionView, "Connections", "Integrations", "fa-link"),
     (IntegrationView, "Integrations", "Integrations", "fa-plug"),
+    (SyncStatusView, "Synchronization Status", "Integrations", "fa-refresh"),
+    (IntegrationKeyView, "API Keys", "Integrations", "fa-key"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
 ]
 # Views reached from other views (e.g. a template's field lines), not from the menu.

@@ -3,6 +3,14 @@ from flask import current_app, render_template, request
 
 
 def register_error_pages(app):
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def api_not_found(error):
+        """The API answers in JSON (SPEC section 9) even for a path or method it lacks."""
+        if request.path.startswith("/api/"):
+            return {"message": error.description, "errors": {}}, error.code
+        return error
+
     @app.errorhandler(413)
     def too_large(error):
         limit = readable_size(current_app.config["MAX_CONTENT_LENGTH"])

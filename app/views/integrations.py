@@ -5,6 +5,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.models import Connection, Integration
 from app.models.organizations import OrgKind
 from app.services.directory import check_connection_sides
+from app.services.sync import check_settings
 from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
 
@@ -34,9 +35,42 @@ class ConnectionView(TenantModelView):
         check_connection_sides(item.distributor, item.principal)
 
 
+SYNC_SETTINGS = ["sync_mode", "sync_time", "transfer_sync_enabled", "transfer_sync_time",
+                 "use_source_customer_id"]
+
+
 class IntegrationView(TenantModelView):
     datamodel = SQLAInterface(Integration)
-    list_columns = ["organization", "name", "kind", "active"]
-    add_columns = edit_columns = show_columns = ["organization", "name", "kind", "active"]
+    list_columns = ["organization", "name", "kind", "active", "sync_mode"]
+    add_columns = edit_columns = show_columns = ["organization", "name", "kind", "active",
+                                                 *SYNC_SETTINGS]
     search_columns = ["organization", "name", "kind", "active"]
     base_order = ("name", "asc")
+    show_template = "integration_show.html"
+    label_columns = {
+        "sync_mode": "Sync mode",
+        "sync_time": "Scheduled sync time",
+        "transfer_sync_enabled": "Enable automatic transfer synchronization",
+        "transfer_sync_time": "Transfer sync time",
+        "use_source_customer_id": "Use the id in customer data as the customer code",
+    }
+    description_columns = {
+        "sync_mode": "Sales transactions and stock adjustments: realtime = as they arrive; "
+                     "shift_closing = when the source signals a register shift closed; "
+                     "scheduled = every day at the scheduled sync time.",
+        "sync_time": "HH:MM, 24 hours, UTC (for scheduled mode).",
+        "transfer_sync_enabled": "Transfers and stock opnames: on = every day at the transfer "
+                                 "sync time; off = only by hand (Sync transfers now).",
+        "transfer_sync_time": "HH:MM, 24 hours, UTC.",
+        "use_source_customer_id": "On: a customer's code is its id in the source (a customer "
+                                  "without an id still gets a generated code). Off: codes are "
+                                  "generated.",
+    }
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        check_settings(item)
+
+    def pre_update(self, item):
+        super().pre_update(item)
+        check_settings(item)

@@ -1,0 +1,15 @@
+"""Sync jobs: apply an integration's records (SYN-3), and the schedule check (INT-2)."""
+import os
+
+from app.models.tasks import utcnow
+from app.services import sync
+
+
+def apply_records(integration_id, groups, trigger):
+    result = sync.apply_pending(integration_id, groups, trigger)
+    result["pid"] = os.getpid()  # which worker ran it (the two-worker test reads it)
+    return result
+
+
+def run_due_syncs_job():
+    return [list(pair) for pair in sync.run_due_syncs(utcnow())]

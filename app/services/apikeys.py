@@ -1,0 +1,59 @@
+"""API keys bound to one integration (SYN-4): made here, shown once, kept as a hash."""
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.errors import MuaraError, NotFound
+from app.extensions import db
+from app.models import Integration
+from app.models.apikeys import IntegrationKey
+from app.models.tasks import utcnow
+
+KEY_PREFIX = "mk_"
+
+
+def hash_key(key):
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def get_integration(org, name):
+    integration = db.session.execute(select(Integration).where(
+        Integration.organization_id == org.id, Integration.name == name)).scalar()
+    if integration is None:
+        raise NotFound(f"unknown integration of {org.code}: {name}")
+    return integration
+
+
+def create_key(integration):
+    """A new key for the integration: (row, the key). Only the hash is stored."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = IntegrationKey(organization_id=integration.organization_id,
+                         integration_id=integration.id, prefix=key[:10],
+                         key_hash=hash_key(key))
+    db.session.add(row)
+    db.session.flush()
+    return row, key
+
+
+def revoke_key(key_id, integration=None):
+    row = db.session.get(IntegrationKey, key_id)
+    if row is None or (integration is not None and row.integration_id != integration.id):
+        raise NotFound(f"unknown API key #{key_id}")
+    if row.revoked_at is not None:
+        raise MuaraError(f"API key #{key_id} is revoked already")
+    row.revoked_at = utcnow()
+    return row
+
+
+def key_of(token):
+    """The live key row a presented key belongs to, or None."""
+    if not token or not token.startswith(KEY_PREFIX) or len(token) > 100:
+        return None
+    row = db.session.execute(select(IntegrationKey)
+                             .options(joinedload(IntegrationKey.integration))
+                             .where(IntegrationKey.key_hash == hash_key(token))).scalar()
+    if row is None or row.revoked_at is not None:
+        return None
+    return row

@@ -1,0 +1,159 @@
+"""Synchronization status (SYN-2, seed 001): a panel per integration with its runs,
+"View details" per run, the reason of a failed record one click away, "Refresh" for
+one failed record or all of them, and "Sync transfers now" (INT-2); the API keys
+screen (Admin)."""
+import json
+
+from flask import abort, flash, redirect, request, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import func, select
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.models import Integration
+from app.models.apikeys import IntegrationKey
+from app.models.sync import SyncRecord, SyncRun, SyncStatus
+from app.models.tasks import utcnow
+from app.security.tenancy import current_viewer, may_write_org, scope
+from app.services import sync as sync_service
+from app.views.base import visible_or_404
+
+RUNS_SHOWN = 50
+
+
+class SyncStatusView(BaseView):
+    route_base = "/sync-status"
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        """Every visible integration with its records counted by status."""
+        integrations = db.session.execute(
+            scope(select(Integration), Integration, current_viewer())
+            .order_by(Integration.name)).scalars().all()
+        counts = {}
+        if integrations:
+            for integration_id, status, count in db.session.execute(
+                    select(SyncRecord.integration_id, SyncRecord.status, func.count())
+                    .where(SyncRecord.integration_id.in_([i.id for i in integrations]))
+                    .group_by(SyncRecord.integration_id, SyncRecord.status)):
+                counts.setdefault(integration_id, {})[str(status)] = count
+        return self.render_template("sync_index.html", integrations=integrations, counts=counts)
+
+    @expose("/integration/<int:pk>")
+    @has_access
+    def panel(self, pk):
+        integration = visible_or_404(Integration, pk)
+        runs = db.session.execute(
+            select(SyncRun).where(SyncRun.integration_id == pk)
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(RUNS_SHOWN)).scalars().all()
+        failed = _records(SyncRecord.integration_id == pk, SyncRecord.status == SyncStatus.failed)
+        pending = db.session.execute(
+            select(func.count()).select_from(SyncRecord)
+            .where(SyncRecord.integration_id == pk,
+                   SyncRecord.status == SyncStatus.pending)).scalar()
+        return self.render_template(
+            "sync_panel.html", integration=integration, runs=runs, failed=failed,
+            pending=pending, settings=sync_service.settings_of(integration),
+            may_write=may_write_org(current_viewer(), integration.organization_id))
+
+    @expose("/run/<int:pk>")
+    @has_access
+    def run(self, pk):
+        """View details: the records of one run, oldest first."""
+        sync_run = visible_or_404(SyncRun, pk)
+        records = _records(SyncRecord.run_id == pk)
+        return self.render_template("sync_run.html", run=sync_run, records=records,
+                                    integration=sync_run.integration)
+
+    @expose("/record/<int:pk>")
+    @has_access
+    def record(self, pk):
+        """One record: its reason in full and the document as received."""
+        sync_record = visible_or_404(SyncRecord, pk)
+        payload = json.dumps(json.loads(sync_record.payload or "null"), indent=2)
+        return self.render_template("sync_record.html", record=sync_record, payload=payload,
+                                    integration=sync_record.integration,
+                                    may_write=may_write_org(current_viewer(),
+                                                            sync_record.organization_id))
+
+    @expose("/integration/<int:pk>/refresh", methods=["POST"])
+    @has_access
+    def refresh(self, pk):
+        """Retry one failed record (record_id) or every failed one, oldest first."""
+        integration = self._writable(pk)
+        record_id = request.form.get("record_id", type=int)
+        try:
+            result = sync_service.refresh(integration, record_id)
+        except MuaraError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("SyncStatusView.panel", pk=pk))
+        _flash_result(result, "Refreshed")
+        if record_id is not None:
+            return redirect(url_for("SyncStatusView.record", pk=record_id))
+        return redirect(url_for("SyncStatusView.panel", pk=pk))
+
+    @expose("/integration/<int:pk>/sync-now", methods=["POST"])
+    @has_access
+    def sync_now(self, pk):
+        """Apply waiting records by hand (transfers only, or everything waiting)."""
+        integration = self._writable(pk)
+        transfers_only = request.form.get("transfers") == "1"
+        try:
+            result = sync_service.sync_now(integration, transfers_only)
+        except MuaraError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("SyncStatusView.panel", pk=pk))
+        _flash_result(result, "Synchronized")
+        return redirect(url_for("SyncStatusView.panel", pk=pk))
+
+    @staticmethod
+    def _writable(pk):
+        integration = visible_or_404(Integration, pk)
+        if not may_write_org(current_viewer(), integration.organization_id):
+            abort(403)
+        return integration
+
+
+def _records(*criteria):
+    return db.session.execute(select(SyncRecord).where(*criteria)
+                              .order_by(SyncRecord.document_date, SyncRecord.id)).scalars().all()
+
+
+def _flash_result(result, verb):
+    if not result["run_ids"]:
+        flash("Nothing to synchronize.", "info")
+        return
+    category = "warning" if result["failed"] else "success"
+    flash(f"{verb}: {result['succeeded']} succeeded, {result['failed']} failed.", category)
+
+
+class IntegrationKeyView(ModelView):
+    """API keys (Admin): list and revoke. Keys are made by `muara apikey create`, which
+    shows a key once; only its hash is kept."""
+    datamodel = SQLAInterface(IntegrationKey)
+    route_base = "/api-keys"
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["integration", "organization", "prefix", "created_at", "revoked_at"]
+    show_columns = list_columns
+    search_columns = ["integration", "organization", "revoked_at"]
+    label_columns = {"prefix": "Key starts with"}
+    base_order = ("id", "desc")
+
+    @action("revoke", "Revoke", "Revoke the selected keys? Systems using them are refused at once.",
+            "fa-ban", multiple=True, single=False)
+    def revoke(self, items):
+        items = items if isinstance(items, list) else [items]
+        revoked = 0
+        for key in items:
+            if key is not None and key.revoked_at is None:
+                key.revoked_at = utcnow()
+                revoked += 1
+        db.session.commit()
+        flash(f"{revoked} API key(s) revoked.", "success")
+        return redirect(url_for("IntegrationKeyView.list"))
