@@ -194,7 +194,7 @@ def import_file(path, module_name, org_code, principal, integration_name, templa
         org_row = directory.get_org(org_code)
         imp = create_import(org_row, module_name, os.path.basename(path), content,
                             principal_code=principal, integration_name=integration_name,
-                            template_name=template_name, force=force)
+                            template_name=template_name, force=force, source="cli")
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
     except MuaraError as exc:

@@ -1,7 +1,9 @@
 """Smart-Portal modules (seed 000, SO-1, SYN-1): files are validated into staging and
 reach the consolidated tables only when consolidated (Sync All, the daily run); a
 document is rejected whole with every line's reason; consolidation is idempotent."""
+import io
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -288,23 +290,46 @@ def test_an_internal_fault_fails_that_file_only(app, runner, world3, tmp_path, m
     assert file_state(app, fine)[0] == "archived"
 
 
-def test_an_integration_in_real_time_sync_mode_consolidates_on_arrival(
-        app, runner, world3, tmp_path, monkeypatch):
-    """INT-2's "real time": the sync settings are issue 6's columns; until they exist the
-    mode is given to the integration here the way the column will give it."""
+def test_a_file_pushed_by_a_real_time_integration_consolidates_on_arrival(
+        app, client, runner, world3, tmp_path):
+    """INT-2's "real time" for files the integration's own system pushes (the API); a file
+    a person uploads waits for Sync All (seed 000), and so does a push in another mode."""
     from app.models import Integration
-    monkeypatch.setattr(Integration, "sync_mode", "real_time", raising=False)
-    data = import_file(runner, order_file(tmp_path, GOOD))
-    # `import --wait` ran the embedded queue to the end: the consolidation queued by the
-    # import job ran too.
-    assert data["status"] == "archived"
-    assert file_state(app, data["import_id"]) == ("archived", 3, 0, 0)
+    from app.models.integrations import SyncMode
+    from app.services.apikeys import create_key
+    with app.app_context():
+        integration = db.session.execute(
+            select(Integration).where(Integration.name == "Files")
+            .join(Integration.organization).filter_by(code="D1")).scalar_one()
+        assert integration.sync_mode == SyncMode.realtime
+        _, key = create_key(integration)
+        integration_id = integration.id
+        db.session.commit()
+
+    def push(path):
+        response = client.post("/api/v1/integration/files",
+                               headers={"Authorization": f"Bearer {key}"},
+                               data={"module": "sales_orders", "principal": "P1",
+                                     "file": (io.BytesIO(Path(path).read_bytes()),
+                                              Path(path).name)})
+        assert response.status_code == 202, response.get_json()
+        drain(app)
+        return response.get_json()["import_id"]
+
+    pushed = push(order_file(tmp_path, GOOD))
+    assert file_state(app, pushed) == ("archived", 3, 0, 0)
     assert list(orders(app)) == ["SO-1", "SO-2"]
-    monkeypatch.setattr(Integration, "sync_mode", "scheduled", raising=False)
-    later = import_file(runner, order_file(tmp_path, [["SO-3", "2025-02-01", "C001", "P001", 1,
-                                                       1, None]], "later.xlsx"))
+    uploaded = import_file(runner, order_file(tmp_path, [["SO-3", "2025-02-01", "C001", "P001",
+                                                          1, 1, None]], "by-hand.xlsx"))
     drain(app)
-    assert file_state(app, later["import_id"])[0] == "imported"
+    assert file_state(app, uploaded["import_id"])[0] == "imported"
+    with app.app_context():
+        db.session.get(Integration, integration_id).sync_mode = SyncMode.shift_closing
+        db.session.commit()
+    later = push(order_file(tmp_path, [["SO-4", "2025-02-01", "C001", "P001", 1, 1, None]],
+                            "later.xlsx"))
+    assert file_state(app, later)[0] == "imported"
+    assert list(orders(app)) == ["SO-1", "SO-2"]
 
 
 def test_sync_all_without_wait_queues_and_purge_takes_days(app, runner, world3, tmp_path):

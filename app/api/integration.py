@@ -156,7 +156,7 @@ class IntegrationApi(BaseApi):
         try:
             imp = create_import(org, module, upload.filename or "upload", upload.read(),
                                 principal_code=request.form.get("principal") or None,
-                                integration_name=g.integration.name)
+                                integration_name=g.integration.name, source="api")
         except MuaraError as exc:
             db.session.rollback()
             return error(409, str(exc))

@@ -51,6 +51,9 @@ class ImportFile(TenantOwned, Model):
     uploaded_by = relationship(User)
     uploaded_at = Column(DateTime, nullable=False, default=utcnow)
     forced = Column(Boolean, nullable=False, default=False)
+    # How the file came: "screen" (Data Import), "cli" (muara import) or "api" (pushed by
+    # the integration's own system; its sync mode may consolidate it on arrival).
+    source = Column(String(10), nullable=False, default="screen", server_default="screen")
     status = Column(Enum(ImportStatus, name="import_status", native_enum=False, length=20),
                     nullable=False, default=ImportStatus.imported, index=True)
     rows_total = Column(Integer)  # an estimate until the job ends

@@ -87,8 +87,9 @@ def purge_old_files(now=None, days=None):
 
 
 def consolidates_on_arrival(imp):
-    """INT-2: an integration in "real time" sync mode consolidates a file as soon as it is
-    staged. The sync settings belong to the integration (issue 6); until they exist every
-    integration waits for Sync All or the daily run."""
-    mode = getattr(imp.integration, "sync_mode", None) if imp.integration else None
-    return str(getattr(mode, "value", mode) or "") in ("real_time", "realtime")
+    """INT-2: a file that an integration's own system pushed (the API) is consolidated as
+    soon as it is staged when that integration syncs in real time. A file a person
+    uploads waits for Sync All or the daily run, as seed 000 says, whatever the mode."""
+    from app.models.integrations import SyncMode
+    return (imp.source == "api" and imp.integration is not None
+            and imp.integration.sync_mode == SyncMode.realtime)

@@ -121,7 +121,7 @@ def find_duplicate(org_id, module_name, sha256):
 
 
 def create_import(org, module_name, filename, content, user=None, principal_code=None,
-                  integration_name=None, template_name=None, force=False):
+                  integration_name=None, template_name=None, force=False, source="screen"):
     """Store the upload whole, then queue it. Returns the ImportFile."""
     module, principal, integration, template = resolve_upload_target(
         org, module_name, principal_code, integration_name, template_name)
@@ -144,6 +144,7 @@ def create_import(org, module_name, filename, content, user=None, principal_code
                      integration_id=integration.id, filename=filename[:255],
                      size=len(content), sha256=sha256,
                      uploaded_by_id=getattr(user, "id", None), forced=earlier is not None,
+                     source=source,
                      status=ImportStatus.imported)
     db.session.add(imp)
     db.session.flush()

@@ -1,7 +1,7 @@
 """Sync settings, API keys, pushed documents
 
 Revision ID: c987b3686875
-Revises: cc53bd2d6620
+Revises: 6edca0df21ff
 Create Date: 2026-11-22 21:39:14.391664
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c987b3686875'
-down_revision = 'cc53bd2d6620'
+down_revision = '6edca0df21ff'
 branch_labels = None
 depends_on = None
 
