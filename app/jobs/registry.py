@@ -5,6 +5,7 @@ import importlib
 ALLOWED = {
     "app.jobs.diagnostics.echo",
     "app.jobs.imports.process_import",
+    "app.jobs.service_sync.sync_service",
 }
 
 

@@ -14,3 +14,5 @@ from app.models.returns import (Partner, UnitOfMeasure, ReturnType, CustomerRetu
                                 CustomerReturnDetail, CustomerReturnSubDetail, ReturnInfoText,
                                 ReturnTextAssignment, ReturnTextAssignmentText)
 from app.models.sync import SyncRun, SyncRecord, SyncStatus  # noqa: F401
+from app.models.service_links import (ServiceLink, SyncCursor, Tax, PaymentTerm,  # noqa: F401
+                                      Employee, ServiceSalesOrder, ServiceSalesOrderLine)

@@ -27,6 +27,9 @@ TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose")
 RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTextView",
                 "ReturnTextAssignmentView")
 
+# An integration's OAuth service (INT-3): see it, connect/remove it, run its syncs.
+SERVICE_LINK = ("can_view", "can_connect", "can_sync")
+
 GRANTS = {
     IMPORTER: {
         "OrganizationView": READ,
@@ -35,6 +38,7 @@ GRANTS = {
         "ProductView": CRUD,
         "ConnectionView": READ,
         "IntegrationView": READ,
+        "ServiceLinkView": SERVICE_LINK,
         "DataImportView": UPLOAD,
         "ImportFileView": FILE_READ + REJECTED_ROWS,
         "ImportRejectionView": READ,

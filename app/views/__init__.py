@@ -8,6 +8,7 @@ from app.views.rejections import ImportRejectionView
 from app.views.returns import (CustomerReturnDetailView, CustomerReturnView, ReturnInfoTextView,
                                ReturnTextAssignmentView)
 from app.views.security import MembershipView
+from app.views.service_links import ServiceLinkView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 
 # (view class, menu name, category, icon)
@@ -33,7 +34,8 @@ MENU = [
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
            (ReturnInfoTextView, "Customer return info texts", "Records"),
-           (ReturnTextAssignmentView, "Customer return text assignments", "Records")]
+           (ReturnTextAssignmentView, "Customer return text assignments", "Records"),
+           (ServiceLinkView, "Service connection", "Integrations")]
 
 
 def menu_of_view():

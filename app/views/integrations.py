@@ -40,3 +40,10 @@ class IntegrationView(TenantModelView):
     add_columns = edit_columns = show_columns = ["organization", "name", "kind", "active"]
     search_columns = ["organization", "name", "kind", "active"]
     base_order = ("name", "asc")
+    # A link to the service connection (INT-3) for integrations with an OAuth service.
+    show_template = "integration_show.html"
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            kwargs["integration"] = self.datamodel.get(kwargs["pk"], self._base_filters)
+        return super().render_template(template, **kwargs)
