@@ -129,20 +129,23 @@ def _record(integration, run, kind, outcomes, now):
         select(SyncRecord).where(SyncRecord.integration_id == integration.id,
                                  SyncRecord.kind == kind,
                                  SyncRecord.reference.in_(refs))).scalars()}
+    run_id = run.id
     for reference, document_date, row, reason, _ in outcomes:
+        values = {"run_id": run_id, "document_date": document_date,
+                  "status": SyncStatus.failed if reason else SyncStatus.success,
+                  "reason": reason, "last_attempt_at": now,
+                  "payload": json.dumps(row, default=str)}
         record = existing.get(reference)
         if record is None:
             record = SyncRecord(integration_id=integration.id, kind=kind, reference=reference,
-                                organization_id=integration.organization_id, attempts=0)
+                                organization_id=integration.organization_id, attempts=1,
+                                **values)
             db.session.add(record)
             existing[reference] = record
-        record.run_id = run.id
-        record.document_date = document_date
-        record.status = SyncStatus.failed if reason else SyncStatus.success
-        record.reason = reason
-        record.attempts = (record.attempts or 0) + 1
-        record.last_attempt_at = now
-        record.payload = json.dumps(row, default=str)
+        else:
+            record.attempts += 1
+            for name, value in values.items():
+                setattr(record, name, value)
 
 
 # -- per kind: prepare (row -> values, or BadRow) and write (upsert a page) ----------------
