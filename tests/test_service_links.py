@@ -363,3 +363,16 @@ def test_roles_admin_and_importer_only(app, client, setup, fake):
     assert client.get(page_of(setup["acc2"])).status_code == 200
     connect(client, setup["acc2"])
     assert link(app, setup["acc2"]).status == LinkStatus.connected
+
+
+def test_a_second_sync_waits_for_the_first(app, client, setup, fake):
+    login(client, "imp1")
+    connect(client, setup["acc1"])
+    client.post(f"{page_of(setup['acc1'])}/sync/master_data")
+    html = client.get(page_of(setup["acc1"])).get_data(as_text=True)
+    assert 'id="sync-waiting"' in html and "window.location.reload" in html
+    second = client.post(f"{page_of(setup['acc1'])}/sync/transaction", follow_redirects=True)
+    assert "already queued or running" in second.get_data(as_text=True)
+    work(app)
+    assert count(app, SyncRun) == 1
+    assert 'id="sync-waiting"' not in client.get(page_of(setup["acc1"])).get_data(as_text=True)

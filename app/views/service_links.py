@@ -1,6 +1,8 @@
 """Re-integration of an OAuth service on an integration (INT-3, seed 003): the
 prerequisites, Remove service, Connect (OAuth 2 authorization code with a checked state),
 choose the branch, Sync Master Data and Sync Transaction with their sync records."""
+import json
+
 from flask import abort, flash, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
@@ -12,6 +14,7 @@ from app.extensions import db
 from app.models import Integration
 from app.models.integrations import INTEGRATION_KIND_LABELS
 from app.models.sync import SyncRecord, SyncRun
+from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import queue
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import service_links as links
@@ -52,11 +55,12 @@ class ServiceLinkView(BaseView):
                                      SyncRecord.kind.in_(_service_kinds(integration)))
             .order_by(SyncRecord.last_attempt_at.desc(), SyncRecord.id.desc())
             .limit(100)).scalars().all()
+        waiting = _waiting_syncs(pk)
         return self.render_template(
-            "service_link.html", integration=integration, link=link,
+            "service_link.html", waiting=waiting, integration=integration, link=link,
             service_label=INTEGRATION_KIND_LABELS[integration.kind],
             rights=links.connector(integration).REQUIRED_RIGHTS, runs=runs, records=records,
-            running=any(r.finished_at is None for r in runs), groups=GROUPS)
+            running=bool(waiting) or any(r.finished_at is None for r in runs), groups=GROUPS)
 
     @expose("/integration/<int:pk>/remove", methods=["POST"])
     @has_access
@@ -143,6 +147,10 @@ class ServiceLinkView(BaseView):
         link = links.link_of(integration)
         if link is None or link.status != links.LinkStatus.connected:
             flash("Connect the service and choose a branch before syncing.", "danger")
+        elif _waiting_syncs(pk):
+            # Two runs of one integration would read and write the same cursors.
+            flash("A sync of this integration is already queued or running: wait for it "
+                  "to end.", "warning")
         else:
             queue().submit(SYNC_JOB, integration.id, group)
             flash(f"{GROUPS[group]} is queued; this page follows its progress.", "info")
@@ -151,6 +159,16 @@ class ServiceLinkView(BaseView):
     def _refuse(self, message):
         return self.render_template("error.html", title="Authorization refused",
                                     message=message), 400
+
+
+def _waiting_syncs(pk):
+    """The groups of this integration's sync tasks still queued or running."""
+    args = db.session.execute(
+        select(BackgroundTask.args).where(
+            BackgroundTask.function == SYNC_JOB,
+            BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
+            BackgroundTask.args.like(f"[{pk}, %"))).scalars().all()
+    return [GROUPS.get(json.loads(a)[1], "") for a in args]
 
 
 def _redirect_uri():
