@@ -1,6 +1,8 @@
 """OAuth re-integration end to end in a real browser: `python run.py` with its Accurate
 settings pointing at the fake provider (a real HTTP server on a free port); an Admin
 connects, picks one of two branches, syncs master data and sees the customers arrive."""
+from pathlib import Path
+
 import pytest
 
 from tests.fake_accurate import CLIENT_ID, CLIENT_SECRET, FakeAccurate
@@ -8,7 +10,7 @@ from tests.live_server import LiveServer
 from tests.test_browser import CHROMIUM, SHOTS, log_in, page  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.skipif(
-    not __import__("pathlib").Path(CHROMIUM).exists(),
+    not Path(CHROMIUM).exists(),
     reason="needs Debian's chromium (`apt-get install chromium`; .ci/run installs it)")
 
 

@@ -376,3 +376,28 @@ def test_a_second_sync_waits_for_the_first(app, client, setup, fake):
     work(app)
     assert count(app, SyncRun) == 1
     assert 'id="sync-waiting"' not in client.get(page_of(setup["acc1"])).get_data(as_text=True)
+
+
+def test_synced_master_data_and_orders_have_read_only_screens_per_tenant(app, client, setup, fake):
+    from tests.conftest import row_ids
+    login(client, "imp1")
+    connect(client, setup["acc1"])
+    sync(app, client, setup["acc1"])
+    sync(app, client, setup["acc1"], "transaction")
+    pages = {"taxview": "PPN 11%", "paymenttermview": "Net 30", "employeeview": "Budi",
+             "servicesalesorderview": "SO.2025.01.00001"}
+    ids = {}
+    for view, text in pages.items():
+        html = client.get(f"/{view}/list/").get_data(as_text=True)
+        assert text in html, view
+        ids[view] = row_ids(html, view)
+        assert ids[view]
+    order = client.get(f"/servicesalesorderview/show/{ids['servicesalesorderview'][0]}")
+    assert "I001" in order.get_data(as_text=True) or "I002" in order.get_data(as_text=True)
+    assert denied(client.post(f"/taxview/delete/{ids['taxview'][0]}")) or \
+        client.post(f"/taxview/delete/{ids['taxview'][0]}").status_code == 404
+    assert count(app, Tax) == 1
+    login(client, "imp2")
+    for view, text in pages.items():
+        assert text not in client.get(f"/{view}/list/").get_data(as_text=True)
+        assert client.get(f"/{view}/show/{ids[view][0]}").status_code == 404

@@ -29,6 +29,9 @@ RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTex
 
 # An integration's OAuth service (INT-3): see it, connect/remove it, run its syncs.
 SERVICE_LINK = ("can_view", "can_connect", "can_sync")
+# What a service sync brings (read-only: the service is the source).
+SERVICE_DATA_VIEWS = ("TaxView", "PaymentTermView", "EmployeeView", "ServiceSalesOrderView",
+                      "ServiceSalesOrderLineView")
 
 GRANTS = {
     IMPORTER: {
@@ -39,6 +42,7 @@ GRANTS = {
         "ConnectionView": READ,
         "IntegrationView": READ,
         "ServiceLinkView": SERVICE_LINK,
+        **{view: READ for view in SERVICE_DATA_VIEWS},
         "DataImportView": UPLOAD,
         "ImportFileView": FILE_READ + REJECTED_ROWS,
         "ImportRejectionView": READ,
@@ -56,6 +60,7 @@ GRANTS = {
         "CustomerView": READ,
         "ProductView": READ,
         "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess",),
+        **{view: READ for view in SERVICE_DATA_VIEWS},
         "ImportRejectionView": READ + ("resolve",),
         "TemplateView": READ,
         "TemplateFieldView": READ,

@@ -10,7 +10,6 @@ from app.connectors import connector_for
 from app.connectors.base import GrantRevoked, TokenExpired
 from app.errors import MuaraError
 from app.extensions import db
-from app.models import Integration
 from app.models.service_links import LinkStatus, ServiceLink, SyncCursor
 from app.models.tasks import utcnow
 from app.services.secrets import decrypt, encrypt
@@ -91,13 +90,12 @@ def finish_authorization(integration, code, redirect_uri):
     return branches
 
 
-def choose_branch(integration, branch_id, branches=None):
+def choose_branch(integration, branch_id, branches):
+    """Open the chosen one of `branches` (as the service listed them) and keep its session."""
     link = link_of(integration)
     if link is None or link.access_token is None:
         raise MuaraError("Connect the service first.")
     client = ServiceClient(integration, link)
-    if branches is None:
-        branches = client.call(lambda service, token: service.list_branches(token))
     branch = next((b for b in branches if b.id == str(branch_id)), None)
     if branch is None:
         raise MuaraError("Choose one of the branches the service lists.")
@@ -155,15 +153,7 @@ class ServiceClient:
         _store_tokens(self.link, tokens)
         db.session.commit()
 
-    def session(self):
-        from app.connectors.base import BranchSession
-        return BranchSession(self.link.session_host, decrypt(self.link.session_id))
-
     def reopen_branch(self):
         session = self.call(lambda service, token: service.open_branch(token, self.link.branch_id))
         self.link.session_host, self.link.session_id = session.host, encrypt(session.session)
         return session
-
-
-def integration_for_link(link):
-    return db.session.get(Integration, link.integration_id)

@@ -12,9 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from app.connectors.base import ConnectorError, GrantRevoked, MissingAccessRight
+from app.connectors.base import ConnectorError, MissingAccessRight
 from app.extensions import db
-from app.jobs.runner import beat
 from app.models import Customer, Location, Product, UnitOfMeasure
 from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceSalesOrder,
                                       ServiceSalesOrderLine, SyncCursor, Tax)
@@ -29,8 +28,9 @@ class BadRow(Exception):
     """A document that cannot be applied; its message is the sync record's reason."""
 
 
-def run_sync(integration, group):
-    """One run of `group` (master_data / transaction). Returns the run."""
+def run_sync(integration, group, heartbeat=None):
+    """One run of `group` (master_data / transaction). Returns the run. `heartbeat(session)`
+    is called before each page commits (the job runner's beat: the task is alive)."""
     run = SyncRun(integration_id=integration.id, organization_id=integration.organization_id,
                   trigger=group)
     db.session.add(run)
@@ -43,21 +43,21 @@ def run_sync(integration, group):
         return run
     run_id = run.id
     try:
-        _sync_group(integration, link, run, group)
+        _sync_group(integration, link, run, group, heartbeat or (lambda session: None))
     except ConnectorError as exc:
         db.session.rollback()
         run = db.session.get(SyncRun, run_id)
         run.message = str(exc)
+        # Shown on the integration until the next good run (a revoked grant has already
+        # disconnected the link with its own message).
         if isinstance(exc, MissingAccessRight):
             link.message = str(exc)
-        elif isinstance(exc, GrantRevoked):
-            pass  # the client has disconnected the link with its message
     run.finished_at = utcnow()
     db.session.commit()
     return run
 
 
-def _sync_group(integration, link, run, group):
+def _sync_group(integration, link, run, group, heartbeat):
     client = ServiceClient(integration, link)
     # A branch session is short-lived: open it at the start of every run.
     session = client.reopen_branch()
@@ -77,7 +77,7 @@ def _sync_group(integration, link, run, group):
                 cursor.finished = True
             else:
                 cursor.next_page = page.page + 1
-            beat(db.session)
+            heartbeat(db.session)
             db.session.commit()
     # The whole group went through: the next run reads everything again.
     for cursor in cursors.values():

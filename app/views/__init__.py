@@ -8,6 +8,8 @@ from app.views.rejections import ImportRejectionView
 from app.views.returns import (CustomerReturnDetailView, CustomerReturnView, ReturnInfoTextView,
                                ReturnTextAssignmentView)
 from app.views.security import MembershipView
+from app.views.service_data import (EmployeeView, PaymentTermView, ServiceSalesOrderLineView,
+                                    ServiceSalesOrderView, TaxView)
 from app.views.service_links import ServiceLinkView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 
@@ -22,10 +24,14 @@ MENU = [
     (BalanceAdjustmentView, "Open Credits", "Records", "fa-money"),
     (StockEntryView, "Inventory in Boxes", "Records", "fa-cubes"),
     (CustomerReturnView, "Customer Returns", "Records", "fa-undo"),
+    (ServiceSalesOrderView, "Synced Sales Orders", "Records", "fa-shopping-cart"),
     (OrganizationView, "Organizations", "Organizations", "fa-building"),
     (LocationView, "Locations", "Organizations", "fa-map-marker"),
     (CustomerView, "Customers", "Organizations", "fa-users"),
     (ProductView, "Products", "Organizations", "fa-cube"),
+    (TaxView, "Taxes", "Organizations", "fa-percent"),
+    (PaymentTermView, "Payment Terms", "Organizations", "fa-calendar"),
+    (EmployeeView, "Employees", "Organizations", "fa-id-card"),
     (ConnectionView, "Connections", "Integrations", "fa-link"),
     (IntegrationView, "Integrations", "Integrations", "fa-plug"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
@@ -35,7 +41,8 @@ NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
            (ReturnInfoTextView, "Customer return info texts", "Records"),
            (ReturnTextAssignmentView, "Customer return text assignments", "Records"),
-           (ServiceLinkView, "Service connection", "Integrations")]
+           (ServiceLinkView, "Service connection", "Integrations"),
+           (ServiceSalesOrderLineView, "Synced sales order lines", "Records")]
 
 
 def menu_of_view():
