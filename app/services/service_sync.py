@@ -52,6 +52,15 @@ def run_sync(integration, group, heartbeat=None):
         # disconnected the link with its own message).
         if isinstance(exc, MissingAccessRight):
             link.message = str(exc)
+    except Exception as exc:
+        # Not the service's fault (a database error, the task handed to another run): the
+        # run still ends, so its screen does not wait for it forever.
+        db.session.rollback()
+        run = db.session.get(SyncRun, run_id)
+        run.message = f"The sync stopped: {type(exc).__name__}. Pages already read are kept."
+        run.finished_at = utcnow()
+        db.session.commit()
+        raise
     run.finished_at = utcnow()
     db.session.commit()
     return run
