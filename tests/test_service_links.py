@@ -401,3 +401,18 @@ def test_synced_master_data_and_orders_have_read_only_screens_per_tenant(app, cl
     for view, text in pages.items():
         assert text not in client.get(f"/{view}/list/").get_data(as_text=True)
         assert client.get(f"/{view}/show/{ids[view][0]}").status_code == 404
+
+
+def test_connecting_again_starts_the_next_sync_from_the_beginning(app, client, setup, fake):
+    login(client, "imp1")
+    connect(client, setup["acc1"])
+    fake.fail_page = ("customer", 2)
+    sync(app, client, setup["acc1"])
+    assert count(app, SyncCursor) > 0
+    fake.fail_page = None
+    connect(client, setup["acc1"])      # e.g. another branch: old positions mean nothing
+    assert count(app, SyncCursor) == 0
+    fake.calls.clear()
+    run = sync(app, client, setup["acc1"])
+    assert run.message is None
+    assert [c[2]["sp.page"] for c in fake.calls if c[0] == "customer"] == ["1", "2", "3"]

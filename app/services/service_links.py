@@ -48,9 +48,13 @@ def remove_service(integration):
         return None
     _forget(link)
     link.message = None
+    _reset_cursors(integration)
+    return link
+
+
+def _reset_cursors(integration):
     db.session.execute(SyncCursor.__table__.delete()
                        .where(SyncCursor.integration_id == integration.id))
-    return link
 
 
 def _forget(link):
@@ -100,6 +104,7 @@ def choose_branch(integration, branch_id, branches):
     if branch is None:
         raise MuaraError("Choose one of the branches the service lists.")
     session = client.call(lambda service, token: service.open_branch(token, branch.id))
+    _reset_cursors(integration)   # a new connection reads everything from the start
     link.branch_id, link.branch_name = branch.id, branch.name
     link.session_host, link.session_id = session.host, encrypt(session.session)
     link.status = LinkStatus.connected
