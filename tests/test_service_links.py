@@ -150,7 +150,8 @@ def test_connect_with_several_databases_asks_for_the_branch(app, client, setup, 
     assert (row.status, row.branch_name) == (LinkStatus.connected, "PT Demo Surabaya")
 
 
-@pytest.mark.parametrize("query", ["?code=abc&state=forged", "?code=abc", ""])
+@pytest.mark.parametrize("query", ["?code=abc&state=forged", "?code=abc", "",
+                                   "?code=abc&state=%C3%A9"])
 def test_a_wrong_or_missing_state_is_refused(app, client, setup, fake, query):
     login(client, "imp1")
     client.post(f"{page_of(setup['acc1'])}/connect")  # a real state is in the session

@@ -1,6 +1,7 @@
 """Re-integration of an OAuth service on an integration (INT-3, seed 003): the
 prerequisites, Remove service, Connect (OAuth 2 authorization code with a checked state),
 choose the branch, Sync Master Data and Sync Transaction with their sync records."""
+import hmac
 import json
 
 from flask import abort, flash, redirect, request, session, url_for
@@ -93,7 +94,8 @@ class ServiceLinkView(BaseView):
     def callback(self):
         started = session.pop(STATE_KEY, None)
         given = request.args.get("state")
-        if not started or not given or given != started.get("state"):
+        if not started or not given or not hmac.compare_digest(
+                given.encode(), str(started.get("state", "")).encode()):
             return self._refuse("The answer of the service does not belong to a Connect "
                                 "started from this browser (the state parameter is missing "
                                 "or wrong), so it was refused and nothing changed. Press "
