@@ -114,6 +114,12 @@ def build_config():
         "MAIL_PASSWORD": env_str("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env_str("MAIL_DEFAULT_SENDER", "muara@localhost"),
         "MAIL_ENABLED": env_bool("MAIL_ENABLED", True),
+        # Accurate Online (INT-3): the app registered at Accurate's developer area.
+        "ACCURATE_CLIENT_ID": env_str("ACCURATE_CLIENT_ID"),
+        "ACCURATE_CLIENT_SECRET": env_str("ACCURATE_CLIENT_SECRET"),
+        "ACCURATE_ACCOUNT_URL": env_str("ACCURATE_ACCOUNT_URL", "https://account.accurate.id"),
+        "ACCURATE_SCOPE": env_str("ACCURATE_SCOPE"),
+        "ACCURATE_PAGE_SIZE": env_int("ACCURATE_PAGE_SIZE", 100),
         # Flask-AppBuilder
         "APP_NAME": "Muara",
         "AUTH_TYPE": 1,  # AUTH_DB

@@ -17,12 +17,14 @@ def free_port():
 
 
 class LiveServer:
-    def __init__(self, instance_dir):
+    def __init__(self, instance_dir, extra_env=None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update(MUARA_INSTANCE=str(instance_dir), MUARA_PORT=str(self.port),
                    MAIL_ENABLED="false")
+        env.update(extra_env or {})
+        self.env = env
         self.process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env,
                                         text=True, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
@@ -45,6 +47,12 @@ class LiveServer:
             except OSError:
                 time.sleep(0.1)
         return "".join(lines)
+
+    def cli(self, *args):
+        """A `flask --app run muara ...` command on this server's instance."""
+        return subprocess.run([sys.executable, "-m", "flask", "--app", "run", "muara", *args],
+                              cwd=ROOT, env=self.env, text=True, capture_output=True,
+                              check=True, timeout=120)
 
     def password(self, username):
         match = re.search(rf"^\S.*?\s{re.escape(username)}\s+(\S+)$", self.output, re.M)

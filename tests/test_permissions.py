@@ -77,6 +77,7 @@ def make_rows(org_id, dist_id, prin_id, with_records=True):
         made[view] = row.id
     made.update(_return_rows(org, customer, product, imp))
     made.update(_consolidated_rows(org, prin_id, customer, product))
+    made.update(_service_rows(org, made["IntegrationView"], customer))
     return made
 
 
@@ -107,6 +108,23 @@ def _consolidated_rows(org, prin_id, customer, product):
         "DailyVisitView": DailyVisit(visit_date=dt.date(2025, 1, 1), salesperson="S",
                                      customer=customer, check_in="09:00", **shared),
     }
+    db.session.add_all(rows.values())
+    db.session.flush()
+    return {view: row.id for view, row in rows.items()}
+
+
+def _service_rows(org, integration_id, customer):
+    """What a service sync brings: a tax, a payment term, an employee, an order and line."""
+    from app.models import (Employee, PaymentTerm, ServiceSalesOrder, ServiceSalesOrderLine,
+                            Tax)
+    order = ServiceSalesOrder(organization=org, integration_id=integration_id, reference="1",
+                              number="SO1", order_date=dt.date(2025, 1, 1), customer=customer)
+    rows = {"TaxView": Tax(organization=org, reference="1", name="PPN", code="PPN"),
+            "PaymentTermView": PaymentTerm(organization=org, reference="1", name="Net 30"),
+            "EmployeeView": Employee(organization=org, reference="1", name="Budi"),
+            "ServiceSalesOrderView": order,
+            "ServiceSalesOrderLineView": ServiceSalesOrderLine(order=order, line_no=1,
+                                                               item_code="P1", quantity=1)}
     db.session.add_all(rows.values())
     db.session.flush()
     return {view: row.id for view, row in rows.items()}

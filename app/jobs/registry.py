@@ -11,6 +11,7 @@ ALLOWED = {
     "app.jobs.consolidation.purge",
     "app.jobs.sync.apply_records",
     "app.jobs.sync.run_due_syncs_job",
+    "app.jobs.service_sync.sync_service",
 }
 
 

@@ -20,3 +20,5 @@ from app.models.consolidated import (SalesOrder, SalesOrderLine, PurchaseInvoice
 from app.models.apikeys import IntegrationKey  # noqa: F401
 from app.models.documents import (SalesTransaction, SalesTransactionLine, StockTransfer,  # noqa: F401
                                   StockAdjustment, StockOpname, StockDocumentLine)
+from app.models.service_links import (ServiceLink, SyncCursor, Tax, PaymentTerm,  # noqa: F401
+                                      Employee, ServiceSalesOrder, ServiceSalesOrderLine)

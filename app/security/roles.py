@@ -35,6 +35,11 @@ RETURN_VIEWS = ("CustomerReturnView", "CustomerReturnDetailView", "ReturnInfoTex
 CONSOLIDATED_VIEWS = ("SalesOrderView", "SalesOrderLineView", "DailyVisitView",
                       "PurchaseInvoiceView", "PurchaseInvoiceLineView", "SalesInvoiceView",
                       "SalesInvoiceLineView")
+# An integration's OAuth service (INT-3): see it, connect/remove it, run its syncs.
+SERVICE_LINK = ("can_view", "can_connect", "can_sync")
+# What a service sync brings (read-only: the service is the source).
+SERVICE_DATA_VIEWS = ("TaxView", "PaymentTermView", "EmployeeView", "ServiceSalesOrderView",
+                      "ServiceSalesOrderLineView")
 
 GRANTS = {
     IMPORTER: {
@@ -45,6 +50,8 @@ GRANTS = {
         "ConnectionView": READ,
         "IntegrationView": READ,
         "SyncStatusView": SYNC_READ + SYNC_ACT,
+        "ServiceLinkView": SERVICE_LINK,
+        **{view: READ for view in SERVICE_DATA_VIEWS},
         "DataImportView": UPLOAD,
         "ImportFileView": FILE_READ + REJECTED_ROWS,
         "ImportRejectionView": READ,
@@ -63,6 +70,7 @@ GRANTS = {
         "CustomerView": READ,
         "ProductView": READ,
         "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess",),
+        **{view: READ for view in SERVICE_DATA_VIEWS},
         "ImportRejectionView": READ + ("resolve",),
         "SyncStatusView": SYNC_READ,
         "TemplateView": READ,

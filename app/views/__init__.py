@@ -12,6 +12,9 @@ from app.views.returns import (CustomerReturnDetailView, CustomerReturnView, Ret
                                ReturnTextAssignmentView)
 from app.views.security import MembershipView
 from app.views.sync import IntegrationKeyView, SyncStatusView
+from app.views.service_data import (EmployeeView, PaymentTermView, ServiceSalesOrderLineView,
+                                    ServiceSalesOrderView, TaxView)
+from app.views.service_links import ServiceLinkView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 
 # (view class, menu name, category, icon)
@@ -31,10 +34,14 @@ MENU = [
     (PurchaseInvoiceView, "Purchase Invoices", "Consolidated", "fa-truck"),
     (SyncAllView, "Sync All", "Consolidated", "fa-refresh"),
     (DashboardView, "Dashboard", "Consolidated", "fa-bar-chart"),
+    (ServiceSalesOrderView, "Synced Sales Orders", "Records", "fa-shopping-cart"),
     (OrganizationView, "Organizations", "Organizations", "fa-building"),
     (LocationView, "Locations", "Organizations", "fa-map-marker"),
     (CustomerView, "Customers", "Organizations", "fa-users"),
     (ProductView, "Products", "Organizations", "fa-cube"),
+    (TaxView, "Taxes", "Organizations", "fa-percent"),
+    (PaymentTermView, "Payment Terms", "Organizations", "fa-calendar"),
+    (EmployeeView, "Employees", "Organizations", "fa-id-card"),
     (ConnectionView, "Connections", "Integrations", "fa-link"),
     (IntegrationView, "Integrations", "Integrations", "fa-plug"),
     (SyncStatusView, "Synchronization Status", "Integrations", "fa-refresh"),
@@ -48,7 +55,9 @@ NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (ReturnTextAssignmentView, "Customer return text assignments", "Records"),
            (SalesOrderLineView, "Sales order lines", "Consolidated"),
            (SalesInvoiceLineView, "Sales invoice lines", "Consolidated"),
-           (PurchaseInvoiceLineView, "Purchase invoice lines", "Consolidated")]
+           (PurchaseInvoiceLineView, "Purchase invoice lines", "Consolidated"),
+           (ServiceLinkView, "Service connection", "Integrations"),
+           (ServiceSalesOrderLineView, "Synced sales order lines", "Records")]
 
 
 def menu_of_view():

@@ -46,6 +46,7 @@ class IntegrationView(TenantModelView):
                                                  *SYNC_SETTINGS]
     search_columns = ["organization", "name", "kind", "active"]
     base_order = ("name", "asc")
+    # Buttons to the synchronization status and, for OAuth services, the service connection.
     show_template = "integration_show.html"
     label_columns = {
         "sync_mode": "Sync mode",
@@ -74,3 +75,8 @@ class IntegrationView(TenantModelView):
     def pre_update(self, item):
         super().pre_update(item)
         check_settings(item)
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            kwargs["integration"] = self.datamodel.get(kwargs["pk"], self._base_filters)
+        return super().render_template(template, **kwargs)

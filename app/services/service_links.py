@@ -1,0 +1,164 @@
+"""Re-integration of an OAuth service (INT-3, seed 003): remove, connect, choose the
+branch, and a client that keeps the tokens fresh. Shared by the screens and the jobs."""
+import datetime as dt
+import secrets as pysecrets
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.connectors import connector_for
+from app.connectors.base import GrantRevoked, TokenExpired
+from app.errors import MuaraError
+from app.extensions import db
+from app.models.service_links import LinkStatus, ServiceLink, SyncCursor
+from app.models.tasks import utcnow
+from app.services.secrets import decrypt, encrypt
+
+# Refresh a little before the service would refuse the token.
+REFRESH_MARGIN = dt.timedelta(seconds=60)
+
+
+def connector(integration):
+    return connector_for(integration.kind, current_app.config)
+
+
+def supports(integration):
+    try:
+        connector(integration)
+        return True
+    except LookupError:
+        return False
+
+
+def link_of(integration, create=False):
+    link = db.session.execute(
+        select(ServiceLink).where(ServiceLink.integration_id == integration.id)).scalar()
+    if link is None and create:
+        link = ServiceLink(integration_id=integration.id,
+                           organization_id=integration.organization_id,
+                           service=str(integration.kind), status=LinkStatus.disconnected)
+        db.session.add(link)
+    return link
+
+
+def remove_service(integration):
+    """Seed 003 step 3: the service is dropped with its credentials; status disconnected."""
+    link = link_of(integration)
+    if link is None:
+        return None
+    _forget(link)
+    link.message = None
+    _reset_cursors(integration)
+    return link
+
+
+def _reset_cursors(integration):
+    db.session.execute(SyncCursor.__table__.delete()
+                       .where(SyncCursor.integration_id == integration.id))
+
+
+def _forget(link):
+    link.status = LinkStatus.disconnected
+    link.access_token = link.refresh_token = link.session_id = None
+    link.token_expires_at = link.connected_at = None
+    link.scope = link.branch_id = link.branch_name = link.session_host = None
+
+
+def new_state():
+    return pysecrets.token_urlsafe(32)
+
+
+def authorize_url(integration, redirect_uri, state):
+    if not integration.active:
+        raise MuaraError(f"Integration {integration.name} is inactive: activate it before "
+                         "connecting the service.")
+    return connector(integration).authorize_url(redirect_uri, state)
+
+
+def finish_authorization(integration, code, redirect_uri):
+    """Tokens for the code, stored encrypted; then the branches: one is chosen at once,
+    several wait for the user. Returns the branches."""
+    service = connector(integration)
+    tokens = service.exchange_code(code, redirect_uri)
+    link = link_of(integration, create=True)
+    _forget(link)
+    _store_tokens(link, tokens)
+    link.message = None
+    link.status = LinkStatus.choose_branch
+    branches = service.list_branches(tokens.access_token)
+    if not branches:
+        raise MuaraError("The service account has no database to integrate: create or "
+                         "prepare one first (seed 003, prerequisite 2).")
+    if len(branches) == 1:
+        choose_branch(integration, branches[0].id, branches)
+    return branches
+
+
+def choose_branch(integration, branch_id, branches):
+    """Open the chosen one of `branches` (as the service listed them) and keep its session."""
+    link = link_of(integration)
+    if link is None or link.access_token is None:
+        raise MuaraError("Connect the service first.")
+    client = ServiceClient(integration, link)
+    branch = next((b for b in branches if b.id == str(branch_id)), None)
+    if branch is None:
+        raise MuaraError("Choose one of the branches the service lists.")
+    session = client.call(lambda service, token: service.open_branch(token, branch.id))
+    _reset_cursors(integration)   # a new connection reads everything from the start
+    link.branch_id, link.branch_name = branch.id, branch.name
+    link.session_host, link.session_id = session.host, encrypt(session.session)
+    link.status = LinkStatus.connected
+    link.connected_at = utcnow()
+    return link
+
+
+def list_branches(integration):
+    link = link_of(integration)
+    if link is None or link.access_token is None:
+        raise MuaraError("Connect the service first.")
+    return ServiceClient(integration, link).call(
+        lambda service, token: service.list_branches(token))
+
+
+def _store_tokens(link, tokens):
+    link.access_token = encrypt(tokens.access_token)
+    if tokens.refresh_token:
+        link.refresh_token = encrypt(tokens.refresh_token)
+    link.token_expires_at = tokens.expires_at
+    link.scope = tokens.scope or link.scope
+
+
+class ServiceClient:
+    """Calls the service with the link's token: refreshes it when it has expired (by the
+    clock, or when the service says so, then retries once). A refused refresh
+    disconnects the link with a clear message and raises GrantRevoked."""
+
+    def __init__(self, integration, link):
+        self.integration = integration
+        self.link = link
+        self.service = connector(integration)
+
+    def call(self, action):
+        if self.link.token_expires_at and self.link.token_expires_at - REFRESH_MARGIN <= utcnow():
+            self.refresh()
+        try:
+            return action(self.service, decrypt(self.link.access_token))
+        except TokenExpired:
+            self.refresh()
+            return action(self.service, decrypt(self.link.access_token))
+
+    def refresh(self):
+        try:
+            tokens = self.service.refresh(decrypt(self.link.refresh_token) or "")
+        except GrantRevoked as exc:
+            _forget(self.link)
+            self.link.message = str(exc)
+            db.session.commit()
+            raise
+        _store_tokens(self.link, tokens)
+        db.session.commit()
+
+    def reopen_branch(self):
+        session = self.call(lambda service, token: service.open_branch(token, self.link.branch_id))
+        self.link.session_host, self.link.session_id = session.host, encrypt(session.session)
+        return session

@@ -1,0 +1,184 @@
+"""Re-integration of an OAuth service on an integration (INT-3, seed 003): the
+prerequisites, Remove service, Connect (OAuth 2 authorization code with a checked state),
+choose the branch, Sync Master Data and Sync Transaction with their sync records."""
+import hmac
+import json
+
+from flask import abort, flash, redirect, request, session, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from sqlalchemy import select
+
+from app.connectors.base import ConnectorError
+from app.errors import MuaraError
+from app.extensions import db
+from app.models import Integration
+from app.models.integrations import INTEGRATION_KIND_LABELS
+from app.models.sync import SyncRecord, SyncRun
+from app.models.tasks import BackgroundTask, TaskStatus
+from app.queue import queue
+from app.security.tenancy import current_viewer, may_write_org
+from app.services import service_links as links
+from app.services.service_sync import GROUPS
+from app.views.base import visible_or_404
+
+STATE_KEY = "service_oauth"
+SYNC_JOB = "app.jobs.service_sync.sync_service"
+
+
+def service_integration(pk):
+    """The integration if the user may act for its organization and it has a service;
+    404 otherwise (a guessed id tells nothing)."""
+    integration = visible_or_404(Integration, pk)
+    if not may_write_org(current_viewer(), integration.organization_id):
+        abort(404)
+    if not links.supports(integration):
+        abort(404)
+    return integration
+
+
+class ServiceLinkView(BaseView):
+    route_base = "/service-links"
+    default_view = "show"
+
+    @expose("/integration/<int:pk>")
+    @has_access
+    @permission_name("view")
+    def show(self, pk):
+        integration = service_integration(pk)
+        link = links.link_of(integration)
+        runs = db.session.execute(
+            select(SyncRun).where(SyncRun.integration_id == pk,
+                                  SyncRun.trigger.in_(list(GROUPS)))
+            .order_by(SyncRun.id.desc()).limit(10)).scalars().all()
+        records = db.session.execute(
+            select(SyncRecord).where(SyncRecord.integration_id == pk,
+                                     SyncRecord.kind.in_(_service_kinds(integration)))
+            .order_by(SyncRecord.last_attempt_at.desc(), SyncRecord.id.desc())
+            .limit(100)).scalars().all()
+        waiting = _waiting_syncs(pk)
+        return self.render_template(
+            "service_link.html", waiting=waiting, integration=integration, link=link,
+            service_label=INTEGRATION_KIND_LABELS[integration.kind],
+            rights=links.connector(integration).REQUIRED_RIGHTS, runs=runs, records=records,
+            running=bool(waiting) or any(r.finished_at is None for r in runs), groups=GROUPS)
+
+    @expose("/integration/<int:pk>/remove", methods=["POST"])
+    @has_access
+    @permission_name("connect")
+    def remove(self, pk):
+        integration = service_integration(pk)
+        links.remove_service(integration)
+        db.session.commit()
+        flash("The service was removed: its credentials are dropped and it is disconnected.",
+              "info")
+        return redirect(url_for("ServiceLinkView.show", pk=pk))
+
+    @expose("/integration/<int:pk>/connect", methods=["POST"])
+    @has_access
+    @permission_name("connect")
+    def connect(self, pk):
+        integration = service_integration(pk)
+        state = links.new_state()
+        try:
+            url = links.authorize_url(integration, _redirect_uri(), state)
+        except MuaraError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("ServiceLinkView.show", pk=pk))
+        session[STATE_KEY] = {"state": state, "integration": pk}
+        return redirect(url)
+
+    @expose("/callback")
+    @has_access
+    @permission_name("connect")
+    def callback(self):
+        started = session.pop(STATE_KEY, None)
+        given = request.args.get("state")
+        if not started or not given or not hmac.compare_digest(
+                given.encode(), str(started.get("state", "")).encode()):
+            return self._refuse("The answer of the service does not belong to a Connect "
+                                "started from this browser (the state parameter is missing "
+                                "or wrong), so it was refused and nothing changed. Press "
+                                "Connect again on the integration's page.")
+        pk = started["integration"]
+        integration = service_integration(pk)
+        if request.args.get("error") or not request.args.get("code"):
+            reason = request.args.get("error_description") or request.args.get("error") \
+                or "no authorization code"
+            flash(f"The service did not grant access ({reason}). Nothing changed.", "danger")
+            return redirect(url_for("ServiceLinkView.show", pk=pk))
+        try:
+            branches = links.finish_authorization(integration, request.args["code"],
+                                                  _redirect_uri())
+            db.session.commit()
+        except (MuaraError, ConnectorError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("ServiceLinkView.show", pk=pk))
+        if len(branches) > 1:
+            return redirect(url_for("ServiceLinkView.branch", pk=pk))
+        flash(f"Connected to {branches[0].name}.", "success")
+        return redirect(url_for("ServiceLinkView.show", pk=pk))
+
+    @expose("/integration/<int:pk>/branch", methods=["GET", "POST"])
+    @has_access
+    @permission_name("connect")
+    def branch(self, pk):
+        integration = service_integration(pk)
+        branches, error = [], None
+        try:
+            branches = links.list_branches(integration)
+            if request.method == "POST":
+                link = links.choose_branch(integration, request.form.get("branch", ""), branches)
+                db.session.commit()
+                flash(f"Connected to {link.branch_name}.", "success")
+                return redirect(url_for("ServiceLinkView.show", pk=pk))
+        except (MuaraError, ConnectorError) as exc:
+            db.session.rollback()
+            error = str(exc)
+        return self.render_template("service_branch.html", integration=integration,
+                                    branches=branches, error=error), (400 if error else 200)
+
+    @expose("/integration/<int:pk>/sync/<group>", methods=["POST"])
+    @has_access
+    @permission_name("sync")
+    def sync(self, pk, group):
+        integration = service_integration(pk)
+        if group not in GROUPS:
+            abort(404)
+        link = links.link_of(integration)
+        if link is None or link.status != links.LinkStatus.connected:
+            flash("Connect the service and choose a branch before syncing.", "danger")
+        elif _waiting_syncs(pk):
+            # Two runs of one integration would read and write the same cursors.
+            flash("A sync of this integration is already queued or running: wait for it "
+                  "to end.", "warning")
+        else:
+            queue().submit(SYNC_JOB, integration.id, group)
+            flash(f"{GROUPS[group]} is queued; this page follows its progress.", "info")
+        return redirect(url_for("ServiceLinkView.show", pk=pk))
+
+    def _refuse(self, message):
+        return self.render_template("error.html", title="Authorization refused",
+                                    message=message), 400
+
+
+def _waiting_syncs(pk):
+    """The groups of this integration's sync tasks still queued or running."""
+    args = db.session.execute(
+        select(BackgroundTask.args).where(
+            BackgroundTask.function == SYNC_JOB,
+            BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
+            BackgroundTask.args.like(f"[{pk}, %"))).scalars().all()
+    return [GROUPS.get(json.loads(a)[1], "") for a in args]
+
+
+def _redirect_uri():
+    # The one address registered with the service: built from the request's host.
+    return url_for("ServiceLinkView.callback", _external=True)
+
+
+def _service_kinds(integration):
+    service = links.connector(integration)
+    return [r.kind for r in service.MASTER_DATA + service.TRANSACTIONS]
+
