@@ -187,3 +187,28 @@ def test_sync_settings_command(app, runner):
     assert json.loads(result.output) == {
         "sync_mode": "scheduled", "sync_time": "08:00", "transfer_sync_enabled": True,
         "transfer_sync_time": "21:00", "use_source_customer_id": True}
+
+
+def test_refresh_of_a_service_integration_points_to_its_sync(app, runner, world):
+    """Records pulled from an OAuth service are retried by pulling again, never by the
+    push appliers (whose payloads have another shape)."""
+    from app.models import SyncRecord
+    from app.models.sync import SyncStatus
+    from app.services import directory
+    world.org("D9")
+    with app.app_context():
+        integration = directory.add_integration("D9", "Accurate", "accurate")
+        db.session.flush()
+        db.session.add(SyncRecord(organization_id=integration.organization_id,
+                                  integration_id=integration.id, kind="customer",
+                                  reference="77", document_date=dt.datetime(2026, 1, 1),
+                                  status=SyncStatus.failed, reason="Name is required.",
+                                  attempts=1, payload=json.dumps({"id": 77})))
+        db.session.commit()
+    result = runner.invoke(args=["muara", "sync-refresh", "Accurate", "--org", "D9"])
+    assert result.exit_code != 0
+    assert "Sync Master Data or Sync Transaction" in result.output
+    with app.app_context():
+        row = db.session.execute(select(SyncRecord)).scalar_one()
+        assert (row.status, row.attempts, row.reason) == (SyncStatus.failed, 1,
+                                                          "Name is required.")

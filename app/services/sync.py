@@ -395,6 +395,12 @@ def sync_status(integration):
 
 def refresh(integration, record_id=None):
     """Retry one failed record, or every failed one oldest first (the panel's Refresh)."""
+    from app.services.service_links import supports
+    if supports(integration):
+        # Its records were pulled from the service, not pushed: pulling again is the retry.
+        raise MuaraError(f"the records of {integration.name} come from its service: retry "
+                         "them with Sync Master Data or Sync Transaction on its service "
+                         "connection page (a sync resumes where it stopped)")
     ids = None
     if record_id is not None:
         record = db.session.get(SyncRecord, record_id)
