@@ -209,15 +209,20 @@ def import_file(path, module_name, org_code, principal, integration_name, templa
         raise SystemExit(1)
 
 
-def wait_for_import(import_id, timeout=None):
-    """Run the queue here when it is embedded, else wait for the workers."""
-    from app.models import ImportFile
+def _run_embedded_queue():
+    """Without Redis nobody else works the queue: run it here until it is empty."""
     from app.queue import queue
-    from app.services.imports import summary
     task_queue = queue()
     if task_queue.embedded:
         task_queue.worker(current_app._get_current_object()).work(burst=True,
                                                                   logging_level="WARNING")
+
+
+def wait_for_import(import_id, timeout=None):
+    """Run the queue here when it is embedded, else wait for the workers."""
+    from app.models import ImportFile
+    from app.services.imports import summary
+    _run_embedded_queue()
     deadline = time.monotonic() + (timeout or 24 * 3600)
     while True:
         db.session.expire_all()
@@ -248,11 +253,7 @@ def sync_all(principal_code, wait):
 def wait_for_task(task_id, timeout=None):
     """A task's result: run the queue here when it is embedded, else wait for a worker."""
     from app.models.tasks import BackgroundTask, TaskStatus
-    from app.queue import queue
-    task_queue = queue()
-    if task_queue.embedded:
-        task_queue.worker(current_app._get_current_object()).work(burst=True,
-                                                                  logging_level="WARNING")
+    _run_embedded_queue()
     deadline = time.monotonic() + (timeout or 24 * 3600)
     while True:
         db.session.expire_all()

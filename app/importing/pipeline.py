@@ -194,10 +194,7 @@ def _process(session, imp, path, settings):
         _validate_only(session, imp, table, validator, settings)
         if imp.rejected:
             imp.status = ImportStatus.needs_attention
-            imp.error_message = (f"All or nothing: {imp.accepted} valid "
-                                 f"{'row was' if imp.accepted == 1 else 'rows were'} not "
-                                 f"written because {imp.rejected} "
-                                 f"{'was' if imp.rejected == 1 else 'were'} rejected.")
+            imp.error_message = all_or_nothing_message(imp, "written")
             imp.finished_at = utcnow()
             session.commit()
             return
@@ -211,6 +208,13 @@ def _process(session, imp, path, settings):
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
     imp.finished_at = utcnow()
     session.commit()
+
+
+def all_or_nothing_message(imp, done):
+    """Why an all-or-nothing file kept none of its valid rows (IMP-9)."""
+    return (f"All or nothing: {imp.accepted} valid "
+            f"{'row was' if imp.accepted == 1 else 'rows were'} not {done} because "
+            f"{imp.rejected} {'was' if imp.rejected == 1 else 'were'} rejected.")
 
 
 def _estimate_rows(path, table):

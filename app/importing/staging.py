@@ -24,7 +24,7 @@ from typing import Optional
 
 from sqlalchemy import delete, insert, select
 
-from app.importing.pipeline import _flush, _rejection_rows
+from app.importing.pipeline import _flush, _rejection_rows, all_or_nothing_message
 from app.importing.validation import Invalid, Rejection
 from app.models import StagedRow
 from app.models.tasks import utcnow
@@ -194,10 +194,7 @@ def finish_staging(session, imp, all_or_nothing):
     if all_or_nothing and imp.rejected:
         session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
         imp.status = ImportStatus.needs_attention
-        imp.error_message = (f"All or nothing: {imp.accepted} valid "
-                             f"{'row was' if imp.accepted == 1 else 'rows were'} not "
-                             f"staged because {imp.rejected} "
-                             f"{'was' if imp.rejected == 1 else 'were'} rejected.")
+        imp.error_message = all_or_nothing_message(imp, "staged")
         imp.finished_at = utcnow()
     else:
         imp.status = ImportStatus.imported

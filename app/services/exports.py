@@ -63,40 +63,34 @@ def _query(module_name):
     raise MuaraError(f"exporting {module_name} is not supported yet")
 
 
-def _sales_orders():
-    """One row per line with the order's header repeated, in the import's columns, plus the
-    principal it is shared with: an export re-imports as it is."""
+def _sales_document_export(header, line, lines_fk, number, date, date_label):
+    """One row per line of a sales document (order or invoice) with its header repeated, in
+    the import's columns, plus the principal it is shared with: an export re-imports as it
+    is."""
     customer, location, product, principal = (aliased(Customer), aliased(Location),
                                               aliased(Product), aliased(Organization))
-    return SalesOrder, (select(
-        SalesOrder.number.label("Order Number"), SalesOrder.order_date.label("Order Date"),
+    return header, (select(
+        header.number.label(number), getattr(header, date).label(date_label),
         customer.code.label("Customer Code"), product.code.label("Product Code"),
-        SalesOrderLine.quantity.label("Quantity"), SalesOrderLine.unit_price.label("Unit Price"),
-        location.code.label("Location Code"), SalesOrderLine.amount.label("Amount"),
+        line.quantity.label("Quantity"), line.unit_price.label("Unit Price"),
+        location.code.label("Location Code"), line.amount.label("Amount"),
         principal.code.label("Principal"))
-        .join(SalesOrderLine, SalesOrderLine.order_id == SalesOrder.id)
-        .join(customer, SalesOrder.customer_id == customer.id)
-        .join(product, SalesOrderLine.product_id == product.id)
-        .join(principal, SalesOrder.principal_id == principal.id)
-        .outerjoin(location, SalesOrder.location_id == location.id)
-        .order_by(SalesOrder.number, SalesOrderLine.line_no))
+        .join(line, getattr(line, lines_fk) == header.id)
+        .join(customer, header.customer_id == customer.id)
+        .join(product, line.product_id == product.id)
+        .join(principal, header.principal_id == principal.id)
+        .outerjoin(location, header.location_id == location.id)
+        .order_by(header.number, line.line_no))
+
+
+def _sales_orders():
+    return _sales_document_export(SalesOrder, SalesOrderLine, "order_id", "Order Number",
+                                  "order_date", "Order Date")
 
 
 def _sales_invoices():
-    customer, location, product, principal = (aliased(Customer), aliased(Location),
-                                              aliased(Product), aliased(Organization))
-    return SalesInvoice, (select(
-        SalesInvoice.number.label("Invoice Number"),
-        SalesInvoice.invoice_date.label("Invoice Date"), customer.code.label("Customer Code"),
-        product.code.label("Product Code"), SalesInvoiceLine.quantity.label("Quantity"),
-        SalesInvoiceLine.unit_price.label("Unit Price"), location.code.label("Location Code"),
-        SalesInvoiceLine.amount.label("Amount"), principal.code.label("Principal"))
-        .join(SalesInvoiceLine, SalesInvoiceLine.invoice_id == SalesInvoice.id)
-        .join(customer, SalesInvoice.customer_id == customer.id)
-        .join(product, SalesInvoiceLine.product_id == product.id)
-        .join(principal, SalesInvoice.principal_id == principal.id)
-        .outerjoin(location, SalesInvoice.location_id == location.id)
-        .order_by(SalesInvoice.number, SalesInvoiceLine.line_no))
+    return _sales_document_export(SalesInvoice, SalesInvoiceLine, "invoice_id",
+                                  "Invoice Number", "invoice_date", "Invoice Date")
 
 
 def _purchase_invoices():

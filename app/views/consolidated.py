@@ -27,15 +27,19 @@ READ_ONLY = {"can_list", "can_show"}
 DISTRIBUTOR = {"organization": "Distributor"}
 
 
-class SalesOrderLineView(TenantModelView):
-    datamodel = SQLAInterface(SalesOrderLine)
+class DocumentLinesView(TenantModelView):
+    """The lines of a consolidated document, read-only, shown under their document."""
     base_permissions = READ_ONLY
+    base_order = ("line_no", "asc")
+    label_columns = {"line_no": "Line"}
+
+
+class SalesOrderLineView(DocumentLinesView):
+    datamodel = SQLAInterface(SalesOrderLine)
     search_form_query_rel_fields = {"order": TENANT_BASE_FILTERS}
     list_columns = ["order", "line_no", "product", "quantity", "unit_price", "amount"]
     show_columns = list_columns
     search_columns = ["order", "product"]
-    base_order = ("line_no", "asc")
-    label_columns = {"line_no": "Line"}
 
 
 class SalesOrderView(TenantModelView):
@@ -51,15 +55,12 @@ class SalesOrderView(TenantModelView):
                          file_id="From file #", consolidated_at="Consolidated at")
 
 
-class SalesInvoiceLineView(TenantModelView):
+class SalesInvoiceLineView(DocumentLinesView):
     datamodel = SQLAInterface(SalesInvoiceLine)
-    base_permissions = READ_ONLY
     search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
     list_columns = ["invoice", "line_no", "product", "quantity", "unit_price", "amount"]
     show_columns = list_columns
     search_columns = ["invoice", "product"]
-    base_order = ("line_no", "asc")
-    label_columns = {"line_no": "Line"}
 
 
 class SalesInvoiceView(TenantModelView):
@@ -75,15 +76,12 @@ class SalesInvoiceView(TenantModelView):
                          file_id="From file #", consolidated_at="Consolidated at")
 
 
-class PurchaseInvoiceLineView(TenantModelView):
+class PurchaseInvoiceLineView(DocumentLinesView):
     datamodel = SQLAInterface(PurchaseInvoiceLine)
-    base_permissions = READ_ONLY
     search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
     list_columns = ["invoice", "line_no", "product", "quantity", "unit_cost", "amount"]
     show_columns = list_columns
     search_columns = ["invoice", "product"]
-    base_order = ("line_no", "asc")
-    label_columns = {"line_no": "Line"}
 
 
 class PurchaseInvoiceView(TenantModelView):
