@@ -16,6 +16,7 @@ from typing import Callable, Optional
 from sqlalchemy import delete, func, insert, select, update
 
 from app.errors import TaskSuperseded
+from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
@@ -88,7 +89,8 @@ def run_import(session, import_id, settings=None):
     path = None
     try:
         path = _spool(session, import_id)
-        _process(session, imp, path, settings)
+        with collector_paused():
+            _process(session, imp, path, settings)
     except TaskSuperseded:
         session.rollback()  # another run owns the file now
         raise
