@@ -205,6 +205,7 @@ def _process(session, imp, path, settings):
         session.commit()
     _write_all(session, imp, table, validator, write, settings,
                keep_rejections=not spec.all_or_nothing)
+    validator.seen.clear()  # its memory back before the balances' grouped pass
     if module.name in AFFECTS_BALANCES:
         refresh_customer_balances(session, imp.organization_id)
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
