@@ -13,14 +13,15 @@ import tempfile
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.errors import TaskSuperseded
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
-from app.importing.writers import AFFECTS_BALANCES, WRITERS, refresh_customer_balances
+from app.importing.writers import (AFFECTS_BALANCES, WRITERS, insert_rows,
+                                   refresh_customer_balances)
 from app.models import (Connection, Customer, ImportBlob, ImportFile, ImportRejection, Location,
                         MapperTemplate, Organization, Product, StagedRow)
 from app.models.imports import ImportStatus
@@ -246,8 +247,7 @@ def _jsonable(value):
 def _flush(session, imp, rows_in_batch, accepted, rejected, rejection_rows, settings):
     if settings.on_batch:
         settings.on_batch(session)
-    if rejection_rows:
-        session.execute(insert(ImportRejection), rejection_rows)
+    insert_rows(session, ImportRejection.__table__, rejection_rows)
     session.execute(update(ImportFile).where(ImportFile.id == imp.id).values(
         rows_done=ImportFile.rows_done + rows_in_batch,
         accepted=ImportFile.accepted + accepted,

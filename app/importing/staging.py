@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from app.importing.pipeline import _flush, _rejection_rows, all_or_nothing_message
 from app.importing.validation import Invalid, Rejection
+from app.importing.writers import insert_rows
 from app.models import StagedRow
 from app.models.tasks import utcnow
 
@@ -90,8 +91,7 @@ def stage_file(session, imp, table, validator, module, settings):
 
 
 def _write(session, imp, staged, pending, rows, accepted, rejected, settings):
-    if staged:
-        session.execute(insert(StagedRow), staged)
+    insert_rows(session, StagedRow.__table__, staged)
     _flush(session, imp, rows, accepted, rejected, pending, settings)
 
 

@@ -14,22 +14,83 @@ def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET updates, for SQLite and PostgreSQL.
 
     fields: column -> record field name (see validation.record_layout); fixed: column ->
-    one value for every row (the organization, the import). The statement is rendered
-    once and the rows go to the driver's executemany as plain tuples.
+    one value for every row (the organization, the import). SQLite: the statement is
+    rendered once and the rows go to the driver's executemany as plain tuples.
+    PostgreSQL: the rows are COPYed into a staging table (`staged_batch`) and upserted
+    from it in one statement; the natural keys of a batch must be unique (the
+    validator's duplicate check sees to it).
     """
     if not records:
         return
     connection = session.connection()
     dialect = connection.dialect
     columns = tuple(fixed) + tuple(fields)
-    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, columns,
-                      tuple(keys), tuple(updates))
     sqlite = dialect.name == "sqlite"
     adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fields)
     fixed_adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fixed)
     prefix = _row_builder(tuple(range(len(fixed))), fixed_adapters)(tuple(fixed.values()))
     build = _row_builder(tuple(layout[name] for name in fields.values()), adapters)
-    connection.exec_driver_sql(sql, [prefix + build(record) for record in records])
+    rows = [prefix + build(record) for record in records]
+    if dialect.name == "postgresql":
+        staged = _copy_to_staging(connection, table.name, columns, rows)
+        connection.exec_driver_sql(_upsert_select_sql(table.name, staged, columns,
+                                                      tuple(keys), tuple(updates)))
+        return
+    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, columns,
+                      tuple(keys), tuple(updates))
+    connection.exec_driver_sql(sql, rows)
+
+
+def staged_batch(table_name):
+    """The PostgreSQL staging table that holds upsert()'s last batch for `table_name`
+    until the transaction ends."""
+    return f"muara_staged_{table_name}"
+
+
+def _copy_to_staging(connection, table_name, columns, rows):
+    """COPY `rows` into the connection's temporary staging table for `table_name` (made
+    on first use with the table's column types, emptied at every commit)."""
+    staged = staged_batch(table_name)
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    connection.exec_driver_sql(
+        f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staged}" ON COMMIT DELETE ROWS AS '
+        f'SELECT {quoted} FROM "{table_name}" WITH NO DATA')
+    connection.exec_driver_sql(f'DELETE FROM "{staged}"')  # a second batch in one transaction
+    _copy(connection, staged, columns, rows)
+    return staged
+
+
+def _copy(connection, table_name, columns, rows):
+    """PostgreSQL's COPY FROM STDIN of row tuples, in the connection's transaction."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+
+
+def insert_rows(session, table, rows):
+    """Plain INSERT of rows given as dicts with the same keys (rejection logs): COPY on
+    PostgreSQL (about 10 times faster than executemany there), executemany elsewhere."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    columns = tuple(rows[0])
+    _copy(connection, table.name, columns, [tuple(map(row.__getitem__, columns))
+                                            for row in rows])
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_select_sql(table, staged, columns, keys, updates):
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+    return (f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM "{staged}" '
+            f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
+            f"DO UPDATE SET {assignments}")
 
 
 @functools.lru_cache(maxsize=64)
@@ -121,7 +182,6 @@ def write_open_invoices(session, org_id, import_id, records, layout):
                     "carrier", "import_id"))
     # The invoice's total is kept as its Additional Charge line (seed 002), the invoice
     # found inside the statement, without a round trip.
-    reference = layout["reference"]
     upsert_charge = ("ON CONFLICT (invoice_id, kind) DO UPDATE SET amount = excluded.amount")
     if sqlite:
         # SQLite gives a new row the table's largest id + 1 and this transaction is the
@@ -139,17 +199,15 @@ def write_open_invoices(session, org_id, import_id, records, layout):
                 "SELECT id, 'Additional Charge', balance FROM open_invoice "
                 "WHERE organization_id = ? AND reference IN (SELECT value FROM json_each(?)) "
                 + upsert_charge,
-                (org_id, json.dumps([record[reference] for record in records])))
+                (org_id, json.dumps([record[layout["reference"]] for record in records])))
     else:
-        # PostgreSQL plans `reference = ANY(array)` of a whole batch as a scan of every
-        # invoice (measured: 0.35 s per 20,000 references among 1,000,000): one sub-select
-        # per row through executemany uses the index.
-        balance = layout["balance"]
+        # The batch is still in upsert()'s staging table: one join on the natural key.
         connection.exec_driver_sql(
-            "INSERT INTO invoice_charge (invoice_id, kind, amount) VALUES ("
-            "(SELECT id FROM open_invoice WHERE organization_id = %s AND reference = %s), "
-            "'Additional Charge', %s) " + upsert_charge,
-            [(org_id, record[reference], record[balance]) for record in records])
+            "INSERT INTO invoice_charge (invoice_id, kind, amount) "
+            "SELECT invoice.id, 'Additional Charge', invoice.balance "
+            f'FROM "{staged_batch("open_invoice")}" AS batch JOIN open_invoice AS invoice '
+            "ON invoice.organization_id = batch.organization_id "
+            "AND invoice.reference = batch.reference " + upsert_charge)
 
 
 def write_open_credits(session, org_id, import_id, records, layout):
