@@ -29,8 +29,8 @@ def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
     adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fields)
     fixed_adapters = tuple(_sqlite_adapter(table.c[c].type) if sqlite else None for c in fixed)
     prefix = _row_builder(tuple(range(len(fixed))), fixed_adapters)(tuple(fixed.values()))
-    build = _row_builder(tuple(layout[name] for name in fields.values()), adapters)
-    rows = [prefix + build(record) for record in records]
+    build = _row_builder(tuple(layout[name] for name in fields.values()), adapters, prefix)
+    rows = list(map(build, records))
     if dialect.name == "postgresql":
         staged = _copy_to_staging(connection, table.name, columns, rows)
         connection.exec_driver_sql(_upsert_select_sql(table.name, staged, columns,
@@ -94,17 +94,19 @@ def _upsert_select_sql(table, staged, columns, keys, updates):
 
 
 @functools.lru_cache(maxsize=64)
-def _row_builder(indexes, adapters):
-    """record -> tuple of the values at `indexes`, each through its adapter (None kept).
+def _row_builder(indexes, adapters, prefix=()):
+    """record -> tuple of the `prefix` values, then the values at `indexes`, each through
+    its adapter (None kept).
 
     Generated once per column list, like collections.namedtuple does: a per-row loop over
     (index, adapter) pairs cost more than the database's work."""
-    parts = []
+    parts = [f"_p{n}" for n in range(len(prefix))]
     for index, adapter in zip(indexes, adapters):
         value = f"r[{index}]"
         parts.append(value if adapter is None
                      else f"(None if {value} is None else {adapter.format(value)})")
-    return eval(f"lambda r: ({', '.join(parts)},)", {"_iso": _iso})  # noqa: S307 - our own text
+    names = {f"_p{n}": value for n, value in enumerate(prefix)}
+    return eval(f"lambda r: ({', '.join(parts)},)", {"_iso": _iso, **names})  # noqa: S307 - our own text
 
 
 def upsert_rows(session, table, rows, keys, updates, only_if=None):
