@@ -180,6 +180,7 @@ def compile_text(spec, fld):
         if max_length and len(text) > max_length:
             raise too_long(text)
         return text
+    convert.inline = ("text", max_length)
     return convert
 
 
@@ -220,6 +221,8 @@ def compile_date(spec, fld):
             except ValueError:
                 continue
         raise Invalid("invalid_date", f"{label} '{text}' is not a valid date in the format {words}.")
+    if iso_first:
+        convert.inline = ("iso_date",)
     return convert
 
 
@@ -286,6 +289,8 @@ def compile_decimal(spec, fld):
             raise Invalid("too_large", f"{label} {_display(value)} is too large: at most "
                                        f"{MAX_INTEGER_DIGITS} digits before the decimal point.")
         return number
+    if plain_text:
+        convert.inline = ("plain_decimal", decimals, positive)
     return convert
 
 
@@ -431,11 +436,9 @@ class RowValidator:
             raise FileRejected("missing_column",
                                f"The file has no column {names}, which the template "
                                f"requires. Columns found: {found}.")
-        # What validate() walks per cell, unpacked once instead of attribute look-ups.
-        self._plan = [(f.index, f.convert, f.default, f.lookup_table if f.lookup else None,
-                       f.slot, f.id_slot, f) for f in self.fields]
         self._key_slots = [self.layout[name] for name in self.key_fields]
         self._width = len(self.layout)
+        self.validate = _generate_validate(self)
 
     def compiled(self, name):
         return next((f for f in self.fields if f.name == name), None)
@@ -445,46 +448,9 @@ class RowValidator:
         return {name: record[slot] for name, slot in self.layout.items()}
 
     def validate(self, row_number, values):
-        """(record or None, [Rejection]) for one row."""
-        record = [None] * self._width
-        problems = None
-        for index, convert, default, table, slot, id_slot, fld in self._plan:
-            raw = values[index] if index is not None else None
-            try:
-                value = convert(raw)
-            except Invalid as invalid:
-                problems = problems or []
-                problems.append(Rejection(row_number, fld.label, fld.name, _display(raw),
-                                          invalid.reason, invalid.message))
-                continue
-            if value is None:
-                value = default
-                if value is None:
-                    if fld.required:
-                        problems = problems or []
-                        problems.append(self._required(row_number, fld))
-                    continue
-            if table is not None:
-                found = table.get(value)
-                if found is None:
-                    problems = problems or []
-                    message = (f"'{value}' is not a principal with an active connection to "
-                               "this company." if fld.lookup == "principal" else
-                               f"{fld.lookup.capitalize()} code '{value}' does not exist for "
-                               "this company.")
-                    problems.append(Rejection(row_number, fld.label, fld.name, value,
-                                              f"unknown_{fld.lookup}", message))
-                    continue
-                record[id_slot] = found
-            record[slot] = value
-        if problems:
-            return None, problems
-        key_slots = self._key_slots
-        key = record[key_slots[0]] if len(key_slots) == 1 else tuple(record[i] for i in key_slots)
-        first = self.seen.first_row(key, row_number)
-        if first is not None:
-            return None, [self._duplicate(row_number, key, first)]
-        return record, ()
+        """(record or None, [Rejection]) for one row: replaced per instance by the
+        function _generate_validate writes for this template."""
+        raise NotImplementedError
 
     def _required(self, row_number, fld):
         reason_text = f"{fld.label} is required."
@@ -501,3 +467,105 @@ class RowValidator:
                          "duplicate_in_file",
                          f"{labels} '{shown}' appears more than once in the file: "
                          f"first on row {first}; this row was not imported.")
+
+
+# --- the per-row function, written once per template ----------------------------------
+#
+# validate() runs once per row of files of a million rows. A loop over the fields, each
+# through its converter, spent more time on the loop than on the checks, so the function
+# is written out per template (as collections.namedtuple writes its class): one block
+# per field, and for the usual cell (trimmed text within its length, a date cell, a
+# plain number) the check inlined. Anything else goes through the field's converter, so
+# the rules and the messages live in one place: the compile_* functions above.
+
+_SKIP = object()
+
+
+def _unknown(row_number, fld, value):
+    message = (f"'{value}' is not a principal with an active connection to this company."
+               if fld.lookup == "principal" else
+               f"{fld.lookup.capitalize()} code '{value}' does not exist for this company.")
+    return Rejection(row_number, fld.label, fld.name, value, f"unknown_{fld.lookup}", message)
+
+
+def _fast_case(kind, k):
+    """(condition on `raw`, value) of a converter's inlined usual case, or None."""
+    if kind[0] == "text":
+        limit = kind[1]
+        if limit:
+            return f"raw.__class__ is str and 0 < len(text := raw.strip()) <= {limit}", "text"
+        return "raw.__class__ is str and (text := raw.strip())", "text"
+    if kind[0] == "iso_date":
+        return "raw.__class__ is date", "raw"
+    if kind[0] == "plain_decimal":
+        decimals, positive = kind[1], kind[2]
+        if positive:
+            return None  # zero and negatives need the converter's message
+        condition = "raw.__class__ is str and (match := plain_number(raw)) is not None"
+        if decimals is not None:
+            condition += f" and match.end(1) - match.start(1) <= {decimals}"
+        return condition, "Decimal(raw)"
+    return None
+
+
+def _field_block(k, fld):
+    """The lines that check field number `k` into `record` (or `problems`)."""
+    store = []
+    if fld.lookup:
+        store += [f"found = T{k}.get(value)",
+                  "if found is None:",
+                  f"    problems.append(_unknown(row_number, F{k}, value))",
+                  "else:",
+                  f"    record[{fld.id_slot}] = found"]
+    store.append(f"record[{fld.slot}] = value")
+    checked = []  # after the converter: the default, then required or stored
+    if fld.default is not None:
+        checked += ["if value is None:", f"    value = D{k}"]
+    checked += ["if value is None:",
+                f"    problems.append(_required(row_number, F{k}))" if fld.required else "    pass",
+                "else:"] + ["    " + line for line in store]
+    if fld.index is None:
+        return [f"value = D{k}" if fld.default is not None else "value = None"] + checked[
+            (2 if fld.default is not None else 0):]
+    slow = (["try:",
+             f"    value = C{k}(raw)",
+             "except Invalid as invalid:",
+             f"    problems.append(Rejection(row_number, F{k}.label, F{k}.name, _display(raw), "
+             "invalid.reason, invalid.message))",
+             "else:"] + ["    " + line for line in checked])
+    lines = [f"raw = values[{fld.index}]"]
+    fast = _fast_case(getattr(fld.convert, "inline", ("none",)), k)
+    if fast is None:
+        return lines + slow
+    condition, value = fast
+    return (lines + [f"if {condition}:", f"    value = {value}"]
+            + ["    " + line for line in store] + ["else:"] + ["    " + line for line in slow])
+
+
+def _generate_validate(validator):
+    """validator's validate(row_number, values) -> (record or None, [Rejection])."""
+    names = {"Invalid": Invalid, "Rejection": Rejection, "Decimal": Decimal,
+             "date": dt.date, "plain_number": _PLAIN_NUMBER.match, "_display": _display,
+             "_unknown": _unknown, "_required": validator._required,
+             "_duplicate": validator._duplicate, "seen": validator.seen}
+    body = [f"record = [None] * {validator._width}", "problems = []"]
+    for k, fld in enumerate(validator.fields):
+        names.update({f"F{k}": fld, f"C{k}": fld.convert, f"D{k}": fld.default,
+                      f"T{k}": fld.lookup_table})
+        body.append(f"# {fld.name}")
+        body += _field_block(k, fld)
+    slots = validator._key_slots
+    key = (f"record[{slots[0]}]" if len(slots) == 1
+           else "(" + ", ".join(f"record[{slot}]" for slot in slots) + ",)")
+    body += ["if problems:",
+             "    return None, problems",
+             f"key = {key}",
+             "first = seen.first_row(key, row_number)",
+             "if first is not None:",
+             "    return None, [_duplicate(row_number, key, first)]",
+             "return record, ()"]
+    source = "def validate(row_number, values):\n" + "".join(f"    {line}\n" for line in body)
+    exec(compile(source, f"<validate {validator.module.name}>", "exec"), names)  # noqa: S102 - our own text
+    validate = names["validate"]
+    validate.source = source  # for a reader of a traceback or a test
+    return validate
