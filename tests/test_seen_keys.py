@@ -46,3 +46,36 @@ def test_clear_forgets_every_key():
     assert len(seen) == 0
     assert seen.first_row("A", 5) is None
     assert seen.first_row("A", 6) == 5
+
+
+def test_keys_past_the_memory_limit_go_to_disk_and_still_name_the_first_row():
+    rng = random.Random(11)
+    keys = [f"INV-{rng.randrange(900):06}" for _ in range(5000)]
+    seen = SeenKeys(memory_keys=300)
+    first = replay(seen, keys)  # repeats within memory, within disk, and across the two
+    assert len(seen) == len(first) > 800
+    assert seen._count == 300 and seen._on_disk == len(first) - 300
+
+
+def test_tuple_keys_on_disk_compare_as_values():
+    seen = SeenKeys(memory_keys=1)
+    assert seen.first_row(("P", Decimal("1.0")), 2) is None  # in memory
+    assert seen.first_row(("P", Decimal("2.0")), 3) is None  # on disk
+    assert seen.first_row(("P", Decimal("2.00")), 4) == 3
+    assert seen.first_row(("P", Decimal("1.00")), 5) == 2
+
+
+def test_clear_and_close_drop_the_keys_on_disk():
+    seen = SeenKeys(memory_keys=2)
+    for row, key in enumerate("ABCD", start=2):
+        seen.first_row(key, row)
+    disk = seen._disk
+    assert disk is not None and len(seen) == 4
+    seen.clear()
+    assert seen._disk is None and len(seen) == 0
+    try:
+        disk.execute("SELECT 1")
+        raise AssertionError("the temporary database is still open")
+    except Exception as exc:  # sqlite3.ProgrammingError: Cannot operate on a closed database
+        assert "closed" in str(exc)
+    assert seen.first_row("D", 9) is None  # forgotten, and memory is used again

@@ -1,4 +1,5 @@
-"""The in-file duplicate check (IMP-6) in about 50 bytes a key instead of ~130.
+"""The in-file duplicate check (IMP-6) in about 50 bytes a key instead of ~130, and on
+disk past a million keys.
 
 A dict of every natural key of a 1,000,000-row file costs ~130 MB (a str object, an int
 object and a dict entry per row) and was most of a streamed CSV's memory. Here a key
@@ -8,6 +9,7 @@ no object per key) and its text, kept in blocks of joined text with one offset e
 A hash hit is confirmed against the real key, so a collision never rejects a good row,
 and the row given back is the FIRST row that had the key.
 """
+import sqlite3
 from array import array
 from decimal import Decimal
 from itertools import accumulate
@@ -31,14 +33,22 @@ def key_text(key):
 
 class SeenKeys:
     """`first_row(key, row)`: the row where `key` was first seen, or None (and `row` is
-    remembered as its first)."""
+    remembered as its first).
 
-    def __init__(self, capacity=0):
+    Up to `memory_keys` keys are held in memory (~50 bytes each); the keys after those go
+    to a private temporary SQLite database on disk, so a file of any size keeps its
+    memory bounded (its page cache: `disk_cache_kb`). The in-memory keys are still
+    checked first."""
+
+    def __init__(self, capacity=0, memory_keys=1_000_000, disk_cache_kb=8192):
+        self.memory_keys = memory_keys
+        self.disk_cache_kb = disk_cache_kb
+        self._disk = None
         self._clear(capacity)
 
     def _clear(self, capacity):
         size = 8
-        while size * 2 < min(capacity, _PRESIZE_LIMIT) * 3:  # at most 2/3 full
+        while size * 2 < min(capacity, _PRESIZE_LIMIT, self.memory_keys) * 3:  # <= 2/3 full
             size *= 2
         self._mask = size - 1
         self._hashes = array("q", bytes(8 * size))
@@ -46,12 +56,23 @@ class SeenKeys:
         self._count = 0
         self._blocks = []   # (joined texts, end offset of each) of the full blocks
         self._current = []  # texts of the block being filled
+        self._on_disk = 0
+        self.close()
 
     def clear(self):
         self._clear(0)
 
+    def close(self):
+        """Drop the keys on disk (SQLite deletes its temporary database on close)."""
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+
+    def __del__(self):
+        self.close()
+
     def __len__(self):
-        return self._count
+        return self._count + self._on_disk
 
     def first_row(self, key, row):
         text = key if key.__class__ is str else key_text(key)
@@ -62,6 +83,8 @@ class SeenKeys:
             index = self._probe(text, wanted, index)
             if index < 0:
                 return self._slots[-index - 1] >> 32
+        if self._count >= self.memory_keys:
+            return self._first_row_on_disk(text, row)
         ordinal = self._count
         hashes[index] = wanted
         self._slots[index] = (row << 32) | ordinal
@@ -74,6 +97,20 @@ class SeenKeys:
         if self._count * 3 > self._mask * 2:
             self._grow()
         return None
+
+    def _first_row_on_disk(self, text, row):
+        if self._disk is None:
+            self._disk = sqlite3.connect("", isolation_level=None,  # "": a private temp file
+                                         check_same_thread=False)  # closed by __del__ too
+            self._disk.execute(f"PRAGMA cache_size=-{int(self.disk_cache_kb)}")
+            self._disk.execute("PRAGMA journal_mode=OFF")
+            self._disk.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) "
+                               "WITHOUT ROWID")
+            self._disk.execute("BEGIN")  # one transaction: nothing here needs to survive
+        if self._disk.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (text, row)).rowcount:
+            self._on_disk += 1
+            return None
+        return self._disk.execute("SELECT row FROM seen WHERE key = ?", (text,)).fetchone()[0]
 
     def _probe(self, text, wanted, index):
         """-(slot + 1) of `text`, or the free slot where it goes.
