@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.importing import pipeline
 from app.importing.modules import MODULES
 from app.models import (BalanceAdjustment, Customer, ImportFile, ImportRejection,
                         Integration, InvoiceCharge, Location, MapperTemplate, OpenInvoice,
@@ -254,6 +255,17 @@ def test_csv_bytes_going_bad_after_some_batches(app, runner, d1, tmp_path, monke
         ("failed", 2000, 2000, 0)
     check_counts(app, out)
     assert counts(app)["invoices"] == 2000
+
+
+def test_the_stored_file_is_copied_out_whole_in_small_chunks(app, runner, d1, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.setattr(pipeline, "SPOOL_CHUNK", 7)  # many chunks, one cut inside a cell
+    lines = [",".join(INVOICE_HEADER)]
+    lines += [f"INV-{n},C001,2025-01-31,{n}.5,PO-{n}," for n in range(1, 51)]
+    _, out = run_import(runner, write_bytes(tmp_path / "chunks.csv",
+                                            ("\n".join(lines) + "\n").encode()))
+    assert (out["status"], out["accepted"], out["rejected"]) == ("archived", 50, 0)
+    assert invoices(app)["INV-50"][2] == Decimal("50.5")
 
 
 def test_empty_file_is_refused_and_nothing_stored(app, runner, d1, tmp_path):
