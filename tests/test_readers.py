@@ -353,6 +353,11 @@ def test_csv_quoted_newline_and_blank_lines_keep_physical_line_numbers(tmp_path)
     ]
 
 
+def test_csv_rows_of_spaces_are_blank_and_a_spaced_first_cell_is_not(tmp_path):
+    path = write(tmp_path / "spaces.csv", b"Code,Note,Qty\n ,  ,\t\n , x ,1\nA,b,2\n")
+    assert table_rows(open_table(path, "csv")) == [(3, (" ", " x ", "1")), (4, ("A", "b", "2"))]
+
+
 def test_csv_header_row_3_tab_and_pipe(tmp_path):
     path = write(tmp_path / "tab.txt", b"Report, March\n\nCode\tQty\nA\t1\n")
     table = open_table(path, "csv", header_row=3)
@@ -388,6 +393,19 @@ def test_csv_invalid_bytes_after_the_sample(tmp_path):
     with rejected("bad_encoding", "Line 10002 is not valid UTF-8 text: save the file as "
                                   "CSV UTF-8 and upload it again."):
         table_rows(table)
+
+
+def test_csv_invalid_byte_in_a_quoted_multi_line_cell_names_the_record_start(tmp_path):
+    # The rows before the bad record still come out first, as the file streams.
+    path = write(tmp_path / "notes.csv",
+                 b'Code,Note\nA,ok\nB,"two\nlines"\nC,"first\nsecond \x9d"\nD,never\n')
+    table = open_table(path, "csv", encoding="cp1252")
+    rows = table.rows()
+    assert next(rows) == (2, ("A", "ok"))
+    assert next(rows) == (3, ("B", "two\nlines"))
+    with rejected("bad_encoding", "Line 5 is not valid Windows-1252 text: save the file as "
+                                  "CSV UTF-8 and upload it again."):
+        next(rows)
 
 
 def test_csv_without_header(tmp_path):

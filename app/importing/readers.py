@@ -235,14 +235,12 @@ class Table:
     def rows(self):
         width = len(self.header)
         for number, cells in self._records():
+            # Most rows: as wide as the header, every cell filled, the first not blank.
             if len(cells) == width and "" not in cells:
-                # The usual row: every cell given, so only a row of spaces can be blank.
                 first = cells[0]
-                if (first is None or first.__class__ is str and not first.strip()) \
-                        and _is_blank(cells):
+                if first.__class__ is not str or first.strip():
+                    yield number, tuple(cells)
                     continue
-                yield number, tuple(cells)
-                continue
             values = [None if cell == "" else cell for cell in cells[:width]]
             first = values[0] if values else None
             # A row whose first cell has a value is not blank: the full check is for the rest.
@@ -467,41 +465,54 @@ def _csv_delimiter(sample, encoding, header_row):
 def _csv_records(path, encoding, delimiter):
     """(physical line number where the record starts, fields) for every record, blank included.
 
-    Decoded strictly, which costs nothing per row. The strict decoder fails a whole chunk
-    ahead of an undecodable byte, so from there the file is read again leniently: the
-    records up to the bad one are still given, and the error names its line."""
-    label = _ENCODING_LABELS.get(encoding, encoding)
-    last_line = 0
-    try:
-        for first_line, last_line, cells in _csv_lines(path, encoding, delimiter, "strict"):
-            yield first_line, cells
-    except UnicodeDecodeError:
-        pass
-    else:
-        return
-    given = last_line
-    for first_line, last_line, cells in _csv_lines(path, encoding, delimiter, "surrogateescape"):
-        if first_line <= given:
-            continue
-        if _ESCAPED.search("".join(cells)):
-            raise _bad_encoding(first_line, label)
-        yield first_line, cells
-    raise _bad_encoding(last_line + 1, label)  # not met again: at the very end
-
-
-def _csv_lines(path, encoding, delimiter, errors):
-    """(first line, last line, fields) of every record; a CSV error names its line."""
-    last_line = 0
+    Decodes strictly, which costs nothing per record. A byte the encoding cannot decode
+    fails a whole chunk of text ahead of its record, so then the rest is read again with
+    such bytes escaped (`_escaped_records`) to name the line of the first one."""
     with open(path, "rb") as raw:
-        reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""),
+        reader = csv.reader(io.TextIOWrapper(raw, encoding=encoding, newline=""),
                             delimiter=delimiter)
+        last_line = 0
         try:
             for cells in reader:
-                first_line, last_line = last_line + 1, reader.line_num
-                yield first_line, last_line, cells
+                first_line = last_line + 1
+                last_line = reader.line_num
+                yield first_line, cells
+            return
+        except UnicodeDecodeError:
+            pass
         except csv.Error as exc:
-            raise FileRejected("corrupt_file",
-                               f"Line {last_line + 1} could not be read as CSV: {exc}.") from None
+            raise _not_csv(last_line + 1, exc)
+    # The records up to last_line were read and given out already.
+    for record in _escaped_records(path, encoding, delimiter):
+        if record[0] > last_line:
+            yield record
+
+
+def _escaped_records(path, encoding, delimiter):
+    """`_csv_records` with undecodable bytes escaped, raising at the first record that has one."""
+    label = _ENCODING_LABELS.get(encoding, encoding)
+    with open(path, "rb") as raw:
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+        reader = csv.reader(text, delimiter=delimiter)
+        last_line = 0
+        while True:
+            first_line = last_line + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise _bad_encoding(first_line, label)
+            except csv.Error as exc:
+                raise _not_csv(first_line, exc)
+            last_line = reader.line_num
+            if cells and _ESCAPED.search("".join(cells)):
+                raise _bad_encoding(first_line, label)
+            yield first_line, cells
+
+
+def _not_csv(line, exc):
+    return FileRejected("corrupt_file", f"Line {line} could not be read as CSV: {exc}.")
 
 
 def _bad_encoding(line, label):
