@@ -938,6 +938,63 @@ def test_export_as_a_principal_shows_only_files_shared_while_connected(app, runn
     assert export("D1", "prin2") == ["INV-3"]
 
 
+def test_shared_records_outlive_their_file_for_the_principal(app, runner, d1, tmp_path,
+                                                              world):
+    """The retention purge deletes files, not what they brought in: the principal a file
+    was shared with keeps seeing its invoices, credits and stock while connected."""
+    world.user("prin1", "Principal", "P1")
+    run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))
+    run_import(runner, xlsx(tmp_path / "credits.xlsx", [CREDIT_HEADER,
+                                                        ["C001", "2025-02-01", "CR-1", 30.5]]),
+               "open_credits")
+    run_import(runner, xlsx(tmp_path / "boxes.xlsx", [BOXES_HEADER,
+                                                      ["P001", "JKT", 2, 12, "2025-02-01"]]),
+               "inventory_boxes")
+
+    def seen_by_prin1():
+        seen = {}
+        for module in ("open_invoices", "open_credits", "inventory_boxes"):
+            result = muara(runner, "export", module, "--org", "D1", "--viewer", "prin1")
+            assert result.exit_code == 0, result.output
+            seen[module] = [line.split(",")[0] for line in result.stdout.splitlines()[1:]]
+        return seen
+
+    everything = {"open_invoices": ["INV-1", "INV-2"], "open_credits": ["C001"],
+                  "inventory_boxes": ["P001"]}
+    assert seen_by_prin1() == everything
+    purged = muara(runner, "purge", "--days", "0")
+    assert (purged.exit_code, json.loads(purged.stdout)["deleted"]) == (0, 3)
+    assert counts(app)["imports"] == 0 and counts(app)["invoices"] == 2
+    assert seen_by_prin1() == everything
+    with app.app_context():
+        directory.connect("D1", "P1", active=False)
+        db.session.commit()
+    assert seen_by_prin1() == {module: [] for module in everything}
+
+
+def test_a_reimport_shares_the_record_with_the_new_files_principal(app, runner, d1, tmp_path,
+                                                                   world):
+    with app.app_context():
+        directory.add_org("P2", "P2 name", "principal")
+        directory.connect("D1", "P2")
+        db.session.commit()
+    world.user("prin1", "Principal", "P1")
+    world.user("prin2", "Principal", "P2")
+    run_import(runner, invoice_file(tmp_path, GOOD_INVOICES), "open_invoices", "D1",
+               "--principal", "P1")
+    moved = [["INV-2", "C002", "2025-01-16", 20.125, "PO-2", None]]
+    run_import(runner, invoice_file(tmp_path, moved, "moved.xlsx"), "open_invoices", "D1",
+               "--principal", "P2")
+    with app.app_context():
+        shared = dict(db.session.execute(
+            select(OpenInvoice.reference, Organization.code)
+            .join(Organization, Organization.id == OpenInvoice.principal_id)).all())
+    assert shared == {"INV-1": "P1", "INV-2": "P2"}
+    for viewer, expected in (("prin1", ["INV-1"]), ("prin2", ["INV-2"])):
+        result = muara(runner, "export", "open_invoices", "--org", "D1", "--viewer", viewer)
+        assert [line.split(",")[0] for line in result.stdout.splitlines()[1:]] == expected
+
+
 def test_export_of_nothing_visible_is_just_the_header(app, runner, d1, tmp_path, world):
     make_distributor(app, "D2", principal="P1")
     world.user("imp2", "Importer", "D2")

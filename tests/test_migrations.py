@@ -18,3 +18,27 @@ def test_init_is_repeatable(app, runner):
     second = runner.invoke(args=["muara", "init"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert "roles and permissions synced" in second.output
+
+
+def test_the_principal_migration_shares_records_by_their_file_and_loses_nothing(
+        app, runner, tmp_path):
+    """Down past 858ded5b5f7c and up again: the records get their file's principal back, and
+    the tables SQLite rebuilds (open_invoice, customer_return) keep their children (a
+    rebuilt parent's DROP TABLE would otherwise cascade to invoice_charge)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select
+
+    from app.models import InvoiceCharge, OpenInvoice, Organization
+    from tests.test_import_job import GOOD_INVOICES, invoice_file, make_distributor, run_import
+
+    make_distributor(app)
+    run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))
+    with app.app_context():
+        p1 = db.session.execute(select(Organization.id).where(Organization.code == "P1")).scalar()
+        db.session.remove()
+        downgrade(revision="48230858f9c3")
+        upgrade()
+        shared = db.session.execute(select(OpenInvoice.principal_id)).scalars().all()
+        charges = db.session.execute(select(func.count()).select_from(InvoiceCharge)).scalar()
+    assert shared == [p1, p1]
+    assert charges == 2

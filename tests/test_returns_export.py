@@ -87,3 +87,15 @@ def test_export_is_scoped_to_the_viewer(app, runner, world, tmp_path, viewer, ex
     import_returns(runner, write(tmp_path, doc(MINIMAL + detail())))
     text = export(runner, tmp_path / "out.xml", "--viewer", viewer)
     assert text.count("<CustomerReturn>") == expected
+
+
+def test_a_principal_still_sees_a_shared_return_after_the_purge(app, runner, world, tmp_path):
+    make_returns_distributor(app)  # connected to P1, the file's principal
+    world.user("prin1", "Principal", "P1")
+    import_returns(runner, write(tmp_path, doc(MINIMAL + detail())))
+    assert export(runner, tmp_path / "before.xml", "--viewer", "prin1").count(
+        "<CustomerReturn>") == 1
+    purged = runner.invoke(args=["muara", "purge", "--days", "0"])
+    assert purged.exit_code == 0 and '"deleted": 1' in purged.stdout
+    assert export(runner, tmp_path / "after.xml", "--viewer", "prin1").count(
+        "<CustomerReturn>") == 1

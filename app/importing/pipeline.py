@@ -20,7 +20,7 @@ from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
-from app.importing.writers import (AFFECTS_BALANCES, WRITERS, insert_rows,
+from app.importing.writers import (AFFECTS_BALANCES, WRITERS, Origin, insert_rows,
                                    refresh_customer_balances)
 from app.models import (Connection, Customer, ImportBlob, ImportFile, ImportRejection, Location,
                         MapperTemplate, Organization, Product, StagedRow)
@@ -286,6 +286,7 @@ def _validate_only(session, imp, table, validator, settings):
 
 
 def _write_all(session, imp, table, validator, write, settings, keep_rejections=True):
+    origin = Origin.of(imp)
     batch, pending = [], []
     rows = rejected = 0
     for number, values in table.rows():
@@ -298,10 +299,10 @@ def _write_all(session, imp, table, validator, write, settings, keep_rejections=
         else:
             batch.append(record)
         if rows >= settings.batch_size:
-            write(session, imp.organization_id, imp.id, batch, validator.layout)
+            write(session, origin, batch, validator.layout)
             _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
             batch, pending = [], []
             rows = rejected = 0
     if batch:
-        write(session, imp.organization_id, imp.id, batch, validator.layout)
+        write(session, origin, batch, validator.layout)
     _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)

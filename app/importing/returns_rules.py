@@ -148,7 +148,7 @@ class Masters:
 class ReturnsImport:
     def __init__(self, session, imp, settings):
         self.session = session
-        self.import_id = imp.id
+        self.import_id, self.principal_id = imp.id, imp.principal_id
         self.settings = settings
         org = session.get(Organization, imp.organization_id)
         self.org_id, self.org_code = org.id, org.code
@@ -385,6 +385,7 @@ class ReturnsImport:
                                  customer_id=customer_id,
                                  date=date or utcnow().date(),
                                  status=ReturnStatus.invalid, import_id=self.import_id,
+                                 principal_id=self.principal_id,
                                  number=self.number_for(ret_type, number, base, log))
             ret.details  # an empty collection now, so nothing is loaded after the flush
             self.session.add(ret)
@@ -479,7 +480,7 @@ class ReturnsImport:
         def update_header(state):
             state.update(ret=ret, previous=ret.status, created=False)
             ret.status = ReturnStatus.invalid
-            ret.import_id = self.import_id
+            ret.import_id, ret.principal_id = self.import_id, self.principal_id
             if customer_id:
                 ret.customer_id = customer_id
             if date:

@@ -4,10 +4,22 @@ object per row."""
 import datetime as dt
 import functools
 import json
+from typing import NamedTuple, Optional
 
 from sqlalchemy import Date, DateTime, Numeric, func, select, union_all, update
 
 from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
+
+
+class Origin(NamedTuple):
+    """The file a batch comes from, stamped on every record it writes."""
+    organization_id: int
+    import_id: int
+    principal_id: Optional[int]  # who may view the file's records ("Who can view ...?")
+
+    @classmethod
+    def of(cls, imp):
+        return cls(imp.organization_id, imp.id, imp.principal_id)
 
 
 def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
@@ -162,20 +174,27 @@ def _same(*names):
     return {name: name for name in names}
 
 
-def write_customers(session, org_id, import_id, records, layout):
+def _shared(origin):
+    """The columns a record shared through its file takes from the file."""
+    return {"organization_id": origin.organization_id, "import_id": origin.import_id,
+            "principal_id": origin.principal_id}
+
+
+def write_customers(session, origin, records, layout):
     upsert(session, Customer.__table__, records, layout,
            fields=_same("code", "name", "source_id"),
-           fixed={"organization_id": org_id, "balance": 0},
+           fixed={"organization_id": origin.organization_id, "balance": 0},
            keys=("organization_id", "code"), updates=("name", "source_id"))
 
 
-def write_products(session, org_id, import_id, records, layout):
+def write_products(session, origin, records, layout):
     upsert(session, Product.__table__, records, layout,
-           fields=_same("code", "name", "unit"), fixed={"organization_id": org_id},
+           fields=_same("code", "name", "unit"),
+           fixed={"organization_id": origin.organization_id},
            keys=("organization_id", "code"), updates=("name", "unit"))
 
 
-def write_open_invoices(session, org_id, import_id, records, layout):
+def write_open_invoices(session, origin, records, layout):
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
@@ -183,10 +202,10 @@ def write_open_invoices(session, org_id, import_id, records, layout):
     upsert(session, OpenInvoice.__table__, records, layout,
            fields=_same("reference", "customer_id", "invoice_date", "balance", "customer_po",
                         "location_id"),
-           fixed={"organization_id": org_id, "carrier": "No Carrier", "import_id": import_id},
+           fixed={**_shared(origin), "carrier": "No Carrier"},
            keys=("organization_id", "reference"),
            updates=("customer_id", "invoice_date", "balance", "customer_po", "location_id",
-                    "carrier", "import_id"))
+                    "carrier", "import_id", "principal_id"))
     # The invoice's total is kept as its Additional Charge line (seed 002), the invoice
     # found inside the statement, without a round trip.
     upsert_charge = ("ON CONFLICT (invoice_id, kind) DO UPDATE SET amount = excluded.amount")
@@ -206,7 +225,8 @@ def write_open_invoices(session, org_id, import_id, records, layout):
                 "SELECT id, 'Additional Charge', balance FROM open_invoice "
                 "WHERE organization_id = ? AND reference IN (SELECT value FROM json_each(?)) "
                 + upsert_charge,
-                (org_id, json.dumps([record[layout["reference"]] for record in records])))
+                (origin.organization_id,
+                 json.dumps([record[layout["reference"]] for record in records])))
     else:
         # The batch is still in upsert()'s staging table: one join on the natural key.
         connection.exec_driver_sql(
@@ -217,15 +237,15 @@ def write_open_invoices(session, org_id, import_id, records, layout):
             "AND invoice.reference = batch.reference " + upsert_charge)
 
 
-def write_open_credits(session, org_id, import_id, records, layout):
+def write_open_credits(session, origin, records, layout):
     upsert(session, BalanceAdjustment.__table__, records, layout,
            fields=_same("customer_id", "credit_date", "reference", "amount"),
-           fixed={"organization_id": org_id, "import_id": import_id},
+           fixed=_shared(origin),
            keys=("organization_id", "customer_id", "reference"),
-           updates=("credit_date", "amount", "import_id"))
+           updates=("credit_date", "amount", "import_id", "principal_id"))
 
 
-def write_inventory_boxes(session, org_id, import_id, records, layout):
+def write_inventory_boxes(session, origin, records, layout):
     # The quantity is derived: each record gets it as one more value at the end.
     boxes, per_box = layout["boxes"], layout["units_per_box"]
     records = [record + [record[boxes] * record[per_box]] for record in records]
@@ -233,9 +253,9 @@ def write_inventory_boxes(session, org_id, import_id, records, layout):
     upsert(session, StockEntry.__table__, records, layout,
            fields=_same("product_id", "location_id", "entry_date", "boxes", "units_per_box",
                         "quantity"),
-           fixed={"organization_id": org_id, "import_id": import_id},
+           fixed=_shared(origin),
            keys=("organization_id", "product_id", "location_id", "entry_date"),
-           updates=("boxes", "units_per_box", "quantity", "import_id"))
+           updates=("boxes", "units_per_box", "quantity", "import_id", "principal_id"))
 
 
 def refresh_customer_balances(session, org_id):

@@ -49,6 +49,18 @@ class TenantOwned:
         return relationship("Organization", foreign_keys=f"{cls.__name__}.organization_id")
 
 
+class SharedThroughFile(TenantOwned):
+    """Mixin: a distributor's imported record, shown to the principal that the file which
+    last wrote it was shared with ("Who can view these files?") while the two are
+    connected (CON-1). The principal is kept on the record, not only on the file, so the
+    record stays visible after the retention purge deletes its file (IMP-5)."""
+    __shared_principal_column__ = "principal_id"
+
+    @declared_attr
+    def principal_id(cls):
+        return Column(Integer, ForeignKey("organization.id", ondelete="SET NULL"))
+
+
 class Location(TenantOwned, Model):
     __tablename__ = "location"
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_location_org_code"),)

@@ -14,7 +14,7 @@ from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
-from app.models.organizations import TenantOwned
+from app.models.organizations import SharedThroughFile, TenantOwned
 
 
 class ReturnStatus(str, enum.Enum):
@@ -82,9 +82,8 @@ class ReturnType(TenantOwned, Model):
         return f"{self.code} - {self.name}"
 
 
-class CustomerReturn(TenantOwned, Model):
+class CustomerReturn(SharedThroughFile, Model):
     __tablename__ = "customer_return"
-    __shared_import_key__ = "import_id"
     __table_args__ = (UniqueConstraint("organization_id", "type_id", "number",
                                        name="uq_customer_return_number"),)
 

@@ -5,12 +5,11 @@ from sqlalchemy import (BigInteger, Column, Date, ForeignKey, Integer, Numeric, 
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
-from app.models.organizations import TenantOwned
+from app.models.organizations import SharedThroughFile
 
 
-class OpenInvoice(TenantOwned, Model):
+class OpenInvoice(SharedThroughFile, Model):
     __tablename__ = "open_invoice"
-    __shared_import_key__ = "import_id"
     # Every index costs each imported row (a secondary index on a 1,000,000-row import:
     # ~4 s of SQLite's time, as much as validating every row). The unique key also
     # serves lookups by organization; a search or sort by Customer PO, Invoice Date or
@@ -48,10 +47,9 @@ class InvoiceCharge(Model):
     amount = Column(Numeric(18, 3), nullable=False)
 
 
-class BalanceAdjustment(TenantOwned, Model):
+class BalanceAdjustment(SharedThroughFile, Model):
     """An open credit: a positive amount that lowers the customer's balance."""
     __tablename__ = "balance_adjustment"
-    __shared_import_key__ = "import_id"
     __table_args__ = (UniqueConstraint("organization_id", "customer_id", "reference",
                                        name="uq_adjustment_ref"),)
 
@@ -65,10 +63,9 @@ class BalanceAdjustment(TenantOwned, Model):
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
 
 
-class StockEntry(TenantOwned, Model):
+class StockEntry(SharedThroughFile, Model):
     """Stock added in boxes: boxes x units per box of a product at a location on a date."""
     __tablename__ = "stock_entry"
-    __shared_import_key__ = "import_id"
     __table_args__ = (UniqueConstraint("organization_id", "product_id", "location_id",
                                        "entry_date", name="uq_stock_entry"),)
 
