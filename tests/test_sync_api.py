@@ -1,6 +1,7 @@
 """The integration REST API (SPEC section 9, SYN-4): keys, validation, idempotency,
 files and imports."""
 import io
+import json
 
 from sqlalchemy import func, select
 
@@ -194,3 +195,36 @@ def test_the_frameworks_openapi_view_includes_the_api_for_an_admin(app, client, 
     spec = client.get("/api/v1/_openapi").get_json()
     assert "/api/v1/integration/documents" in spec["paths"]
     assert client.get("/swagger/v1").status_code == 200
+
+
+def test_a_sale_names_a_known_customer_by_code_or_by_the_sources_id(app, client, runner):
+    """The customer of a sales transaction must exist: named by its code, or by the id the
+    source knows it by (its code was generated); an unknown one fails the record with the
+    reason, and a refresh after the customer arrives succeeds. No customer: a walk-in."""
+    from app.models import Customer, SalesTransaction
+    integration_id, key = make_pos(app, use_source_customer_id=False)
+    push(client, key, customer("R1", "Umum", customer_id="001"))
+    drain(app)
+    push(client, key, sale("S1", customer="001"), sale("S2", customer="C001"),
+         sale("S3", customer="GHOST"), sale("S4"))
+    drain(app)
+    now = records(app, integration_id)
+    assert [now[("sales_transaction", s)][0] for s in ("S1", "S2", "S4")] == ["success"] * 3
+    assert now[("sales_transaction", "S3")][:2] == (
+        "failed", "unknown customer GHOST: synchronize the customer (or add it to the "
+                  "customers of the organization), then refresh")
+    with app.app_context():
+        generated = db.session.execute(select(Customer.code).where(
+            Customer.source_id == "001")).scalar()
+        stored = dict(db.session.execute(select(SalesTransaction.reference,
+                                                SalesTransaction.customer_code)).all())
+    assert generated.startswith("C-")
+    assert stored == {"S1": generated, "S2": "C001", "S4": None}
+
+    push(client, key, customer("R2", "Ghost", customer_id="GHOST"))
+    drain(app)
+    result = runner.invoke(args=["muara", "sync-refresh", "Files", "--org", "D1"])
+    assert result.exit_code == 0 and json.loads(result.output)["succeeded"] == 1
+    with app.app_context():
+        assert db.session.execute(select(SalesTransaction.customer_code).where(
+            SalesTransaction.reference == "S3")).scalar().startswith("C-")

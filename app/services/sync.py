@@ -255,13 +255,38 @@ def _apply_chunk(integration_id, records, trigger):
 
 
 class ApplyContext:
-    """What applying needs, loaded once per chunk: the organization's product codes."""
+    """What applying needs, loaded once per chunk: the organization's product codes and
+    its customers (by code and by the source's id)."""
 
     def __init__(self, integration):
         self.integration = integration
         self.org_id = integration.organization_id
         self.products = set(db.session.execute(
             select(Product.code).where(Product.organization_id == self.org_id)).scalars())
+        self._customers = None
+
+    def customer_code(self, named):
+        """The code of the customer a document names, by its code or by the source's
+        customer id (what a POS knows it by when Muara generated the code)."""
+        if named is None:
+            return None  # a walk-in sale
+        if self._customers is None:
+            self._customers = {}
+            for code, source_id in db.session.execute(
+                    select(Customer.code, Customer.source_id)
+                    .where(Customer.organization_id == self.org_id)):
+                self.knows_customer(code, source_id)
+        code = self._customers.get(named)
+        if code is None:
+            raise SyncFailure(f"unknown customer {named}: synchronize the customer (or add "
+                              "it to the customers of the organization), then refresh")
+        return code
+
+    def knows_customer(self, code, source_id):
+        if self._customers is not None:
+            if source_id:
+                self._customers.setdefault(source_id, code)
+            self._customers[code] = code
 
     def check_products(self, lines):
         unknown = sorted({line["product"] for line in lines} - self.products)
@@ -297,8 +322,9 @@ def apply_sales_transaction(context, record, payload):
                                   quantity=Decimal(line["quantity"]),
                                   unit_price=Decimal(line["unit_price"]))
              for line in payload["lines"]]
+    customer_code = context.customer_code(payload.get("customer"))
     row = _upsert(SalesTransaction, context, record, payload,
-                  customer_code=payload.get("customer"),
+                  customer_code=customer_code,
                   total=sum(line.quantity * line.unit_price for line in lines))
     row.lines = lines
 
@@ -359,6 +385,8 @@ def apply_customer(context, record, payload):
         db.session.add(customer)
     customer.name = payload["name"]
     customer.source_id = source_id
+    db.session.flush()  # a code that could not be written is not offered to sales
+    context.knows_customer(customer.code, source_id)
 
 
 def generated_customer_code(org_id):
