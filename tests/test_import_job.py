@@ -11,6 +11,7 @@ rejected, one row per rejected record, nothing lost.
 """
 import datetime as dt
 import json
+import re
 import zipfile
 from decimal import Decimal
 
@@ -970,6 +971,24 @@ def test_shared_records_outlive_their_file_for_the_principal(app, runner, d1, tm
         directory.connect("D1", "P1", active=False)
         db.session.commit()
     assert seen_by_prin1() == {module: [] for module in everything}
+
+
+def test_the_principal_sees_shared_invoices_on_screen_after_the_purge(app, runner, client,
+                                                                       d1, tmp_path, world):
+    from tests.conftest import login
+    world.user("prin1", "Principal", "P1")
+    run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))
+    assert muara(runner, "purge", "--days", "0").exit_code == 0
+    login(client, "prin1")
+    listed = client.get("/openinvoiceview/list/").get_data(as_text=True)
+    assert "INV-1" in listed and "INV-2" in listed
+    with app.app_context():
+        pk = db.session.execute(select(OpenInvoice.id).where(
+            OpenInvoice.reference == "INV-1")).scalar()
+    shown = client.get(f"/openinvoiceview/show/{pk}")
+    assert shown.status_code == 200
+    page = " ".join(shown.get_data(as_text=True).split())
+    assert re.search(r"Shared with\s*</th>\s*<td>\s*(<[^>]+>\s*)*P1 - P1 name", page), page
 
 
 def test_a_reimport_shares_the_record_with_the_new_files_principal(app, runner, d1, tmp_path,

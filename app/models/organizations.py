@@ -60,6 +60,10 @@ class SharedThroughFile(TenantOwned):
     def principal_id(cls):
         return Column(Integer, ForeignKey("organization.id", ondelete="SET NULL"))
 
+    @declared_attr
+    def principal(cls):
+        return relationship("Organization", foreign_keys=f"{cls.__name__}.principal_id")
+
 
 class Location(TenantOwned, Model):
     __tablename__ = "location"

@@ -65,7 +65,7 @@ class CustomerReturnView(TenantModelView):
     show_template = "appbuilder/general/model/show_cascade.html"
     list_columns = ["organization", "type", "number", "partner", "customer", "date",
                     "status_name", "control_lock"]
-    show_columns = list_columns + ["guid", "control_lock_reason", "import_id"]
+    show_columns = list_columns + ["guid", "control_lock_reason", "import_id", "principal"]
     add_columns = ["organization", "type", "number", "partner", "customer", "date", "status",
                    "control_lock", "control_lock_reason"]
     edit_columns = ["customer", "date", "status", "control_lock", "control_lock_reason"]
@@ -74,7 +74,8 @@ class CustomerReturnView(TenantModelView):
     order_columns = ["number", "date", "control_lock"]
     base_order = ("id", "desc")
     label_columns = {"type": "Return type", "partner": "Sales organization",
-                     "status_name": "Status", "import_id": "Last import"}
+                     "status_name": "Status", "import_id": "Last import",
+                     "principal": "Shared with"}
     search_form_query_rel_fields = {"organization": TENANT_BASE_FILTERS,
                                     "customer": TENANT_BASE_FILTERS,
                                     "type": TENANT_BASE_FILTERS,
