@@ -113,6 +113,17 @@ def test_integration_form_saves_and_checks_sync_settings(app, client, world):
     show = client.get(f"/integrationview/show/{integration_id}").get_data(as_text=True)
     assert "Synchronization status" in show
 
+    # Unchecked boxes (nothing sent for them) save "no".
+    for name in ("active", "transfer_sync_enabled", "use_source_customer_id"):
+        form.pop(name, None)
+    form.update(transfer_sync_time="")
+    response = client.post(f"/integrationview/edit/{integration_id}", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.get(Integration, integration_id)
+        assert (row.active, row.transfer_sync_enabled, row.use_source_customer_id) == (
+            False, False, False)
+
 
 def test_admin_lists_and_revokes_api_keys(app, client, world):
     integration_id, key = make_pos(app)

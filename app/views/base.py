@@ -2,6 +2,9 @@
 from flask import abort, request
 from flask_appbuilder import ModelView
 from sqlalchemy import select
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired
 
 from app.extensions import db
 from app.models import Organization
@@ -23,6 +26,11 @@ class TenantModelView(ModelView):
     edit_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     page_size = 25
 
+    def _init_forms(self):
+        super()._init_forms()
+        for form in (self.add_form, self.edit_form):
+            allow_unchecked_boxes(form)
+
     def owning_org_id(self, item):
         return item.organization_id if item.organization is None else item.organization.id
 
@@ -38,6 +46,18 @@ class TenantModelView(ModelView):
 
     def pre_delete(self, item):
         self._check_write(item)
+
+
+def allow_unchecked_boxes(form):
+    """The framework makes every NOT NULL column's field InputRequired, and a browser sends
+    nothing for an unchecked box: "no" (e.g. a single-location organization, an inactive
+    integration) could not be saved. A checkbox always has an answer, so it needs none."""
+    for name in dir(form):
+        unbound = getattr(form, name, None)
+        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, BooleanField):
+            unbound.kwargs["validators"] = [
+                v for v in unbound.kwargs.get("validators") or ()
+                if not isinstance(v, (InputRequired, DataRequired))]
 
 
 def writable_organizations(kind=None):
