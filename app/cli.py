@@ -67,8 +67,33 @@ def org():
 @with_appcontext
 @command_errors
 def org_add(code, name, kind, multi_location):
+    from app.services.templates import add_default_templates
     created = directory.add_org(code, name, kind, multi_location)
-    click.echo(f"organization {created.code} added ({created.kind})")
+    if created.kind == "distributor":
+        templates = add_default_templates(created)
+        click.echo(f"organization {created.code} added ({created.kind}, "
+                   f"{len(templates)} default mapper templates)")
+    else:
+        click.echo(f"organization {created.code} added ({created.kind})")
+
+
+@muara.group()
+def template():
+    """Mapper templates."""
+
+
+@template.command("defaults")
+@click.argument("org_code")
+@with_appcontext
+@command_errors
+def template_defaults(org_code):
+    """Add the default template of every module the distributor has none for (TPL-3)."""
+    from app.services.templates import add_default_templates
+    created = add_default_templates(directory.get_org(org_code))
+    for made in created:
+        click.echo(f"added {made.name}")
+    if not created:
+        click.echo(f"nothing to add: {org_code} has a template for every module")
 
 
 @muara.group()

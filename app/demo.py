@@ -41,10 +41,8 @@ def load_demo(password_for=None):
     db.session.flush()
     from app.services.returns import add_seed_004_master_data
     add_seed_004_master_data(dist)  # customer returns: what seed 004's samples reference
-    from app.importing.modules import MODULES
-    from app.services.templates import create_default_template
-    for module_name in MODULES:
-        create_default_template(dist, module_name)
+    from app.services.templates import add_default_templates
+    add_default_templates(dist)
 
     logins = []
     for username, org_code, role in DEMO_USERS:

@@ -4,9 +4,11 @@ arguments exit non-zero with a one-line message and write nothing.
 Each command runs in its own app context, as it would in its own process; the tests
 read the database in a fresh context afterwards.
 """
+import json
+
 import pytest
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.models import Connection, Customer, Integration, Location, Membership, Organization, Product
@@ -76,8 +78,62 @@ def user_add(runner, username, org, role, password=PASSWORD, email=None):
 def test_org_add_creates_a_distributor(app, runner):
     result = muara(runner, "org", "add", "D1", "--name", "Dist One", "--kind", "distributor")
     assert result.exit_code == 0, result.output
-    assert result.output == "organization D1 added (distributor)\n"
+    assert result.output == "organization D1 added (distributor, 9 default mapper templates)\n"
     assert org_row(app, "D1") == ("Dist One", "distributor", False)
+
+
+def template_names(app, code):
+    from app.models import MapperTemplate
+    with app.app_context():
+        return sorted(db.session.execute(
+            select(MapperTemplate.name).join(Organization)
+            .where(Organization.code == code)).scalars())
+
+
+def test_a_new_distributor_imports_from_the_command_line_at_once(app, runner, tmp_path):
+    """The whole set-up from the command line alone: a distributor made with `org add`
+    has the default templates (TPL-3), so its first files import."""
+    from app.importing.modules import MODULES
+    from app.services.templates import default_template_name
+    for args in (["org", "add", "D9", "--name", "New", "--kind", "distributor"],
+                 ["org", "add", "P9", "--name", "Brand", "--kind", "principal"],
+                 ["connect", "D9", "P9"], ["location", "add", "D9", "JKT", "--name", "Jakarta"],
+                 ["integration", "add", "D9", "Files", "--kind", "external"]):
+        assert muara(runner, *args).exit_code == 0, args
+    assert template_names(app, "D9") == sorted(default_template_name(m) for m in MODULES)
+    assert template_names(app, "P9") == []
+    customers = tmp_path / "customers.csv"
+    customers.write_text("Customer Code,Customer Name\nC1,Toko Satu\n", encoding="utf-8")
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text("Invoice #,Customer Code,Invoice Date,Invoice Balance,Customer PO,"
+                        "Location Code\nINV-1,C1,2025-01-31,10.5,PO-1,JKT\n", encoding="utf-8")
+    for path, module in ((customers, "customers"), (invoices, "open_invoices")):
+        result = muara(runner, "import", str(path), "--module", module, "--org", "D9", "--wait")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["status"] == "archived", result.stdout
+
+
+def test_template_defaults_adds_only_what_is_missing(app, runner, world):
+    from app.models import MapperTemplate
+    world.org("D1")  # made without templates, as before they came with the organization
+    world.org("P1", kind="principal")
+    first = muara(runner, "template", "defaults", "D1")
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[:2] == ["added Default Customers", "added Default Products"]
+    assert len(first.output.splitlines()) == 9
+    with app.app_context():
+        db.session.execute(delete(MapperTemplate).where(MapperTemplate.name == "Default Products"))
+        db.session.commit()
+    again = muara(runner, "template", "defaults", "D1")
+    assert again.output == "added Default Products\n"
+    assert muara(runner, "template", "defaults", "D1").output == (
+        "nothing to add: D1 has a template for every module\n")
+    refused = muara(runner, "template", "defaults", "P1")
+    assert refused.exit_code == 1
+    assert refused.stderr == ("Error: P1 is a principal: only distributors import files, so "
+                              "only they have mapper templates\n")
+    assert muara(runner, "template", "defaults", "NOPE").stderr == (
+        "Error: unknown organization: NOPE\n")
 
 
 def test_org_add_creates_a_principal(app, runner):

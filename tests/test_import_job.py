@@ -455,8 +455,9 @@ def test_a_dms_integration_cannot_be_chosen(app, runner, d1, tmp_path):
 def test_no_template_for_the_module(app, runner, tmp_path):
     make_distributor(app, modules=("customers",))
     result, _ = run_import(runner, invoice_file(tmp_path, GOOD_INVOICES), ok=False)
-    refused(result, "D1 has no mapper template for Open Invoices: create one (Templates) "
-                    "before importing.")
+    refused(result, "D1 has no mapper template for Open Invoices: create one before "
+                    "importing (Mapper Templates > Add default templates, or `muara template "
+                    "defaults D1`).")
     assert counts(app)["imports"] == 0
 
 

@@ -329,6 +329,53 @@ def test_template_editor_may_use_every_tool(app, client, orgs):
     assert f"/templateview/export/{orgs.template_a}" in show
 
 
+def test_template_editor_adds_the_missing_default_templates_after_confirming(app, client,
+                                                                              orgs):
+    login(client, "editor_a")
+    assert "/templateview/defaults" in client.get("/templateview/list/").get_data(as_text=True)
+    page = client.get("/templateview/defaults")
+    assert page.status_code == 200
+    listed = re.findall(r"<li>([^<]+)</li>", page.get_data(as_text=True).split(
+        'id="missing-modules"')[1].split("</ul>")[0])
+    expected = [m.label for m in MODULES.values() if m.name != "open_invoices"]
+    assert listed == expected  # DIST-A has its own open-invoices template already
+    assert len(templates_of(app, orgs.a)) == 1
+    response = client.post("/templateview/defaults", data={"org": orgs.a})
+    assert response.status_code == 302
+    names = templates_of(app, orgs.a)
+    assert len(names) == 1 + len(expected)
+    assert {f"Default {label}" for label in expected} <= set(names)
+    assert len(templates_of(app, orgs.b)) == 1  # the other distributor is untouched
+    again = client.get("/templateview/defaults").get_data(as_text=True)
+    assert 'id="nothing-missing"' in again
+    # Another organization's id is not the editor's to fill.
+    assert client.post("/templateview/defaults", data={"org": orgs.b}).status_code == 404
+    assert len(templates_of(app, orgs.b)) == 1
+
+
+def test_only_template_editors_and_admins_add_default_templates(app, client, orgs):
+    for username in ("imp_a", "sup_a"):
+        login(client, username)
+        assert client.get("/templateview/defaults").status_code == 403
+        assert client.post("/templateview/defaults", data={"org": orgs.a}).status_code == 403
+        assert "/templateview/defaults" not in client.get("/templateview/list/").get_data(
+            as_text=True)
+    assert len(templates_of(app, orgs.a)) == 1
+
+
+def test_a_distributor_added_on_screen_comes_with_the_default_templates(app, client, orgs):
+    login(client, "root")
+    for code, kind in (("DIST-N", "distributor"), ("PRIN-N", "principal")):
+        response = client.post("/organizationview/add", data={
+            "code": code, "name": f"{code} name", "kind": kind})
+        assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        ids = dict(db.session.execute(select(Organization.code, Organization.id).where(
+            Organization.code.in_(["DIST-N", "PRIN-N"]))).all())
+    assert len(templates_of(app, ids["DIST-N"])) == len(MODULES)
+    assert templates_of(app, ids["PRIN-N"]) == []
+
+
 def test_importer_may_export_but_not_import_or_propose(app, client, orgs):
     login(client, "imp_a")
     response = client.get(f"/templateview/export/{orgs.template_a}")

@@ -21,7 +21,7 @@ CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 UPLOAD = ("can_upload", "can_progress")
 FILE_READ = READ + ("can_download",)
 REJECTED_ROWS = ("can_rejected_rows",)
-TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose")
+TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose", "can_defaults")
 
 # Synchronization status (SYN-2): reading it, and acting on one's own integrations.
 SYNC_READ = ("can_index", "can_panel", "can_run", "can_record")

@@ -8,6 +8,7 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
 from app.models import MapperTemplate, TemplateField
+from app.models.organizations import OrgKind
 from app.models.templates import RejectionPolicy
 
 LINE_ATTRIBUTES = ("field", "source_column", "required", "default_value", "trim", "case",
@@ -36,6 +37,25 @@ def create_default_template(org, module_name):
     return template
 
 
+def missing_default_modules(org):
+    """The modules the organization has no template for, whose default name is free."""
+    rows = db.session.execute(select(MapperTemplate.module, MapperTemplate.name).where(
+        MapperTemplate.organization_id == org.id)).all()
+    modules = {module for module, _ in rows}
+    names = {name for _, name in rows}
+    return [name for name in MODULES
+            if name not in modules and default_template_name(name) not in names]
+
+
+def add_default_templates(org):
+    """TPL-3, every module ships a default template: the ones a distributor lacks. A
+    principal imports nothing, so it gets none."""
+    if org.kind != OrgKind.distributor:
+        raise MuaraError(f"{org.code} is a {org.kind}: only distributors import files, "
+                         "so only they have mapper templates")
+    return [create_default_template(org, name) for name in missing_default_modules(org)]
+
+
 def find_template(org, module_name, name=None):
     """The template to import with: the named one, else the module's only one (TPL-5)."""
     query = select(MapperTemplate).where(MapperTemplate.organization_id == org.id,
@@ -48,7 +68,8 @@ def find_template(org, module_name, name=None):
     templates = db.session.execute(query.order_by(MapperTemplate.id)).scalars().all()
     if not templates:
         raise MuaraError(f"{org.code} has no mapper template for {module_label(module_name)}: "
-                         "create one (Templates) before importing.")
+                         "create one before importing (Mapper Templates > Add default "
+                         f"templates, or `muara template defaults {org.code}`).")
     if len(templates) > 1:
         names = ", ".join(t.name for t in templates)
         raise MuaraError(f"{org.code} has several templates for {module_label(module_name)} "

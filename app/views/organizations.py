@@ -1,7 +1,10 @@
 """Organizations and their master data (ORG-1)."""
+from flask import flash
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from app.extensions import db
 from app.models import Customer, Location, Organization, Product
+from app.models.organizations import OrgKind
 from app.views.base import TenantModelView
 
 
@@ -18,6 +21,15 @@ class OrganizationView(TenantModelView):
 
     def owning_org_id(self, item):
         return item.id
+
+    def post_add(self, item):
+        """A new distributor gets every module's default template (TPL-3), so it can
+        import at once; staff adapt them in Mapper Templates."""
+        if item.kind == OrgKind.distributor:
+            from app.services.templates import add_default_templates
+            made = add_default_templates(item)
+            db.session.commit()
+            flash(f"{len(made)} default mapper templates added for {item.code}.", "info")
 
 
 class LocationView(TenantModelView):

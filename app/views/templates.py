@@ -16,6 +16,7 @@ from app.importing.pipeline import sheet_argument
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
+from app.models.organizations import OrgKind
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
@@ -119,6 +120,28 @@ class TemplateView(TenantModelView):
         flash(f"Template {template.name} imported into {org.code} "
               f"({len(template.fields)} field lines).", "success")
         return redirect(url_for("TemplateView.show", pk=template.id))
+
+    # --- the default templates (TPL-3) ----------------------------------------------
+
+    @expose("/defaults", methods=["GET", "POST"])
+    @has_access
+    def defaults(self):
+        """The modules a distributor has no template for, and on confirmation their
+        default templates (the documented columns), to adapt afterwards."""
+        organizations = writable_organizations(kind=OrgKind.distributor)
+        org = chosen_org(organizations)
+        if request.method == "POST":
+            made = template_service.add_default_templates(org)
+            db.session.commit()
+            if made:
+                flash(f"{len(made)} default templates added to {org.code}: "
+                      + ", ".join(t.name for t in made) + ".", "success")
+            else:
+                flash(f"{org.code} already has a template for every module.", "info")
+            return redirect(url_for("TemplateView.list"))
+        missing = [MODULES[name] for name in template_service.missing_default_modules(org)]
+        return self.render_template("template_defaults.html", organizations=organizations,
+                                    org=org, missing=missing)
 
     # --- proposed mapping from a sample file (TPL-4) --------------------------------
 
