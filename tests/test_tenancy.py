@@ -389,3 +389,40 @@ def test_admin_organization_list_includes_principals(app, client, world, tenants
     login(client, "root")
     assert list_ids(client, "organizationview") == sorted(
         [tenants.a, tenants.b, tenants.p, tenants.q])
+
+
+# --- Choice lists: search filters and forms ------------------------------------------
+
+def _pages_with_choice_lists(app):
+    """The list and add pages of every tenant view: search filters and forms list
+    related records (customers, products, organizations, ...) as choices."""
+    from app.views import registered_views
+    from app.views.base import TenantModelView
+    with app.test_request_context():
+        from flask import url_for
+        pages = []
+        for view, _, _ in registered_views():
+            if issubclass(view, TenantModelView):
+                pages.append(url_for(f"{view.__name__}.list"))
+                pages.append(url_for(f"{view.__name__}.add"))
+        return pages
+
+
+# What names tenant B or its principal Q anywhere: codes and names of its rows.
+OTHER_TENANT = ("CUST-B", "Customer B", "PROD-B", "Product B", "LOC-B", "DIST-B", "PRIN-Q",
+                "Ext B", "DMS B")
+
+
+@pytest.mark.parametrize("username", ["imp_a", "prin_p"])
+def test_no_page_offers_another_tenants_records_as_choices(app, client, principal, username):
+    login(client, username)
+    opened = 0
+    for page in _pages_with_choice_lists(app):
+        response = client.get(page)
+        if response.status_code != 200:
+            continue  # a page the role may not open (its refusal is tested elsewhere)
+        opened += 1
+        html = response.get_data(as_text=True)
+        leaked = [name for name in OTHER_TENANT if name in html]
+        assert not leaked, f"{page} as {username} names {leaked}"
+    assert opened >= 10, opened

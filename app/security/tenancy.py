@@ -74,6 +74,12 @@ def visible_criterion(model, viewer):
     return column == org_id
 
 
+def is_tenant_scoped(model):
+    """Whether visible_criterion knows how to scope `model`."""
+    return (model in (Connection, Organization) or hasattr(model, "__tenant_column__")
+            or hasattr(model, "__tenant_parent__"))
+
+
 def connected_distributors(principal_id):
     return select(Connection.distributor_id).where(Connection.principal_id == principal_id,
                                                    Connection.active.is_(True))

@@ -9,7 +9,8 @@ from wtforms.validators import DataRequired, InputRequired
 from app.extensions import db
 from app.models import Organization
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
-from app.security.tenancy import current_viewer, may_write_org, scope, writable_criterion
+from app.security.tenancy import (current_viewer, is_tenant_scoped, may_write_org, scope,
+                                  writable_criterion)
 
 
 class TenantModelView(ModelView):
@@ -27,9 +28,25 @@ class TenantModelView(ModelView):
     page_size = 25
 
     def _init_forms(self):
+        # Every choice list of a related record (search filters, add and edit forms)
+        # offers only what the user may see: the framework lists a related table whole,
+        # which would name other tenants' customers and organizations. A view's own
+        # entries (e.g. every principal, to connect to) stand.
+        self.search_form_query_rel_fields = self._scoped_choices(
+            self.search_columns, self.search_form_query_rel_fields)
+        self.add_form_query_rel_fields = self._scoped_choices(
+            self.add_columns, self.add_form_query_rel_fields)
+        self.edit_form_query_rel_fields = self._scoped_choices(
+            self.edit_columns, self.edit_form_query_rel_fields)
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             allow_unchecked_boxes(form)
+
+    def _scoped_choices(self, columns, explicit):
+        scoped = {column: TENANT_BASE_FILTERS for column in columns or ()
+                  if self.datamodel.is_relation(column)
+                  and is_tenant_scoped(self.datamodel.get_related_model(column))}
+        return {**scoped, **(explicit or {})}
 
     def owning_org_id(self, item):
         return item.organization_id if item.organization is None else item.organization.id

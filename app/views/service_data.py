@@ -39,7 +39,6 @@ class ServiceSalesOrderLineView(TenantModelView):
     base_permissions = READ_ONLY
     list_columns = show_columns = ["order", "line_no", "item_code", "quantity", "unit",
                                    "unit_price"]
-    search_form_query_rel_fields = {}
     base_order = ("line_no", "asc")
     label_columns = {"order": "Sales order", "line_no": "#"}
 
@@ -51,7 +50,6 @@ class ServiceSalesOrderView(TenantModelView):
                     "synced_at"]
     show_columns = list_columns + ["reference", "customer_code"]
     search_columns = ["organization", "number", "order_date", "customer", "status"]
-    search_form_query_rel_fields = {}
     related_views = [ServiceSalesOrderLineView]
     base_order = ("order_date", "desc")
     label_columns = {"reference": "Service id"}
