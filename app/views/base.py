@@ -6,11 +6,13 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
+from app.errors import MuaraError
 from app.extensions import db
 from app.models import Organization
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.security.tenancy import (current_viewer, is_tenant_scoped, may_write_org, scope,
                                   writable_criterion)
+from app.views.integrity import still_in_use_message, with_unique_keys
 
 
 class TenantModelView(ModelView):
@@ -41,6 +43,9 @@ class TenantModelView(ModelView):
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             allow_unchecked_boxes(form)
+        model = self.datamodel.obj
+        self.add_form = with_unique_keys(self.add_form, model)
+        self.edit_form = with_unique_keys(self.edit_form, model)
 
     def _scoped_choices(self, columns, explicit):
         scoped = {column: TENANT_BASE_FILTERS for column in columns or ()
@@ -63,6 +68,9 @@ class TenantModelView(ModelView):
 
     def pre_delete(self, item):
         self._check_write(item)
+        in_use = still_in_use_message(item)
+        if in_use:
+            raise MuaraError(in_use)  # shown as the page's error; nothing is deleted
 
 
 def allow_unchecked_boxes(form):
