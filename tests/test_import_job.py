@@ -246,7 +246,8 @@ def test_csv_bytes_going_bad_after_some_batches(app, runner, d1, tmp_path, monke
     counted (rows = accepted + rejected = what is in the database)."""
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 500)
     lines = [",".join(INVOICE_HEADER)]
-    lines += [f"INV-{n},C001,2025-01-31,1,PO-{n}," for n in range(1, 2001)]
+    lines += [f"INV-{n},C001,2025-01-31,1,PO-{n}{'é' if n == 1 else ''}," for n in range(1, 2001)]
+    # UTF-8 from its first row (PO-1é), then a Windows-1252 byte: a file of mixed encodings.
     data = ("\n".join(lines) + "\n").encode() + b"INV-X,C001,2025-01-31,1,PO-\xe9,\n"
     _, out = run_import(runner, write_bytes(tmp_path / "late.csv", data), ok=False)
     assert out["error"] == {"reason": "bad_encoding",
@@ -256,6 +257,23 @@ def test_csv_bytes_going_bad_after_some_batches(app, runner, d1, tmp_path, monke
         ("failed", 2000, 2000, 0)
     check_counts(app, out)
     assert counts(app)["invoices"] == 2000
+
+
+def test_a_windows_1252_csv_whose_first_accent_comes_late_imports_whole(app, runner, d1,
+                                                                         tmp_path):
+    """Its first 64 KB are plain ASCII; the encoding is decided by the first bytes past
+    ASCII, before anything is written."""
+    lines = [",".join(INVOICE_HEADER)]
+    lines += [f"INV-{n},C001,2025-01-31,1,PO-{n}," for n in range(1, 3001)]
+    data = ("\n".join(lines) + "\n").encode() + b"INV-X,C002,2025-01-31,2,PO-\xe9,\n"
+    assert len(data) > 64 * 1024
+    _, out = run_import(runner, write_bytes(tmp_path / "late1252.csv", data))
+    assert (out["status"], out["rows"], out["accepted"], out["rejected"]) == \
+        ("archived", 3001, 3001, 0)
+    check_counts(app, out)
+    with app.app_context():
+        assert db.session.execute(select(OpenInvoice.customer_po).where(
+            OpenInvoice.reference == "INV-X")).scalar() == "PO-é"
 
 
 def test_the_stored_file_is_copied_out_whole_in_small_chunks(app, runner, d1, tmp_path,

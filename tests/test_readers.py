@@ -384,13 +384,43 @@ def test_csv_bytes_invalid_in_the_encoding(tmp_path):
         table_rows(open_table(path, "csv", encoding="utf-8"))
 
 
-def test_csv_invalid_bytes_after_the_sample(tmp_path):
-    # Detected as UTF-8 from the first 64 KB; a Windows-1252 byte further on names its line.
+def test_csv_in_windows_1252_whose_first_accent_comes_after_the_sample(tmp_path):
+    # The first 64 KB are plain ASCII: the first bytes past ASCII decide the encoding.
     body = b"".join(b"A%d,ok\n" % i for i in range(1, 10001))
-    path = write(tmp_path / "long.csv", b"Code,Name\n" + body + b"B,Caf\xe9\n")
+    path = write(tmp_path / "long.csv", b"Code,Name\n" + body + b"B,Caf\xe9 \x80 5\n")
+    table = open_table(path, "csv")
+    assert table.encoding == "cp1252"
+    rows = table_rows(table)
+    assert len(rows) == 10001 and rows[-1] == (10002, ("B", "Café € 5"))
+
+
+def test_csv_in_windows_1250_whose_first_accents_come_after_the_sample(tmp_path):
+    body = b"".join(b"A%d,ok\n" % i for i in range(1, 10001))
+    polish = "B,Zając żółw świeży\nC,Łódź\n"
+    path = write(tmp_path / "long.csv", b"Code,Name\n" + body + polish.encode("cp1250"))
+    table = open_table(path, "csv")
+    assert table.encoding == "cp1250"
+    assert table_rows(table)[-2:] == [(10002, ("B", "Zając żółw świeży")),
+                                      (10003, ("C", "Łódź"))]
+
+
+def test_csv_in_utf8_whose_first_accent_comes_after_the_sample(tmp_path):
+    body = b"".join(b"A%d,ok\n" % i for i in range(1, 10001))
+    path = write(tmp_path / "long.csv", b"Code,Name\n" + body + "B,Café €\n".encode())
     table = open_table(path, "csv")
     assert table.encoding == "utf-8-sig"
-    with rejected("bad_encoding", "Line 10002 is not valid UTF-8 text: save the file as "
+    assert table_rows(table)[-1] == (10002, ("B", "Café €"))
+
+
+def test_csv_invalid_bytes_after_utf8_text_name_their_line(tmp_path):
+    # UTF-8 accents early, then a Windows-1252 byte further on: a mixed file, refused at
+    # the line of the first byte that is not UTF-8.
+    body = b"".join(b"A%d,ok\n" % i for i in range(1, 10001))
+    path = write(tmp_path / "long.csv",
+                 "Code,Name\nZ,Café\n".encode() + body + b"B,Caf\xe9\n")
+    table = open_table(path, "csv")
+    assert table.encoding == "utf-8-sig"
+    with rejected("bad_encoding", "Line 10003 is not valid UTF-8 text: save the file as "
                                   "CSV UTF-8 and upload it again."):
         table_rows(table)
 

@@ -391,7 +391,17 @@ def _open_csv(path, header_row, encoding, delimiter):
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_SIZE)
         whole = len(sample) < SAMPLE_SIZE or not fh.read(1)
-    encoding = _csv_encoding(sample, whole) if encoding is None else _given_encoding(encoding)
+    if encoding is None:
+        encoding = _csv_encoding(sample, whole)
+        if encoding == "utf-8-sig" and not whole and sample.isascii():
+            # Plain ASCII says nothing about the encoding: the first bytes past it that
+            # are not ASCII decide, or a Windows-1252 file whose first accent comes late
+            # would fail there, after its earlier rows were written.
+            later = _first_non_ascii_block(path, len(sample))
+            if later is not None:
+                encoding = _late_encoding(later)
+    else:
+        encoding = _given_encoding(encoding)
     if delimiter is None:
         delimiter = _csv_delimiter(sample, encoding, header_row)
 
@@ -423,6 +433,36 @@ def _given_encoding(name):
     except LookupError:
         raise FileRejected("bad_encoding", f"'{name}' is not a known text encoding.")
     return "utf-8-sig" if name == "utf-8" else name
+
+
+def _first_non_ascii_block(path, start, block_size=1 << 20):
+    """The first block of the file from `start` on that holds a byte past ASCII, or None.
+    Every byte before it is ASCII, so the block starts on a character boundary.
+    (bytes.isascii runs at memory speed: a 100 MB file costs milliseconds.)"""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while block := fh.read(block_size):
+            if not block.isascii():
+                return block
+    return None
+
+
+def _late_encoding(block):
+    """The encoding of a file whose first 64 KB were ASCII, from its first block past
+    ASCII: UTF-8 when it reads as such, else the Windows code page (Western or Central
+    European: our users' Excel) that reads it best. A few accents in a block of ASCII
+    are too little for a general guess: charset_normalizer named cp1125 or big5 for a
+    Windows-1252 "Café"."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    western = block.decode("cp1252", errors="replace")
+    if western == block.decode("cp1250", errors="replace"):
+        return "cp1252"  # the accents read the same in both (é, €, ...)
+    best = charset_normalizer.from_bytes(block, cp_isolation=["cp1252", "cp1250"]).best()
+    return "cp1252" if best is None else best.encoding
 
 
 def _csv_encoding(sample, whole):
