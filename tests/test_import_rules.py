@@ -33,6 +33,8 @@ def test_impossible_and_foreign_dates_are_rejected(app, runner, d1, tmp_path):
         ["INV-2", "C001", "2025-13-01", 2, "PO-2", None],
         ["INV-3", "C001", "31/12/2025", 3, "PO-3", None],
         ["INV-4", "C001", "2025-12-31", 4, "PO-4", None],
+        ["INV-5", "C001", "2025-1-31", 5, "PO-5", None],
+        ["INV-6", "C001", " 2025-02-28 ", 6, "PO-6", None],
     ])
     _, out = run_import(runner, path)
     assert out["rejections"] == [
@@ -40,11 +42,13 @@ def test_impossible_and_foreign_dates_are_rejected(app, runner, d1, tmp_path):
             date_message("2025-13-01")),
         rej(4, "Invoice Date", "invoice_date", "31/12/2025", "invalid_date",
             date_message("31/12/2025")),
+        rej(6, "Invoice Date", "invoice_date", "2025-1-31", "invalid_date",
+            date_message("2025-1-31")),
     ]
     assert (out["status"], out["rows"], out["accepted"], out["rejected"]) == \
-        ("needs_attention", 4, 2, 2)
+        ("needs_attention", 6, 3, 3)
     check_counts(app, out)
-    assert refs(app) == ["INV-1", "INV-4"]
+    assert refs(app) == ["INV-1", "INV-4", "INV-6"]
 
 
 def test_real_excel_date_cells_are_accepted(app, runner, d1, tmp_path):

@@ -226,6 +226,8 @@ def compile_date(spec, fld):
         if not text:
             return None
         for fmt in formats:
+            if fmt == "%Y-%m-%d" and len(text) != 10:
+                continue  # strptime would take 2025-1-31; YYYY-MM-DD means two digits each
             try:
                 return strptime(text, fmt).date()
             except ValueError:
