@@ -958,11 +958,8 @@ def test_export_as_a_principal_shows_only_files_shared_while_connected(app, runn
     assert export("D1", "prin2") == ["INV-3"]
 
 
-def test_shared_records_outlive_their_file_for_the_principal(app, runner, d1, tmp_path,
-                                                              world):
-    """The retention purge deletes files, not what they brought in: the principal a file
-    was shared with keeps seeing its invoices, credits and stock while connected."""
-    world.user("prin1", "Principal", "P1")
+def import_one_of_each(runner, tmp_path):
+    """Two invoices (GOOD_INVOICES), a credit CR-1 of C001 and stock of P001 at JKT."""
     run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))
     run_import(runner, xlsx(tmp_path / "credits.xlsx", [CREDIT_HEADER,
                                                         ["C001", "2025-02-01", "CR-1", 30.5]]),
@@ -970,6 +967,14 @@ def test_shared_records_outlive_their_file_for_the_principal(app, runner, d1, tm
     run_import(runner, xlsx(tmp_path / "boxes.xlsx", [BOXES_HEADER,
                                                       ["P001", "JKT", 2, 12, "2025-02-01"]]),
                "inventory_boxes")
+
+
+def test_shared_records_outlive_their_file_for_the_principal(app, runner, d1, tmp_path,
+                                                              world):
+    """The retention purge deletes files, not what they brought in: the principal a file
+    was shared with keeps seeing its invoices, credits and stock while connected."""
+    world.user("prin1", "Principal", "P1")
+    import_one_of_each(runner, tmp_path)
 
     def seen_by_prin1():
         seen = {}
@@ -1061,13 +1066,7 @@ def test_export_refusals(app, runner, d1, args, message):
 
 
 def test_export_of_credits_stock_customers_and_products(app, runner, d1, tmp_path):
-    run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))
-    run_import(runner, xlsx(tmp_path / "credits.xlsx", [CREDIT_HEADER,
-                                                        ["C001", "2025-02-01", "CR-1", 30.5]]),
-               "open_credits")
-    run_import(runner, xlsx(tmp_path / "boxes.xlsx", [BOXES_HEADER,
-                                                      ["P001", "JKT", 2, 12, "2025-02-01"]]),
-               "inventory_boxes")
+    import_one_of_each(runner, tmp_path)
 
     def export(module):
         result = muara(runner, "export", module, "--org", "D1")
