@@ -251,3 +251,15 @@ def test_a_consolidated_file_leaves_the_imported_list_a_failed_one_stays_with_it
     page = client.get(f"/imports/show/{shared['D1-for-P2']}").get_data(as_text=True)
     assert "Failed" in page
     assert "Master data used by this file no longer exists: product P001 (in SO-9)." in page
+
+
+def test_dashboard_gives_each_file_state_its_own_colour(app, client, world):
+    world.org("P1", kind="principal")
+    world.user("p1", "Principal", "P1")
+    login(client, "p1")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    states = page[page.index('id="chart-states"'):page.index('id="chart-consolidated"')]
+    colours = dict(re.findall(r'<title>([^:<]+): \d+</title>.*?fill="(#[0-9a-f]{6})"', states,
+                              re.S))
+    assert colours == {"Imported": "#777777", "Processing": "#337ab7", "Archived": "#5cb85c",
+                       "Needs attention": "#f0ad4e", "Failed": "#d9534f"}
