@@ -253,6 +253,18 @@ def test_a_consolidated_file_leaves_the_imported_list_a_failed_one_stays_with_it
     assert "Master data used by this file no longer exists: product P001 (in SO-9)." in page
 
 
+def test_sync_all_result_links_every_consolidated_screen(app, client, world):
+    world.org("P1", kind="principal")
+    world.user("p1", "Principal", "P1")
+    login(client, "p1")
+    result = press_sync_all(app, client, "P1")
+    links = re.findall(r'<a class="btn btn-default" href="([^"]+)">([^<]+)</a>', result)
+    assert [label for _, label in links] == ["Sales Orders", "Daily Visits", "Sales Invoices",
+                                             "Purchase Invoices", "Back"]
+    for href, label in links[:-1]:
+        assert client.get(href).status_code == 200, label
+
+
 def test_dashboard_gives_each_file_state_its_own_colour(app, client, world):
     world.org("P1", kind="principal")
     world.user("p1", "Principal", "P1")
