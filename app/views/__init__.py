@@ -16,6 +16,7 @@ from app.views.service_data import (EmployeeView, PaymentTermView, ServiceSalesO
                                     ServiceSalesOrderView, TaxView)
 from app.views.service_links import ServiceLinkView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
+from app.views.titles import title_from_menu
 
 # (view class, menu name, category, icon). A menu name differs from every category name:
 # the framework grants menu entries and categories by name alone.
@@ -71,7 +72,9 @@ def registered_views():
 
 
 def register_views(appbuilder):
-    for view, _, _ in NO_MENU:
+    for view, name, _ in NO_MENU:
+        title_from_menu(view, name)
         appbuilder.add_view_no_menu(view)
     for view, name, category, icon in MENU:
+        title_from_menu(view, name)
         appbuilder.add_view(view, name, category=category, icon=icon)
