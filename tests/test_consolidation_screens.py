@@ -275,3 +275,22 @@ def test_dashboard_gives_each_file_state_its_own_colour(app, client, world):
                               re.S))
     assert colours == {"Imported": "#777777", "Processing": "#337ab7", "Archived": "#5cb85c",
                        "Needs attention": "#f0ad4e", "Failed": "#d9534f"}
+
+
+def test_progress_says_plainly_when_a_waiting_file_brought_nothing(app, client, world, runner,
+                                                                     tmp_path):
+    portal(app)
+    world.user("imp1", "Importer", "D1")
+    unknown_product = [["SO-7", "2025-02-01", "C001", "P404", 1, 1, None]]
+    nothing = import_file(runner, order_file(tmp_path, unknown_product, "bad.xlsx"))["import_id"]
+    one_of_two = import_file(runner, order_file(tmp_path, unknown_product + ROWS[:1], "half.xlsx"))
+    login(client, "imp1")
+
+    status = client.get(f"/data-import/status/{nothing}").get_json()
+    assert (status["outcome_style"], status["outcome_text"]) == (
+        "warning", "Nothing was imported: 1 row was rejected.")
+    status = client.get(f"/data-import/status/{one_of_two['import_id']}").get_json()
+    assert (status["outcome_style"], status["outcome_text"]) == (
+        "info", "Imported: 1 row waits for consolidation (the principal's Sync All, or the "
+                "daily run); 1 row was rejected.")
+    assert status["progress_text"] == "Imported: 2 of about 2 rows, 1 accepted, 1 rejected"

@@ -13,6 +13,7 @@ from app.importing.modules import module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
+from app.views.import_outcome import outcome, progress_line
 from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.downloads import attachment
@@ -28,9 +29,12 @@ def status_payload(imp):
     payload = import_service.summary(imp, limit=20)
     payload.update(rows_total=imp.rows_total, rows_done=imp.rows_done,
                    status_label=imp.status.label, finished=imp.job_finished,
+                   progress_text=progress_line(imp),
                    file_url=url_for("ImportFileView.show", pk=imp.id),
                    rejections_url=url_for("ImportRejectionView.list", _flt_0_import_file=imp.id),
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
+    if imp.job_finished:
+        payload["outcome_style"], payload["outcome_text"] = outcome(imp, payload)
     return payload
 
 
