@@ -8,6 +8,7 @@ Uploads go through POST /data-import/upload; the job runs on the embedded queue 
 process, so every screen is looked at after the real job.
 """
 import hashlib
+import html as html_module
 import io
 import json
 import re
@@ -367,9 +368,12 @@ def test_a_duplicate_file_names_the_earlier_import_and_can_be_forced(app, client
     again = upload(client, content, filename="renamed.xlsx")
     assert again.status_code == 400
     page = html(again)
-    message = re.search(r'id="import-error"[^>]*>([^<]+)<', page).group(1)
-    assert f"already imported as import #{first}" in message
-    assert "first.xlsx" in message
+    message = html_module.unescape(re.search(r'id="import-error"[^>]*>([^<]+)<', page).group(1))
+    # the screen's wording: its "Import it anyway" box, not the command line's --force
+    assert re.fullmatch(
+        rf"This file was already imported as import #{first} \(first\.xlsx, "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d, Archived\)\. To import it again, tick "
+        r'"Import it anyway" below and choose the file again\.', message), message
     assert re.search(r'<input type="checkbox" name="force" value="1"', page)
     assert "Import it anyway" in page
     # the form keeps what was chosen, so only the file has to be picked again

@@ -78,7 +78,7 @@ class DataImportView(BaseView):
         org = chosen_org(writable_organizations(OrgKind.distributor))
         upload = request.files.get("file")
         form = request.form
-        error = None
+        error, duplicate = None, False
         if upload is None or not upload.filename:
             error = "Choose a file to import (one file per import)."
         else:
@@ -90,11 +90,16 @@ class DataImportView(BaseView):
                     integration_name=form.get("integration") or None,
                     template_name=form.get("template") or None,
                     force=form.get("force") == "1")
+            except import_service.DuplicateFile as exc:
+                db.session.rollback()
+                error = (f"This file was already imported as "
+                         f"{import_service.describe_import(exc.earlier)}. To import it again, "
+                         "tick \"Import it anyway\" below and choose the file again.")
+                duplicate = True
             except MuaraError as exc:
                 db.session.rollback()
                 error = str(exc)
         if error:
-            duplicate = "already imported" in error
             context = self._form_context(org, error=error, duplicate=duplicate,
                                          chosen=form.to_dict())
             return self.render_template("data_import.html", **context), 400
