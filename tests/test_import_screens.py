@@ -765,3 +765,21 @@ def test_download_names_survive_separators_and_non_ascii(app, client, portal, fi
         kind, options = parse_options_header(header)
         assert kind == "attachment"
         assert options["filename"] == expected, header
+
+
+def test_modules_without_a_template_are_named_before_upload(app, client, portal):
+    from app.importing.modules import MODULES
+    from app.services.templates import add_default_templates
+    login(client, "imp_a")
+    page = html_module.unescape(client.get("/data-import/").get_data(as_text=True))
+    note = re.search(r'id="missing-templates"[^>]*>([^<]+)<', page).group(1)
+    others = ", ".join(m.label for m in MODULES.values() if m.name != "open_invoices")
+    assert note == (f"DIST-A has no mapper template for {others}: files of these modules are "
+                    "refused until there is one. A Template Editor can add the default "
+                    "templates (Mapper Templates > Add default templates).")
+    assert re.search(r'id="import-button"\s*>', page), "open invoices can still be imported"
+
+    with app.app_context():
+        add_default_templates(get_org("DIST-A"))
+        db.session.commit()
+    assert 'id="missing-templates"' not in client.get("/data-import/").get_data(as_text=True)

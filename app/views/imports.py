@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import module_choices, module_label
+from app.importing.modules import MODULES, module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
@@ -38,6 +38,19 @@ def status_payload(imp):
     return payload
 
 
+def missing_templates_note(org, templates):
+    """The modules whose files would be refused for want of a template (TPL-5), said
+    before a file is chosen. Other modules can still be imported, so it blocks nothing."""
+    have = {t.module for t in templates}
+    missing = [m.label for m in MODULES.values() if m.name not in have]
+    if not missing:
+        return None
+    return (f"{org.code} has no mapper template for {', '.join(missing)}: files of "
+            f"{'this module' if len(missing) == 1 else 'these modules'} are refused until "
+            "there is one. A Template Editor can add the default templates (Mapper "
+            "Templates > Add default templates).")
+
+
 class DataImportView(BaseView):
     """Choose the module, who may view the file, the source integration and the template;
     drop one file. Every precondition of IMP-2 is checked with its own message."""
@@ -47,7 +60,7 @@ class DataImportView(BaseView):
     def _form_context(self, org, **extra):
         context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
                    "modules": module_choices(), "principals": [], "integrations": [],
-                   "templates": [], "problems": []}
+                   "templates": [], "problems": [], "missing_templates": None}
         if org is not None:
             context["principals"] = import_service.active_principals(org)
             context["integrations"] = import_service.active_external_integrations(org)
@@ -61,6 +74,7 @@ class DataImportView(BaseView):
             if not context["integrations"]:
                 context["problems"].append(
                     f"{org.code} has no active External integration: create one before importing.")
+            context["missing_templates"] = missing_templates_note(org, context["templates"])
         context.update(extra)
         return context
 
