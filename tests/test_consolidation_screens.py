@@ -251,3 +251,46 @@ def test_a_consolidated_file_leaves_the_imported_list_a_failed_one_stays_with_it
     page = client.get(f"/imports/show/{shared['D1-for-P2']}").get_data(as_text=True)
     assert "Failed" in page
     assert "Master data used by this file no longer exists: product P001 (in SO-9)." in page
+
+
+def test_sync_all_result_links_every_consolidated_screen(app, client, world):
+    world.org("P1", kind="principal")
+    world.user("p1", "Principal", "P1")
+    login(client, "p1")
+    result = press_sync_all(app, client, "P1")
+    links = re.findall(r'<a class="btn btn-default" href="([^"]+)">([^<]+)</a>', result)
+    assert [label for _, label in links] == ["Sales Orders", "Daily Visits", "Sales Invoices",
+                                             "Purchase Invoices", "Back"]
+    for href, label in links[:-1]:
+        assert client.get(href).status_code == 200, label
+
+
+def test_dashboard_gives_each_file_state_its_own_colour(app, client, world):
+    world.org("P1", kind="principal")
+    world.user("p1", "Principal", "P1")
+    login(client, "p1")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    states = page[page.index('id="chart-states"'):page.index('id="chart-consolidated"')]
+    colours = dict(re.findall(r'<title>([^:<]+): \d+</title>.*?fill="(#[0-9a-f]{6})"', states,
+                              re.S))
+    assert colours == {"Imported": "#777777", "Processing": "#337ab7", "Archived": "#5cb85c",
+                       "Needs attention": "#f0ad4e", "Failed": "#d9534f"}
+
+
+def test_progress_says_plainly_when_a_waiting_file_brought_nothing(app, client, world, runner,
+                                                                     tmp_path):
+    portal(app)
+    world.user("imp1", "Importer", "D1")
+    unknown_product = [["SO-7", "2025-02-01", "C001", "P404", 1, 1, None]]
+    nothing = import_file(runner, order_file(tmp_path, unknown_product, "bad.xlsx"))["import_id"]
+    one_of_two = import_file(runner, order_file(tmp_path, unknown_product + ROWS[:1], "half.xlsx"))
+    login(client, "imp1")
+
+    status = client.get(f"/data-import/status/{nothing}").get_json()
+    assert (status["outcome_style"], status["outcome_text"]) == (
+        "warning", "Nothing was imported: 1 row was rejected.")
+    status = client.get(f"/data-import/status/{one_of_two['import_id']}").get_json()
+    assert (status["outcome_style"], status["outcome_text"]) == (
+        "info", "Imported: 1 row waits for consolidation (the principal's Sync All, or the "
+                "daily run); 1 row was rejected.")
+    assert status["progress_text"] == "Imported: 2 of about 2 rows, 1 accepted, 1 rejected"

@@ -8,6 +8,7 @@ Uploads go through POST /data-import/upload; the job runs on the embedded queue 
 process, so every screen is looked at after the real job.
 """
 import hashlib
+import html as html_module
 import io
 import json
 import re
@@ -367,9 +368,12 @@ def test_a_duplicate_file_names_the_earlier_import_and_can_be_forced(app, client
     again = upload(client, content, filename="renamed.xlsx")
     assert again.status_code == 400
     page = html(again)
-    message = re.search(r'id="import-error"[^>]*>([^<]+)<', page).group(1)
-    assert f"already imported as import #{first}" in message
-    assert "first.xlsx" in message
+    message = html_module.unescape(re.search(r'id="import-error"[^>]*>([^<]+)<', page).group(1))
+    # the screen's wording: its "Import it anyway" box, not the command line's --force
+    assert re.fullmatch(
+        rf"This file was already imported as import #{first} \(first\.xlsx, "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d, Archived\)\. To import it again, tick "
+        r'"Import it anyway" below and choose the file again\.', message), message
     assert re.search(r'<input type="checkbox" name="force" value="1"', page)
     assert "Import it anyway" in page
     # the form keeps what was chosen, so only the file has to be picked again
@@ -761,3 +765,21 @@ def test_download_names_survive_separators_and_non_ascii(app, client, portal, fi
         kind, options = parse_options_header(header)
         assert kind == "attachment"
         assert options["filename"] == expected, header
+
+
+def test_modules_without_a_template_are_named_before_upload(app, client, portal):
+    from app.importing.modules import MODULES
+    from app.services.templates import add_default_templates
+    login(client, "imp_a")
+    page = html_module.unescape(client.get("/data-import/").get_data(as_text=True))
+    note = re.search(r'id="missing-templates"[^>]*>([^<]+)<', page).group(1)
+    others = ", ".join(m.label for m in MODULES.values() if m.name != "open_invoices")
+    assert note == (f"DIST-A has no mapper template for {others}: files of these modules are "
+                    "refused until there is one. A Template Editor can add the default "
+                    "templates (Mapper Templates > Add default templates).")
+    assert re.search(r'id="import-button"\s*>', page), "open invoices can still be imported"
+
+    with app.app_context():
+        add_default_templates(get_org("DIST-A"))
+        db.session.commit()
+    assert 'id="missing-templates"' not in client.get("/data-import/").get_data(as_text=True)

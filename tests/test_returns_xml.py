@@ -126,7 +126,7 @@ def test_a_doctype_behind_a_long_prolog_is_refused_by_the_parser_check(
      "CustomerReturn line 3 and semiramis. Nothing was imported: correct the file (it is "
      "never repaired automatically) and upload it again."),
     ("Return;Customer\nR1;10010\n", "wrong_format",
-     "Customer Returns are imported from XML files (the CustomerReturn format of seed 004); "
+     "Customer Returns are imported from XML files (the semiramis CustomerReturn format); "
      "this file is not XML."),
 ])
 def test_files_that_are_not_customer_returns(app, runner, d1, tmp_path, text, reason, message):

@@ -687,3 +687,13 @@ def test_proposed_template_imports_a_file_with_those_headers(app, client, runner
     summary = json.loads(result.output)
     assert summary["status"] == "archived", summary
     assert summary["rows"] == 3 and summary["accepted"] == 3 and summary["rejected"] == 0
+
+
+def test_template_files_page_describes_modules_without_spec_references(app, client, world):
+    world.org("D1")
+    world.user("editor", "Template Editor", "D1")
+    login(client, "editor")
+    page = client.get("/template-files/").get_data(as_text=True)
+    assert ("Sales invoices to customers, one row per line; the lines of an invoice share "
+            "its Invoice Number.") in page
+    assert "seed" not in page.lower()

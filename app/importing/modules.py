@@ -128,7 +128,7 @@ OPEN_INVOICES = Module(
     ),
     natural_key=("reference",),
     description="Invoices of an external system, each with carrier \"No Carrier\" and its "
-                "total as an Additional Charge (seed 002).",
+                "total as an Additional Charge.",
 )
 
 OPEN_CREDITS = Module(
@@ -142,7 +142,7 @@ OPEN_CREDITS = Module(
               example=75.25, aliases=("Credit Balance", "Balance")),
     ),
     natural_key=("customer", "reference"),
-    description="Credits, saved as balance adjustments of the customer (seed 002).",
+    description="Credits, saved as balance adjustments of the customer.",
 )
 
 INVENTORY_BOXES = Module(
@@ -158,7 +158,7 @@ INVENTORY_BOXES = Module(
         Field("entry_date", "Date", type=DATE, required=True, example="2025-01-31"),
     ),
     natural_key=("product", "location", "entry_date"),
-    description="Stock added in boxes at a location (seed 002).",
+    description="Stock added in boxes at a location.",
 )
 
 SALES_ORDERS = Module(
@@ -183,7 +183,7 @@ SALES_ORDERS = Module(
     document=("number",),
     header_fields=("order_date", "customer", "location"),
     description="Sales orders, one row per line; the lines of an order share its Order "
-                "Number (seed 000).",
+                "Number.",
 )
 
 DAILY_VISITS = Module(
@@ -200,7 +200,7 @@ DAILY_VISITS = Module(
     ),
     natural_key=("visit_date", "salesperson", "customer", "check_in"),
     consolidated=True,
-    description="Visits of salespeople to customers (seed 000).",
+    description="Visits of salespeople to customers.",
 )
 
 PURCHASE_INVOICES = Module(
@@ -223,7 +223,7 @@ PURCHASE_INVOICES = Module(
     document=("number",),
     header_fields=("invoice_date", "supplier"),
     description="Purchases from the principal, one row per line; the lines of an invoice "
-                "share its Invoice Number (seed 000).",
+                "share its Invoice Number.",
 )
 
 SALES_INVOICES = Module(
@@ -248,7 +248,7 @@ SALES_INVOICES = Module(
     document=("number",),
     header_fields=("invoice_date", "customer", "location"),
     description="Sales invoices to customers, one row per line; the lines of an invoice "
-                "share its Invoice Number (seed 000 shows it; beyond its three modules).",
+                "share its Invoice Number.",
 )
 
 # Shown on the import screen but not importable yet (seed 000 lists them).

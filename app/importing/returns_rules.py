@@ -871,7 +871,7 @@ def check_xml_head(path):
     utf16 = text[:2] in (b"\xff\xfe", b"\xfe\xff")
     if not utf16 and not text.lstrip().startswith(b"<"):
         raise FileRejected("wrong_format", "Customer Returns are imported from XML files "
-                                           "(the CustomerReturn format of seed 004); this "
+                                           "(the semiramis CustomerReturn format); this "
                                            "file is not XML.")
 
 

@@ -22,6 +22,8 @@ UPLOAD = ("can_upload", "can_progress")
 FILE_READ = READ + ("can_download",)
 REJECTED_ROWS = ("can_rejected_rows",)
 TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose", "can_defaults")
+# The Template Files page lists the files to download, so whoever may download may see it.
+TEMPLATE_FILES = ("can_index", "can_download")
 
 # Synchronization status (SYN-2): reading it, and acting on one's own integrations.
 SYNC_READ = ("can_index", "can_panel", "can_run", "can_record")
@@ -57,7 +59,7 @@ GRANTS = {
         "ImportRejectionView": READ,
         "TemplateView": READ + ("can_export",),
         "TemplateFieldView": READ,
-        "ModuleTemplateView": ("can_download",),
+        "ModuleTemplateView": TEMPLATE_FILES,
         "OpenInvoiceView": READ,
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
@@ -75,7 +77,7 @@ GRANTS = {
         "SyncStatusView": SYNC_READ,
         "TemplateView": READ,
         "TemplateFieldView": READ,
-        "ModuleTemplateView": ("can_download",),
+        "ModuleTemplateView": TEMPLATE_FILES,
         "OpenInvoiceView": READ,
         "BalanceAdjustmentView": READ,
         "StockEntryView": READ,
@@ -89,7 +91,7 @@ GRANTS = {
         "ProductView": READ,
         "TemplateView": CRUD + TEMPLATE_TOOLS,
         "TemplateFieldView": CRUD,
-        "ModuleTemplateView": ("can_download",),
+        "ModuleTemplateView": TEMPLATE_FILES,
     },
     PRINCIPAL: {
         "OrganizationView": READ,

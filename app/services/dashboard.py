@@ -12,6 +12,15 @@ from app.models.tasks import utcnow
 from app.security.tenancy import scope
 
 PALETTE = ("#337ab7", "#5cb85c", "#f0ad4e", "#d9534f", "#5bc0de", "#8e6cbf", "#777777")
+# A state keeps its colour whichever states are shown: done is green, needs a look amber,
+# failed red, still on its way grey or blue.
+STATUS_COLORS = {
+    ImportStatus.imported: "#777777",
+    ImportStatus.processing: "#337ab7",
+    ImportStatus.archived: "#5cb85c",
+    ImportStatus.needs_attention: "#f0ad4e",
+    ImportStatus.failed: "#d9534f",
+}
 CHART_WIDTH, BAR_HEIGHT, PLOT_HEIGHT = 600, 22, 160
 
 
@@ -44,7 +53,9 @@ def dashboard_figures(viewer, days=30, today=None):
     return {
         "days": days,
         "states": state_rows,
-        "states_chart": horizontal_bars([(label, n, str(n)) for label, n in state_rows]),
+        "states_chart": horizontal_bars(
+            [(label, n, str(n)) for label, n in state_rows],
+            colors={status.label: color for status, color in STATUS_COLORS.items()}),
         "consolidated": consolidated,
         "consolidated_chart": stacked_days(consolidated, since, today),
         "rejections": rejection_rows,
@@ -54,14 +65,15 @@ def dashboard_figures(viewer, days=30, today=None):
     }
 
 
-def horizontal_bars(items, maximum=None):
-    """[(label, value, text)] -> bars with their SVG geometry."""
+def horizontal_bars(items, maximum=None, colors=None):
+    """[(label, value, text)] -> bars with their SVG geometry; `colors` fixes a label's
+    colour, the others take the palette's in turn."""
     top = maximum or max([value for _, value, _ in items] + [1])
     label_width = 140
     span = CHART_WIDTH - label_width - 120
     bars = [{"label": label, "text": text, "y": n * (BAR_HEIGHT + 6),
              "x": label_width, "width": round(span * value / top, 1) if top else 0,
-             "color": PALETTE[n % len(PALETTE)]}
+             "color": (colors or {}).get(label, PALETTE[n % len(PALETTE)])}
             for n, (label, value, text) in enumerate(items)]
     return {"bars": bars, "width": CHART_WIDTH, "height": max(len(bars), 1) * (BAR_HEIGHT + 6),
             "bar_height": BAR_HEIGHT}

@@ -120,6 +120,22 @@ def find_duplicate(org_id, module_name, sha256):
         .order_by(ImportFile.id)).scalars().first()
 
 
+class DuplicateFile(MuaraError):
+    """The same file was imported before (IMP-6); `earlier` is that import, for a screen
+    to word its own message."""
+
+    def __init__(self, earlier):
+        self.earlier = earlier
+        super().__init__(f"this file was already imported as {describe_import(earlier)}; "
+                         "force it to import it again")
+
+
+def describe_import(imp):
+    """'import #3 (invoices.xlsx, 2026-12-01 01:10, Archived)'."""
+    return (f"import #{imp.id} ({imp.filename}, {imp.uploaded_at:%Y-%m-%d %H:%M}, "
+            f"{imp.status.label})")
+
+
 def create_import(org, module_name, filename, content, user=None, principal_code=None,
                   integration_name=None, template_name=None, force=False, source="screen"):
     """Store the upload whole, then queue it. Returns the ImportFile."""
@@ -134,10 +150,7 @@ def create_import(org, module_name, filename, content, user=None, principal_code
     sha256 = hashlib.sha256(content).hexdigest()
     earlier = find_duplicate(org.id, module.name, sha256)
     if earlier is not None and not force:
-        raise MuaraError(
-            f"this file was already imported as import #{earlier.id} ({earlier.filename}, "
-            f"{earlier.uploaded_at:%Y-%m-%d %H:%M}, {earlier.status.label}); "
-            "force it to import it again")
+        raise DuplicateFile(earlier)
     imp = ImportFile(organization_id=org.id, module=module.name,
                      template_id=template.id if template else None,
                      principal_id=principal.id if principal else None,

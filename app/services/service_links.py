@@ -88,7 +88,7 @@ def finish_authorization(integration, code, redirect_uri):
     branches = service.list_branches(tokens.access_token)
     if not branches:
         raise MuaraError("The service account has no database to integrate: create or "
-                         "prepare one first (seed 003, prerequisite 2).")
+                         "prepare one first (see the prerequisites on this screen).")
     if len(branches) == 1:
         choose_branch(integration, branches[0].id, branches)
     return branches

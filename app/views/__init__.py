@@ -16,12 +16,14 @@ from app.views.service_data import (EmployeeView, PaymentTermView, ServiceSalesO
                                     ServiceSalesOrderView, TaxView)
 from app.views.service_links import ServiceLinkView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
+from app.views.titles import title_from_menu
 
-# (view class, menu name, category, icon)
+# (view class, menu name, category, icon). A menu name differs from every category name:
+# the framework grants menu entries and categories by name alone.
 MENU = [
-    (DataImportView, "Data Import", "Files", "fa-upload"),
-    (ImportFileView, "Files", "Files", "fa-file"),
-    (ImportRejectionView, "Rejection Log", "Files", "fa-ban"),
+    (DataImportView, "Data Import", "Imports", "fa-upload"),
+    (ImportFileView, "Files", "Imports", "fa-file"),
+    (ImportRejectionView, "Rejection Log", "Imports", "fa-ban"),
     (TemplateView, "Mapper Templates", "Templates", "fa-table"),
     (ModuleTemplateView, "Template Files", "Templates", "fa-file-excel-o"),
     (OpenInvoiceView, "Open Invoices", "Records", "fa-file-text"),
@@ -35,17 +37,17 @@ MENU = [
     (SyncAllView, "Sync All", "Consolidated", "fa-refresh"),
     (DashboardView, "Dashboard", "Consolidated", "fa-bar-chart"),
     (ServiceSalesOrderView, "Synced Sales Orders", "Records", "fa-shopping-cart"),
-    (OrganizationView, "Organizations", "Organizations", "fa-building"),
-    (LocationView, "Locations", "Organizations", "fa-map-marker"),
-    (CustomerView, "Customers", "Organizations", "fa-users"),
-    (ProductView, "Products", "Organizations", "fa-cube"),
-    (TaxView, "Taxes", "Organizations", "fa-percent"),
-    (PaymentTermView, "Payment Terms", "Organizations", "fa-calendar"),
-    (EmployeeView, "Employees", "Organizations", "fa-id-card"),
-    (ConnectionView, "Connections", "Integrations", "fa-link"),
-    (IntegrationView, "Integrations", "Integrations", "fa-plug"),
-    (SyncStatusView, "Synchronization Status", "Integrations", "fa-refresh"),
-    (IntegrationKeyView, "API Keys", "Integrations", "fa-key"),
+    (OrganizationView, "Organizations", "Master Data", "fa-building"),
+    (LocationView, "Locations", "Master Data", "fa-map-marker"),
+    (CustomerView, "Customers", "Master Data", "fa-users"),
+    (ProductView, "Products", "Master Data", "fa-cube"),
+    (TaxView, "Taxes", "Master Data", "fa-percent"),
+    (PaymentTermView, "Payment Terms", "Master Data", "fa-calendar"),
+    (EmployeeView, "Employees", "Master Data", "fa-id-card"),
+    (ConnectionView, "Connections", "Connectivity", "fa-link"),
+    (IntegrationView, "Integrations", "Connectivity", "fa-plug"),
+    (SyncStatusView, "Synchronization Status", "Connectivity", "fa-refresh"),
+    (IntegrationKeyView, "API Keys", "Connectivity", "fa-key"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
 ]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
@@ -56,7 +58,7 @@ NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (SalesOrderLineView, "Sales order lines", "Consolidated"),
            (SalesInvoiceLineView, "Sales invoice lines", "Consolidated"),
            (PurchaseInvoiceLineView, "Purchase invoice lines", "Consolidated"),
-           (ServiceLinkView, "Service connection", "Integrations"),
+           (ServiceLinkView, "Service connection", "Connectivity"),
            (ServiceSalesOrderLineView, "Synced sales order lines", "Records")]
 
 
@@ -70,7 +72,9 @@ def registered_views():
 
 
 def register_views(appbuilder):
-    for view, _, _ in NO_MENU:
+    for view, name, _ in NO_MENU:
+        title_from_menu(view, name)
         appbuilder.add_view_no_menu(view)
     for view, name, category, icon in MENU:
+        title_from_menu(view, name)
         appbuilder.add_view(view, name, category=category, icon=icon)

@@ -1,15 +1,27 @@
-"""Readable error pages."""
+"""Readable error pages, inside the portal's layout."""
 from flask import current_app, render_template, request
+
+# The page a person sees for a status the framework would answer with a bare page.
+PAGES = {
+    403: ("Not allowed", "You do not have permission to open this page. If you need it, "
+                         "ask an administrator for the right role."),
+    404: ("Page not found", "There is no such page, or what it showed does not exist (any "
+                            "more) or is not yours to see."),
+}
 
 
 def register_error_pages(app):
+    @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
-    def api_not_found(error):
+    def readable_error(error):
         """The API answers in JSON (SPEC section 9) even for a path or method it lacks."""
         if request.path.startswith("/api/"):
             return {"message": error.description, "errors": {}}, error.code
-        return error
+        if error.code not in PAGES:
+            return error
+        title, message = PAGES[error.code]
+        return error_page(title, message), error.code
 
     @app.errorhandler(413)
     def too_large(error):
@@ -18,9 +30,13 @@ def register_error_pages(app):
                    "smaller files, or ask an administrator to raise the limit.")
         if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
             return {"message": message, "errors": {"file": [message]}}, 413
-        return render_template("error.html", title="File too large", message=message,
-                               base_template=current_app.appbuilder.base_template,
-                               appbuilder=current_app.appbuilder), 413
+        return error_page("File too large", message), 413
+
+
+def error_page(title, message):
+    return render_template("error.html", title=title, message=message,
+                           base_template=current_app.appbuilder.base_template,
+                           appbuilder=current_app.appbuilder)
 
 
 def readable_size(size):

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import module_choices, module_label
+from app.importing.modules import MODULES, module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
+from app.views.import_outcome import outcome, progress_line
 from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.downloads import attachment
@@ -28,10 +29,26 @@ def status_payload(imp):
     payload = import_service.summary(imp, limit=20)
     payload.update(rows_total=imp.rows_total, rows_done=imp.rows_done,
                    status_label=imp.status.label, finished=imp.job_finished,
+                   progress_text=progress_line(imp),
                    file_url=url_for("ImportFileView.show", pk=imp.id),
                    rejections_url=url_for("ImportRejectionView.list", _flt_0_import_file=imp.id),
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
+    if imp.job_finished:
+        payload["outcome_style"], payload["outcome_text"] = outcome(imp, payload)
     return payload
+
+
+def missing_templates_note(org, templates):
+    """The modules whose files would be refused for want of a template (TPL-5), said
+    before a file is chosen. Other modules can still be imported, so it blocks nothing."""
+    have = {t.module for t in templates}
+    missing = [m.label for m in MODULES.values() if m.name not in have]
+    if not missing:
+        return None
+    return (f"{org.code} has no mapper template for {', '.join(missing)}: files of "
+            f"{'this module' if len(missing) == 1 else 'these modules'} are refused until "
+            "there is one. A Template Editor can add the default templates (Mapper "
+            "Templates > Add default templates).")
 
 
 class DataImportView(BaseView):
@@ -43,7 +60,7 @@ class DataImportView(BaseView):
     def _form_context(self, org, **extra):
         context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
                    "modules": module_choices(), "principals": [], "integrations": [],
-                   "templates": [], "problems": []}
+                   "templates": [], "problems": [], "missing_templates": None}
         if org is not None:
             context["principals"] = import_service.active_principals(org)
             context["integrations"] = import_service.active_external_integrations(org)
@@ -57,6 +74,7 @@ class DataImportView(BaseView):
             if not context["integrations"]:
                 context["problems"].append(
                     f"{org.code} has no active External integration: create one before importing.")
+            context["missing_templates"] = missing_templates_note(org, context["templates"])
         context.update(extra)
         return context
 
@@ -74,7 +92,7 @@ class DataImportView(BaseView):
         org = chosen_org(writable_organizations(OrgKind.distributor))
         upload = request.files.get("file")
         form = request.form
-        error = None
+        error, duplicate = None, False
         if upload is None or not upload.filename:
             error = "Choose a file to import (one file per import)."
         else:
@@ -86,11 +104,16 @@ class DataImportView(BaseView):
                     integration_name=form.get("integration") or None,
                     template_name=form.get("template") or None,
                     force=form.get("force") == "1")
+            except import_service.DuplicateFile as exc:
+                db.session.rollback()
+                error = (f"This file was already imported as "
+                         f"{import_service.describe_import(exc.earlier)}. To import it again, "
+                         "tick \"Import it anyway\" below and choose the file again.")
+                duplicate = True
             except MuaraError as exc:
                 db.session.rollback()
                 error = str(exc)
         if error:
-            duplicate = "already imported" in error
             context = self._form_context(org, error=error, duplicate=duplicate,
                                          chosen=form.to_dict())
             return self.render_template("data_import.html", **context), 400
