@@ -6,7 +6,6 @@ The filter indexes (`_flt_<index>_<column>`) are read from the search widget the
 renders, so the tests use exactly what the screen offers.
 """
 import json
-import re
 
 import pytest
 from sqlalchemy import select
