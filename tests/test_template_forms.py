@@ -1,0 +1,255 @@
+"""The Template Editor edits mapper templates in forms (TPL-2), through the posts the
+screens make after a real login: a template added on /templateview/add, its field lines
+added and edited on the field-line view (/templatefieldview/), a line for a field of
+another module refused with its message, and the next import reading the file through the
+edited lines.
+"""
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import MapperTemplate, TemplateField
+from tests.conftest import login
+from tests.test_import_job import (check_counts, invoices, make_distributor, run_import, xlsx)
+from tests.test_templates import FormReader, form_data
+
+NAME = "ERP invoices"
+# field -> source column of the ERP's export
+ERP_COLUMNS = {"reference": "Inv No", "customer": "Cust", "invoice_date": "Date",
+               "balance": "Amount", "customer_po": "PO"}
+
+
+class ScreenForm(FormReader):
+    """FormReader, also as a browser sends checkboxes (only when checked) and textareas."""
+
+    def handle_starttag(self, tag, attrs):
+        attrs_dict = dict(attrs)
+        if self.inside and tag == "input" and attrs_dict.get("type") == "checkbox":
+            if "checked" in attrs_dict:
+                self.fields.append((attrs_dict["name"], attrs_dict.get("value", "on")))
+            return
+        if self.inside and tag == "textarea":
+            self._textarea = [attrs_dict["name"], ""]
+            return
+        super().handle_starttag(tag, attrs)
+
+    def handle_data(self, data):
+        if getattr(self, "_textarea", None) is not None:
+            self._textarea[1] += data
+            return
+        super().handle_data(data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and getattr(self, "_textarea", None) is not None:
+            self.fields.append(tuple(self._textarea))
+            self._textarea = None
+            return
+        super().handle_endtag(tag)
+
+
+def screen_form(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    reader = ScreenForm("model_form")
+    reader.feed(response.get_data(as_text=True))
+    assert reader.fields, f"no model_form on {url}"
+    return reader
+
+
+def submit(client, url, changes, unchecked=()):
+    """Post the form of `url` as the screen shows it, with `changes`; `unchecked`: boxes
+    the user clears."""
+    data = form_data(screen_form(client, url), **changes)
+    for name in unchecked:
+        data.pop(name, None)
+    return client.post(url, data=data, follow_redirects=True)
+
+
+def flashes(response, category):
+    page = response.get_data(as_text=True)
+    return [" ".join(re.sub(r"<[^>]+>", "", text).replace("&times;", "").split())
+            for text in re.findall(rf'<div class="alert alert-{category}[^"]*"[^>]*>(.*?)</div>',
+                                   page, re.S)]
+
+
+def lines(app, template_id):
+    with app.app_context():
+        return {line.field: (line.source_column, line.required, line.position)
+                for line in db.session.execute(select(TemplateField).where(
+                    TemplateField.template_id == template_id)).scalars()}
+
+
+def template_id(app, name=NAME):
+    with app.app_context():
+        return db.session.execute(select(MapperTemplate.id).where(
+            MapperTemplate.name == name)).scalar_one()
+
+
+def line_id(app, template, field):
+    with app.app_context():
+        return db.session.execute(select(TemplateField.id).where(
+            TemplateField.template_id == template, TemplateField.field == field)).scalar_one()
+
+
+@pytest.fixture
+def editor(app, client, world):
+    """D1 (customers C001, C002; the default templates) and its Template Editor, signed in."""
+    d1 = make_distributor(app)
+    world.user("ed", "Template Editor", "D1")
+    login(client, "ed")
+    return d1
+
+
+def add_template(client, org_id, **changes):
+    return submit(client, "/templateview/add", {
+        "organization": str(org_id), "name": NAME, "module": "open_invoices",
+        "file_format": "", "sheet": "", "header_row": "1", "policy": "accept_valid",
+        **changes})
+
+
+def add_line(client, template, position, field, source_column, required=True, **changes):
+    return submit(client, "/templatefieldview/add", {
+        "template": str(template), "position": str(position), "field": field,
+        "source_column": source_column, **({"required": "y"} if required else {}),
+        **changes}, unchecked=() if required else ("required",))
+
+
+@pytest.fixture
+def erp_template(app, client, editor):
+    """NAME added through the form, then its five lines through the field-line form."""
+    response = add_template(client, editor)
+    assert (flashes(response, "success"), flashes(response, "danger")) == (["Added Row"], [])
+    template = template_id(app)
+    for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1):
+        response = add_line(client, template, position, field, column)
+        assert (flashes(response, "success"), flashes(response, "danger")) == \
+            (["Added Row"], []), field
+    return template
+
+
+def erp_file(tmp_path, header, rows, name="erp.xlsx"):
+    return xlsx(tmp_path / name, [header, *rows])
+
+
+ERP_HEADER = ["Inv No", "Cust", "Date", "Amount", "PO"]
+ERP_ROWS = [["E-1", "C001", "2025-03-01", 12.5, "PO-E1"],
+            ["E-2", "C002", "2025-03-02", 7, "PO-E2"]]
+
+
+def test_a_template_added_in_the_form_belongs_to_the_editors_organization(app, client,
+                                                                          editor):
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(MapperTemplate))
+    response = add_template(client, editor, header_row="2", sheet="Export",
+                            policy="all_or_nothing", file_format="xlsx")
+    assert (flashes(response, "success"), flashes(response, "danger")) == (["Added Row"], [])
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MapperTemplate)) == before + 1
+        template = db.session.execute(select(MapperTemplate).where(
+            MapperTemplate.name == NAME)).scalar_one()
+        assert (template.organization.code, template.module, template.file_format,
+                template.sheet, template.header_row, str(template.policy), template.fields) == \
+            ("D1", "open_invoices", "xlsx", "Export", 2, "all_or_nothing", [])
+
+
+def test_field_lines_added_in_the_form_are_the_templates_mapping(app, client, runner,
+                                                                erp_template, tmp_path):
+    assert lines(app, erp_template) == {
+        field: (column, True, position)
+        for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1)}
+    # The template's page lists its lines: position, field, source column.
+    page = client.get(f"/templateview/show/{erp_template}").get_data(as_text=True)
+    for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1):
+        assert re.search(rf"<td>{position}</td>\s*<td>{field}</td>\s*<td>{column}</td>", page), \
+            field
+
+    _, out = run_import(runner, erp_file(tmp_path, ERP_HEADER, ERP_ROWS), "open_invoices",
+                        "D1", "--template", NAME)
+    assert (out["status"], out["rows"], out["accepted"], out["rejections"]) == \
+        ("archived", 2, 2, [])
+    check_counts(app, out)
+    got = invoices(app)
+    assert {ref: inv[:4] for ref, inv in got.items()} == {
+        "E-1": ("C001", dt.date(2025, 3, 1), Decimal("12.5"), "PO-E1"),
+        "E-2": ("C002", dt.date(2025, 3, 2), Decimal("7"), "PO-E2"),
+    }
+
+
+def test_an_edited_line_is_what_the_next_import_reads(app, client, runner, erp_template,
+                                                      tmp_path):
+    pk = line_id(app, erp_template, "customer_po")
+    url = f"/templatefieldview/edit/{pk}"
+    # The edit form shows the line as stored.
+    shown = dict(screen_form(client, url).fields)
+    assert (shown["template"], shown["field"], shown["source_column"], shown["required"]) == \
+        (str(erp_template), "customer_po", "PO", "y")
+
+    response = submit(client, url, {"source_column": "Purchase Order"})
+    assert (flashes(response, "success"), flashes(response, "danger")) == (["Changed Row"], [])
+    assert lines(app, erp_template)["customer_po"] == ("Purchase Order", True, 5)
+
+    renamed = ["Inv No", "Cust", "Date", "Amount", "Purchase Order"]
+    _, out = run_import(runner, erp_file(tmp_path, renamed, ERP_ROWS), "open_invoices", "D1",
+                        "--template", NAME)
+    assert (out["status"], out["accepted"], out["rejections"]) == ("archived", 2, [])
+    assert invoices(app)["E-1"][3] == "PO-E1"
+
+    # A file still headed "PO" is now refused, naming the column the line reads.
+    _, out = run_import(runner, erp_file(tmp_path, ERP_HEADER, [["E-3", "C001", "2025-03-03",
+                                                                 1, "PO-E3"]], name="old.xlsx"),
+                        "open_invoices", "D1", "--template", NAME, ok=False)
+    assert out["status"] == "failed"
+    assert out["error"] == {
+        "reason": "missing_column",
+        "message": "The file has no column 'Purchase Order', which the template requires. "
+                   "Columns found: 'Inv No', 'Cust', 'Date', 'Amount', 'PO'."}
+    assert "E-3" not in invoices(app)
+
+
+def test_a_line_made_optional_with_a_default_fills_the_value(app, client, runner, erp_template,
+                                                              tmp_path):
+    pk = line_id(app, erp_template, "customer_po")
+    response = submit(client, f"/templatefieldview/edit/{pk}",
+                      {"source_column": "", "default_value": "NO-PO"}, unchecked=("required",))
+    assert (flashes(response, "success"), flashes(response, "danger")) == (["Changed Row"], [])
+    source, required, position = lines(app, erp_template)["customer_po"]
+    assert (source or None, required, position) == (None, False, 5)  # the form stores ""
+    header = ["Inv No", "Cust", "Date", "Amount"]
+    _, out = run_import(runner, erp_file(tmp_path, header, [row[:4] for row in ERP_ROWS]),
+                        "open_invoices", "D1", "--template", NAME)
+    assert (out["status"], out["accepted"], out["rejections"]) == ("archived", 2, [])
+    assert {ref: inv[3] for ref, inv in invoices(app).items()} == {"E-1": "NO-PO",
+                                                                  "E-2": "NO-PO"}
+
+
+def test_a_line_for_a_field_of_another_module_is_refused(app, client, erp_template):
+    before = lines(app, erp_template)
+    response = add_line(client, erp_template, 6, "boxes", "Boxes")
+    assert flashes(response, "danger") == ["boxes is not a field of Open Invoices"]
+    assert flashes(response, "success") == []
+    assert lines(app, erp_template) == before
+
+
+def test_changing_a_line_to_a_field_of_another_module_is_refused_and_changes_nothing(
+        app, client, erp_template):
+    before = lines(app, erp_template)
+    pk = line_id(app, erp_template, "customer_po")
+    response = submit(client, f"/templatefieldview/edit/{pk}",
+                      {"field": "units_per_box", "source_column": "Units"})
+    assert flashes(response, "danger") == ["units_per_box is not a field of Open Invoices"]
+    assert lines(app, erp_template) == before
+
+
+def test_a_second_line_for_the_same_field_is_a_form_error(app, client, erp_template):
+    before = lines(app, erp_template)
+    response = submit(client, "/templatefieldview/add", {
+        "template": str(erp_template), "position": "9", "field": "balance",
+        "source_column": "Total", "required": "y"})
+    assert lines(app, erp_template) == before
+    assert flashes(response, "success") == []
+    # the form comes back with the field error under the Field select
+    assert flashes(response, "danger") == ["Already used: Template and Field must be unique."]
