@@ -229,7 +229,9 @@ def test_a_line_made_optional_with_a_default_fills_the_value(app, client, runner
 def test_a_line_for_a_field_of_another_module_is_refused(app, client, erp_template):
     before = lines(app, erp_template)
     response = add_line(client, erp_template, 6, "boxes", "Boxes")
-    assert flashes(response, "danger") == ["boxes is not a field of Open Invoices"]
+    assert flashes(response, "danger") == [
+        "Inventory in Boxes: Boxes is not a field of Open Invoices: choose a field of "
+        "Open Invoices."]
     assert flashes(response, "success") == []
     assert lines(app, erp_template) == before
 
@@ -240,7 +242,9 @@ def test_changing_a_line_to_a_field_of_another_module_is_refused_and_changes_not
     pk = line_id(app, erp_template, "customer_po")
     response = submit(client, f"/templatefieldview/edit/{pk}",
                       {"field": "units_per_box", "source_column": "Units"})
-    assert flashes(response, "danger") == ["units_per_box is not a field of Open Invoices"]
+    assert flashes(response, "danger") == [
+        "Inventory in Boxes: Units per Box is not a field of Open Invoices: choose a "
+        "field of Open Invoices."]
     assert lines(app, erp_template) == before
 
 

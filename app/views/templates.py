@@ -25,6 +25,12 @@ from app.views.downloads import attachment
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def field_title(name):
+    """How the field choice list shows a field: "Module: Header"."""
+    return next((f"{m.label}: {f.header}" for m in MODULES.values() for f in m.fields
+                 if f.name == name), name)
+
+
 def module_field_choices():
     return [(f.name, f"{m.label}: {f.header}") for m in MODULES.values() for f in m.fields]
 
@@ -56,7 +62,8 @@ class TemplateFieldView(TenantModelView):
         if item.template is not None:
             module = MODULES.get(item.template.module)
             if module and item.field not in {f.name for f in module.fields}:
-                raise ValueError(f"{item.field} is not a field of {module.label}")
+                raise ValueError(f"{field_title(item.field)} is not a field of {module.label}: "
+                                 f"choose a field of {module.label}.")
         super()._check_write(item)
 
 
