@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import ImportFile, Integration, SalesOrder
+from app.models import ImportFile, Integration, MapperTemplate, SalesOrder, TemplateField
+from app.models.templates import RejectionPolicy
 from tests.conftest import login
 from tests.consolidation_helpers import import_file, order_file, sync_all
 from tests.test_import_job import (GOOD_INVOICES, invoice_file, make_distributor,
@@ -61,6 +62,12 @@ def admin(app, client, world):
     return login(client, "admin")
 
 
+def template_id(app, module="open_invoices"):
+    with app.app_context():
+        return db.session.execute(select(MapperTemplate.id).where(
+            MapperTemplate.module == module)).scalar_one()
+
+
 # --- the value formatter ----------------------------------------------------------------
 
 def test_shown_reads_like_a_person_would_and_leaves_other_values_alone():
@@ -70,6 +77,76 @@ def test_shown_reads_like_a_person_would_and_leaves_other_values_alone():
     assert shown(STAMP) == "2026-12-01 01:10:29"
     assert shown(50.0) == "50" and shown(20.125) == 20.125
     assert shown(0) == 0 and shown("x") == "x"
+
+
+# --- mapper templates -------------------------------------------------------------------
+
+def test_a_template_shows_its_module_label_format_sheet_and_policy_in_words(app, admin):
+    response = admin.get(f"/templateview/show/{template_id(app)}")
+    values = show_values(response)
+    assert values["Module"] == "Open Invoices"
+    assert values["File Format"] == "any (detected)"
+    assert values["Sheet (name or number; empty = first)"] == "first sheet"
+    assert values["On rejections"] == "Accept valid rows"
+    # Its field lines, listed under it.
+    lines = [dict(zip(list_header(response), cells)) for cells in list_rows(response)]
+    assert [line["Field"] for line in lines] == ["Invoice #", "Customer Code", "Invoice Date",
+                                                 "Invoice Balance", "Customer PO",
+                                                 "Location Code"]
+    assert {line["Default Value"] for line in lines} == {""}
+
+
+def test_the_template_list_reads_the_same(app, admin):
+    response = admin.get("/templateview/list/?_flt_0_module=open_invoices")
+    header = list_header(response)
+    row = dict(zip(header, list_rows(response)[0]))
+    assert row["Module"] == "Open Invoices"
+    assert row["File Format"] == "any (detected)"
+    assert row["Sheet (name or number; empty = first)"] == "first sheet"
+    assert row["On rejections"] == "Accept valid rows"
+
+
+def test_all_or_nothing_and_a_named_format_and_sheet_are_shown_as_set(app, admin):
+    with app.app_context():
+        db.session.execute(update(MapperTemplate).where(MapperTemplate.id == template_id(app))
+                           .values(policy=RejectionPolicy.all_or_nothing, file_format="csv",
+                                   sheet="Data"))
+        db.session.commit()
+    values = show_values(admin.get(f"/templateview/show/{template_id(app)}"))
+    assert values["File Format"] == "csv"
+    assert values["Sheet (name or number; empty = first)"] == "Data"
+    assert values["On rejections"] == "All or nothing"
+
+
+def test_a_field_line_shows_the_fields_header_and_blanks(app, admin):
+    with app.app_context():
+        line_id = db.session.execute(select(TemplateField.id).where(
+            TemplateField.template_id == template_id(app),
+            TemplateField.field == "customer_po")).scalar_one()
+    values = show_values(admin.get(f"/templatefieldview/show/{line_id}"))
+    assert values["Field"] == "Customer PO"
+    assert values["Required"] == "Yes" and values["Trim"] == "Yes"
+    assert values["Template"] == "Default Open Invoices"
+    for label in ("Default Value", "Case (upper/lower)", "Date formats (e.g. %Y-%m-%d, %d/%m/%Y)",
+                  "Decimal Separator", "Thousands Separator", "Value map (e.g. Y=true; N=false)"):
+        assert values[label] == "", label
+
+
+def test_the_field_lines_under_a_template_show_headers_and_blanks(app, admin):
+    response = admin.get(f"/templatefieldview/list/?_flt_0_template={template_id(app)}")
+    header = list_header(response)
+    rows = [dict(zip(header, cells)) for cells in list_rows(response)]
+    po = next(row for row in rows if row["Field"] == "Customer PO")
+    assert po["Default Value"] == "" and po["Value map (e.g. Y=true; N=false)"] == ""
+    assert po["Required"] == "Yes"
+    location = next(row for row in rows if row["Field"] == "Location Code")
+    assert location["Required"] == "No"  # required only for multi-location companies
+    assert [row["Field"] for row in rows][:2] == ["Invoice #", "Customer Code"]
+    # The same module field name has another header in another module: the line's own.
+    products = template_id(app, "products")
+    response = admin.get(f"/templatefieldview/list/?_flt_0_template={products}")
+    assert "Product Code" in [dict(zip(list_header(response), cells))["Field"]
+                              for cells in list_rows(response)]
 
 
 # --- files, records, integrations -------------------------------------------------------

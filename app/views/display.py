@@ -24,6 +24,13 @@ def shown(value):
     return value
 
 
+def or_text(text):
+    """A formatter showing `text` where the value is empty (e.g. "first sheet")."""
+    def formatter(value):
+        return text if value is None or value == "" else shown(value)
+    return formatter
+
+
 def name_only(record):
     """A related record by its name alone (a template, not "Default X (module_name)")."""
     return "" if record is None else record.name
