@@ -192,3 +192,14 @@ def test_an_integration_without_a_sync_time_shows_it_blank(app, admin):
     assert values["Active"] == "Yes"
 
 
+def test_a_rejections_original_row_shows_whole_numbers_without_a_decimal_point(
+        app, runner, admin, tmp_path):
+    rows = [["INV-3", "C999", "2025-01-31", 50, "PO-3", None]]
+    _, data = run_import(runner, invoice_file(tmp_path, rows))
+    assert data["rejected"] == 1
+    response = admin.get("/rejections/list/")
+    rejection = re.search(r"/rejections/show/(\d+)", response.get_data(as_text=True)).group(1)
+    page = admin.get(f"/rejections/show/{rejection}").get_data(as_text=True)
+    original = re.search(r'<table[^>]*id="original-row">(.*?)</table>', page, re.S).group(1)
+    cells = [text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", original, re.S)]
+    assert cells == ["INV-3", "C999", "2025-01-31", "50", "PO-3", ""]
