@@ -16,6 +16,14 @@ class RejectionPolicy(str, enum.Enum):
     def __str__(self):
         return self.value
 
+    @property
+    def label(self):
+        return POLICY_LABELS[self]
+
+
+POLICY_LABELS = {RejectionPolicy.accept_valid: "Accept valid rows",
+                 RejectionPolicy.all_or_nothing: "All or nothing"}
+
 
 class MapperTemplate(TenantOwned, Model):
     __tablename__ = "mapper_template"
@@ -63,3 +71,11 @@ class TemplateField(Model):
 
     def __repr__(self):
         return f"{self.field} <- {self.source_column or '(default)'}"
+
+    def field_header(self):
+        """The module field's header ("Customer PO" for customer_po): a field name means
+        different columns in different modules (code: Customer Code, Product Code)."""
+        from app.importing.modules import MODULES
+        module = MODULES.get(self.template.module) if self.template else None
+        declared = next((f for f in module.fields if f.name == self.field), None) if module else None
+        return declared.header if declared else self.field

@@ -3,6 +3,7 @@ permission matrix read these lists."""
 from app.views.consolidated import (DailyVisitView, DashboardView, PurchaseInvoiceLineView,
                                     PurchaseInvoiceView, SalesInvoiceLineView, SalesInvoiceView,
                                     SalesOrderLineView, SalesOrderView, SyncAllView)
+from app.views.display import with_display_formatters
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
@@ -74,7 +75,9 @@ def registered_views():
 def register_views(appbuilder):
     for view, name, _ in NO_MENU:
         title_from_menu(view, name)
+        with_display_formatters(view)
         appbuilder.add_view_no_menu(view)
     for view, name, category, icon in MENU:
         title_from_menu(view, name)
+        with_display_formatters(view)
         appbuilder.add_view(view, name, category=category, icon=icon)

@@ -16,6 +16,7 @@ from app.models.organizations import OrgKind
 from app.views.import_outcome import outcome, progress_line
 from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
+from app.views.display import name_only
 from app.views.downloads import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -167,6 +168,7 @@ class ImportFileView(TenantModelView):
     label_columns = {"id": "#", "module_name": "Module", "status_name": "Status",
                      "rows_done": "Rows", "error_message": "Reason", "sha256": "SHA-256",
                      "size": "Size (bytes)"}
+    formatters_columns = {"template": name_only}
 
     @expose("/download/<int:pk>")
     @has_access

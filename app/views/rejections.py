@@ -13,6 +13,7 @@ from app.models import ImportRejection
 from app.models.tasks import utcnow
 from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
+from app.views.display import shown
 
 
 class ImportRejectionView(TenantModelView):
@@ -80,7 +81,8 @@ class ImportRejectionView(TenantModelView):
     def show_original(self, item):
         header = json.loads(item.import_file.header_json or "[]")
         cells = json.loads(item.original or "[]")
-        return list(zip(header, cells + [None] * (len(header) - len(cells))))
+        return [(column, shown(cell))
+                for column, cell in zip(header, cells + [None] * (len(header) - len(cells)))]
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)

@@ -11,15 +11,17 @@ from wtforms import SelectField
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.matching import propose_mapping
-from app.importing.modules import MODULES, WHEN_MULTI_LOCATION
+from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
 from app.importing.pipeline import sheet_argument
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
+from app.models.templates import RejectionPolicy
 from app.models.organizations import OrgKind
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
+from app.views.display import name_only, or_text
 from app.views.downloads import attachment
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -38,17 +40,21 @@ def module_field_choices():
 class TemplateFieldView(TenantModelView):
     """The field lines of a template, shown inside it."""
     datamodel = SQLAInterface(TemplateField)
-    list_columns = ["position", "field", "source_column", "required", "default_value",
-                    "trim", "case", "date_formats", "decimal_separator",
-                    "thousands_separator", "value_map"]
-    add_columns = edit_columns = show_columns = ["template"] + list_columns
+    add_columns = edit_columns = ["template", "position", "field", "source_column", "required",
+                                  "default_value", "trim", "case", "date_formats",
+                                  "decimal_separator", "thousands_separator", "value_map"]
+    # Pages show the module field's header ("Customer PO"), the forms its name.
+    list_columns = ["field_header" if c == "field" else c for c in add_columns[1:]]
+    show_columns = ["template"] + list_columns
     base_order = ("position", "asc")
     add_form_query_rel_fields = edit_form_query_rel_fields = {"template": WRITABLE_ORGS}
     search_form_query_rel_fields = {"template": TENANT_BASE_FILTERS}
-    label_columns = {"source_column": "Source column (header text or letter)",
+    label_columns = {"field_header": "Field",
+                     "source_column": "Source column (header text or letter)",
                      "date_formats": "Date formats (e.g. %Y-%m-%d, %d/%m/%Y)",
                      "value_map": "Value map (e.g. Y=true; N=false)",
                      "case": "Case (upper/lower)"}
+    formatters_columns = {"template": name_only}
     add_form_extra_fields = edit_form_extra_fields = {
         "field": SelectField("Field", choices=module_field_choices()),
         "case": SelectField("Case", choices=[("", "unchanged"), ("upper", "UPPER"),
@@ -84,6 +90,10 @@ class TemplateView(TenantModelView):
     base_order = ("name", "asc")
     label_columns = {"sheet": "Sheet (name or number; empty = first)",
                      "policy": "On rejections"}
+    formatters_columns = {"module": module_label,
+                          "file_format": or_text("any (detected)"),
+                          "sheet": or_text("first sheet"),
+                          "policy": lambda value: RejectionPolicy(value).label}
     add_form_extra_fields = edit_form_extra_fields = {
         "module": SelectField("Module", choices=[(m.name, m.label) for m in MODULES.values()]),
         "file_format": SelectField("File format", choices=[
