@@ -5,6 +5,7 @@ another module refused with its message, and the next import reading the file th
 edited lines.
 """
 import datetime as dt
+import html
 import re
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.importing.modules import MODULES
 from app.models import MapperTemplate, TemplateField
 from tests.conftest import login
 from tests.test_import_job import (check_counts, invoices, make_distributor, run_import, xlsx)
@@ -163,8 +165,11 @@ def test_field_lines_added_in_the_form_are_the_templates_mapping(app, client, ru
         for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1)}
     # The template's page lists its lines: position, field, source column.
     page = client.get(f"/templateview/show/{erp_template}").get_data(as_text=True)
+    headers = {f.name: f.header for f in MODULES["open_invoices"].fields}
     for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1):
-        assert re.search(rf"<td>{position}</td>\s*<td>{field}</td>\s*<td>{column}</td>", page), \
+        # Shown by the field's header in the module ("Invoice #"), not its key.
+        shown = re.escape(html.escape(headers[field]))
+        assert re.search(rf"<td>{position}</td>\s*<td>{shown}</td>\s*<td>{column}</td>", page), \
             field
 
     _, out = run_import(runner, erp_file(tmp_path, ERP_HEADER, ERP_ROWS), "open_invoices",
