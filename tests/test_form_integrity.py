@@ -91,7 +91,9 @@ def test_a_customer_in_use_is_not_deleted_and_the_page_says_what_uses_it(app, cl
     _, ids = d1
     run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))  # INV-1 for C001, INV-2 C002
     login(client, "imp1")
+    client.get("/customerview/list/")  # where the user deletes from, and returns to
     response = client.post(f"/customerview/delete/{ids['C001']}", follow_redirects=True)
+    assert response.request.path == "/customerview/list/"
     text = page_text(response)
     assert ("C001 - C001 name cannot be deleted: it is still used by 1 open invoice record. "
             "Change or delete those first.") in text

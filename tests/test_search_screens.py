@@ -227,3 +227,40 @@ def test_a_supervisor_of_another_organization_finds_none_of_them(app, client, lo
     page = html(client.get("/rejections/list/"))
     for foreign in ("C404", "C999", "2025-13-01"):
         assert foreign not in page
+
+
+# --- What the filters offer ----------------------------------------------------------------
+
+def filter_choices(page, column):
+    """The option texts of `column`'s filter in the list page's search widget."""
+    import re
+    lines = page[page.index("new AdminFilters("):].splitlines()
+    widgets = json.loads(lines[3].strip().rstrip(","))
+    return re.findall(r"<option[^>]*>([^<]*)</option>", widgets[column])
+
+
+def test_a_principal_filters_shared_invoices_by_the_customers_they_name(app, client, runner,
+                                                                         world, tmp_path):
+    """A principal sees no distributor's customer list, but its filter offers the
+    customers and locations its shared invoices name, and no other tenant's."""
+    make_distributor(app, customers=("C001", "C002", "C003"))  # D1, shared with P1
+    make_distributor(app, code="D2", principal="P2")
+    run_import(runner, invoice_file(tmp_path, [["INV-1", "C001", "2025-01-31", 1, "PO-1", "JKT"],
+                                               ["INV-2", "C002", "2025-01-31", 2, "PO-2", None]]))
+    run_import(runner, invoice_file(tmp_path, [["INV-9", "C003", "2025-01-31", 9, "PO-9", None]],
+                                    name="d2.xlsx"), "open_invoices", "D2")
+    world.user("prin1", "Principal", "P1")
+    login(client, "prin1")
+    page = html(client.get("/openinvoiceview/list/"))
+    assert sorted(filter_choices(page, "customer")) == ["C001 - C001 name", "C002 - C002 name"]
+    assert filter_choices(page, "location") == ["JKT - JKT warehouse"]
+    assert sorted(filter_choices(page, "organization")) == ["D1 - D1 name", "P1 - P1 name"]
+
+
+def test_a_distributor_filters_consolidated_records_by_its_principals(app, client, world):
+    make_distributor(app)  # D1, connected to P1
+    make_distributor(app, code="D2", principal="P2")
+    world.user("imp1", "Importer", "D1")
+    login(client, "imp1")
+    page = html(client.get("/salesorderview/list/"))
+    assert sorted(filter_choices(page, "principal")) == ["D1 - D1 name", "P1 - P1 name"]

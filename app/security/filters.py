@@ -1,7 +1,7 @@
 """Flask-AppBuilder filters that apply app.security.tenancy to views and form choices."""
 from flask_appbuilder.models.filters import BaseFilter
 
-from app.security.tenancy import current_viewer, scope, writable_criterion
+from app.security.tenancy import choice_criterion, current_viewer, scope, writable_criterion
 
 
 class VisibleToViewer(BaseFilter):
@@ -19,6 +19,21 @@ class WritableByViewer(BaseFilter):
 
     def apply(self, query, value):
         return scope(query, self.model, current_viewer(), writable_criterion)
+
+
+class ChoicesForViewer(BaseFilter):
+    """Search filter choices of a related record: what the user may pick to narrow the
+    rows they see (tenancy.choice_criterion). Its value: (the screen's model, relation)."""
+    name = "Choices for the signed-in user"
+
+    def apply(self, query, value):
+        model, relation = value
+        clause = choice_criterion(self.model, model, relation, current_viewer())
+        return query if clause is None else query.filter(clause)
+
+
+def search_choices(model, relation):
+    return [["id", ChoicesForViewer, (model, relation)]]
 
 
 TENANT_BASE_FILTERS = [["id", VisibleToViewer, None]]

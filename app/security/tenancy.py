@@ -4,11 +4,11 @@ A user sees rows of their own organization; principals also see what distributor
 connected to them share. Admins see everything.
 """
 from flask import g, has_request_context
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, inspect, or_, select
 
 from app.extensions import db
 from app.models import Connection, Membership, Organization
-from app.security.roles import ADMIN
+from app.security.roles import ADMIN, PRINCIPAL
 
 
 class Viewer:
@@ -72,6 +72,30 @@ def visible_criterion(model, viewer):
         # file was shared with while their connection is active.
         return or_(column == org_id, getattr(model, shared_key).in_(shared_imports(org_id)))
     return column == org_id
+
+
+def choice_criterion(related, model, relation, viewer):
+    """Which `related` rows a search filter on `model`'s screen offers for its
+    `relation`: those the user may see, and what the rows they see name. A principal
+    sees no distributor's master data, yet filters its shared invoices by their
+    customer; a distributor's rows name its principals. None means all."""
+    if viewer.is_admin:
+        return None
+    org_id = viewer.organization_id
+    if org_id is None:
+        return false()
+    if related is Organization:
+        connected_principals = select(Connection.principal_id).where(
+            Connection.distributor_id == org_id, Connection.active.is_(True))
+        return or_(Organization.id == org_id,
+                   Organization.id.in_(connected_distributors(org_id)),
+                   Organization.id.in_(connected_principals))
+    own = visible_criterion(related, viewer)
+    if PRINCIPAL not in viewer.role_names:
+        return own
+    (local,) = inspect(model).relationships[relation].local_columns
+    named = select(local).where(visible_criterion(model, viewer))
+    return or_(own, related.id.in_(named))
 
 
 def is_tenant_scoped(model):

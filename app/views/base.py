@@ -1,6 +1,7 @@
 """The base of every tenant-owned CRUD view: scoping and write checks live here once."""
 from flask import abort, request
 from flask_appbuilder import ModelView
+from flask_appbuilder.fields import QuerySelectField
 from sqlalchemy import select
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
@@ -9,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import Organization
-from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
+from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS, search_choices
 from app.security.tenancy import (current_viewer, is_tenant_scoped, may_write_org, scope,
                                   writable_criterion)
 from app.views.integrity import still_in_use_message, with_unique_keys
@@ -22,9 +23,6 @@ class TenantModelView(ModelView):
     organization is refused before anything is written.
     """
     base_filters = TENANT_BASE_FILTERS
-    # Search filters offer only organizations the user may see: a full list would name
-    # every tenant.
-    search_form_query_rel_fields = {"organization": TENANT_BASE_FILTERS}
     add_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     edit_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     page_size = 25
@@ -34,8 +32,10 @@ class TenantModelView(ModelView):
         # offers only what the user may see: the framework lists a related table whole,
         # which would name other tenants' customers and organizations. A view's own
         # entries (e.g. every principal, to connect to) stand.
+        model = self.datamodel.obj
         self.search_form_query_rel_fields = self._scoped_choices(
-            self.search_columns, self.search_form_query_rel_fields)
+            self.search_columns, self.search_form_query_rel_fields,
+            lambda column: search_choices(model, column))
         self.add_form_query_rel_fields = self._scoped_choices(
             self.add_columns, self.add_form_query_rel_fields)
         self.edit_form_query_rel_fields = self._scoped_choices(
@@ -43,12 +43,13 @@ class TenantModelView(ModelView):
         super()._init_forms()
         for form in (self.add_form, self.edit_form):
             allow_unchecked_boxes(form)
+        no_blank_choice(self.search_form)
         model = self.datamodel.obj
         self.add_form = with_unique_keys(self.add_form, model)
         self.edit_form = with_unique_keys(self.edit_form, model)
 
-    def _scoped_choices(self, columns, explicit):
-        scoped = {column: TENANT_BASE_FILTERS for column in columns or ()
+    def _scoped_choices(self, columns, explicit, filters_for=lambda column: TENANT_BASE_FILTERS):
+        scoped = {column: filters_for(column) for column in columns or ()
                   if self.datamodel.is_relation(column)
                   and is_tenant_scoped(self.datamodel.get_related_model(column))}
         return {**scoped, **(explicit or {})}
@@ -70,6 +71,9 @@ class TenantModelView(ModelView):
         self._check_write(item)
         in_use = still_in_use_message(item)
         if in_use:
+            # The framework records the page to go back to only after a delete succeeds:
+            # record it here too, or the refusal lands on the home page.
+            self.update_redirect()
             raise MuaraError(in_use)  # shown as the page's error; nothing is deleted
 
 
@@ -83,6 +87,16 @@ def allow_unchecked_boxes(form):
             unbound.kwargs["validators"] = [
                 v for v in unbound.kwargs.get("validators") or ()
                 if not isinstance(v, (InputRequired, DataRequired))]
+
+
+def no_blank_choice(form):
+    """A search filter on an optional relation filters by a record: the blank choice the
+    framework adds for the relation being optional showed as "__None" (and came first)."""
+    for name in dir(form):
+        unbound = getattr(form, name, None)
+        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class,
+                                                            QuerySelectField):
+            unbound.kwargs["allow_blank"] = False
 
 
 def writable_organizations(kind=None):

@@ -76,10 +76,6 @@ class CustomerReturnView(TenantModelView):
     label_columns = {"type": "Return type", "partner": "Sales organization",
                      "status_name": "Status", "import_id": "Last import",
                      "principal": "Shared with"}
-    search_form_query_rel_fields = {"organization": TENANT_BASE_FILTERS,
-                                    "customer": TENANT_BASE_FILTERS,
-                                    "type": TENANT_BASE_FILTERS,
-                                    "partner": TENANT_BASE_FILTERS}
     add_form_query_rel_fields = dict(TenantModelView.add_form_query_rel_fields,
                                      customer=TENANT_BASE_FILTERS, type=TENANT_BASE_FILTERS,
                                      partner=TENANT_BASE_FILTERS)
