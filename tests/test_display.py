@@ -203,3 +203,23 @@ def test_a_rejections_original_row_shows_whole_numbers_without_a_decimal_point(
     original = re.search(r'<table[^>]*id="original-row">(.*?)</table>', page, re.S).group(1)
     cells = [text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", original, re.S)]
     assert cells == ["INV-3", "C999", "2025-01-31", "50", "PO-3", ""]
+
+
+def test_choices_show_as_words(app, client, world):
+    from app.models import Integration
+    from app.models.integrations import SyncMode
+    from tests.test_import_job import make_distributor
+    make_distributor(app)
+    world.user("root", "Admin")
+    with app.app_context():
+        row = db.session.execute(select(Integration)).scalar()
+        row.sync_mode = SyncMode.shift_closing
+        db.session.commit()
+        integration_id = row.id
+    login(client, "root")
+    page = " ".join(client.get(f"/integrationview/show/{integration_id}")
+                    .get_data(as_text=True).split())
+    assert "External (files and API push)" in page
+    assert "Synchronize on register shift closing" in page
+    listing = " ".join(client.get("/organizationview/list/").get_data(as_text=True).split())
+    assert "<td>Distributor</td>" in listing and "<td>Principal</td>" in listing

@@ -4,8 +4,15 @@ Only the screens use this: exports (CSV/JSON/XLSX downloads, `muara export`) kee
 raw values.
 """
 import datetime as dt
+import enum
 
 from flask_appbuilder.baseviews import BaseModelView
+
+from app.models.integrations import (INTEGRATION_KIND_LABELS, SYNC_MODE_LABELS,
+                                     IntegrationKind, SyncMode)
+
+# Choices whose words are kept beside their enum (the forms offer the same words).
+ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LABELS}
 
 
 def shown(value):
@@ -21,7 +28,21 @@ def shown(value):
         return str(value.replace(microsecond=0))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, enum.Enum):
+        return enum_label(value)
     return value
+
+
+def enum_label(value):
+    """An enum's words: its listed label, its own `label`, else its value as a phrase
+    ("shift_closing" -> "Shift closing")."""
+    listed = ENUM_LABELS.get(type(value), {})
+    if value in listed:
+        return listed[value]
+    label = getattr(value, "label", None)
+    if isinstance(label, str):
+        return label
+    return str(value.value).replace("_", " ").capitalize()
 
 
 def or_text(text):
@@ -44,4 +65,22 @@ def with_display_formatters(view):
         return
     own = view.formatters_columns or {}
     columns = [*(view.list_columns or ()), *(view.show_columns or ())]
-    view.formatters_columns = {**{column: shown for column in columns}, **own}
+    view.formatters_columns = {**{column: _formatter(view, column) for column in columns},
+                               **own}
+
+
+def _formatter(view, column):
+    """`shown`, or for a column of choices (an Enum column, which the framework hands
+    over as its plain value) the choice's words."""
+    table_column = getattr(view.datamodel.obj, "__table__", None)
+    table_column = None if table_column is None else table_column.c.get(column)
+    enum_class = getattr(getattr(table_column, "type", None), "enum_class", None)
+    if enum_class is None:
+        return shown
+
+    def choice_words(value):
+        try:
+            return enum_label(enum_class(value))
+        except ValueError:
+            return shown(value)
+    return choice_words

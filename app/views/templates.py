@@ -151,7 +151,8 @@ class TemplateView(TenantModelView):
             made = template_service.add_default_templates(org)
             db.session.commit()
             if made:
-                flash(f"{len(made)} default templates added to {org.code}: "
+                flash(f"{len(made)} default template{'s' if len(made) != 1 else ''} added "
+                      f"to {org.code}: "
                       + ", ".join(t.name for t in made) + ".", "success")
             else:
                 flash(f"{org.code} already has a template for every module.", "info")
