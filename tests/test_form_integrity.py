@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Customer, Location, MapperTemplate, OpenInvoice
 from app.security import roles
-from app.services.templates import create_default_template
 from tests.conftest import login
 from tests.test_import_job import make_distributor
 
