@@ -252,9 +252,9 @@ def test_a_principal_filters_shared_invoices_by_the_customers_they_name(app, cli
     world.user("prin1", "Principal", "P1")
     login(client, "prin1")
     page = html(client.get("/openinvoiceview/list/"))
-    assert sorted(filter_choices(page, "customer")) == ["C001 - C001 name", "C002 - C002 name"]
+    assert filter_choices(page, "customer") == ["C001 - C001 name", "C002 - C002 name"]
     assert filter_choices(page, "location") == ["JKT - JKT warehouse"]
-    assert sorted(filter_choices(page, "organization")) == ["D1 - D1 name", "P1 - P1 name"]
+    assert filter_choices(page, "organization") == ["D1 - D1 name", "P1 - P1 name"]
 
 
 def test_a_distributor_filters_consolidated_records_by_its_principals(app, client, world):
@@ -263,4 +263,4 @@ def test_a_distributor_filters_consolidated_records_by_its_principals(app, clien
     world.user("imp1", "Importer", "D1")
     login(client, "imp1")
     page = html(client.get("/salesorderview/list/"))
-    assert sorted(filter_choices(page, "principal")) == ["D1 - D1 name", "P1 - P1 name"]
+    assert filter_choices(page, "principal") == ["D1 - D1 name", "P1 - P1 name"]

@@ -29,7 +29,11 @@ class ChoicesForViewer(BaseFilter):
     def apply(self, query, value):
         model, relation = value
         clause = choice_criterion(self.model, model, relation, current_viewer())
-        return query if clause is None else query.filter(clause)
+        if clause is not None:
+            query = query.filter(clause)
+        # In the order people look them up: by code, else by name.
+        order = getattr(self.model, "code", None) or getattr(self.model, "name", None)
+        return query if order is None else query.order_by(order)
 
 
 def search_choices(model, relation):
