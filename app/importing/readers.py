@@ -435,6 +435,15 @@ def _given_encoding(name):
     return "utf-8-sig" if name == "utf-8" else name
 
 
+def _reads_as_utf8(data, final):
+    """Whether `data` is UTF-8; unless `final`, it may stop inside a character."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=final)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
 def _first_non_ascii_block(path, start, block_size=1 << 20):
     """The first block of the file from `start` on that holds a byte past ASCII, or None.
     Every byte before it is ASCII, so the block starts on a character boundary.
@@ -453,11 +462,8 @@ def _late_encoding(block):
     European: our users' Excel) that reads it best. A few accents in a block of ASCII
     are too little for a general guess: charset_normalizer named cp1125 or big5 for a
     Windows-1252 "Café"."""
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+    if _reads_as_utf8(block, final=False):
         return "utf-8-sig"
-    except UnicodeDecodeError:
-        pass
     western = block.decode("cp1252", errors="replace")
     if western == block.decode("cp1250", errors="replace"):
         return "cp1252"  # the accents read the same in both (é, €, ...)
@@ -468,11 +474,8 @@ def _late_encoding(block):
 def _csv_encoding(sample, whole):
     if sample.startswith(_UTF16_BOMS):
         return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole)
+    if _reads_as_utf8(sample, final=whole):
         return "utf-8-sig"  # with or without a BOM
-    except UnicodeDecodeError:
-        pass
     best = charset_normalizer.from_bytes(sample).best()
     guess = best.encoding if best is not None else None
     if guess is None or guess in _LATIN_GUESSES:

@@ -85,11 +85,9 @@ def choice_criterion(related, model, relation, viewer):
     if org_id is None:
         return false()
     if related is Organization:
-        connected_principals = select(Connection.principal_id).where(
-            Connection.distributor_id == org_id, Connection.active.is_(True))
         return or_(Organization.id == org_id,
                    Organization.id.in_(connected_distributors(org_id)),
-                   Organization.id.in_(connected_principals))
+                   Organization.id.in_(connected_principals(org_id)))
     own = visible_criterion(related, viewer)
     if PRINCIPAL not in viewer.role_names:
         return own
@@ -107,6 +105,11 @@ def is_tenant_scoped(model):
 def connected_distributors(principal_id):
     return select(Connection.distributor_id).where(Connection.principal_id == principal_id,
                                                    Connection.active.is_(True))
+
+
+def connected_principals(distributor_id):
+    return select(Connection.principal_id).where(Connection.distributor_id == distributor_id,
+                                                 Connection.active.is_(True))
 
 
 def shared_imports(principal_id):

@@ -44,7 +44,6 @@ class TenantModelView(ModelView):
         for form in (self.add_form, self.edit_form):
             allow_unchecked_boxes(form)
         no_blank_choice(self.search_form)
-        model = self.datamodel.obj
         self.add_form = with_unique_keys(self.add_form, model)
         self.edit_form = with_unique_keys(self.edit_form, model)
 
@@ -81,22 +80,25 @@ def allow_unchecked_boxes(form):
     """The framework makes every NOT NULL column's field InputRequired, and a browser sends
     nothing for an unchecked box: "no" (e.g. a single-location organization, an inactive
     integration) could not be saved. A checkbox always has an answer, so it needs none."""
-    for name in dir(form):
-        unbound = getattr(form, name, None)
-        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, BooleanField):
-            unbound.kwargs["validators"] = [
-                v for v in unbound.kwargs.get("validators") or ()
-                if not isinstance(v, (InputRequired, DataRequired))]
+    for unbound in _unbound_fields(form, BooleanField):
+        unbound.kwargs["validators"] = [
+            v for v in unbound.kwargs.get("validators") or ()
+            if not isinstance(v, (InputRequired, DataRequired))]
 
 
 def no_blank_choice(form):
     """A search filter on an optional relation filters by a record: the blank choice the
     framework adds for the relation being optional showed as "__None" (and came first)."""
+    for unbound in _unbound_fields(form, QuerySelectField):
+        unbound.kwargs["allow_blank"] = False
+
+
+def _unbound_fields(form, field_class):
+    """The fields of a form class (not yet bound to a request) of `field_class`."""
     for name in dir(form):
         unbound = getattr(form, name, None)
-        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class,
-                                                            QuerySelectField):
-            unbound.kwargs["allow_blank"] = False
+        if isinstance(unbound, UnboundField) and issubclass(unbound.field_class, field_class):
+            yield unbound
 
 
 def writable_organizations(kind=None):

@@ -1,15 +1,7 @@
 """What the progress page says about an import, worded here rather than in its script so
 that counts read right ("1 row was rejected", "nothing was imported")."""
 from app.models.imports import ImportStatus
-
-
-def counted(n, noun):
-    """counted(1, "row") -> "1 row"; counted(2, "row") -> "2 rows"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def were(n):
-    return "was" if n == 1 else "were"
+from app.views.wording import counted, were
 
 
 def progress_line(imp):

@@ -13,11 +13,11 @@ from app.importing.modules import MODULES, module_choices, module_label
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
-from app.views.import_outcome import outcome, progress_line
 from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
+from app.views.import_outcome import outcome, progress_line
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -5,6 +5,7 @@ from flask_appbuilder import Model
 from sqlalchemy import UniqueConstraint, func, inspect, select
 
 from app.extensions import db
+from app.views.wording import counted
 
 _UNKNOWN = object()
 
@@ -98,7 +99,7 @@ def still_in_use_message(item):
     found = references_to(item)
     if not found:
         return None
-    uses = ", ".join(f"{count} {name.replace('_', ' ')} record{'s' if count != 1 else ''}"
+    uses = ", ".join(counted(count, f"{name.replace('_', ' ')} record")
                      for name, count in found)
     return (f"{item} cannot be deleted: it is still used by {uses}. "
             "Change or delete those first.")

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models import Customer, Location, Organization, Product
 from app.models.organizations import OrgKind
 from app.views.base import TenantModelView
+from app.views.wording import counted
 
 
 class OrganizationView(TenantModelView):
@@ -29,7 +30,8 @@ class OrganizationView(TenantModelView):
             from app.services.templates import add_default_templates
             made = add_default_templates(item)
             db.session.commit()
-            flash(f"{len(made)} default mapper templates added for {item.code}.", "info")
+            flash(f"{counted(len(made), 'default mapper template')} added for {item.code}.",
+                  "info")
 
 
 class LocationView(TenantModelView):

@@ -11,6 +11,7 @@ from app.models import (CustomerReturn, CustomerReturnDetail, ReturnInfoText,
                         ReturnTextAssignment)
 from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
+from app.views.records import SHARED_WITH
 
 
 class _ChildView(TenantModelView):
@@ -75,7 +76,7 @@ class CustomerReturnView(TenantModelView):
     base_order = ("id", "desc")
     label_columns = {"type": "Return type", "partner": "Sales organization",
                      "status_name": "Status", "import_id": "Last import",
-                     "principal": "Shared with"}
+                     "principal": SHARED_WITH}
     add_form_query_rel_fields = dict(TenantModelView.add_form_query_rel_fields,
                                      customer=TENANT_BASE_FILTERS, type=TENANT_BASE_FILTERS,
                                      partner=TENANT_BASE_FILTERS)

@@ -23,18 +23,18 @@ from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only, or_text
 from app.views.downloads import attachment
+from app.views.wording import counted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def field_title(name):
-    """How the field choice list shows a field: "Module: Header"."""
-    return next((f"{m.label}: {f.header}" for m in MODULES.values() for f in m.fields
-                 if f.name == name), name)
-
-
 def module_field_choices():
     return [(f.name, f"{m.label}: {f.header}") for m in MODULES.values() for f in m.fields]
+
+
+def field_title(name):
+    """How the field choice list shows a field: "Module: Header"."""
+    return next((label for value, label in module_field_choices() if value == name), name)
 
 
 class TemplateFieldView(TenantModelView):
@@ -151,8 +151,7 @@ class TemplateView(TenantModelView):
             made = template_service.add_default_templates(org)
             db.session.commit()
             if made:
-                flash(f"{len(made)} default template{'s' if len(made) != 1 else ''} added "
-                      f"to {org.code}: "
+                flash(f"{counted(len(made), 'default template')} added to {org.code}: "
                       + ", ".join(t.name for t in made) + ".", "success")
             else:
                 flash(f"{org.code} already has a template for every module.", "info")

@@ -1,0 +1,10 @@
+"""Counts in sentences that agree in number ("1 row was", "2 rows were")."""
+
+
+def counted(n, noun):
+    """counted(1, "row") -> "1 row"; counted(2, "row") -> "2 rows"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def were(n):
+    return "was" if n == 1 else "were"
