@@ -69,12 +69,11 @@ def org():
 def org_add(code, name, kind, multi_location):
     from app.services.templates import add_default_templates
     created = directory.add_org(code, name, kind, multi_location)
+    # stdout is SPEC section 8's line, which scripts read; the templates go on stderr.
+    click.echo(f"organization {created.code} added ({created.kind})")
     if created.kind == "distributor":
         templates = add_default_templates(created)
-        click.echo(f"organization {created.code} added ({created.kind}, "
-                   f"{len(templates)} default mapper templates)")
-    else:
-        click.echo(f"organization {created.code} added ({created.kind})")
+        click.echo(f"{len(templates)} default mapper templates added", err=True)
 
 
 @muara.group()
