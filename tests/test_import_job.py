@@ -370,7 +370,7 @@ def test_zip_bomb_is_refused_before_parsing(app, runner, d1, tmp_path, monkeypat
 
     def must_not_parse(*args, **kwargs):
         raise AssertionError("a zip bomb must be refused before it is parsed")
-    monkeypatch.setattr("app.importing.pipeline.open_table", must_not_parse)
+    monkeypatch.setattr("app.importing.tabular.open_table", must_not_parse)
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
@@ -410,7 +410,7 @@ def test_a_job_that_breaks_leaves_the_import_failed_not_processing(app, runner, 
     CLI would wait for it for a day)."""
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
-    monkeypatch.setattr("app.importing.pipeline.WRITERS", {"open_invoices": broken})
+    monkeypatch.setattr("app.importing.tabular.WRITERS", {"open_invoices": broken})
     _, out = run_import(runner, invoice_file(tmp_path, GOOD_INVOICES), ok=False)
     assert out["status"] == "failed"
     assert out["error"] == {"reason": "internal_error",

@@ -282,17 +282,17 @@ def test_control_lock_refuses_changes(app, runner, d1, tmp_path):
 def test_auto_release_after_an_error_free_import(app, runner, d1, tmp_path, monkeypatch):
     """While it is imported the return is Invalid; released at the end."""
     from app.extensions import db
-    from app.importing import returns_rules
+    from app.importing.returns import planner
     from app.models import CustomerReturn
     seen = []
-    original = returns_rules.ReturnsImport.plan_status
+    original = planner.ReturnsImport.plan_status
 
     def spy(self, found, base, log, ops, auto_release):
         def look(state):
             seen.append(str(db.session.get(CustomerReturn, state["ret"].id).status))
         ops.append(look)
         return original(self, found, base, log, ops, auto_release)
-    monkeypatch.setattr(returns_rules.ReturnsImport, "plan_status", spy)
+    monkeypatch.setattr(planner.ReturnsImport, "plan_status", spy)
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number><autoRelease>true</autoRelease>" + detail())))
     assert seen == ["invalid"]

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from app.importing.readers import FileRejected
-from app.importing.returns_xml import open_returns
+from app.importing.returns.reading import open_returns
 from tests.returns_helpers import (HEAD, MINIMAL, NS, detail, doc, import_returns,
                                    log_lines, make_returns_distributor, stored_returns,
                                    write)

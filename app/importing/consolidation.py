@@ -23,11 +23,23 @@ from typing import Callable, Optional
 from sqlalchemy import delete, insert, select, update
 
 from app.errors import TaskSuperseded
-from app.importing.modules import MODULES
+from app.importing.modules import MODULES, STAGED_MODULES
 from app.importing.writers import upsert_rows
-from app.models import (Customer, DailyVisit, ImportFile, Location, Organization, Product,
-                        PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice, SalesInvoiceLine,
-                        SalesOrder, SalesOrderLine, StagedRow)
+from app.models import (
+    Customer,
+    DailyVisit,
+    ImportFile,
+    Location,
+    Organization,
+    Product,
+    PurchaseInvoice,
+    PurchaseInvoiceLine,
+    SalesInvoice,
+    SalesInvoiceLine,
+    SalesOrder,
+    SalesOrderLine,
+    StagedRow,
+)
 from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
@@ -285,7 +297,7 @@ def _visits(session, imp, checkpoint):
 def pending_query(principal_id=None):
     """Files waiting for consolidation, oldest first (a later file updates an earlier one)."""
     query = (select(ImportFile.id)
-             .where(ImportFile.module.in_([m for m in MODULES if MODULES[m].consolidated]),
+             .where(ImportFile.module.in_(STAGED_MODULES),
                     ImportFile.status == ImportStatus.imported,
                     ImportFile.staged_at.isnot(None))
              .order_by(ImportFile.id))

@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 TEXT, DATE, DECIMAL, INTEGER, TIME = "text", "date", "decimal", "integer", "time"
+# A module's kind says which runner the import job hands its file to (pipeline.RUNNERS):
+# tabular: read, validate and upserted in batches; staged: validated into staging and
+# consolidated later for a principal (seed 000, SYN-1); returns_xml: customer returns in
+# their own XML format, reader and rules (seed 004, RET-1).
+TABULAR, STAGED, RETURNS_XML = "tabular", "staged", "returns_xml"
 # `required` values: True, False, or this marker for "required when the organization
 # has several locations" (INV-1).
 WHEN_MULTI_LOCATION = "multi_location"
@@ -60,16 +65,18 @@ class Module:
     label: str
     fields: tuple
     natural_key: tuple  # field names that identify a record within the organization
-    supported: bool = True
     description: str = ""
-    # Smart-Portal modules (seed 000): validated into staging, consolidated later for
-    # the principal the file is shared with (SYN-1).
-    consolidated: bool = False
+    kind: str = TABULAR
     # Header and lines (SO-1): the field(s) naming the document, which groups the lines
     # of one document, and the header's fields, repeated on its lines or given once.
     # Empty for one-row-per-record modules.
     document: tuple = ()
     header_fields: tuple = ()
+
+    @property
+    def staged(self) -> bool:
+        """Validated into staging, consolidated later (Smart-Portal modules, seed 000)."""
+        return self.kind == STAGED
 
     @property
     def has_lines(self):
@@ -179,7 +186,7 @@ SALES_ORDERS = Module(
               lookup="location", example="JKT"),
     ),
     natural_key=("number", "product"),
-    consolidated=True,
+    kind=STAGED,
     document=("number",),
     header_fields=("order_date", "customer", "location"),
     description="Sales orders, one row per line; the lines of an order share its Order "
@@ -199,7 +206,7 @@ DAILY_VISITS = Module(
         Field("notes", "Notes", max_length=500, example="Took an order"),
     ),
     natural_key=("visit_date", "salesperson", "customer", "check_in"),
-    consolidated=True,
+    kind=STAGED,
     description="Visits of salespeople to customers.",
 )
 
@@ -219,7 +226,7 @@ PURCHASE_INVOICES = Module(
               example=2800, aliases=("Cost",)),
     ),
     natural_key=("number", "product"),
-    consolidated=True,
+    kind=STAGED,
     document=("number",),
     header_fields=("invoice_date", "supplier"),
     description="Purchases from the principal, one row per line; the lines of an invoice "
@@ -244,7 +251,7 @@ SALES_INVOICES = Module(
               lookup="location", example="JKT"),
     ),
     natural_key=("number", "product"),
-    consolidated=True,
+    kind=STAGED,
     document=("number",),
     header_fields=("invoice_date", "customer", "location"),
     description="Sales invoices to customers, one row per line; the lines of an invoice "
@@ -257,27 +264,31 @@ SHOWN_ONLY = {
     "delivery_summaries": "Delivery Summary",
 }
 
-# Modules read from their own XML format by their own reader and rules (no mapper
-# template, no column declarations): customer returns (seed 004, RET-1).
-XML_MODULES = {
-    "customer_returns": "Customer Returns",
-}
+# Read from its own XML format by its own reader and rules: no mapper template, no
+# column declarations (seed 004, RET-1).
+CUSTOMER_RETURNS = Module("customer_returns", "Customer Returns", fields=(), natural_key=(),
+                          kind=RETURNS_XML)
+XML_MODULES = {CUSTOMER_RETURNS.name: CUSTOMER_RETURNS}
 
 MODULES = {m.name: m for m in (CUSTOMERS, PRODUCTS, OPEN_INVOICES, OPEN_CREDITS, INVENTORY_BOXES,
                                 SALES_ORDERS, DAILY_VISITS, PURCHASE_INVOICES, SALES_INVOICES)}
 # Modules whose files wait in staging for consolidation (Sync All, the daily run).
-CONSOLIDATED = {name for name, m in MODULES.items() if m.consolidated}
+STAGED_MODULES = tuple(name for name, m in MODULES.items() if m.staged)
+
+
+def declared(name: str) -> Optional[Module]:
+    """The declaration of an importable module (tabular, staged or XML), else None."""
+    return MODULES.get(name) or XML_MODULES.get(name)
 
 
 def module_choices():
     """(name, label, supported) of every module the import screen shows."""
     shown = [(m.name, m.label, True) for m in MODULES.values()]
     shown += [(name, label, False) for name, label in SHOWN_ONLY.items()]
-    shown += [(name, label, True) for name, label in XML_MODULES.items()]
+    shown += [(m.name, m.label, True) for m in XML_MODULES.values()]
     return shown
 
 
-def module_label(name):
-    if name in MODULES:
-        return MODULES[name].label
-    return SHOWN_ONLY.get(name) or XML_MODULES.get(name, name)
+def module_label(name: str) -> str:
+    module = declared(name)
+    return module.label if module else SHOWN_ONLY.get(name, name)

@@ -2,87 +2,36 @@
 counts and status (ARCHITECTURE.md "The flow"). No Flask here: the job passes a session
 and settings.
 
-Each batch is one transaction: its records, its rejections and the import's counters
-move together, so a job that dies leaves counts that match what was written, and a
-re-run (records upsert on natural keys) ends in the same state.
+Here: the file's life (start, spool the stored bytes, fail with a reason) and the
+dispatch on the module's declared kind to its runner (tabular, staged, returns_xml).
+Every runner writes through app.importing.batches (one transaction per batch).
 """
-import datetime as dt
-import json
 import os
 import tempfile
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from app.errors import TaskSuperseded
+from app.importing.batches import Settings
 from app.importing.gc_pause import collector_paused
-from app.importing.modules import MODULES, module_label
-from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
-from app.importing.validation import LineSpec, RowValidator, TemplateSpec
-from app.importing.writers import (AFFECTS_BALANCES, WRITERS, Origin, insert_rows,
-                                   refresh_customer_balances)
-from app.models import (Connection, Customer, ImportBlob, ImportFile, ImportRejection, Location,
-                        MapperTemplate, Organization, Product, StagedRow)
+from app.importing.modules import RETURNS_XML, STAGED, TABULAR, declared, module_label
+from app.importing.readers import FileRejected
+from app.importing.returns.job import import_returns
+from app.importing.staging import import_staged
+from app.importing.tabular import import_tabular
+from app.models import ImportBlob, ImportFile, ImportRejection, StagedRow
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
-from app.models.templates import RejectionPolicy
 
-LOOKUP_MODELS = {"customer": Customer, "location": Location, "product": Product}
-
-
-@dataclass
-class Settings:
-    batch_size: int = 20000
-    max_unpacked_bytes: int = 1024 * 1024 * 1024
-    # Called with the session before each batch commit (the job's heartbeat); may raise
-    # TaskSuperseded to stop without committing.
-    on_batch: Optional[Callable] = None
+# A module's kind (its declaration in app.importing.modules) -> the runner of its files:
+# runner(session, imp, module, path, settings).
+RUNNERS = {TABULAR: import_tabular, STAGED: import_staged, RETURNS_XML: import_returns}
 
 
-def template_spec(template):
-    return TemplateSpec(
-        module=template.module, name=template.name,
-        sheet=template.sheet or None, header_row=template.header_row or 1,
-        file_format=template.file_format or None,
-        all_or_nothing=template.policy == RejectionPolicy.all_or_nothing,
-        lines=[LineSpec(field=line.field, source_column=line.source_column,
-                        required=line.required, default_value=line.default_value,
-                        trim=line.trim, case=line.case, date_formats=line.date_formats,
-                        decimal_separator=line.decimal_separator,
-                        thousands_separator=line.thousands_separator,
-                        value_map=line.value_map)
-               for line in template.fields])
-
-
-def sheet_argument(sheet):
-    """A template's sheet: a 1-based number or a name."""
-    if sheet and sheet.strip().isdigit():
-        return int(sheet) - 1
-    return sheet or None
-
-
-def load_lookups(session, org_id, module):
-    lookups = {}
-    for fld in module.fields:
-        if fld.lookup == "principal":
-            lookups["principal"] = connected_principals(session, org_id)
-        elif fld.lookup and fld.lookup not in lookups:
-            model = LOOKUP_MODELS[fld.lookup]
-            lookups[fld.lookup] = dict(session.execute(
-                select(model.code, model.id).where(model.organization_id == org_id)).all())
-    return lookups
-
-
-def connected_principals(session, org_id):
-    """Code -> id of the principals the distributor has an active connection with."""
-    return dict(session.execute(
-        select(Organization.code, Organization.id)
-        .join(Connection, Connection.principal_id == Organization.id)
-        .where(Connection.distributor_id == org_id, Connection.active.is_(True))).all())
-
-
-def run_import(session, import_id, settings=None):
+def run_import(session: Session, import_id: int,
+               settings: Optional[Settings] = None) -> ImportFile:
     """Process one stored import to its final state; returns the ImportFile."""
     settings = settings or Settings()
     imp = session.get(ImportFile, import_id)
@@ -161,148 +110,8 @@ def _spool(session, import_id):
 
 
 def _process(session, imp, path, settings):
-    if imp.module == "customer_returns":  # its own XML format, reader and rules (RET-1)
-        from app.importing.returns_rules import import_returns
-        import_returns(session, imp, path, settings)
-        return
-    module = MODULES.get(imp.module)
+    module = declared(imp.module)
     if module is None:
         raise FileRejected("module_not_supported",
                            f"Importing {module_label(imp.module)} is not supported yet.")
-    with open(path, "rb") as handle:
-        head = handle.read(64 * 1024)
-    fmt = detect_format(head, imp.filename)
-    if fmt == "xml":
-        raise FileRejected("wrong_format", f"{module_label(imp.module)} is imported from a "
-                                           "spreadsheet or CSV file, not XML.")
-    template = session.get(MapperTemplate, imp.template_id) if imp.template_id else None
-    if template is not None and template.file_format and template.file_format != fmt:
-        raise FileRejected("wrong_format", f"The template {template.name} reads "
-                                           f"{template.file_format.upper()} files; this file is "
-                                           f"{fmt.upper()}.")
-    if fmt in ("xlsx", "ods"):
-        check_zip_safety(path, settings.max_unpacked_bytes)
-    if template is None:
-        raise FileRejected("no_template", f"No mapper template for {module.label}: "
-                                          "create one before importing.")
-    spec = template_spec(template)
-    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
-    org = session.get(Organization, imp.organization_id)
-    imp.rows_total = _estimate_rows(path, table)
-    # A document's header and line fields are checked per document (staging).
-    deferred = module.header_fields + module.line_fields if module.has_lines else ()
-    validator = RowValidator(module, spec, table.header, load_lookups(session, org.id, module),
-                             org.multi_location, expected_rows=imp.rows_total,
-                             optional_fields=deferred)
-    imp.header_json = json.dumps(table.header)
-    session.commit()
-
-    if module.consolidated:
-        from app.importing.staging import finish_staging, stage_file
-        stage_file(session, imp, table, validator, module, settings)
-        finish_staging(session, imp, spec.all_or_nothing)
-        return
-
-    write = WRITERS[module.name]
-    if spec.all_or_nothing:
-        _validate_only(session, imp, table, validator, settings)
-        if imp.rejected:
-            imp.status = ImportStatus.needs_attention
-            imp.error_message = all_or_nothing_message(imp, "written")
-            imp.finished_at = utcnow()
-            session.commit()
-            return
-        validator.seen.clear()
-        imp.rows_done = imp.accepted = 0
-        session.commit()
-    _write_all(session, imp, table, validator, write, settings,
-               keep_rejections=not spec.all_or_nothing)
-    validator.seen.clear()  # its memory back before the balances' grouped pass
-    if module.name in AFFECTS_BALANCES:
-        refresh_customer_balances(session, imp.organization_id)
-    imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
-    imp.finished_at = utcnow()
-    session.commit()
-
-
-def all_or_nothing_message(imp, done):
-    """Why an all-or-nothing file kept none of its valid rows (IMP-9)."""
-    return (f"All or nothing: {imp.accepted} valid "
-            f"{'row was' if imp.accepted == 1 else 'rows were'} not {done} because "
-            f"{imp.rejected} {'was' if imp.rejected == 1 else 'were'} rejected.")
-
-
-def _estimate_rows(path, table):
-    if table.last_row is not None:
-        return max(table.last_row - table.header_row, 0)
-    with open(path, "rb") as handle:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    return max(lines + 1 - table.header_row, 0)
-
-
-def _rejection_rows(imp, rejections, original):
-    cells = json.dumps([_jsonable(v) for v in original])
-    return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
-             "row": r.row, "column": r.column, "field": r.field,
-             "value": None if r.value is None else str(r.value)[:1000],
-             "reason": r.reason, "message": r.message, "original": cells, "resolved": False}
-            for r in rejections]
-
-
-def _jsonable(value):
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return value.isoformat()
-    return value
-
-
-def _flush(session, imp, rows_in_batch, accepted, rejected, rejection_rows, settings):
-    if settings.on_batch:
-        settings.on_batch(session)
-    insert_rows(session, ImportRejection.__table__, rejection_rows)
-    session.execute(update(ImportFile).where(ImportFile.id == imp.id).values(
-        rows_done=ImportFile.rows_done + rows_in_batch,
-        accepted=ImportFile.accepted + accepted,
-        rejected=ImportFile.rejected + rejected))
-    session.commit()
-    session.refresh(imp)
-
-
-def _validate_only(session, imp, table, validator, settings):
-    rows = accepted = rejected = 0
-    pending = []
-    for number, values in table.rows():
-        record, problems = validator.validate(number, values)
-        rows += 1
-        if record is None:
-            rejected += 1
-            pending.extend(_rejection_rows(imp, problems, values))
-        else:
-            accepted += 1
-        if rows >= settings.batch_size:
-            _flush(session, imp, rows, accepted, rejected, pending, settings)
-            rows = accepted = rejected = 0
-            pending = []
-    _flush(session, imp, rows, accepted, rejected, pending, settings)
-
-
-def _write_all(session, imp, table, validator, write, settings, keep_rejections=True):
-    origin = Origin.of(imp)
-    batch, pending = [], []
-    rows = rejected = 0
-    for number, values in table.rows():
-        record, problems = validator.validate(number, values)
-        rows += 1
-        if record is None:
-            rejected += 1
-            if keep_rejections:
-                pending.extend(_rejection_rows(imp, problems, values))
-        else:
-            batch.append(record)
-        if rows >= settings.batch_size:
-            write(session, origin, batch, validator.layout)
-            _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
-            batch, pending = [], []
-            rows = rejected = 0
-    if batch:
-        write(session, origin, batch, validator.layout)
-    _flush(session, imp, rows, len(batch), rejected if keep_rejections else 0, pending, settings)
+    RUNNERS[module.kind](session, imp, module, path, settings)

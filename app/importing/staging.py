@@ -16,18 +16,22 @@ staged whole or rejected whole, every row with its reason:
 rows = accepted + rejected always, counting rows (lines), so the counts move as rows are
 read and are corrected in the final pass that rejects whole documents.
 """
-import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from app.importing.pipeline import _flush, _rejection_rows, all_or_nothing_message
-from app.importing.validation import Invalid, Rejection
+from app.importing.batches import Batch, Settings, plain, rejection_rows
+from app.importing.modules import Module
+from app.importing.tabular import all_or_nothing_message, open_with_template
+from app.importing.validation import Rejection, RowValidator
+from app.importing.values import Invalid
 from app.importing.writers import insert_rows
-from app.models import StagedRow
+from app.models import ImportFile, StagedRow
+from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 
 DOCUMENTS_PER_PASS = 500
@@ -43,22 +47,29 @@ class DocumentState:
 
 
 def _plain(value):
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+    return str(value) if isinstance(value, Decimal) else plain(value)
 
 
-def stage_file(session, imp, table, validator, module, settings):
+def _stage_rows(session, rows):
+    insert_rows(session, StagedRow.__table__, rows)
+
+
+def import_staged(session: Session, imp: ImportFile, module: Module, path: str,
+                  settings: Settings) -> None:
+    """The runner of staged modules: the file's valid rows wait in staging."""
+    opened = open_with_template(session, imp, module, path, settings)
+    stage_file(session, imp, opened.table, opened.validator, module, settings)
+    finish_staging(session, imp, opened.spec.all_or_nothing)
+
+
+def stage_file(session: Session, imp: ImportFile, table, validator: RowValidator,
+               module: Module, settings: Settings) -> None:
     """Validate every row of `table` into staging; returns nothing, moves imp's counts."""
     session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
     documents = {}
     check = _DocumentRules(module, validator) if module.has_lines else None
-    staged, pending = [], []
-    rows = accepted = rejected = 0
+    batch = Batch(session, imp, settings, write=_stage_rows)
     for number, values in table.rows():
-        rows += 1
         record, problems = validator.validate(number, values)
         if record is not None:
             record = validator.as_dict(record)
@@ -73,26 +84,16 @@ def stage_file(session, imp, table, validator, module, settings):
             document = "|".join(str(_plain(record[k])) for k in module.natural_key) \
                 if record else None
         if problems:
-            rejected += 1
-            pending.extend(_rejection_rows(imp, problems, values))
+            batch.reject(rejection_rows(imp, problems, values))
         else:
-            accepted += 1
-            staged.append({"import_id": imp.id, "document": str(document)[:200], "row": number,
-                           "data": json.dumps({f.name: _plain(record.get(f.name))
-                                               for f in module.fields}),
-                           "original": json.dumps([_plain(v) for v in values])})
-        if rows >= settings.batch_size:
-            _write(session, imp, staged, pending, rows, accepted, rejected, settings)
-            staged, pending = [], []
-            rows = accepted = rejected = 0
-    _write(session, imp, staged, pending, rows, accepted, rejected, settings)
+            batch.accept({"import_id": imp.id, "document": str(document)[:200], "row": number,
+                          "data": json.dumps({f.name: _plain(record.get(f.name))
+                                              for f in module.fields}),
+                          "original": json.dumps([_plain(v) for v in values])})
+        batch.commit_if_full()
+    batch.commit()
     if check is not None:
         _reject_incomplete_documents(session, imp, module, documents, settings)
-
-
-def _write(session, imp, staged, pending, rows, accepted, rejected, settings):
-    insert_rows(session, StagedRow.__table__, staged)
-    _flush(session, imp, rows, accepted, rejected, pending, settings)
 
 
 class _DocumentRules:
@@ -172,25 +173,25 @@ def _reject_incomplete_documents(session, imp, module, documents, settings):
                 "no_lines", f"{label} {document} has no lines: none of its rows gives "
                             f"{line_labels}.")
     names = list(verdicts)
+    batch = Batch(session, imp, settings)
     for start in range(0, len(names), DOCUMENTS_PER_PASS):
         chunk = names[start:start + DOCUMENTS_PER_PASS]
         found = session.execute(
             select(StagedRow.id, StagedRow.document, StagedRow.row, StagedRow.original)
             .where(StagedRow.import_id == imp.id, StagedRow.document.in_(chunk))
             .order_by(StagedRow.row)).all()
-        pending = []
         for _, document, row, original in found:
             reason, message = verdicts[document]
-            pending.extend(_rejection_rows(
+            batch.log(rejection_rows(
                 imp, [Rejection(row, label, module.document[0], document, reason, message)],
                 json.loads(original or "[]")))
         session.execute(delete(StagedRow).where(StagedRow.id.in_([r[0] for r in found])))
-        _flush(session, imp, 0, -len(found), len(found), pending, settings)
+        batch.move(accepted=-len(found), rejected=len(found))
+        batch.commit()
 
 
-def finish_staging(session, imp, all_or_nothing):
+def finish_staging(session: Session, imp: ImportFile, all_or_nothing: bool) -> None:
     """The file waits for consolidation; all or nothing with a rejection stages nothing."""
-    from app.models.imports import ImportStatus
     if all_or_nothing and imp.rejected:
         session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
         imp.status = ImportStatus.needs_attention

@@ -168,7 +168,7 @@ def write_export(header, rows, fmt, out):
 
 def export_returns_xml(org, viewer, out):
     """Customer returns of ORG that `viewer` may see, in their import format (RET-1)."""
-    from app.importing.returns_export import export_returns
+    from app.importing.returns.export import export_returns
     from app.models import CustomerReturn
     query = scope(select(CustomerReturn).where(CustomerReturn.organization_id == org.id),
                   CustomerReturn, viewer)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, SHOWN_ONLY, XML_MODULES
+from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES
 from app.models import Connection, ImportBlob, ImportFile, ImportRejection, Integration, Organization
 from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
@@ -19,19 +19,11 @@ from app.services.templates import find_template
 PROCESS_IMPORT = "app.jobs.imports.process_import"
 
 
-class XmlModule:
-    """A module with its own XML format (customer returns): it needs no mapper template
-    (TPL-5 is for tabular modules)."""
-
-    def __init__(self, name, label):
-        self.name, self.label = name, label
-
-
 def check_module(module_name):
     if module_name in SHOWN_ONLY:
         raise MuaraError(f"Importing {SHOWN_ONLY[module_name]} is not supported yet.")
     if module_name in XML_MODULES:
-        return XmlModule(module_name, XML_MODULES[module_name])
+        return XML_MODULES[module_name]
     if module_name not in MODULES:
         known = ", ".join(list(MODULES) + list(SHOWN_ONLY) + list(XML_MODULES))
         raise MuaraError(f"unknown module: {module_name} (one of {known})")
@@ -94,7 +86,7 @@ def resolve_upload_target(org, module_name, principal_code=None, integration_nam
     else:
         raise MuaraError("choose the source integration (--integration): "
                          + ", ".join(i.name for i in externals))
-    if isinstance(module, XmlModule):
+    if module.kind == RETURNS_XML:  # its own XML format needs no mapper template (TPL-5)
         if template_name:
             raise MuaraError(f"{module.label} are imported from their own XML format: "
                              "they need no template.")

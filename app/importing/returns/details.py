@@ -1,0 +1,206 @@
+"""Details and sub-details: added, updated, deleted (action="delete"), numbered."""
+
+
+
+from app.importing.returns.elements import (
+    DETAIL_ELEMENTS,
+    SUB_DETAIL_ELEMENTS,
+    first,
+    new_guid,
+    read_elements,
+)
+from app.models import CustomerReturnDetail, CustomerReturnSubDetail
+from app.models.returns import ReturnStatus
+
+
+class DetailRules:
+    def plan_details(self, found, base, log, ops):
+        planned_numbers = set()
+        for node, path in found.get("Details", ()):
+            self.plan_detail(node, path, log, ops, planned_numbers)
+
+    def plan_detail(self, node, path, log, ops, planned_numbers):
+        ret = self.stored
+        details = list(ret.details) if ret is not None else []
+        found = read_elements(node, DETAIL_ELEMENTS, path, log)
+        guid_node, guid_path = first(found, "guid")
+        number_node, number_path = first(found, "number")
+        guid = guid_node.text if guid_node is not None and guid_node.text else None
+        number = None
+        if number_node is not None:
+            number = self.integer(number_node, number_path, log, "Detail number")
+            if number is None:
+                return
+        detail = None
+        if guid:
+            detail = next((d for d in details if d.guid == guid), None)
+            if detail is None:
+                if number is None:
+                    log.error(guid_path, "guid", guid, "unknown_guid",
+                              f"No detail with guid {guid} in this customer return.")
+                    return
+                if any(d.number == number for d in details):
+                    log.error(guid_path, "guid", guid, "guid_mismatch",
+                              f"Detail {number} has another guid than {guid}.")
+                    return
+        elif number is not None:
+            detail = next((d for d in details if d.number == number), None)
+        key = number if number is not None else guid
+        if key is not None:
+            if key in planned_numbers:
+                log.error(path, "number", str(key), "duplicate_detail",
+                          f"Detail {key} is given twice in this customer return.")
+                return
+            planned_numbers.add(key)
+        values = {name for name in found if name not in ("guid", "number")}
+
+        action = node.attrib.get("action")
+        if action is not None and action != "delete":
+            log.error(path, "action", action, "invalid_value",
+                      f"action=\"{action}\" is not known: the only action is \"delete\".")
+            return
+        if action == "delete":
+            if detail is None:
+                log.error(path, "action", "delete", "unknown_detail",
+                          f"There is no detail {key} to delete.")
+                return
+
+            def delete_detail(state, detail=detail):
+                state["ret"].details.remove(detail)
+                self.session.delete(detail)
+                self.session.flush()
+            log.info(path, "action", "delete", "deleted", f"Detail {detail.number} is deleted.")
+            ops.append(delete_detail)
+            return
+
+        canceled_node, canceled_path = first(found, "canceled")
+        canceled = self.boolean(canceled_node, canceled_path, log) \
+            if canceled_node is not None else None
+        if detail is not None and detail.canceled:
+            if values:
+                log.info(path, None, None, "ignored",
+                         f"Detail {detail.number} is cancelled: the values given for it are "
+                         "ignored.")
+            return
+        if detail is not None and canceled:
+            if detail.created_import_id == self.import_id:
+                log.error(canceled_path, "canceled", "true", "create_and_cancel",
+                          f"Detail {detail.number} was created by this import: it cannot be "
+                          "cancelled in the same import. Cancel it with a second import.")
+                return
+            if values - {"canceled"}:
+                log.info(path, None, None, "ignored",
+                         f"Detail {detail.number} is cancelled: the other values given for "
+                         "it are ignored.")
+
+            def cancel(state, detail=detail):
+                detail.canceled = True
+                self.session.flush()
+            ops.append(cancel)
+            return
+        if detail is None and canceled:
+            log.error(canceled_path, "canceled", "true", "create_and_cancel",
+                      "A detail cannot be created and cancelled in the same import: import "
+                      "it first, then cancel it with a second import.")
+            return
+
+        item = None
+        item_node, item_path = first(found, "item")
+        if item_node is not None:
+            item = self.item(item_node, item_path, log)
+        elif detail is None:
+            log.error(f"{path}/item", "item", None, "required",
+                      "The item (<item>) is required to create a detail.")
+        quantity = None
+        quantity_node, quantity_path = first(found, "totalQuantity")
+        if quantity_node is not None:
+            unit = item[1] if item else (detail.item.unit if detail is not None else None)
+            quantity = self.quantity(quantity_node, quantity_path, log, unit)
+        elif detail is None:
+            log.error(f"{path}/totalQuantity", "totalQuantity", None, "required",
+                      "The quantity (<totalQuantity>) is required to create a detail.")
+        status = None
+        status_node, status_path = first(found, "status")
+        if status_node is not None:
+            status = self.status(status_node, status_path, log)
+            if status is not None and ret is not None and ret.status == ReturnStatus.blocked:
+                log.info(status_path, "status", status_node.text, "ignored",
+                         "The customer return is blocked: the status of its details is "
+                         "ignored.")
+                status = None
+        if log.errors:
+            return
+        holder = {"detail": detail}
+
+        def write_detail(state):
+            current = holder["detail"]
+            if current is None:
+                parent = state["ret"]
+                numbers = [d.number for d in parent.details]
+                current = CustomerReturnDetail(
+                    guid=guid or new_guid(),
+                    number=number if number is not None else (max(numbers, default=0) // 10
+                                                              + 1) * 10,
+                    status=status or parent.type.opening_status, canceled=False,
+                    created_import_id=self.import_id)
+                current.sub_details  # empty: nothing to load later
+                parent.details.append(current)
+                holder["detail"] = current
+            if item:
+                current.item_id = item[0]
+            if quantity:
+                current.quantity, current.uom_id = quantity
+            if status:
+                current.status = status
+        ops.append(write_detail)
+        self.plan_texts(found, path, log, ops, detail_key=holder)
+        for index, (sub_node, sub_path) in enumerate(found.get("SubDetails", ()), start=1):
+            self.plan_sub_detail(sub_node, sub_path, log, ops, holder)
+
+    def plan_sub_detail(self, node, path, log, ops, holder):
+        found = read_elements(node, SUB_DETAIL_ELEMENTS, path, log)
+        guid_node, _ = first(found, "guid")
+        number_node, number_path = first(found, "subNumber")
+        guid = guid_node.text if guid_node is not None and guid_node.text else None
+        sub_number = None
+        if number_node is not None:
+            sub_number = self.integer(number_node, number_path, log, "Sub-detail number")
+            if sub_number is None:
+                return
+        existing = holder["detail"].sub_details if holder["detail"] is not None else []
+        sub = None
+        if guid:
+            sub = next((s for s in existing if s.guid == guid), None)
+            if sub is None and sub_number is None:
+                log.error(path, "guid", guid, "unknown_guid",
+                          f"No sub-detail with guid {guid} in this detail.")
+                return
+        if sub is None and sub_number is not None:
+            sub = next((s for s in existing if s.sub_number == sub_number), None)
+        item = quantity = None
+        item_node, item_path = first(found, "item")
+        if item_node is not None:
+            item = self.item(item_node, item_path, log)
+        quantity_node, quantity_path = first(found, "totalQuantity")
+        if quantity_node is not None:
+            quantity = self.quantity(quantity_node, quantity_path, log, item[1] if item else None)
+        if log.errors:
+            return
+        sub_holder = {"sub": sub}
+
+        def write_sub(state):
+            current = sub_holder["sub"]
+            detail = holder["detail"]
+            if current is None:
+                numbers = [s.sub_number for s in detail.sub_details]
+                current = CustomerReturnSubDetail(
+                    guid=guid or new_guid(), return_id=state["ret"].id,
+                    sub_number=sub_number if sub_number is not None else max(numbers, default=0) + 1)
+                detail.sub_details.append(current)
+                sub_holder["sub"] = current
+            if item:
+                current.item_id = item[0]
+            if quantity:
+                current.quantity, current.uom_id = quantity
+        ops.append(write_sub)
+        self.plan_texts(found, path, log, ops, detail_key=holder, sub_key=sub_holder)

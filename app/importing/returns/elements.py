@@ -1,0 +1,97 @@
+"""The element names of the CustomerReturn format, and the log of one return's messages."""
+import uuid
+
+from app.importing.returns.reading import NAMESPACE
+from app.models.returns import ReturnStatus
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no"}
+FILE_STATUSES = {"in_preparation": ReturnStatus.in_preparation,
+                 "inpreparation": ReturnStatus.in_preparation,
+                 "released": ReturnStatus.released, "blocked": ReturnStatus.blocked}
+
+# Element names as the seed writes them: a relation by its attribute or relation name.
+KEY_ELEMENTS = {"number": "key", "numer": "key", "code": "key", "guid": "guid"}
+HEADER_ELEMENTS = {
+    "guid": "guid", "number": "number", "numer": "number", "type": "type", "Type": "type",
+    "invoicingPartyData": "invoicingPartyData", "customerData": "customerData",
+    "date": "date", "status": "status", "autoRelease": "autoRelease",
+    "InfoTexts": "InfoTexts", "TextAssignments": "TextAssignments", "Details": "Details",
+}
+PARTNER_ELEMENTS = {"partner": "partner", "Partner": "partner"}
+CUSTOMER_ELEMENTS = {"customer": "customer", "CustomerPartner": "customer"}
+DETAIL_ELEMENTS = {
+    "guid": "guid", "number": "number", "numer": "number", "item": "item", "Item": "item",
+    "totalQuantity": "totalQuantity", "canceled": "canceled", "status": "status",
+    "InfoTexts": "InfoTexts", "TextAssignments": "TextAssignments",
+    "SubDetails": "SubDetails",
+}
+SUB_DETAIL_ELEMENTS = {
+    "guid": "guid", "subNumber": "subNumber", "item": "item", "Item": "item",
+    "totalQuantity": "totalQuantity", "InfoTexts": "InfoTexts",
+    "TextAssignments": "TextAssignments",
+}
+QUANTITY_ELEMENTS = {"amount": "amount", "uom": "uom", "Uom": "uom"}
+INFO_TEXT_ELEMENTS = {"language": "language", "text": "text", "contentType": "contentType"}
+ASSIGNMENT_ELEMENTS = {"number": "number", "numer": "number", "type": "type", "code": "code",
+                       "document": "document", "text": "text"}
+SINGLE = {"InfoTexts", "TextAssignments", "Details", "SubDetails", "text"}
+
+
+class Log:
+    """The messages of one return: its position in the file is the log's row."""
+
+    def __init__(self, position):
+        self.position = position
+        self.lines = []
+        self.errors = 0
+
+    def add(self, severity, path, field, value, reason, message):
+        self.lines.append((severity, path, field, value, reason, message))
+        if severity == ERROR:
+            self.errors += 1
+
+    def error(self, path, field, value, reason, message):
+        self.add(ERROR, path, field, value, reason, message)
+
+    def warning(self, path, field, value, reason, message):
+        self.add(WARNING, path, field, value, reason, message)
+
+    def info(self, path, field, value, reason, message):
+        self.add(INFO, path, field, value, reason, message)
+
+
+def read_elements(node, known, path, log):
+    """{canonical name: [(node, path)]} of a node's children; unknown ones: a warning."""
+    found = {}
+    counts = {}
+    for child in node.children:
+        counts[child.name] = counts.get(child.name, 0) + 1
+        child_path = f"{path}/{child.name}"
+        if child.name in SINGLE or child.name in ("Details", "SubDetails"):
+            child_path += f"[{counts[child.name]}]"
+        name = known.get(child.name)
+        if name is None or child.namespace not in (NAMESPACE, ""):
+            log.warning(child_path, child.name, None, "unknown_element",
+                        f"Unknown element <{child.name}> ignored.")
+            continue
+        found.setdefault(name, []).append((child, child_path))
+    return found
+
+
+def first(found, name):
+    """The node of a single-valued element (the last one when it is repeated)."""
+    nodes = found.get(name)
+    return nodes[-1] if nodes else (None, None)
+
+
+def new_guid():
+    return str(uuid.uuid4())
+
+
+def type_node_text(node):
+    if node is None:
+        return ""
+    if node.children:
+        return next((c.text for c in node.children if c.text), "")
+    return node.text

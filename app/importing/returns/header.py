@@ -1,0 +1,214 @@
+"""The return's header: found by guid or type + number, created or updated, numbered."""
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from app.importing.returns.elements import (
+    CUSTOMER_ELEMENTS,
+    HEADER_ELEMENTS,
+    PARTNER_ELEMENTS,
+    first,
+    new_guid,
+    read_elements,
+    type_node_text,
+)
+from app.models import (
+    CustomerReturn,
+    ReturnType,
+)
+from app.models.returns import ReturnStatus
+from app.models.tasks import utcnow
+
+
+class HeaderRules:
+    def find_return(self, guid, type_id, number):
+        query = select(CustomerReturn).where(CustomerReturn.organization_id == self.org_id)
+        if guid:
+            return self.session.execute(query.where(CustomerReturn.guid == guid)).scalar()
+        return self.session.execute(query.where(CustomerReturn.type_id == type_id,
+                                                CustomerReturn.number == number)).scalar()
+
+    def plan(self, node, base, log, ops):
+        found = read_elements(node, HEADER_ELEMENTS, base, log)
+        guid_node, guid_path = first(found, "guid")
+        number_node, number_path = first(found, "number")
+        type_node, type_path = first(found, "type")
+        guid = guid_node.text if guid_node is not None and guid_node.text else None
+        number = number_node.text if number_node is not None and number_node.text else None
+        if number and len(number) > 40:
+            log.error(number_path, "number", number, "too_long",
+                      "The number has more than 40 characters.")
+            number = None
+        type_id = self.return_type(type_node, type_path, log) if type_node is not None else None
+        auto_node, auto_path = first(found, "autoRelease")
+        auto_release = self.boolean(auto_node, auto_path, log) if auto_node is not None else False
+
+        existing = None
+        if guid:
+            existing = self.find_return(guid, None, None)
+            if existing is None and not (type_id and number):
+                log.error(guid_path, "guid", guid, "unknown_guid",
+                          f"No customer return with guid {guid}.")
+                return auto_release
+            if existing is None:
+                other = self.find_return(None, type_id, number)
+                if other is not None:
+                    log.error(guid_path, "guid", guid, "guid_mismatch",
+                              f"Customer return {type_node_text(type_node)} {number} has "
+                              f"guid {other.guid}, not {guid}.")
+                    return auto_release
+        elif type_id and number:
+            existing = self.find_return(None, type_id, number)
+        elif type_node is not None and type_id is None:
+            return auto_release
+        if existing is None and log.errors:
+            return auto_release
+        self.stored = existing
+
+        if existing is not None:
+            self.plan_update(existing, found, base, log, ops, number, number_path, type_id,
+                             type_path)
+        else:
+            self.plan_create(found, base, log, ops, guid, number, type_id, type_node)
+        if log.errors:
+            return auto_release
+        self.plan_details(found, base, log, ops)
+        self.plan_texts(found, base, log, ops, detail_key=None)
+        self.plan_status(found, base, log, ops, auto_release)
+        return auto_release
+
+    def plan_create(self, found, base, log, ops, guid, number, type_id, type_node):
+        if type_node is None:
+            log.error(f"{base}/type", "type", None, "required",
+                      "The return type (<type>) is required to create a customer return.")
+        partner_id = None
+        party_node, party_path = first(found, "invoicingPartyData")
+        partner_node = None
+        if party_node is not None:
+            party = read_elements(party_node, PARTNER_ELEMENTS, party_path, log)
+            partner_node, partner_path = first(party, "partner")
+            if partner_node is not None:
+                partner_id = self.partner(partner_node, partner_path, log)
+        if partner_node is None:
+            partners = list(self.masters.partners.values())
+            if len(partners) == 1:
+                partner_id = partners[0]
+            else:
+                log.error(f"{base}/invoicingPartyData/partner", "partner", None, "required",
+                          "The sales organization (invoicingPartyData.partner) is required: "
+                          f"{self.org_code} has {len(partners) or 'no'} sales organizations.")
+        customer_id = self.plan_customer(found, base, log, required=True)
+        date = self.plan_date(found, log)
+        if log.errors:
+            return
+
+        def create(state):
+            ret_type = self.session.get(ReturnType, type_id)
+            ret = CustomerReturn(organization_id=self.org_id, guid=guid or new_guid(),
+                                 type_id=type_id, partner_id=partner_id,
+                                 customer_id=customer_id,
+                                 date=date or utcnow().date(),
+                                 status=ReturnStatus.invalid, import_id=self.import_id,
+                                 principal_id=self.principal_id,
+                                 number=self.number_for(ret_type, number, base, log))
+            ret.details  # an empty collection now, so nothing is loaded after the flush
+            self.session.add(ret)
+            self.session.flush()
+            state.update(ret=ret, previous=ret_type.opening_status, created=True)
+        ops.append(create)
+
+    def plan_customer(self, found, base, log, required):
+        data_node, data_path = first(found, "customerData")
+        customer_node = None
+        if data_node is not None:
+            data = read_elements(data_node, CUSTOMER_ELEMENTS, data_path, log)
+            customer_node, customer_path = first(data, "customer")
+            if customer_node is not None:
+                return self.customer(customer_node, customer_path, log)
+        if required:
+            log.error(f"{base}/customerData/customer", "customer", None, "required",
+                      "The customer (customerData.customer) is required to create a "
+                      "customer return.")
+        return None
+
+    def plan_date(self, found, log):
+        node, path = first(found, "date")
+        if node is None or not node.text:
+            return None
+        try:
+            return dt.date.fromisoformat(node.text[:10])
+        except ValueError:
+            log.error(path, "date", node.text, "invalid_date",
+                      f"Date '{node.text}' is not a valid date in the format YYYY-MM-DD.")
+            return None
+
+    def number_for(self, ret_type, number, base, log):
+        """The imported number, or the next free one of the type's number range."""
+        prefix, width = ret_type.number_prefix or "", ret_type.number_width or 1
+        if number:
+            match = re.fullmatch(re.escape(prefix) + r"(\d+)", number)
+            if match and int(match.group(1)) >= ret_type.next_number:
+                ret_type.next_number = int(match.group(1)) + 1
+                log.info(f"{base}/number", "number", number, "number_range",
+                         f"Number {number} lies in the number range of type {ret_type.code}: "
+                         f"the range continues at {prefix}{ret_type.next_number:0{width}d}, "
+                         "so it is never assigned again.")
+            return number
+        while True:
+            candidate = f"{prefix}{ret_type.next_number:0{width}d}"
+            ret_type.next_number += 1
+            taken = self.session.execute(select(CustomerReturn.id).where(
+                CustomerReturn.organization_id == self.org_id,
+                CustomerReturn.type_id == ret_type.id,
+                CustomerReturn.number == candidate)).first()
+            if not taken:
+                return candidate
+
+    def plan_update(self, ret, found, base, log, ops, number, number_path, type_id, type_path):
+        label = f"{ret.type.code} {ret.number}"
+        if ret.control_lock:
+            log.error(base, None, label, "control_lock",
+                      f"Customer return {label} has a control lock"
+                      + (f" ({ret.control_lock_reason})" if ret.control_lock_reason else "")
+                      + ": changes are refused.")
+            return
+        if number and number != ret.number:
+            log.info(number_path, "number", number, "ignored",
+                     f"The number of customer return {label} cannot change: {number} is "
+                     "ignored.")
+        if type_id and type_id != ret.type_id:
+            log.info(type_path, "type", None, "ignored",
+                     f"The type of customer return {label} cannot change: the type in the "
+                     "file is ignored.")
+        party_node, party_path = first(found, "invoicingPartyData")
+        if party_node is not None:
+            party = read_elements(party_node, PARTNER_ELEMENTS, party_path, log)
+            partner_node, partner_path = first(party, "partner")
+            if partner_node is not None:
+                ref = self.reference(partner_node, partner_path, log, "Sales organization")
+                stored = ret.partner
+                if ref and ref[1] not in (stored.number, stored.guid):
+                    log.info(partner_path, "partner", ref[1], "ignored",
+                             f"The sales organization is taken from the stored customer "
+                             f"return ({stored.number}); {ref[1]} in the file is ignored.")
+        customer_id = self.plan_customer(found, base, log, required=False)
+        date = self.plan_date(found, log)
+        if customer_id and customer_id != ret.customer_id and ret.details:
+            log.info(f"{base}/customerData/customer", "customer", None, "ignored",
+                     f"The customer of customer return {label} cannot change while it has "
+                     "details: the customer in the file is ignored.")
+            customer_id = None
+        if log.errors:
+            return
+
+        def update_header(state):
+            state.update(ret=ret, previous=ret.status, created=False)
+            ret.status = ReturnStatus.invalid
+            ret.import_id, ret.principal_id = self.import_id, self.principal_id
+            if customer_id:
+                ret.customer_id = customer_id
+            if date:
+                ret.date = date
+            self.session.flush()
+        ops.append(update_header)

@@ -1,0 +1,87 @@
+"""The job's work for customer returns: every return of the file planned and written,
+its messages logged, batch by batch (app.importing.batches)."""
+
+from sqlalchemy.orm import Session
+
+from app.importing.batches import Batch, Settings
+from app.importing.modules import Module
+from app.importing.readers import FileRejected
+from app.importing.returns.elements import ERROR, WARNING
+from app.importing.returns.planner import ReturnsImport
+from app.importing.returns.reading import open_returns
+from app.models import ImportFile
+from app.models.imports import ImportStatus
+from app.models.tasks import utcnow
+
+RETURNS_PER_BATCH = 1000  # each return is several ORM objects: smaller batches
+
+
+def _log_rows(imp, position, lines):
+    """The import log's rows for a return's messages (the position is the log's row)."""
+    return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
+             "row": position, "column": path[:100], "field": (field or "")[:60] or None,
+             "value": None if value is None else str(value)[:1000], "reason": reason,
+             "message": message, "original": None, "resolved": severity != ERROR,
+             "severity": severity}
+            for severity, path, field, value, reason, message in lines]
+
+
+def check_xml_head(path):
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    text = head.lstrip(b"\xef\xbb\xbf")
+    if not text.strip():
+        raise FileRejected("empty_file", "The file is empty.")
+    utf16 = text[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if not utf16 and not text.lstrip().startswith(b"<"):
+        raise FileRejected("wrong_format", "Customer Returns are imported from XML files "
+                                           "(the semiramis CustomerReturn format); this "
+                                           "file is not XML.")
+
+
+def _file_warnings(returns_file):
+    lines = [(WARNING, f"semiramis/{w.name}", w.name, None, "unknown_element",
+              f"Unknown element <{w.name}> (line {w.line}) ignored: it is not a "
+              "CustomerReturn.") for w in returns_file.warnings]
+    if returns_file.skipped_warnings:
+        lines.append((WARNING, "semiramis", None, None, "unknown_element",
+                      f"{returns_file.skipped_warnings} more unknown top-level elements "
+                      "ignored."))
+    if not returns_file.count:
+        lines.append((WARNING, "semiramis", None, None, "no_returns",
+                      "The file holds no CustomerReturn."))
+    return lines
+
+
+def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
+                   settings: Settings) -> None:
+    """The runner of the returns_xml kind: each return planned, then written whole or not
+    at all; a batch commits its returns with their messages and the file's counters."""
+    check_xml_head(path)
+    returns_file = open_returns(path)
+    imp.rows_total = returns_file.count
+    imp.header_json = None
+    import_id = imp.id
+    batch = Batch(session, imp, settings)
+    batch.log(_log_rows(imp, None, _file_warnings(returns_file)))
+    batch.commit()
+    importer = ReturnsImport(session, imp)
+    size = max(1, min(settings.batch_size, RETURNS_PER_BATCH))
+    for position, node in returns_file.returns():
+        with session.no_autoflush:
+            log = importer.process(position, node)
+        messages = _log_rows(imp, position, log.lines)
+        if log.errors:
+            batch.reject(messages)
+        else:
+            batch.accept()
+            batch.log(messages)
+        if batch.rows >= size:
+            batch.commit()
+            session.expunge_all()  # bounded memory: nothing of the batch stays loaded
+    batch.commit()
+    imp = session.get(ImportFile, import_id)
+    session.refresh(imp)
+    imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
+    imp.finished_at = utcnow()
+    session.commit()

@@ -1,0 +1,160 @@
+"""References to master data (partners, customers, items, units, return types) and the
+plain values of a return (booleans, statuses, whole numbers, quantities)."""
+import re
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from app.importing.returns.elements import (
+    FALSE_WORDS,
+    FILE_STATUSES,
+    KEY_ELEMENTS,
+    QUANTITY_ELEMENTS,
+    TRUE_WORDS,
+    first,
+    read_elements,
+)
+from app.models import Customer, Partner, Product, ReturnType, UnitOfMeasure
+
+
+class Masters:
+    """The master data of the organization, loaded once per import."""
+
+    def __init__(self, session, org_id):
+        def keyed(model, key):
+            rows = session.execute(select(getattr(model, key), model.id, model.guid)
+                                   .where(model.organization_id == org_id)).all()
+            return {k: i for k, i, _ in rows}, {g: i for _, i, g in rows}
+        self.partners, self.partner_guids = keyed(Partner, "number")
+        self.units, self.unit_guids = keyed(UnitOfMeasure, "code")
+        self.types, self.type_guids = keyed(ReturnType, "code")
+        self.customers = dict(session.execute(select(Customer.code, Customer.id)
+                                              .where(Customer.organization_id == org_id)).all())
+        self.items = {code: (pid, unit) for code, pid, unit in session.execute(
+            select(Product.code, Product.id, Product.unit)
+            .where(Product.organization_id == org_id)).all()}
+
+
+class ReferenceRules:
+    """Resolving a return's references and values; errors go to the return's Log."""
+
+    def reference(self, node, path, log, what):
+        """(kind, value) of a relation element: kind "key" (number or code) or "guid"."""
+        if not node.children:
+            if node.text:
+                return "key", node.text
+        ref = None
+        for child in node.children:
+            kind = KEY_ELEMENTS.get(child.name)
+            if kind is None:
+                log.warning(f"{path}/{child.name}", child.name, None, "unknown_element",
+                            f"Unknown element <{child.name}> ignored.")
+                continue
+            if child.text:
+                ref = (kind, child.text)
+        if ref is None:
+            log.error(path, node.name, None, "required",
+                      f"{what} needs a <number>, <code> or <guid>.")
+        return ref
+
+    def resolve(self, node, path, log, what, by_key, by_guid=None, reason="unknown"):
+        ref = self.reference(node, path, log, what)
+        if ref is None:
+            return None
+        kind, value = ref
+        if kind == "guid":
+            if by_guid is None:
+                log.error(path, node.name, value, reason,
+                          f"{what} is referenced by its number, not by guid: {value}.")
+                return None
+            found = by_guid.get(value)
+        else:
+            found = by_key.get(value)
+        if found is None:
+            log.error(path, node.name, value, reason, f"Unknown {what.lower()} {value}.")
+        return found
+
+    def partner(self, node, path, log):
+        return self.resolve(node, path, log, "Sales organization", self.masters.partners,
+                            self.masters.partner_guids, "unknown_partner")
+
+    def customer(self, node, path, log):
+        return self.resolve(node, path, log, "Customer", self.masters.customers, None,
+                            "unknown_customer")
+
+    def item(self, node, path, log):
+        found = self.resolve(node, path, log, "Item", self.masters.items, None, "unknown_item")
+        return found
+
+    def unit(self, node, path, log):
+        return self.resolve(node, path, log, "Unit", self.masters.units,
+                            self.masters.unit_guids, "unknown_unit")
+
+    def return_type(self, node, path, log):
+        return self.resolve(node, path, log, "Return type", self.masters.types,
+                            self.masters.type_guids, "unknown_type")
+
+    # --- values ----------------------------------------------------------------------------
+
+    @staticmethod
+    def boolean(node, path, log):
+        value = node.text.lower()
+        if value in TRUE_WORDS:
+            return True
+        if value in FALSE_WORDS:
+            return False
+        log.error(path, node.name, node.text, "invalid_value",
+                  f"<{node.name}> must be true or false, not '{node.text}'.")
+        return None
+
+    @staticmethod
+    def status(node, path, log):
+        status = FILE_STATUSES.get(node.text.lower().replace(" ", "_"))
+        if status is None:
+            log.error(path, node.name, node.text, "invalid_status",
+                      f"Status '{node.text}' is not one of released, blocked, in_preparation.")
+        return status
+
+    @staticmethod
+    def integer(node, path, log, what):
+        if re.fullmatch(r"\d{1,9}", node.text or ""):
+            return int(node.text)
+        log.error(path, node.name, node.text, "invalid_number",
+                  f"{what} '{node.text}' is not a whole number.")
+        return None
+
+    def quantity(self, node, path, log, item_unit=None):
+        """(amount, uom id) of a totalQuantity element; None on error."""
+        found = read_elements(node, QUANTITY_ELEMENTS, path, log)
+        amount_node, amount_path = first(found, "amount")
+        if amount_node is None or not amount_node.text:
+            log.error(f"{path}/amount", "amount", None, "required",
+                      "The quantity needs an <amount>.")
+            return None
+        try:
+            amount = Decimal(amount_node.text)
+            if not amount.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            log.error(amount_path, "amount", amount_node.text, "invalid_number",
+                      f"Quantity '{amount_node.text}' is not a number.")
+            return None
+        if amount <= 0:
+            log.error(amount_path, "amount", amount_node.text, "not_positive",
+                      f"Quantity {amount_node.text} must be greater than zero.")
+            return None
+        if amount != amount.quantize(Decimal("0.001")):
+            log.error(amount_path, "amount", amount_node.text, "too_many_decimals",
+                      f"Quantity {amount_node.text} has more than 3 decimals.")
+            return None
+        uom_node, uom_path = first(found, "uom")
+        if uom_node is not None:
+            uom = self.unit(uom_node, uom_path, log)
+        elif item_unit is not None and item_unit in self.masters.units:
+            uom = self.masters.units[item_unit]
+        else:
+            log.error(f"{path}/uom", "uom", None, "required",
+                      "The quantity needs a unit (<uom>): the item has no unit of measure "
+                      "to default to.")
+            return None
+        return None if uom is None else (amount, uom)

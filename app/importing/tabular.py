@@ -1,0 +1,169 @@
+"""Spreadsheet and CSV files read through a mapper template: opening the file with its
+template (format checks, the row validator), and the runner of tabular modules, whose
+records are upserted batch by batch (IMP-6). Staged modules open their files here too
+(app.importing.staging)."""
+import json
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.importing.batches import Batch, Settings, rejection_rows
+from app.importing.modules import Module, module_label
+from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
+from app.importing.validation import LineSpec, RowValidator, TemplateSpec
+from app.importing.writers import AFFECTS_BALANCES, WRITERS, Origin, refresh_customer_balances
+from app.models import (
+    Connection,
+    Customer,
+    ImportFile,
+    Location,
+    MapperTemplate,
+    Organization,
+    Product,
+)
+from app.models.imports import ImportStatus
+from app.models.tasks import utcnow
+from app.models.templates import RejectionPolicy
+
+LOOKUP_MODELS = {"customer": Customer, "location": Location, "product": Product}
+
+
+def template_spec(template: MapperTemplate) -> TemplateSpec:
+    return TemplateSpec(
+        module=template.module, name=template.name,
+        sheet=template.sheet or None, header_row=template.header_row or 1,
+        file_format=template.file_format or None,
+        all_or_nothing=template.policy == RejectionPolicy.all_or_nothing,
+        lines=[LineSpec(field=line.field, source_column=line.source_column,
+                        required=line.required, default_value=line.default_value,
+                        trim=line.trim, case=line.case, date_formats=line.date_formats,
+                        decimal_separator=line.decimal_separator,
+                        thousands_separator=line.thousands_separator,
+                        value_map=line.value_map)
+               for line in template.fields])
+
+
+def sheet_argument(sheet: Optional[str]) -> Union[int, str, None]:
+    """A template's sheet: a 1-based number or a name."""
+    if sheet and sheet.strip().isdigit():
+        return int(sheet) - 1
+    return sheet or None
+
+
+def load_lookups(session: Session, org_id: int, module: Module) -> dict:
+    lookups = {}
+    for fld in module.fields:
+        if fld.lookup == "principal":
+            lookups["principal"] = connected_principals(session, org_id)
+        elif fld.lookup and fld.lookup not in lookups:
+            model = LOOKUP_MODELS[fld.lookup]
+            lookups[fld.lookup] = dict(session.execute(
+                select(model.code, model.id).where(model.organization_id == org_id)).all())
+    return lookups
+
+
+def connected_principals(session: Session, org_id: int) -> dict:
+    """Code -> id of the principals the distributor has an active connection with."""
+    return dict(session.execute(
+        select(Organization.code, Organization.id)
+        .join(Connection, Connection.principal_id == Organization.id)
+        .where(Connection.distributor_id == org_id, Connection.active.is_(True))).all())
+
+
+@dataclass
+class OpenedFile:
+    """A file opened with its template: the rows to read and their validator."""
+    table: object
+    validator: RowValidator
+    spec: TemplateSpec
+
+
+def open_with_template(session: Session, imp: ImportFile, module: Module, path: str,
+                       settings: Settings) -> OpenedFile:
+    """Check the file against its template and open it; FileRejected says why not."""
+    with open(path, "rb") as handle:
+        head = handle.read(64 * 1024)
+    fmt = detect_format(head, imp.filename)
+    if fmt == "xml":
+        raise FileRejected("wrong_format", f"{module_label(imp.module)} is imported from a "
+                                           "spreadsheet or CSV file, not XML.")
+    template = session.get(MapperTemplate, imp.template_id) if imp.template_id else None
+    if template is not None and template.file_format and template.file_format != fmt:
+        raise FileRejected("wrong_format", f"The template {template.name} reads "
+                                           f"{template.file_format.upper()} files; this file is "
+                                           f"{fmt.upper()}.")
+    if fmt in ("xlsx", "ods"):
+        check_zip_safety(path, settings.max_unpacked_bytes)
+    if template is None:
+        raise FileRejected("no_template", f"No mapper template for {module.label}: "
+                                          "create one before importing.")
+    spec = template_spec(template)
+    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
+    org = session.get(Organization, imp.organization_id)
+    imp.rows_total = _estimate_rows(path, table)
+    # A document's header and line fields are checked per document (staging).
+    deferred = module.header_fields + module.line_fields if module.has_lines else ()
+    validator = RowValidator(module, spec, table.header, load_lookups(session, org.id, module),
+                             org.multi_location, expected_rows=imp.rows_total,
+                             optional_fields=deferred)
+    imp.header_json = json.dumps(table.header)
+    session.commit()
+    return OpenedFile(table, validator, spec)
+
+
+def _estimate_rows(path, table):
+    if table.last_row is not None:
+        return max(table.last_row - table.header_row, 0)
+    with open(path, "rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines + 1 - table.header_row, 0)
+
+
+def all_or_nothing_message(imp: ImportFile, done: str) -> str:
+    """Why an all-or-nothing file kept none of its valid rows (IMP-9)."""
+    return (f"All or nothing: {imp.accepted} valid "
+            f"{'row was' if imp.accepted == 1 else 'rows were'} not {done} because "
+            f"{imp.rejected} {'was' if imp.rejected == 1 else 'were'} rejected.")
+
+
+def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
+                   settings: Settings) -> None:
+    """The runner of tabular modules: every valid row upserted, batch by batch."""
+    opened = open_with_template(session, imp, module, path, settings)
+    validator = opened.validator
+    if opened.spec.all_or_nothing:
+        _read_all(session, imp, opened, Batch(session, imp, settings))
+        if imp.rejected:
+            imp.status = ImportStatus.needs_attention
+            imp.error_message = all_or_nothing_message(imp, "written")
+            imp.finished_at = utcnow()
+            session.commit()
+            return
+        validator.seen.clear()
+        imp.rows_done = imp.accepted = 0
+        session.commit()
+    write, origin, layout = WRITERS[module.name], Origin.of(imp), validator.layout
+    _read_all(session, imp, opened, Batch(
+        session, imp, settings, write=lambda s, records: write(s, origin, records, layout),
+        keep_rejections=not opened.spec.all_or_nothing))
+    validator.seen.clear()  # its memory back before the balances' grouped pass
+    if module.name in AFFECTS_BALANCES:
+        refresh_customer_balances(session, imp.organization_id)
+    imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
+    imp.finished_at = utcnow()
+    session.commit()
+
+
+def _read_all(session, imp, opened, batch):
+    """Every row validated into `batch`, committed every batch_size rows."""
+    validate = opened.validator.validate
+    for number, values in opened.table.rows():
+        record, problems = validate(number, values)
+        if record is None:
+            batch.reject(rejection_rows(imp, problems, values) if batch.keep_rejections else ())
+        else:
+            batch.accept(record)
+        batch.commit_if_full()
+    batch.commit()
