@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Customer, Organization, Product
 from app.security import roles
 from app.services import directory
+from app.services.transaction import owns_transaction
 
 DEMO_USERS = [
     ("admin", None, roles.ADMIN),
@@ -19,6 +20,7 @@ DEMO_USERS = [
 ]
 
 
+@owns_transaction  # one transaction: a demo that fails part-way writes nothing
 def load_demo(password_for=None):
     """Create the demo organizations and users; returns [(username, password, role)]."""
     if db.session.execute(select(Organization.id).where(Organization.code == "DEMO-DIST")).first():

@@ -24,7 +24,7 @@ from sqlalchemy import delete, insert, select, update
 
 from app.errors import TaskSuperseded
 from app.importing.modules import MODULES, STAGED_MODULES
-from app.importing.writers import upsert_rows
+from app.importing.writers import upsert
 from app.models import (
     Customer,
     DailyVisit,
@@ -243,8 +243,8 @@ def _documents(session, imp, module, target, checkpoint):
             lines_of[number] = lines
         lookups.check()
         updates = [c for c in headers[0] if c not in ("organization_id", "number")]
-        upsert_rows(session, header_table, headers, ("organization_id", "number"), updates,
-                    only_if=LATER_FILE_WINS.format(table=header_table.name))
+        upsert(session, header_table, headers, keys=("organization_id", "number"),
+               updates=updates, only_if=LATER_FILE_WINS.format(table=header_table.name))
         # The documents this file owns now get its lines; a later file's stay as they are.
         owned = dict(session.execute(
             select(header_table.c.number, header_table.c.id)
@@ -284,10 +284,10 @@ def _visits(session, imp, checkpoint):
                          "check_in": r["check_in"], "check_out": r.get("check_out"),
                          "notes": r.get("notes")})
         lookups.check()
-        upsert_rows(session, table, rows,
-                    ("organization_id", "visit_date", "salesperson", "customer_id", "check_in"),
-                    ("principal_id", "file_id", "consolidated_at", "check_out", "notes"),
-                    only_if=LATER_FILE_WINS.format(table=table.name))
+        upsert(session, table, rows,
+               keys=("organization_id", "visit_date", "salesperson", "customer_id", "check_in"),
+               updates=("principal_id", "file_id", "consolidated_at", "check_out", "notes"),
+               only_if=LATER_FILE_WINS.format(table=table.name))
         written += len(rows)
         if checkpoint:
             checkpoint(session)

@@ -4,9 +4,10 @@ object per row."""
 import datetime as dt
 import functools
 import json
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
-from sqlalchemy import Date, DateTime, Numeric, func, select, union_all, update
+from sqlalchemy import Date, DateTime, Numeric, Table, func, select, union_all, update
+from sqlalchemy.orm import Session
 
 from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
 
@@ -22,18 +23,27 @@ class Origin(NamedTuple):
         return cls(imp.organization_id, imp.id, imp.principal_id)
 
 
-def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET updates, for SQLite and PostgreSQL.
+def upsert(session: Session, table: Table, records: Sequence, layout: Optional[dict] = None, *,
+           keys: Sequence[str], updates: Sequence[str], fields: Optional[dict] = None,
+           fixed: Optional[dict] = None, only_if: Optional[str] = None) -> None:
+    """The one upsert: INSERT ... ON CONFLICT (keys) DO UPDATE SET updates [WHERE only_if],
+    for SQLite and PostgreSQL.
 
-    fields: column -> record field name (see validation.record_layout); fixed: column ->
-    one value for every row (the organization, the import). SQLite: the statement is
-    rendered once and the rows go to the driver's executemany as plain tuples.
-    PostgreSQL: the rows are COPYed into a staging table (`staged_batch`) and upserted
-    from it in one statement; the natural keys of a batch must be unique (the
-    validator's duplicate check sees to it).
+    Records are the validator's lists laid out by `layout` (see validation.record_layout)
+    with `fields`: column -> record field name; or, with no layout, dicts whose keys are
+    the columns. fixed: column -> one value for every row (the organization, the import);
+    only_if: an SQL condition the existing row must meet to be updated. SQLite: the
+    statement is rendered once and the rows go to the driver's executemany as plain
+    tuples. PostgreSQL: the rows are COPYed into a staging table (`staged_batch`) and
+    upserted from it in one statement; the keys of a batch must be unique (the
+    validator's duplicate check and consolidation's grouping see to it).
     """
     if not records:
         return
+    if layout is None:  # dict records: each key is its column
+        fields = {column: column for column in records[0]}
+        layout = fields
+    fixed = fixed or {}
     connection = session.connection()
     dialect = connection.dialect
     columns = tuple(fixed) + tuple(fields)
@@ -46,10 +56,10 @@ def upsert(session, table, records, layout, *, fields, fixed, keys, updates):
     if dialect.name == "postgresql":
         staged = _copy_to_staging(connection, table.name, columns, rows)
         connection.exec_driver_sql(_upsert_select_sql(table.name, staged, columns,
-                                                      tuple(keys), tuple(updates)))
+                                                      tuple(keys), tuple(updates), only_if))
         return
-    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, columns,
-                      tuple(keys), tuple(updates))
+    sql = _upsert_sql(dialect.paramstyle, table.name, columns, tuple(keys), tuple(updates),
+                      only_if)
     connection.exec_driver_sql(sql, rows)
 
 
@@ -101,13 +111,17 @@ def insert_rows(session, table, rows):
         f'VALUES ({", ".join([marker] * len(columns))})', values)
 
 
-@functools.lru_cache(maxsize=64)
-def _upsert_select_sql(table, staged, columns, keys, updates):
-    quoted = ", ".join(f'"{c}"' for c in columns)
+def _on_conflict(keys, updates, only_if):
     assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
+    return (f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
+            f"DO UPDATE SET {assignments}" + (f" WHERE {only_if}" if only_if else ""))
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_select_sql(table, staged, columns, keys, updates, only_if=None):
+    quoted = ", ".join(f'"{c}"' for c in columns)
     return (f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM "{staged}" '
-            f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
-            f"DO UPDATE SET {assignments}")
+            + _on_conflict(keys, updates, only_if))
 
 
 @functools.lru_cache(maxsize=64)
@@ -119,39 +133,19 @@ def _row_builder(indexes, adapters, prefix=()):
     (index, adapter) pairs cost more than the database's work."""
     parts = [f"_p{n}" for n in range(len(prefix))]
     for index, adapter in zip(indexes, adapters):
-        value = f"r[{index}]"
+        value = f"r[{index!r}]"  # a list's position or a dict's key
         parts.append(value if adapter is None
                      else f"(None if {value} is None else {adapter.format(value)})")
     names = {f"_p{n}": value for n, value in enumerate(prefix)}
-    return eval(f"lambda r: ({', '.join(parts)},)", {"_iso": _iso, **names})  # noqa: S307 - our own text
-
-
-def upsert_rows(session, table, rows, keys, updates, only_if=None):
-    """upsert() for rows given as dicts (consolidation: off the per-row import path);
-    `only_if`: an SQL condition the existing row must meet to be updated."""
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = tuple(rows[0])
-    sql = _upsert_sql(dialect.name, dialect.paramstyle, table.name, columns,
-                      tuple(keys), tuple(updates), only_if)
-    sqlite = dialect.name == "sqlite"
-    build = _row_builder(tuple(range(len(columns))),
-                         tuple(_sqlite_adapter(table.c[c].type) if sqlite else None
-                               for c in columns))
-    connection.exec_driver_sql(sql, [build(tuple(map(row.__getitem__, columns)))
-                                     for row in rows])
+    return eval(f"lambda r: ({''.join(part + ', ' for part in parts)})", {"_iso": _iso, **names})  # noqa: S307 - our own text
 
 
 @functools.lru_cache(maxsize=64)
-def _upsert_sql(dialect_name, paramstyle, table, columns, keys, updates, only_if=None):
+def _upsert_sql(paramstyle, table, columns, keys, updates, only_if=None):
     marker = "?" if paramstyle == "qmark" else "%s"
     quoted = ", ".join(f'"{c}"' for c in columns)
-    assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
     return (f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join([marker] * len(columns))}) '
-            f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
-            f"DO UPDATE SET {assignments}" + (f" WHERE {only_if}" if only_if else ""))
+            + _on_conflict(keys, updates, only_if))
 
 
 def _iso(value):

@@ -1,6 +1,7 @@
 """API keys bound to one integration (SYN-4): made here, shown once, kept as a hash."""
 import hashlib
 import secrets
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -10,6 +11,7 @@ from app.extensions import db
 from app.models import Integration
 from app.models.apikeys import IntegrationKey
 from app.models.tasks import utcnow
+from app.services.transaction import owns_transaction
 
 KEY_PREFIX = "mk_"
 
@@ -26,6 +28,7 @@ def get_integration(org, name):
     return integration
 
 
+@owns_transaction
 def create_key(integration):
     """A new key for the integration: (row, the key). Only the hash is stored."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -37,7 +40,17 @@ def create_key(integration):
     return row, key
 
 
-def revoke_key(key_id, integration=None):
+@owns_transaction
+def revoke_keys(keys: list[IntegrationKey]) -> int:
+    """Revoke the live ones of `keys` (the API keys screen); how many were revoked."""
+    live = [key for key in keys if key is not None and key.revoked_at is None]
+    for key in live:
+        key.revoked_at = utcnow()
+    return len(live)
+
+
+@owns_transaction
+def revoke_key(key_id: int, integration: Optional[Integration] = None) -> IntegrationKey:
     row = db.session.get(IntegrationKey, key_id)
     if row is None or (integration is not None and row.integration_id != integration.id):
         raise NotFound(f"unknown API key #{key_id}")

@@ -12,6 +12,7 @@ from app.models import Connection, Integration, Location, Membership, Organizati
 from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind
 from app.security.roles import ROLES
+from app.services.transaction import owns_transaction
 
 
 def get_org(code):
@@ -21,6 +22,7 @@ def get_org(code):
     return org
 
 
+@owns_transaction
 def add_org(code, name, kind, multi_location=False):
     code = (code or "").strip()
     if not code:
@@ -34,6 +36,7 @@ def add_org(code, name, kind, multi_location=False):
     return org
 
 
+@owns_transaction
 def add_location(org_code, code, name):
     org = get_org(org_code)
     exists = select(Location.id).where(Location.organization_id == org.id, Location.code == code)
@@ -52,6 +55,7 @@ def check_connection_sides(distributor, principal):
         raise MuaraError(f"{principal.code} is a {principal.kind}, not a principal")
 
 
+@owns_transaction
 def connect(distributor_code, principal_code, active=True):
     """Create the connection, or set the state of the existing one (CON-1)."""
     distributor, principal = get_org(distributor_code), get_org(principal_code)
@@ -67,6 +71,7 @@ def connect(distributor_code, principal_code, active=True):
     return connection
 
 
+@owns_transaction
 def add_integration(org_code, name, kind, active=True):
     org = get_org(org_code)
     kind = _enum(IntegrationKind, kind, "integration kind")
@@ -80,6 +85,7 @@ def add_integration(org_code, name, kind, active=True):
     return integration
 
 
+@owns_transaction
 def add_user(username, org_code, role_name, email, password, first_name=None, last_name=None):
     """A login bound to an organization with one role. Admins may have no organization."""
     sm = current_app.appbuilder.sm

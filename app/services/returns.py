@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import Customer, Partner, Product, ReturnType, UnitOfMeasure
+from app.services.transaction import owns_transaction
 
 
 def _exists(model, org, **key):
@@ -16,6 +17,7 @@ def _exists(model, org, **key):
     return db.session.execute(query).first() is not None
 
 
+@owns_transaction
 def add_partner(org, number, name):
     if _exists(Partner, org, number=number):
         raise MuaraError(f"duplicate sales organization of {org.code}: {number}")
@@ -24,6 +26,7 @@ def add_partner(org, number, name):
     return partner
 
 
+@owns_transaction
 def add_unit(org, code, name):
     if _exists(UnitOfMeasure, org, code=code):
         raise MuaraError(f"duplicate unit of measure of {org.code}: {code}")
@@ -32,6 +35,7 @@ def add_unit(org, code, name):
     return unit
 
 
+@owns_transaction
 def add_return_type(org, code, name, prefix="", width=6, next_number=1):
     if _exists(ReturnType, org, code=code):
         raise MuaraError(f"duplicate customer return type of {org.code}: {code}")
@@ -41,6 +45,7 @@ def add_return_type(org, code, name, prefix="", width=6, next_number=1):
     return ret_type
 
 
+@owns_transaction
 def add_seed_004_master_data(org):
     """What the samples of seed 004 reference: sales organization 90000, customer 10010,
     item 10010 in unit pc, return type KR."""

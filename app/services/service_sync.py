@@ -21,9 +21,6 @@ from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.models.tasks import utcnow
 from app.services.service_links import ServiceClient, link_of
 
-GROUPS = {"master_data": "Sync Master Data", "transaction": "Sync Transaction"}
-
-
 class BadRow(Exception):
     """A document that cannot be applied; its message is the sync record's reason."""
 

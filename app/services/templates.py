@@ -1,15 +1,17 @@
 """Mapper templates: the default one per module, export and import as a file (TPL-2/3)."""
 import json
 import re
+from typing import Optional
 
 from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.models import MapperTemplate, TemplateField
+from app.models import MapperTemplate, Organization, TemplateField
 from app.models.organizations import OrgKind
 from app.models.templates import RejectionPolicy
+from app.services.transaction import owns_transaction
 
 LINE_ATTRIBUTES = ("field", "source_column", "required", "default_value", "trim", "case",
                    "date_formats", "decimal_separator", "thousands_separator", "value_map")
@@ -47,7 +49,8 @@ def missing_default_modules(org):
             if name not in modules and default_template_name(name) not in names]
 
 
-def add_default_templates(org):
+@owns_transaction
+def add_default_templates(org: Organization) -> list[MapperTemplate]:
     """TPL-3, every module ships a default template: the ones a distributor lacks. A
     principal imports nothing, so it gets none."""
     if org.kind != OrgKind.distributor:
@@ -88,7 +91,8 @@ def export_template(template):
     }, indent=2, ensure_ascii=False) + "\n"
 
 
-def import_template(org, text, name=None):
+@owns_transaction
+def import_template(org: Organization, text: bytes, name: Optional[str] = None) -> MapperTemplate:
     """Create a template in `org` from an exported document; refuses a malformed one
     with a message that says what is wrong, and creates nothing then."""
     if isinstance(text, bytes):
@@ -207,6 +211,7 @@ def export_filename(template):
     return f"{stem}.muara-template.json"
 
 
+@owns_transaction
 def create_template_from_mapping(org, module_name, name, columns, file_format=None,
                                  sheet=None, header_row=1):
     """A template with one line per field of the module (TPL-4, confirmed proposal).

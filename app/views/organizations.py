@@ -2,7 +2,6 @@
 from flask import flash
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.extensions import db
 from app.models import Customer, Location, Organization, Product
 from app.models.organizations import OrgKind
 from app.views.base import TenantModelView
@@ -29,7 +28,6 @@ class OrganizationView(TenantModelView):
         if item.kind == OrgKind.distributor:
             from app.services.templates import add_default_templates
             made = add_default_templates(item)
-            db.session.commit()
             flash(f"{counted(len(made), 'default mapper template')} added for {item.code}.",
                   "info")
 

@@ -7,11 +7,10 @@ from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.extensions import db
 from app.importing.modules import module_label
 from app.models import ImportRejection
-from app.models.tasks import utcnow
 from app.security.filters import TENANT_BASE_FILTERS
+from app.services.rejections import resolve_rejections
 from app.views.base import TenantModelView
 from app.views.display import shown
 
@@ -73,8 +72,7 @@ class ImportRejectionView(TenantModelView):
             if item is None:  # FAB's single-row /action/<name>/<pk> route does not filter
                 abort(404)
             self._check_write(item)
-            item.resolved, item.resolved_at = True, utcnow()
-        db.session.commit()
+        resolve_rejections(items)
         self.update_redirect()
         return redirect(request.referrer or self.get_redirect())
 

@@ -2,28 +2,21 @@
 prerequisites, Remove service, Connect (OAuth 2 authorization code with a checked state),
 choose the branch, Sync Master Data and Sync Transaction with their sync records."""
 import hmac
-import json
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
-from sqlalchemy import select
 
 from app.connectors.base import ConnectorError
 from app.errors import MuaraError
-from app.extensions import db
 from app.models import Integration
 from app.models.integrations import INTEGRATION_KIND_LABELS
-from app.models.sync import SyncRecord, SyncRun
-from app.models.tasks import BackgroundTask, TaskStatus
-from app.queue import queue
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import service_links as links
-from app.services.service_sync import GROUPS
+from app.services.service_links import GROUPS
 from app.views.base import visible_or_404
 
 STATE_KEY = "service_oauth"
-SYNC_JOB = "app.jobs.service_sync.sync_service"
 
 
 def service_integration(pk):
@@ -47,16 +40,9 @@ class ServiceLinkView(BaseView):
     def show(self, pk):
         integration = service_integration(pk)
         link = links.link_of(integration)
-        runs = db.session.execute(
-            select(SyncRun).where(SyncRun.integration_id == pk,
-                                  SyncRun.trigger.in_(list(GROUPS)))
-            .order_by(SyncRun.id.desc()).limit(10)).scalars().all()
-        records = db.session.execute(
-            select(SyncRecord).where(SyncRecord.integration_id == pk,
-                                     SyncRecord.kind.in_(_service_kinds(integration)))
-            .order_by(SyncRecord.last_attempt_at.desc(), SyncRecord.id.desc())
-            .limit(100)).scalars().all()
-        waiting = _waiting_syncs(pk)
+        runs = links.recent_runs(integration)
+        records = links.recent_records(integration)
+        waiting = links.waiting_pulls(integration)
         return self.render_template(
             "service_link.html", waiting=waiting, integration=integration, link=link,
             service_label=INTEGRATION_KIND_LABELS[integration.kind],
@@ -69,7 +55,6 @@ class ServiceLinkView(BaseView):
     def remove(self, pk):
         integration = service_integration(pk)
         links.remove_service(integration)
-        db.session.commit()
         flash("The service was removed: its credentials are dropped and it is disconnected.",
               "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
@@ -110,9 +95,7 @@ class ServiceLinkView(BaseView):
         try:
             branches = links.finish_authorization(integration, request.args["code"],
                                                   _redirect_uri())
-            db.session.commit()
         except (MuaraError, ConnectorError) as exc:
-            db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("ServiceLinkView.show", pk=pk))
         if len(branches) > 1:
@@ -130,11 +113,9 @@ class ServiceLinkView(BaseView):
             branches = links.list_branches(integration)
             if request.method == "POST":
                 link = links.choose_branch(integration, request.form.get("branch", ""), branches)
-                db.session.commit()
                 flash(f"Connected to {link.branch_name}.", "success")
                 return redirect(url_for("ServiceLinkView.show", pk=pk))
         except (MuaraError, ConnectorError) as exc:
-            db.session.rollback()
             error = str(exc)
         return self.render_template("service_branch.html", integration=integration,
                                     branches=branches, error=error), (400 if error else 200)
@@ -146,15 +127,13 @@ class ServiceLinkView(BaseView):
         integration = service_integration(pk)
         if group not in GROUPS:
             abort(404)
-        link = links.link_of(integration)
-        if link is None or link.status != links.LinkStatus.connected:
-            flash("Connect the service and choose a branch before syncing.", "danger")
-        elif _waiting_syncs(pk):
-            # Two runs of one integration would read and write the same cursors.
-            flash("A sync of this integration is already queued or running: wait for it "
-                  "to end.", "warning")
+        try:
+            links.request_pull(integration, group)
+        except links.AlreadyRunning as exc:
+            flash(str(exc), "warning")
+        except MuaraError as exc:
+            flash(str(exc), "danger")
         else:
-            queue().submit(SYNC_JOB, integration.id, group)
             flash(f"{GROUPS[group]} is queued; this page follows its progress.", "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
@@ -163,22 +142,7 @@ class ServiceLinkView(BaseView):
                                     message=message), 400
 
 
-def _waiting_syncs(pk):
-    """The groups of this integration's sync tasks still queued or running."""
-    args = db.session.execute(
-        select(BackgroundTask.args).where(
-            BackgroundTask.function == SYNC_JOB,
-            BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
-            BackgroundTask.args.like(f"[{pk}, %"))).scalars().all()
-    return [GROUPS.get(json.loads(a)[1], "") for a in args]
-
-
 def _redirect_uri():
     # The one address registered with the service: built from the request's host.
     return url_for("ServiceLinkView.callback", _external=True)
-
-
-def _service_kinds(integration):
-    service = links.connector(integration)
-    return [r.kind for r in service.MASTER_DATA + service.TRANSACTIONS]
 

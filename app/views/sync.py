@@ -15,9 +15,9 @@ from app.extensions import db
 from app.models import Integration
 from app.models.apikeys import IntegrationKey
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
-from app.models.tasks import utcnow
 from app.security.tenancy import current_viewer, may_write_org, scope
 from app.services import sync as sync_service
+from app.services.apikeys import revoke_keys
 from app.views.base import visible_or_404
 
 RUNS_SHOWN = 50
@@ -148,12 +148,6 @@ class IntegrationKeyView(ModelView):
     @action("revoke", "Revoke", "Revoke the selected keys? Systems using them are refused at once.",
             "fa-ban", multiple=True, single=False)
     def revoke(self, items):
-        items = items if isinstance(items, list) else [items]
-        revoked = 0
-        for key in items:
-            if key is not None and key.revoked_at is None:
-                key.revoked_at = utcnow()
-                revoked += 1
-        db.session.commit()
+        revoked = revoke_keys(items if isinstance(items, list) else [items])
         flash(f"{revoked} API key(s) revoked.", "success")
         return redirect(url_for("IntegrationKeyView.list"))

@@ -9,7 +9,6 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import SelectField
 
 from app.errors import MuaraError
-from app.extensions import db
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
 from app.importing.tabular import sheet_argument
@@ -129,9 +128,7 @@ class TemplateView(TenantModelView):
         try:
             template = template_service.import_template(
                 org, upload.read(), name=request.form.get("name", "").strip() or None)
-            db.session.commit()
         except MuaraError as exc:
-            db.session.rollback()
             context["error"] = str(exc)
             return self.render_template("template_import.html", **context), 400
         flash(f"Template {template.name} imported into {org.code} "
@@ -149,7 +146,6 @@ class TemplateView(TenantModelView):
         org = chosen_org(organizations)
         if request.method == "POST":
             made = template_service.add_default_templates(org)
-            db.session.commit()
             if made:
                 flash(f"{counted(len(made), 'default template')} added to {org.code}: "
                       + ", ".join(t.name for t in made) + ".", "success")
@@ -214,9 +210,7 @@ class TemplateView(TenantModelView):
             template = template_service.create_template_from_mapping(
                 org, module.name, name, chosen, file_format=fmt, sheet=sheet,
                 header_row=header_row)
-            db.session.commit()
         except MuaraError as exc:
-            db.session.rollback()
             context["error"] = str(exc)
             try:
                 header_row = int(header_row)

@@ -1,0 +1,12 @@
+"""The rejection log's one change (IMP-8): rejections marked resolved by a supervisor."""
+from app.models import ImportRejection
+from app.models.tasks import utcnow
+from app.services.transaction import owns_transaction
+
+
+@owns_transaction
+def resolve_rejections(rejections: list[ImportRejection]) -> None:
+    """Mark the rejections resolved now (the caller has checked it may write them)."""
+    now = utcnow()
+    for rejection in rejections:
+        rejection.resolved, rejection.resolved_at = True, now
