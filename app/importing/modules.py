@@ -95,6 +95,22 @@ class Module:
                  "example": f.example} for f in self.fields]
 
 
+# Fields that several modules declare alike.
+CUSTOMER_CODE = Field("customer", "Customer Code", required=True, max_length=40,
+                      lookup="customer", example="C001")
+PRODUCT_CODE = Field("product", "Product Code", required=True, max_length=40, lookup="product",
+                     example="P001")
+LOCATION_CODE = Field("location", "Location Code", required=WHEN_MULTI_LOCATION,
+                      max_length=40, lookup="location", example="JKT")
+UNIT_PRICE = Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
+                   example=3500, aliases=("Price",))
+
+
+def quantity(example: int) -> Field:
+    return Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3,
+                 positive=True, example=example, aliases=("Qty",))
+
+
 CUSTOMERS = Module(
     "customers", "Customers",
     fields=(
@@ -123,15 +139,13 @@ OPEN_INVOICES = Module(
     fields=(
         Field("reference", "Invoice #", required=True, max_length=20, example="INV-0001",
               note="Saved as the invoice's Ref #.", aliases=("Invoice Number", "Invoice No")),
-        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
-              example="C001"),
+        CUSTOMER_CODE,
         Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
         Field("balance", "Invoice Balance", type=DECIMAL, required=True, decimals=3,
               example=1250.5, aliases=("Balance", "Amount")),
         Field("customer_po", "Customer PO", required=True, max_length=20, example="PO-7781",
               aliases=("PO", "Customer PO #")),
-        Field("location", "Location Code", required=WHEN_MULTI_LOCATION, max_length=40,
-              lookup="location", example="JKT"),
+        LOCATION_CODE,
     ),
     natural_key=("reference",),
     description="Invoices of an external system, each with carrier \"No Carrier\" and its "
@@ -141,8 +155,7 @@ OPEN_INVOICES = Module(
 OPEN_CREDITS = Module(
     "open_credits", "Open Credits",
     fields=(
-        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
-              example="C001"),
+        CUSTOMER_CODE,
         Field("credit_date", "Credit Date", type=DATE, required=True, example="2025-01-31"),
         Field("reference", "Reference", required=True, max_length=40, example="CR-0001"),
         Field("amount", "Amount", type=DECIMAL, required=True, decimals=3, positive=True,
@@ -155,8 +168,7 @@ OPEN_CREDITS = Module(
 INVENTORY_BOXES = Module(
     "inventory_boxes", "Inventory in Boxes",
     fields=(
-        Field("product", "Product Code", required=True, max_length=40, lookup="product",
-              example="P001"),
+        PRODUCT_CODE,
         Field("location", "Location Code", required=True, max_length=40, lookup="location",
               example="JKT"),
         Field("boxes", "Boxes", type=INTEGER, required=True, positive=True, example=12),
@@ -174,16 +186,11 @@ SALES_ORDERS = Module(
         Field("number", "Order Number", required=True, max_length=40, example="SO-0001",
               aliases=("Order #", "Order No", "SO Number")),
         Field("order_date", "Order Date", type=DATE, required=True, example="2025-01-31"),
-        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
-              example="C001"),
-        Field("product", "Product Code", required=True, max_length=40, lookup="product",
-              example="P001"),
-        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
-              example=12, aliases=("Qty",)),
-        Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
-              example=3500, aliases=("Price",)),
-        Field("location", "Location Code", required=WHEN_MULTI_LOCATION, max_length=40,
-              lookup="location", example="JKT"),
+        CUSTOMER_CODE,
+        PRODUCT_CODE,
+        quantity(example=12),
+        UNIT_PRICE,
+        LOCATION_CODE,
     ),
     natural_key=("number", "product"),
     kind=STAGED,
@@ -199,8 +206,7 @@ DAILY_VISITS = Module(
         Field("visit_date", "Visit Date", type=DATE, required=True, example="2025-01-31"),
         Field("salesperson", "Salesperson", required=True, max_length=100, example="Budi",
               aliases=("Sales", "Salesman")),
-        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
-              example="C001"),
+        CUSTOMER_CODE,
         Field("check_in", "Check In", type=TIME, required=True, example="09:15"),
         Field("check_out", "Check Out", type=TIME, example="09:40"),
         Field("notes", "Notes", max_length=500, example="Took an order"),
@@ -218,10 +224,8 @@ PURCHASE_INVOICES = Module(
         Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
         Field("supplier", "Supplier Code", required=True, max_length=40, lookup="principal",
               example="PRIN", note="The principal's code."),
-        Field("product", "Product Code", required=True, max_length=40, lookup="product",
-              example="P001"),
-        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
-              example=24, aliases=("Qty",)),
+        PRODUCT_CODE,
+        quantity(example=24),
         Field("unit_cost", "Unit Cost", type=DECIMAL, required=True, decimals=3,
               example=2800, aliases=("Cost",)),
     ),
@@ -239,16 +243,11 @@ SALES_INVOICES = Module(
         Field("number", "Invoice Number", required=True, max_length=40, example="SI-0001",
               aliases=("Invoice #", "Invoice No")),
         Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
-        Field("customer", "Customer Code", required=True, max_length=40, lookup="customer",
-              example="C001"),
-        Field("product", "Product Code", required=True, max_length=40, lookup="product",
-              example="P001"),
-        Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3, positive=True,
-              example=12, aliases=("Qty",)),
-        Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
-              example=3500, aliases=("Price",)),
-        Field("location", "Location Code", required=WHEN_MULTI_LOCATION, max_length=40,
-              lookup="location", example="JKT"),
+        CUSTOMER_CODE,
+        PRODUCT_CODE,
+        quantity(example=12),
+        UNIT_PRICE,
+        LOCATION_CODE,
     ),
     natural_key=("number", "product"),
     kind=STAGED,

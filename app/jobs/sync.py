@@ -1,14 +1,10 @@
 """Sync jobs: apply an integration's records (SYN-3), and the schedule check (INT-2)."""
-import os
-
 from app.models.tasks import utcnow
 from app.services import sync
 
 
 def apply_records(integration_id, groups, trigger):
-    result = sync.apply_pending(integration_id, groups, trigger)
-    result["pid"] = os.getpid()  # which worker ran it (the two-worker test reads it)
-    return result
+    return sync.apply_pending(integration_id, groups, trigger)
 
 
 def run_due_syncs_job():

@@ -6,6 +6,7 @@ from app.importing.returns.elements import (
     DETAIL_ELEMENTS,
     SUB_DETAIL_ELEMENTS,
     first,
+    given_text,
     new_guid,
     read_elements,
 )
@@ -23,14 +24,11 @@ class DetailRules:
         ret = self.stored
         details = list(ret.details) if ret is not None else []
         found = read_elements(node, DETAIL_ELEMENTS, path, log)
-        guid_node, guid_path = first(found, "guid")
-        number_node, number_path = first(found, "number")
-        guid = guid_node.text if guid_node is not None and guid_node.text else None
-        number = None
-        if number_node is not None:
-            number = self.integer(number_node, number_path, log, "Detail number")
-            if number is None:
-                return
+        _, guid_path = first(found, "guid")
+        guid = given_text(found, "guid")
+        number, ok = self.given_integer(found, "number", log, "Detail number")
+        if not ok:
+            return
         detail = None
         if guid:
             detail = next((d for d in details if d.guid == guid), None)
@@ -159,14 +157,10 @@ class DetailRules:
 
     def plan_sub_detail(self, node, path, log, ops, holder):
         found = read_elements(node, SUB_DETAIL_ELEMENTS, path, log)
-        guid_node, _ = first(found, "guid")
-        number_node, number_path = first(found, "subNumber")
-        guid = guid_node.text if guid_node is not None and guid_node.text else None
-        sub_number = None
-        if number_node is not None:
-            sub_number = self.integer(number_node, number_path, log, "Sub-detail number")
-            if sub_number is None:
-                return
+        guid = given_text(found, "guid")
+        sub_number, ok = self.given_integer(found, "subNumber", log, "Sub-detail number")
+        if not ok:
+            return
         existing = holder["detail"].sub_details if holder["detail"] is not None else []
         sub = None
         if guid:

@@ -79,6 +79,21 @@ def read_elements(node, known, path, log):
     return found
 
 
+def inner(found, outer, known, name, log):
+    """(node, path) of the `name` element inside the single `outer` element (a relation
+    inside its data element, e.g. customerData/customer); (None, None) when absent."""
+    outer_node, outer_path = first(found, outer)
+    if outer_node is None:
+        return None, None
+    return first(read_elements(outer_node, known, outer_path, log), name)
+
+
+def given_text(found, name):
+    """The text of a single-valued element, None when it is absent or empty."""
+    node, _ = first(found, name)
+    return node.text if node is not None and node.text else None
+
+
 def first(found, name):
     """The node of a single-valued element (the last one when it is repeated)."""
     nodes = found.get(name)

@@ -16,7 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.importing.returns.reading import NAMESPACE, ROOT
-from app.models import CustomerReturn, CustomerReturnDetail, ReturnInfoText, ReturnTextAssignment
+from app.models import (
+    CustomerReturn,
+    CustomerReturnDetail,
+    ReturnInfoText,
+    ReturnTextAssignment,
+)
 
 HEADER = (f'<?xml version="1.0" encoding="UTF-8"?>\n<{ROOT} xmlns="{NAMESPACE}" '
           'locale="en-US-XMLSchemaCompliant" nlsMode="SINGLE_LANGUAGE" '

@@ -9,6 +9,8 @@ from app.importing.returns.elements import (
     HEADER_ELEMENTS,
     PARTNER_ELEMENTS,
     first,
+    given_text,
+    inner,
     new_guid,
     read_elements,
     type_node_text,
@@ -34,8 +36,7 @@ class HeaderRules:
         guid_node, guid_path = first(found, "guid")
         number_node, number_path = first(found, "number")
         type_node, type_path = first(found, "type")
-        guid = guid_node.text if guid_node is not None and guid_node.text else None
-        number = number_node.text if number_node is not None and number_node.text else None
+        guid, number = given_text(found, "guid"), given_text(found, "number")
         if number and len(number) > 40:
             log.error(number_path, "number", number, "too_long",
                       "The number has more than 40 characters.")
@@ -83,13 +84,10 @@ class HeaderRules:
             log.error(f"{base}/type", "type", None, "required",
                       "The return type (<type>) is required to create a customer return.")
         partner_id = None
-        party_node, party_path = first(found, "invoicingPartyData")
-        partner_node = None
-        if party_node is not None:
-            party = read_elements(party_node, PARTNER_ELEMENTS, party_path, log)
-            partner_node, partner_path = first(party, "partner")
-            if partner_node is not None:
-                partner_id = self.partner(partner_node, partner_path, log)
+        partner_node, partner_path = inner(found, "invoicingPartyData", PARTNER_ELEMENTS,
+                                           "partner", log)
+        if partner_node is not None:
+            partner_id = self.partner(partner_node, partner_path, log)
         if partner_node is None:
             partners = list(self.masters.partners.values())
             if len(partners) == 1:
@@ -119,13 +117,10 @@ class HeaderRules:
         ops.append(create)
 
     def plan_customer(self, found, base, log, required):
-        data_node, data_path = first(found, "customerData")
-        customer_node = None
-        if data_node is not None:
-            data = read_elements(data_node, CUSTOMER_ELEMENTS, data_path, log)
-            customer_node, customer_path = first(data, "customer")
-            if customer_node is not None:
-                return self.customer(customer_node, customer_path, log)
+        customer_node, customer_path = inner(found, "customerData", CUSTOMER_ELEMENTS,
+                                             "customer", log)
+        if customer_node is not None:
+            return self.customer(customer_node, customer_path, log)
         if required:
             log.error(f"{base}/customerData/customer", "customer", None, "required",
                       "The customer (customerData.customer) is required to create a "
@@ -181,17 +176,15 @@ class HeaderRules:
             log.info(type_path, "type", None, "ignored",
                      f"The type of customer return {label} cannot change: the type in the "
                      "file is ignored.")
-        party_node, party_path = first(found, "invoicingPartyData")
-        if party_node is not None:
-            party = read_elements(party_node, PARTNER_ELEMENTS, party_path, log)
-            partner_node, partner_path = first(party, "partner")
-            if partner_node is not None:
-                ref = self.reference(partner_node, partner_path, log, "Sales organization")
-                stored = ret.partner
-                if ref and ref[1] not in (stored.number, stored.guid):
-                    log.info(partner_path, "partner", ref[1], "ignored",
-                             f"The sales organization is taken from the stored customer "
-                             f"return ({stored.number}); {ref[1]} in the file is ignored.")
+        partner_node, partner_path = inner(found, "invoicingPartyData", PARTNER_ELEMENTS,
+                                           "partner", log)
+        if partner_node is not None:
+            ref = self.reference(partner_node, partner_path, log, "Sales organization")
+            stored = ret.partner
+            if ref and ref[1] not in (stored.number, stored.guid):
+                log.info(partner_path, "partner", ref[1], "ignored",
+                         f"The sales organization is taken from the stored customer "
+                         f"return ({stored.number}); {ref[1]} in the file is ignored.")
         customer_id = self.plan_customer(found, base, log, required=False)
         date = self.plan_date(found, log)
         if customer_id and customer_id != ret.customer_id and ret.details:

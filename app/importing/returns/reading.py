@@ -54,9 +54,6 @@ class Node:
     namespace: str = NAMESPACE
     markup: str = ""  # the inner content with child elements as markup (texts)
 
-    def child_elements(self):
-        return self.children
-
 
 def _localname(tag):
     return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag

@@ -123,6 +123,15 @@ class ReferenceRules:
                   f"{what} '{node.text}' is not a whole number.")
         return None
 
+    def given_integer(self, found, name, log, what):
+        """(number, ok) of an optional whole-number element: (None, True) when absent;
+        ok is False when it is given but not a whole number (logged)."""
+        node, path = first(found, name)
+        if node is None:
+            return None, True
+        number = self.integer(node, path, log, what)
+        return number, number is not None
+
     def quantity(self, node, path, log, item_unit=None):
         """(amount, uom id) of a totalQuantity element; None on error."""
         found = read_elements(node, QUANTITY_ELEMENTS, path, log)
