@@ -63,49 +63,46 @@ def _query(module_name):
     raise MuaraError(f"exporting {module_name} is not supported yet")
 
 
-def _sales_document_export(header, line, lines_fk, number, date, date_label):
-    """One row per line of a sales document (order or invoice) with its header repeated, in
-    the import's columns, plus the principal it is shared with: an export re-imports as it
-    is."""
-    customer, location, product, principal = (aliased(Customer), aliased(Location),
-                                              aliased(Product), aliased(Organization))
-    return header, (select(
-        header.number.label(number), getattr(header, date).label(date_label),
-        customer.code.label("Customer Code"), product.code.label("Product Code"),
-        line.quantity.label("Quantity"), line.unit_price.label("Unit Price"),
-        location.code.label("Location Code"), line.amount.label("Amount"),
-        principal.code.label("Principal"))
-        .join(line, getattr(line, lines_fk) == header.id)
-        .join(customer, header.customer_id == customer.id)
-        .join(product, line.product_id == product.id)
-        .join(principal, header.principal_id == principal.id)
-        .outerjoin(location, header.location_id == location.id)
-        .order_by(header.number, line.line_no))
+def _document_export(header, line, lines_fk, number, date, date_label, party, party_model,
+                     price, price_label, located=True):
+    """One row per line of a document (order or invoice) with its header repeated, in the
+    import's columns, plus the principal it is shared with: an export re-imports as it
+    is. `party`: the header's customer or supplier, as (column, label)."""
+    party_column, party_label = party
+    counterpart, location, product, principal = (aliased(party_model), aliased(Location),
+                                                 aliased(Product), aliased(Organization))
+    columns = [header.number.label(number), getattr(header, date).label(date_label),
+               counterpart.code.label(party_label), product.code.label("Product Code"),
+               line.quantity.label("Quantity"), getattr(line, price).label(price_label)]
+    if located:
+        columns.append(location.code.label("Location Code"))
+    query = (select(*columns, line.amount.label("Amount"), principal.code.label("Principal"))
+             .join(line, getattr(line, lines_fk) == header.id)
+             .join(counterpart, getattr(header, party_column) == counterpart.id)
+             .join(product, line.product_id == product.id)
+             .join(principal, header.principal_id == principal.id))
+    if located:
+        query = query.outerjoin(location, header.location_id == location.id)
+    return header, query.order_by(header.number, line.line_no)
 
 
 def _sales_orders():
-    return _sales_document_export(SalesOrder, SalesOrderLine, "order_id", "Order Number",
-                                  "order_date", "Order Date")
+    return _document_export(SalesOrder, SalesOrderLine, "order_id", "Order Number",
+                            "order_date", "Order Date", ("customer_id", "Customer Code"),
+                            Customer, "unit_price", "Unit Price")
 
 
 def _sales_invoices():
-    return _sales_document_export(SalesInvoice, SalesInvoiceLine, "invoice_id",
-                                  "Invoice Number", "invoice_date", "Invoice Date")
+    return _document_export(SalesInvoice, SalesInvoiceLine, "invoice_id", "Invoice Number",
+                            "invoice_date", "Invoice Date", ("customer_id", "Customer Code"),
+                            Customer, "unit_price", "Unit Price")
 
 
 def _purchase_invoices():
-    product, supplier, principal = aliased(Product), aliased(Organization), aliased(Organization)
-    return PurchaseInvoice, (select(
-        PurchaseInvoice.number.label("Invoice Number"),
-        PurchaseInvoice.invoice_date.label("Invoice Date"), supplier.code.label("Supplier Code"),
-        product.code.label("Product Code"), PurchaseInvoiceLine.quantity.label("Quantity"),
-        PurchaseInvoiceLine.unit_cost.label("Unit Cost"),
-        PurchaseInvoiceLine.amount.label("Amount"), principal.code.label("Principal"))
-        .join(PurchaseInvoiceLine, PurchaseInvoiceLine.invoice_id == PurchaseInvoice.id)
-        .join(supplier, PurchaseInvoice.supplier_id == supplier.id)
-        .join(product, PurchaseInvoiceLine.product_id == product.id)
-        .join(principal, PurchaseInvoice.principal_id == principal.id)
-        .order_by(PurchaseInvoice.number, PurchaseInvoiceLine.line_no))
+    return _document_export(PurchaseInvoice, PurchaseInvoiceLine, "invoice_id",
+                            "Invoice Number", "invoice_date", "Invoice Date",
+                            ("supplier_id", "Supplier Code"), Organization, "unit_cost",
+                            "Unit Cost", located=False)
 
 
 def _daily_visits():
