@@ -180,25 +180,22 @@ INVENTORY_BOXES = Module(
     description="Stock added in boxes at a location.",
 )
 
-SALES_ORDERS = Module(
+
+def sales_document(name: str, label: str, number: Field, date: Field, description: str) -> Module:
+    """A header-and-lines document sold to a customer (orders, invoices): one row per
+    line; the lines of a document share its number."""
+    return Module(name, label, fields=(number, date, CUSTOMER_CODE, PRODUCT_CODE,
+                                       quantity(example=12), UNIT_PRICE, LOCATION_CODE),
+                  natural_key=("number", "product"), kind=STAGED, document=("number",),
+                  header_fields=(date.name, "customer", "location"), description=description)
+
+
+SALES_ORDERS = sales_document(
     "sales_orders", "Sales Orders",
-    fields=(
-        Field("number", "Order Number", required=True, max_length=40, example="SO-0001",
-              aliases=("Order #", "Order No", "SO Number")),
-        Field("order_date", "Order Date", type=DATE, required=True, example="2025-01-31"),
-        CUSTOMER_CODE,
-        PRODUCT_CODE,
-        quantity(example=12),
-        UNIT_PRICE,
-        LOCATION_CODE,
-    ),
-    natural_key=("number", "product"),
-    kind=STAGED,
-    document=("number",),
-    header_fields=("order_date", "customer", "location"),
-    description="Sales orders, one row per line; the lines of an order share its Order "
-                "Number.",
-)
+    Field("number", "Order Number", required=True, max_length=40, example="SO-0001",
+          aliases=("Order #", "Order No", "SO Number")),
+    Field("order_date", "Order Date", type=DATE, required=True, example="2025-01-31"),
+    "Sales orders, one row per line; the lines of an order share its Order Number.")
 
 DAILY_VISITS = Module(
     "daily_visits", "Daily Visits",
@@ -237,25 +234,13 @@ PURCHASE_INVOICES = Module(
                 "share its Invoice Number.",
 )
 
-SALES_INVOICES = Module(
+SALES_INVOICES = sales_document(
     "sales_invoices", "Sales Invoices",
-    fields=(
-        Field("number", "Invoice Number", required=True, max_length=40, example="SI-0001",
-              aliases=("Invoice #", "Invoice No")),
-        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
-        CUSTOMER_CODE,
-        PRODUCT_CODE,
-        quantity(example=12),
-        UNIT_PRICE,
-        LOCATION_CODE,
-    ),
-    natural_key=("number", "product"),
-    kind=STAGED,
-    document=("number",),
-    header_fields=("invoice_date", "customer", "location"),
-    description="Sales invoices to customers, one row per line; the lines of an invoice "
-                "share its Invoice Number.",
-)
+    Field("number", "Invoice Number", required=True, max_length=40, example="SI-0001",
+          aliases=("Invoice #", "Invoice No")),
+    Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+    "Sales invoices to customers, one row per line; the lines of an invoice share its "
+    "Invoice Number.")
 
 # Shown on the import screen but not importable yet (seed 000 lists them).
 SHOWN_ONLY = {

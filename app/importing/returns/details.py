@@ -102,21 +102,13 @@ class DetailRules:
                       "it first, then cancel it with a second import.")
             return
 
-        item = None
-        item_node, item_path = first(found, "item")
-        if item_node is not None:
-            item = self.item(item_node, item_path, log)
-        elif detail is None:
-            log.error(f"{path}/item", "item", None, "required",
-                      "The item (<item>) is required to create a detail.")
+        item = self.given(found, "item", self.item, log)
+        self._required_to_create(detail, found, "item", "item", path, log)
         quantity = None
-        quantity_node, quantity_path = first(found, "totalQuantity")
-        if quantity_node is not None:
+        if "totalQuantity" in found:
             unit = item[1] if item else (detail.item.unit if detail is not None else None)
-            quantity = self.quantity(quantity_node, quantity_path, log, unit)
-        elif detail is None:
-            log.error(f"{path}/totalQuantity", "totalQuantity", None, "required",
-                      "The quantity (<totalQuantity>) is required to create a detail.")
+            quantity = self.given(found, "totalQuantity", self.quantity, log, unit)
+        self._required_to_create(detail, found, "totalQuantity", "quantity", path, log)
         status = None
         status_node, status_path = first(found, "status")
         if status_node is not None:
@@ -144,16 +136,19 @@ class DetailRules:
                 current.sub_details  # empty: nothing to load later
                 parent.details.append(current)
                 holder["detail"] = current
-            if item:
-                current.item_id = item[0]
-            if quantity:
-                current.quantity, current.uom_id = quantity
+            _set_item_and_quantity(current, item, quantity)
             if status:
                 current.status = status
         ops.append(write_detail)
         self.plan_texts(found, path, log, ops, detail_key=holder)
         for index, (sub_node, sub_path) in enumerate(found.get("SubDetails", ()), start=1):
             self.plan_sub_detail(sub_node, sub_path, log, ops, holder)
+
+    @staticmethod
+    def _required_to_create(detail, found, name, label, path, log):
+        if detail is None and name not in found:
+            log.error(f"{path}/{name}", name, None, "required",
+                      f"The {label} (<{name}>) is required to create a detail.")
 
     def plan_sub_detail(self, node, path, log, ops, holder):
         found = read_elements(node, SUB_DETAIL_ELEMENTS, path, log)
@@ -171,13 +166,9 @@ class DetailRules:
                 return
         if sub is None and sub_number is not None:
             sub = next((s for s in existing if s.sub_number == sub_number), None)
-        item = quantity = None
-        item_node, item_path = first(found, "item")
-        if item_node is not None:
-            item = self.item(item_node, item_path, log)
-        quantity_node, quantity_path = first(found, "totalQuantity")
-        if quantity_node is not None:
-            quantity = self.quantity(quantity_node, quantity_path, log, item[1] if item else None)
+        item = self.given(found, "item", self.item, log)
+        quantity = self.given(found, "totalQuantity", self.quantity, log,
+                              item[1] if item else None)
         if log.errors:
             return
         sub_holder = {"sub": sub}
@@ -192,9 +183,14 @@ class DetailRules:
                     sub_number=sub_number if sub_number is not None else max(numbers, default=0) + 1)
                 detail.sub_details.append(current)
                 sub_holder["sub"] = current
-            if item:
-                current.item_id = item[0]
-            if quantity:
-                current.quantity, current.uom_id = quantity
+            _set_item_and_quantity(current, item, quantity)
         ops.append(write_sub)
         self.plan_texts(found, path, log, ops, detail_key=holder, sub_key=sub_holder)
+
+
+def _set_item_and_quantity(row, item, quantity):
+    """A (sub-)detail's item (id, unit) and quantity (amount, unit id), where given."""
+    if item:
+        row.item_id = item[0]
+    if quantity:
+        row.quantity, row.uom_id = quantity

@@ -123,6 +123,12 @@ class ReferenceRules:
                   f"{what} '{node.text}' is not a whole number.")
         return None
 
+    @staticmethod
+    def given(found, name, read, log, *args):
+        """read(node, path, log, *args) of an optional element; None when it is absent."""
+        node, path = first(found, name)
+        return None if node is None else read(node, path, log, *args)
+
     def given_integer(self, found, name, log, what):
         """(number, ok) of an optional whole-number element: (None, True) when absent;
         ok is False when it is given but not a whole number (logged)."""
