@@ -73,10 +73,11 @@ def _copy_to_staging(connection, table_name, columns, rows):
     """COPY `rows` into the connection's temporary staging table for `table_name` (made
     on first use with the table's column types, emptied at every commit)."""
     staged = staged_batch(table_name)
-    quoted = ", ".join(f'"{c}"' for c in columns)
+    # All the table's columns: writers of one table may give different ones (the import
+    # of customers and the service pull of customers share the connection's table).
     connection.exec_driver_sql(
         f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staged}" ON COMMIT DELETE ROWS AS '
-        f'SELECT {quoted} FROM "{table_name}" WITH NO DATA')
+        f'SELECT * FROM "{table_name}" WITH NO DATA')
     connection.exec_driver_sql(f'DELETE FROM "{staged}"')  # a second batch in one transaction
     _copy(connection, staged, columns, rows)
     return staged

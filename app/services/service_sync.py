@@ -10,10 +10,11 @@ import json
 import uuid
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from app.connectors.base import ConnectorError, MissingAccessRight
 from app.extensions import db
+from app.importing.writers import upsert
 from app.models import Customer, Location, Product, UnitOfMeasure
 from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceSalesOrder,
                                       ServiceSalesOrderLine, SyncCursor, Tax)
@@ -186,33 +187,39 @@ def _date(value, label):
     raise BadRow(f"{label} '{value}' is not a date (DD/MM/YYYY)")
 
 
-def _upsert(model, key, integration, values_list, scope=None, extra=None):
-    """Update rows of `model` whose `key` matches, insert the others (one select per page)."""
-    org_id = integration.organization_id
-    keys = [v[key] for v in values_list]
-    query = select(model).where(model.organization_id == org_id, getattr(model, key).in_(keys))
-    if scope is not None:
-        query = query.where(scope)
-    found = {getattr(r, key): r for r in db.session.execute(query).scalars()}
+def _upsert(model, key, integration, values_list, keys=None, **fixed):
+    """Upsert a page of `model` rows of the integration's organization on (organization,
+    `key`), or on `keys`, through the one upsert (app.importing.writers). In each values
+    dict "_name" is not a column and "+name" is set when the row is created only; a key
+    given twice in a page ends as its last row says (its "+" values as its first)."""
+    rows, once = {}, {"organization_id", key, *(keys or ())}
     for values in values_list:
-        # "_name": not a column; "+name": set when the row is created only.
-        columns = {k: v for k, v in values.items() if k[0] not in "_+"}
-        row = found.get(values[key])
-        if row is None:
-            once = {k[1:]: v for k, v in values.items() if k[0] == "+"}
-            row = model(organization_id=org_id, **columns, **once, **(extra or {}))
-            db.session.add(row)
-            found[values[key]] = row
-        else:
-            for name, value in columns.items():
-                setattr(row, name, value)
-    db.session.flush()
-    return found
+        row = {"organization_id": integration.organization_id, **fixed}
+        for name, value in values.items():
+            if name[0] == "+":
+                once.add(name[1:])
+            if name[0] != "_":
+                row[name.lstrip("+")] = value
+        earlier = rows.get(values[key])
+        if earlier is not None:
+            row.update({name: earlier[name] for name in once if name in earlier})
+        rows[values[key]] = row
+    if not rows:
+        return
+    table = model.__table__
+    if "synced_at" in table.c:  # when the service last gave the row
+        for row in rows.values():
+            row["synced_at"] = utcnow()
+    columns = next(iter(rows.values()))
+    upsert(db.session, table, list(rows.values()), keys=keys or ("organization_id", key),
+           updates=[name for name in columns if name not in once])
 
 
-def _simple_writer(model, key):
+def _simple_writer(model, key, **created_with):
     def write(integration, values_list):
-        _upsert(model, key, integration, values_list)
+        _upsert(model, key, integration,
+                [{**v, **{"+" + k: value for k, value in created_with.items()}}
+                 for v in values_list])
         return {}
     return write
 
@@ -302,19 +309,26 @@ def _write_sales_orders(integration, values_list):
             continue
         values["customer_id"] = customers[values["customer_code"]]
         writable.append(values)
-    orders = _upsert(ServiceSalesOrder, "reference", integration, writable,
-                     scope=ServiceSalesOrder.integration_id == integration.id,
-                     extra={"integration_id": integration.id})
-    for values in writable:
-        order = orders[values["reference"]]
-        order.lines = [ServiceSalesOrderLine(product_id=products.get(line["item_code"]), **line)
-                       for line in values["_lines"]]
-    db.session.flush()
+    _upsert(ServiceSalesOrder, "reference", integration, writable,
+            keys=("integration_id", "reference"), integration_id=integration.id)
+    # The orders' lines as the page gives them (a reference given twice: its last lines).
+    lines_of = {values["reference"]: values["_lines"] for values in writable}
+    orders = dict(db.session.execute(
+        select(ServiceSalesOrder.reference, ServiceSalesOrder.id)
+        .where(ServiceSalesOrder.integration_id == integration.id,
+               ServiceSalesOrder.reference.in_(list(lines_of)))).all())
+    if orders:
+        db.session.execute(delete(ServiceSalesOrderLine)
+                           .where(ServiceSalesOrderLine.order_id.in_(list(orders.values()))))
+    rows = [dict(line, order_id=orders[reference], product_id=products.get(line["item_code"]))
+            for reference, lines in lines_of.items() for line in lines]
+    if rows:
+        db.session.execute(insert(ServiceSalesOrderLine), rows)
     return problems
 
 
 APPLIERS = {
-    "customer": (_customer, _simple_writer(Customer, "code")),
+    "customer": (_customer, _simple_writer(Customer, "code", balance=0)),
     "item": (_item, _simple_writer(Product, "code")),
     "unit": (_unit, _write_units),
     "warehouse": (_warehouse, _simple_writer(Location, "code")),
