@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Optional
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 
 from app.errors import TaskSuperseded
 from app.importing.modules import MODULES, STAGED_MODULES
@@ -294,7 +294,7 @@ def _visits(session, imp, checkpoint):
     return written
 
 
-def pending_query(principal_id=None):
+def pending_query(principal_id: Optional[int] = None) -> Select:
     """Files waiting for consolidation, oldest first (a later file updates an earlier one)."""
     query = (select(ImportFile.id)
              .where(ImportFile.module.in_(STAGED_MODULES),

@@ -30,7 +30,7 @@ class Field:
     aliases: tuple = ()  # other header spellings, for the proposed mapping
 
     @property
-    def rules(self):
+    def rules(self) -> str:
         """The column's rules in words, for the template's Notes sheet and the docs."""
         parts = []
         if self.required is True:
@@ -79,18 +79,18 @@ class Module:
         return self.kind == STAGED
 
     @property
-    def has_lines(self):
+    def has_lines(self) -> bool:
         return bool(self.document)
 
     @property
-    def line_fields(self):
+    def line_fields(self) -> tuple:
         skip = set(self.document) | set(self.header_fields)
         return tuple(f.name for f in self.fields if f.name not in skip)
 
-    def field(self, name):
+    def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
-    def template_columns(self):
+    def template_columns(self) -> list[dict]:
         return [{"header": f.header, "required": f.required is True, "rules": f.rules,
                  "example": f.example} for f in self.fields]
 
@@ -265,7 +265,7 @@ def declared(name: str) -> Optional[Module]:
     return MODULES.get(name) or XML_MODULES.get(name)
 
 
-def module_choices():
+def module_choices() -> list[tuple[str, str, bool]]:
     """(name, label, supported) of every module the import screen shows."""
     shown = [(m.name, m.label, True) for m in MODULES.values()]
     shown += [(name, label, False) for name, label in SHOWN_ONLY.items()]

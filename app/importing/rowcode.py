@@ -2,6 +2,7 @@
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Callable
 
 from app.importing.modules import DATE, DECIMAL, INTEGER, TIME
 from app.importing.values import (
@@ -133,7 +134,8 @@ def _field_lines(k, cf, names):
             *_indent(value)]
 
 
-def generate_validate(fields, key_slots, width, first_row, required, duplicate):
+def generate_validate(fields: list, key_slots: list, width: int, first_row: Callable,
+                      required: Callable, duplicate: Callable) -> Callable:
     """validate(row_number, values) -> (record or None, [Rejection]) for these fields.
 
     Rejections come per field in field order; a row without any is checked for a

@@ -53,18 +53,18 @@ def default_template(module: Module) -> TemplateSpec:
         for f in module.fields])
 
 
-def normalise_header(text):
+def normalise_header(text: object) -> str:
     return " ".join(str(text).split()).casefold()
 
 
-def column_letter_index(letters):
+def column_letter_index(letters: str) -> int:
     index = 0
     for char in letters:
         index = index * 26 + (ord(char) - 64)
     return index - 1
 
 
-def resolve_column(header, source):
+def resolve_column(header: list, source: str) -> Optional[int]:
     """Index of `source` (header text, else a column letter like "C") in `header`."""
     wanted = normalise_header(source)
     for index, text in enumerate(header):
@@ -94,7 +94,7 @@ class CompiledField:
     spec: Optional[LineSpec] = None  # the template line (or a default one)
 
 
-def record_layout(module):
+def record_layout(module: Module) -> dict[str, int]:
     """Positions in a record (a list): each field's value in declaration order, then the
     id of each looked-up field as `<field>_id`. Writers pick their columns by these names."""
     names = [f.name for f in module.fields] + [f.name + "_id" for f in module.fields if f.lookup]
@@ -163,10 +163,10 @@ class RowValidator:
             self.fields, [self.layout[name] for name in self.key_fields], len(self.layout),
             self.seen.first_row, self._required, self._duplicate)
 
-    def compiled(self, name):
+    def compiled(self, name: str) -> Optional[CompiledField]:
         return next((f for f in self.fields if f.name == name), None)
 
-    def as_dict(self, record):
+    def as_dict(self, record: list) -> dict:
         """A record as {field name: value} (and `<field>_id`), for code off the hot path."""
         return {name: record[slot] for name, slot in self.layout.items()}
 

@@ -5,9 +5,12 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Optional
+from typing import Any, Callable, Optional
 
-from app.importing.modules import DATE, DECIMAL, INTEGER, TIME
+from app.importing.modules import DATE, DECIMAL, INTEGER, TIME, Field
+
+# A compiled converter: a cell's value -> the typed value (None: empty); raises Invalid.
+Converter = Callable[[Any], Any]
 
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
 # What the record columns hold (Numeric(18, 3) and Integer): a bigger value is the row's
@@ -41,7 +44,7 @@ def _float_decimal(value):
     return Decimal(format(value, ".15g"))
 
 
-def display(value):
+def display(value: Any) -> Optional[str]:
     if value is None:
         return None
     if isinstance(value, float):
@@ -72,12 +75,12 @@ def _parse_value_map(text):
     return mapping
 
 
-def trimmed_only(spec):
+def trimmed_only(spec: Any) -> bool:
     """Text that is only trimmed (no case, no value map): the common case."""
     return spec.trim and not spec.case and not spec.value_map
 
 
-def compile_text(spec, fld):
+def compile_text(spec: Any, fld: Field) -> Converter:
     trim, case, max_length = spec.trim, spec.case, fld.max_length
     value_map = _parse_value_map(spec.value_map)
     label = fld.header
@@ -124,12 +127,12 @@ def compile_text(spec, fld):
     return convert
 
 
-def date_formats(spec):
+def date_formats(spec: Any) -> tuple:
     return tuple(f.strip() for f in (spec.date_formats or "").split(",") if f.strip()) \
         or DEFAULT_DATE_FORMATS
 
 
-def compile_date(spec, fld):
+def compile_date(spec: Any, fld: Field) -> Converter:
     formats = date_formats(spec)
     words = _format_words(formats)
     label = fld.header
@@ -166,7 +169,8 @@ def compile_date(spec, fld):
                 return strptime(text, fmt).date()
             except ValueError:
                 continue
-        raise Invalid("invalid_date", f"{label} '{text}' is not a valid date in the format {words}.")
+        raise Invalid("invalid_date",
+                      f"{label} '{text}' is not a valid date in the format {words}.")
     return convert
 
 
@@ -182,12 +186,12 @@ def _number_text(text, decimal_sep, thousands_sep):
 _PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.([0-9]*))?\Z")
 
 
-def plain_number_text(spec):
+def plain_number_text(spec: Any) -> bool:
     """Numbers written with a decimal point and no thousands separator."""
     return spec.decimal_separator in (None, "", ".") and not spec.thousands_separator
 
 
-def compile_decimal(spec, fld):
+def compile_decimal(spec: Any, fld: Field) -> Converter:
     decimals, positive, label = fld.decimals, fld.positive, fld.header
     decimal_sep, thousands_sep = spec.decimal_separator, spec.thousands_separator
     plain_text = plain_number_text(spec)
@@ -219,7 +223,8 @@ def compile_decimal(spec, fld):
             try:
                 number = Decimal(text)
             except InvalidOperation:
-                raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.") from None
+                raise Invalid("invalid_number",
+                              f"{label} '{str(value).strip()}' is not a number.") from None
             if not number.is_finite():
                 raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.")
         # Fast path: a plain number that shows few enough decimals and digits is fine
@@ -233,7 +238,8 @@ def compile_decimal(spec, fld):
                 raise Invalid("too_many_decimals", f"{label} {display(value)} has {-exponent} "
                                                    f"decimals; at most {decimals} are allowed.")
         if positive and number <= 0:
-            raise Invalid("not_positive", f"{label} must be greater than zero (got {display(value)}).")
+            raise Invalid("not_positive",
+                          f"{label} must be greater than zero (got {display(value)}).")
         if exact and number and number.adjusted() >= MAX_INTEGER_DIGITS:
             raise Invalid("too_large", f"{label} {display(value)} is too large: at most "
                                        f"{MAX_INTEGER_DIGITS} digits before the decimal point.")
@@ -241,7 +247,7 @@ def compile_decimal(spec, fld):
     return convert
 
 
-def compile_integer(spec, fld):
+def compile_integer(spec: Any, fld: Field) -> Converter:
     positive, label = fld.positive, fld.header
     decimal_sep, thousands_sep = spec.decimal_separator, spec.thousands_separator
 
@@ -255,7 +261,8 @@ def compile_integer(spec, fld):
         elif isinstance(value, float):
             number = _float_decimal(value)
             if not number.is_finite() or number != number.to_integral_value():
-                raise Invalid("not_whole_number", f"{label} '{display(value)}' is not a whole number.")
+                raise Invalid("not_whole_number",
+                              f"{label} '{display(value)}' is not a whole number.")
             number = int(number)
         else:
             text = _number_text(str(value), decimal_sep, thousands_sep)
@@ -280,7 +287,7 @@ def compile_integer(spec, fld):
 _TIME_TEXT = re.compile(r"^(\d{1,2})[:.](\d{2})(?::(\d{2}))?$")
 
 
-def compile_time(spec, fld):
+def compile_time(spec: Any, fld: Field) -> Converter:
     """A time of day as "HH:MM": text like 9:05, 09.05 or 09:05:30, a time or datetime
     cell, or Excel's fraction of a day."""
     label = fld.header
@@ -294,7 +301,8 @@ def compile_time(spec, fld):
             if 0 <= value < 1:
                 minutes = round(value * 24 * 60)
                 return f"{minutes // 60:02d}:{minutes % 60:02d}" if minutes < 24 * 60 else "23:59"
-            raise Invalid("invalid_time", f"{label} '{display(value)}' is not a time of day (HH:MM).")
+            raise Invalid("invalid_time",
+                          f"{label} '{display(value)}' is not a time of day (HH:MM).")
         text = str(value).strip()
         if not text:
             return None

@@ -9,7 +9,8 @@ from typing import NamedTuple, Optional, Sequence
 from sqlalchemy import Date, DateTime, Numeric, Table, func, select, union_all, update
 from sqlalchemy.orm import Session
 
-from app.models import BalanceAdjustment, Customer, OpenInvoice, Product, StockEntry
+from app.models import (BalanceAdjustment, Customer, ImportFile, OpenInvoice, Product,
+                        StockEntry)
 
 
 class Origin(NamedTuple):
@@ -19,7 +20,7 @@ class Origin(NamedTuple):
     principal_id: Optional[int]  # who may view the file's records ("Who can view ...?")
 
     @classmethod
-    def of(cls, imp):
+    def of(cls, imp: ImportFile) -> "Origin":
         return cls(imp.organization_id, imp.id, imp.principal_id)
 
 
@@ -63,7 +64,7 @@ def upsert(session: Session, table: Table, records: Sequence, layout: Optional[d
     connection.exec_driver_sql(sql, rows)
 
 
-def staged_batch(table_name):
+def staged_batch(table_name: str) -> str:
     """The PostgreSQL staging table that holds upsert()'s last batch for `table_name`
     until the transaction ends."""
     return f"muara_staged_{table_name}"
@@ -93,7 +94,7 @@ def _copy(connection, table_name, columns, rows):
             write(row)
 
 
-def insert_rows(session, table, rows):
+def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     """Plain INSERT of rows given as dicts with the same keys (rejection logs, staged
     rows): COPY on PostgreSQL (about 10 times faster than executemany there); elsewhere
     the driver's executemany of plain tuples (SQLAlchemy's per-row parameter processing
@@ -175,21 +176,22 @@ def _shared(origin):
             "principal_id": origin.principal_id}
 
 
-def write_customers(session, origin, records, layout):
+def write_customers(session: Session, origin: Origin, records: list, layout: dict) -> None:
     upsert(session, Customer.__table__, records, layout,
            fields=_same("code", "name", "source_id"),
            fixed={"organization_id": origin.organization_id, "balance": 0},
            keys=("organization_id", "code"), updates=("name", "source_id"))
 
 
-def write_products(session, origin, records, layout):
+def write_products(session: Session, origin: Origin, records: list, layout: dict) -> None:
     upsert(session, Product.__table__, records, layout,
            fields=_same("code", "name", "unit"),
            fixed={"organization_id": origin.organization_id},
            keys=("organization_id", "code"), updates=("name", "unit"))
 
 
-def write_open_invoices(session, origin, records, layout):
+def write_open_invoices(session: Session, origin: Origin, records: list,
+                        layout: dict) -> None:
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
@@ -232,7 +234,8 @@ def write_open_invoices(session, origin, records, layout):
             "AND invoice.reference = batch.reference " + upsert_charge)
 
 
-def write_open_credits(session, origin, records, layout):
+def write_open_credits(session: Session, origin: Origin, records: list,
+                       layout: dict) -> None:
     upsert(session, BalanceAdjustment.__table__, records, layout,
            fields=_same("customer_id", "credit_date", "reference", "amount"),
            fixed=_shared(origin),
@@ -240,7 +243,8 @@ def write_open_credits(session, origin, records, layout):
            updates=("credit_date", "amount", "import_id", "principal_id"))
 
 
-def write_inventory_boxes(session, origin, records, layout):
+def write_inventory_boxes(session: Session, origin: Origin, records: list,
+                          layout: dict) -> None:
     # The quantity is derived: each record gets it as one more value at the end.
     boxes, per_box = layout["boxes"], layout["units_per_box"]
     records = [record + [record[boxes] * record[per_box]] for record in records]
@@ -253,7 +257,7 @@ def write_inventory_boxes(session, origin, records, layout):
            updates=("boxes", "units_per_box", "quantity", "import_id", "principal_id"))
 
 
-def refresh_customer_balances(session, org_id):
+def refresh_customer_balances(session: Session, org_id: int) -> None:
     """Every customer's balance of the organization: its open invoices less its credits.
 
     Once per job, for the whole organization: an invoice that moved to another customer

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from app.errors import MuaraError, NotFound
 from app.extensions import db
-from app.models import Integration
+from app.models import Integration, Organization
 from app.models.apikeys import IntegrationKey
 from app.models.tasks import utcnow
 from app.services.transaction import owns_transaction
@@ -16,11 +16,11 @@ from app.services.transaction import owns_transaction
 KEY_PREFIX = "mk_"
 
 
-def hash_key(key):
+def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def get_integration(org, name):
+def get_integration(org: Organization, name: str) -> Integration:
     integration = db.session.execute(select(Integration).where(
         Integration.organization_id == org.id, Integration.name == name)).scalar()
     if integration is None:
@@ -29,7 +29,7 @@ def get_integration(org, name):
 
 
 @owns_transaction
-def create_key(integration):
+def create_key(integration: Integration) -> tuple[IntegrationKey, str]:
     """A new key for the integration: (row, the key). Only the hash is stored."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = IntegrationKey(organization_id=integration.organization_id,
@@ -60,7 +60,7 @@ def revoke_key(key_id: int, integration: Optional[Integration] = None) -> Integr
     return row
 
 
-def key_of(token):
+def key_of(token: Optional[str]) -> Optional[IntegrationKey]:
     """The live key row a presented key belongs to, or None."""
     if not token or not token.startswith(KEY_PREFIX) or len(token) > 100:
         return None

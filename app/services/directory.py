@@ -1,8 +1,10 @@
 """Organizations, locations, connections, integrations and users: validate, then write.
 
 Shared by the CLI, the views and the demo data, so every path applies the same rules.
-Each function leaves committing to the caller's transaction.
+Each function that writes owns its transaction (app.services.transaction).
 """
+from typing import Optional
+
 from flask import current_app
 from sqlalchemy import select
 
@@ -15,7 +17,7 @@ from app.security.roles import ROLES
 from app.services.transaction import owns_transaction
 
 
-def get_org(code):
+def get_org(code: str) -> Organization:
     org = db.session.execute(select(Organization).where(Organization.code == code)).scalar()
     if org is None:
         raise NotFound(f"unknown organization: {code}")
@@ -23,7 +25,8 @@ def get_org(code):
 
 
 @owns_transaction
-def add_org(code, name, kind, multi_location=False):
+def add_org(code: str, name: Optional[str], kind: str,
+            multi_location: bool = False) -> Organization:
     code = (code or "").strip()
     if not code:
         raise MuaraError("organization code must not be empty")
@@ -37,7 +40,7 @@ def add_org(code, name, kind, multi_location=False):
 
 
 @owns_transaction
-def add_location(org_code, code, name):
+def add_location(org_code: str, code: str, name: str) -> Location:
     org = get_org(org_code)
     exists = select(Location.id).where(Location.organization_id == org.id, Location.code == code)
     if db.session.execute(exists).first():
@@ -48,7 +51,7 @@ def add_location(org_code, code, name):
     return location
 
 
-def check_connection_sides(distributor, principal):
+def check_connection_sides(distributor: Organization, principal: Organization) -> None:
     if distributor.kind != OrgKind.distributor:
         raise MuaraError(f"{distributor.code} is a {distributor.kind}, not a distributor")
     if principal.kind != OrgKind.principal:
@@ -56,7 +59,7 @@ def check_connection_sides(distributor, principal):
 
 
 @owns_transaction
-def connect(distributor_code, principal_code, active=True):
+def connect(distributor_code: str, principal_code: str, active: bool = True) -> Connection:
     """Create the connection, or set the state of the existing one (CON-1)."""
     distributor, principal = get_org(distributor_code), get_org(principal_code)
     check_connection_sides(distributor, principal)
@@ -72,7 +75,7 @@ def connect(distributor_code, principal_code, active=True):
 
 
 @owns_transaction
-def add_integration(org_code, name, kind, active=True):
+def add_integration(org_code: str, name: str, kind: str, active: bool = True) -> Integration:
     org = get_org(org_code)
     kind = _enum(IntegrationKind, kind, "integration kind")
     exists = select(Integration.id).where(Integration.organization_id == org.id,

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 from decimal import Decimal
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -123,7 +124,7 @@ CONSOLIDATED_EXPORTS = {"sales_orders": _sales_orders, "sales_invoices": _sales_
                         "daily_visits": _daily_visits}
 
 
-def export_rows(module_name, org, viewer):
+def export_rows(module_name: str, org: Organization, viewer) -> tuple[list, list]:
     """(header, rows) of ORG's records of the module that `viewer` may see."""
     if module_name in SHOWN_ONLY:
         raise MuaraError(f"Exporting {SHOWN_ONLY[module_name]} is not supported yet.")
@@ -147,7 +148,7 @@ def _plain(value):
     return value
 
 
-def write_export(header, rows, fmt, out):
+def write_export(header: list, rows: list, fmt: str, out: TextIO) -> None:
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(header)
@@ -163,7 +164,7 @@ def write_export(header, rows, fmt, out):
         raise MuaraError(f"format {fmt} is not available for this module (csv or json)")
 
 
-def export_returns_xml(org, viewer, out):
+def export_returns_xml(org: Organization, viewer, out: TextIO) -> None:
     """Customer returns of ORG that `viewer` may see, in their import format (RET-1)."""
     from app.importing.returns.export import export_returns
     from app.models import CustomerReturn
@@ -172,7 +173,7 @@ def export_returns_xml(org, viewer, out):
     export_returns(db.session, query, out)
 
 
-def export_text(module_name, org, viewer, fmt):
+def export_text(module_name: str, org: Organization, viewer, fmt: str) -> str:
     if module_name == "customer_returns":
         if fmt != "xml":
             raise MuaraError("customer_returns are exported in their XML format: --format xml")

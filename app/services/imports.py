@@ -2,13 +2,14 @@
 queueing, re-processing, and the summary that the CLI and API print."""
 import hashlib
 import math
+from typing import Optional
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES
+from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES, Module
 from app.models import Connection, ImportBlob, ImportFile, ImportRejection, Integration, Organization
 from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
@@ -19,7 +20,7 @@ from app.services.templates import find_template
 PROCESS_IMPORT = "app.jobs.imports.process_import"
 
 
-def check_module(module_name):
+def check_module(module_name: str) -> Module:
     if module_name in SHOWN_ONLY:
         raise MuaraError(f"Importing {SHOWN_ONLY[module_name]} is not supported yet.")
     if module_name in XML_MODULES:
@@ -30,14 +31,14 @@ def check_module(module_name):
     return MODULES[module_name]
 
 
-def active_principals(org):
+def active_principals(org: Organization) -> list[Organization]:
     return db.session.execute(
         select(Organization).join(Connection, Connection.principal_id == Organization.id)
         .where(Connection.distributor_id == org.id, Connection.active.is_(True))
         .order_by(Organization.code)).scalars().all()
 
 
-def active_external_integrations(org):
+def active_external_integrations(org: Organization) -> list[Integration]:
     return db.session.execute(
         select(Integration).where(Integration.organization_id == org.id,
                                   Integration.kind == IntegrationKind.external,
@@ -105,7 +106,7 @@ def _size_text(size, up=False):
     return f"{size} bytes"
 
 
-def find_duplicate(org_id, module_name, sha256):
+def find_duplicate(org_id: int, module_name: str, sha256: str) -> Optional[ImportFile]:
     return db.session.execute(
         select(ImportFile).where(ImportFile.organization_id == org_id,
                                  ImportFile.module == module_name, ImportFile.sha256 == sha256)
@@ -122,7 +123,7 @@ class DuplicateFile(MuaraError):
                          "force it to import it again")
 
 
-def describe_import(imp):
+def describe_import(imp: ImportFile) -> str:
     """'import #3 (invoices.xlsx, 2026-12-01 01:10, Archived)'."""
     return (f"import #{imp.id} ({imp.filename}, {imp.uploaded_at:%Y-%m-%d %H:%M}, "
             f"{imp.status.label})")
@@ -159,14 +160,14 @@ def create_import(org, module_name, filename, content, user=None, principal_code
     return imp
 
 
-def enqueue_import(imp):
+def enqueue_import(imp: ImportFile) -> None:
     task = queue().submit(PROCESS_IMPORT, imp.id)
     imp.task_id = task.id
     db.session.commit()
     return task
 
 
-def reprocess(imp):
+def reprocess(imp: ImportFile) -> ImportFile:
     """Run a stored file again (a fixed template or master data); records upsert."""
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
@@ -175,7 +176,7 @@ def reprocess(imp):
     return enqueue_import(imp)
 
 
-def summary(imp, limit=None):
+def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
     """The `import --wait` JSON (SPEC section 8)."""
     query = (select(ImportRejection).where(ImportRejection.import_id == imp.id)
              .order_by(ImportRejection.row.asc().nulls_first(), ImportRejection.id))

@@ -9,13 +9,14 @@ import datetime as dt
 import json
 import uuid
 from decimal import Decimal, InvalidOperation
+from typing import Callable, Optional
 
 from sqlalchemy import delete, insert, select
 
 from app.connectors.base import ConnectorError, MissingAccessRight
 from app.extensions import db
 from app.importing.writers import upsert
-from app.models import Customer, Location, Product, UnitOfMeasure
+from app.models import Customer, Integration, Location, Product, UnitOfMeasure
 from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceSalesOrder,
                                       ServiceSalesOrderLine, SyncCursor, Tax)
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
@@ -26,7 +27,8 @@ class BadRow(Exception):
     """A document that cannot be applied; its message is the sync record's reason."""
 
 
-def run_sync(integration, group, heartbeat=None):
+def run_sync(integration: Integration, group: str,
+             heartbeat: Optional[Callable] = None) -> SyncRun:
     """One run of `group` (master_data / transaction). Returns the run. `heartbeat(session)`
     is called before each page commits (the job runner's beat: the task is alive)."""
     run = SyncRun(integration_id=integration.id, organization_id=integration.organization_id,
@@ -105,7 +107,8 @@ def _cursors(integration, kinds):
     return existing
 
 
-def apply_page(integration, run, kind, rows):
+def apply_page(integration: Integration, run: SyncRun, kind: str,
+               rows: list[dict]) -> tuple[int, int]:
     """Upsert one page of `kind` and its sync records; (succeeded, failed)."""
     prepare, write = APPLIERS[kind]
     now = utcnow()

@@ -18,11 +18,11 @@ LINE_ATTRIBUTES = ("field", "source_column", "required", "default_value", "trim"
 TEMPLATE_FORMAT = "muara-template/1"
 
 
-def default_template_name(module_name):
+def default_template_name(module_name: str) -> str:
     return f"Default {module_label(module_name)}"
 
 
-def create_default_template(org, module_name):
+def create_default_template(org: Organization, module_name: str) -> MapperTemplate:
     """A template with the module's documented columns (TPL-3)."""
     module = MODULES.get(module_name)
     if module is None:
@@ -39,7 +39,7 @@ def create_default_template(org, module_name):
     return template
 
 
-def missing_default_modules(org):
+def missing_default_modules(org: Organization) -> list[str]:
     """The modules the organization has no template for, whose default name is free."""
     rows = db.session.execute(select(MapperTemplate.module, MapperTemplate.name).where(
         MapperTemplate.organization_id == org.id)).all()
@@ -59,7 +59,8 @@ def add_default_templates(org: Organization) -> list[MapperTemplate]:
     return [create_default_template(org, name) for name in missing_default_modules(org)]
 
 
-def find_template(org, module_name, name=None):
+def find_template(org: Organization, module_name: str,
+                  name: Optional[str] = None) -> MapperTemplate:
     """The template to import with: the named one, else the module's only one (TPL-5)."""
     query = select(MapperTemplate).where(MapperTemplate.organization_id == org.id,
                                          MapperTemplate.module == module_name)
@@ -80,7 +81,7 @@ def find_template(org, module_name, name=None):
     return templates[0]
 
 
-def export_template(template):
+def export_template(template: MapperTemplate) -> str:
     """The template as a JSON document, to copy it or keep it in version control."""
     return json.dumps({
         "format": TEMPLATE_FORMAT, "name": template.name, "module": template.module,
@@ -195,7 +196,7 @@ def _check_name_free(org, name):
         raise MuaraError(f"{org.code} already has a template named {name}")
 
 
-def parse_header_row(value):
+def parse_header_row(value: object) -> int:
     try:
         row = int(value or 1)
     except (TypeError, ValueError):
@@ -205,7 +206,7 @@ def parse_header_row(value):
     return row
 
 
-def export_filename(template):
+def export_filename(template: MapperTemplate) -> str:
     """A safe file name for the exported template."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", template.name).strip("._") or "template"
     return f"{stem}.muara-template.json"

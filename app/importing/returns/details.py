@@ -133,7 +133,7 @@ class DetailRules:
                                                               + 1) * 10,
                     status=status or parent.type.opening_status, canceled=False,
                     created_import_id=self.import_id)
-                current.sub_details  # empty: nothing to load later
+                current.sub_details  # noqa: B018 - touched while empty: nothing to load later
                 parent.details.append(current)
                 holder["detail"] = current
             _set_item_and_quantity(current, item, quantity)
@@ -141,7 +141,7 @@ class DetailRules:
                 current.status = status
         ops.append(write_detail)
         self.plan_texts(found, path, log, ops, detail_key=holder)
-        for index, (sub_node, sub_path) in enumerate(found.get("SubDetails", ()), start=1):
+        for sub_node, sub_path in found.get("SubDetails", ()):
             self.plan_sub_detail(sub_node, sub_path, log, ops, holder)
 
     @staticmethod
@@ -180,7 +180,8 @@ class DetailRules:
                 numbers = [s.sub_number for s in detail.sub_details]
                 current = CustomerReturnSubDetail(
                     guid=guid or new_guid(), return_id=state["ret"].id,
-                    sub_number=sub_number if sub_number is not None else max(numbers, default=0) + 1)
+                    sub_number=(sub_number if sub_number is not None
+                                else max(numbers, default=0) + 1))
                 detail.sub_details.append(current)
                 sub_holder["sub"] = current
             _set_item_and_quantity(current, item, quantity)

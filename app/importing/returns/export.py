@@ -10,10 +10,11 @@ Master data is written by its functional key (number or code), which is what ano
 database knows it by; returns, details and sub-details keep their guid.
 """
 from decimal import Decimal
+from typing import TextIO
 from xml.sax.saxutils import escape
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
 
 from app.importing.returns.reading import NAMESPACE, ROOT
 from app.models import (
@@ -84,7 +85,7 @@ def _owned(session, model, return_id):
     return grouped
 
 
-def write_return(session, ret, out):
+def write_return(session: Session, ret: CustomerReturn, out: TextIO) -> None:
     texts = _owned(session, ReturnInfoText, ret.id)
     assignments = _owned(session, ReturnTextAssignment, ret.id)
     i1, i2, i3 = "  ", "    ", "      "
@@ -128,7 +129,7 @@ def write_return(session, ret, out):
     out.append(f"{i1}</CustomerReturn>\n")
 
 
-def export_returns(session, query, stream):
+def export_returns(session: Session, query: Select, stream: TextIO) -> None:
     """Write the returns `query` selects (a select of CustomerReturn) to `stream`."""
     from app.models import ReturnType
     stream.write(HEADER)

@@ -110,7 +110,7 @@ class HeaderRules:
                                  status=ReturnStatus.invalid, import_id=self.import_id,
                                  principal_id=self.principal_id,
                                  number=self.number_for(ret_type, number, base, log))
-            ret.details  # an empty collection now, so nothing is loaded after the flush
+            ret.details  # noqa: B018 - an empty collection now: nothing loaded after the flush
             self.session.add(ret)
             self.session.flush()
             state.update(ret=ret, previous=ret_type.opening_status, created=True)

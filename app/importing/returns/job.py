@@ -26,7 +26,7 @@ def _log_rows(imp, position, lines):
             for severity, path, field, value, reason, message in lines]
 
 
-def check_xml_head(path):
+def check_xml_head(path: str) -> None:
     with open(path, "rb") as handle:
         head = handle.read(4096)
     text = head.lstrip(b"\xef\xbb\xbf")

@@ -6,6 +6,7 @@ with an error is not written at all (the stored return, if any, stays as it was)
 from app.importing.returns.details import DetailRules
 from app.importing.returns.elements import Log
 from app.importing.returns.header import HeaderRules
+from app.importing.returns.reading import Node
 from app.importing.returns.references import Masters, ReferenceRules
 from app.importing.returns.status import StatusRules
 from app.importing.returns.texts import TextRules
@@ -23,7 +24,7 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
         self.masters = Masters(session, self.org_id)
         self.stored = None  # the stored return being planned (None: a new one)
 
-    def process(self, position, node):
+    def process(self, position: int, node: Node) -> Log:
         """Plan, then (without errors) apply one return; returns its Log."""
         log = Log(position)
         base = f"CustomerReturn[{position}]"

@@ -191,7 +191,7 @@ class ReturnsFile:
             del context
 
 
-def open_returns(path):
+def open_returns(path: str) -> "ReturnsFile":
     """Pass 1 over the whole file: prolog, root, namespace, well-formedness, the number of
     returns, and warnings for top-level elements that are not returns."""
     with open(path, "rb") as handle:
