@@ -1,7 +1,4 @@
 """Details and sub-details: added, updated, deleted (action="delete"), numbered."""
-
-
-
 from app.importing.returns.elements import (
     DETAIL_ELEMENTS,
     SUB_DETAIL_ELEMENTS,
@@ -15,6 +12,8 @@ from app.models.returns import ReturnStatus
 
 
 class DetailRules:
+    """Planning a return's details and sub-details."""
+
     def plan_details(self, found, base, log, ops):
         planned_numbers = set()
         for node, path in found.get("Details", ()):

@@ -24,6 +24,8 @@ from app.models.tasks import utcnow
 
 
 class HeaderRules:
+    """Finding, creating and updating the return's header, and its number."""
+
     def find_return(self, guid, type_id, number):
         query = select(CustomerReturn).where(CustomerReturn.organization_id == self.org_id)
         if guid:

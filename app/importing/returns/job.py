@@ -1,6 +1,5 @@
 """The job's work for customer returns: every return of the file planned and written,
 its messages logged, batch by batch (app.importing.batches)."""
-
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings

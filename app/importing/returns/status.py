@@ -1,12 +1,11 @@
 """The header status (given, or following the details) and autoRelease."""
-
-
-
 from app.importing.returns.elements import first
 from app.models.returns import ReturnStatus
 
 
 class StatusRules:
+    """Planning the header status and the automatic release."""
+
     def plan_status(self, found, base, log, ops, auto_release):
         status_node, status_path = first(found, "status")
         status = self.status(status_node, status_path, log) if status_node is not None else None

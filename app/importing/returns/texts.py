@@ -1,5 +1,4 @@
 """Info texts and text assignments of a return, a detail or a sub-detail."""
-
 from sqlalchemy import func, select
 
 from app.importing.returns.elements import (
@@ -12,6 +11,8 @@ from app.models import ReturnInfoText, ReturnTextAssignment, ReturnTextAssignmen
 
 
 class TextRules:
+    """Planning the info texts and text assignments of a return or a detail."""
+
     def plan_texts(self, found, base, log, ops, detail_key, sub_key=None):
         for node, path in found.get("InfoTexts", ()):
             text = self.read_text(node, path, log, INFO_TEXT_ELEMENTS)
