@@ -158,12 +158,15 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
 
 def _read_all(session, imp, opened, batch):
     """Every row validated into `batch`, committed every batch_size rows."""
-    validate = opened.validator.validate
+    # Bound once: this loop runs per row of files of a million rows.
+    validate, accept, reject = opened.validator.validate, batch.accept, batch.reject
+    keep, size = batch.keep_rejections, batch.settings.batch_size
     for number, values in opened.table.rows():
         record, problems = validate(number, values)
         if record is None:
-            batch.reject(rejection_rows(imp, problems, values) if batch.keep_rejections else ())
+            reject(rejection_rows(imp, problems, values) if keep else ())
         else:
-            batch.accept(record)
-        batch.commit_if_full()
+            accept(record)
+        if batch.rows >= size:
+            batch.commit()
     batch.commit()
