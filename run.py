@@ -38,7 +38,7 @@ def prepare_and_print_logins(web_app):
 if __name__ == "__main__":
     host = os.environ.get("MUARA_HOST", "127.0.0.1")
     port = int(os.environ.get("MUARA_PORT", "5000"))
-    from app.queue import start_background_threads
+    from app.background import start_background_threads
 
     web_app = create_app()
     prepare_and_print_logins(web_app)

@@ -20,7 +20,8 @@ def create_app(test_config=None, start_background=None):
     from flask_appbuilder import AppBuilder
 
     from app.extensions import csrf, db, tune_sqlite, migrate
-    from app.queue import TaskQueue, start_background_threads
+    from app.background import start_background_threads
+    from app.queue import TaskQueue
     from app.security.roles import builtin_roles
     from app.views import menu_of_view, register_views
 

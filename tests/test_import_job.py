@@ -428,7 +428,7 @@ def test_a_job_that_breaks_leaves_the_import_failed_not_processing(app, runner, 
 
     # Fixed: re-processing the stored file imports it.
     monkeypatch.undo()
-    from app.cli import wait_for_import
+    from app.cli.waiting import wait_for_import
     from app.services.imports import reprocess
     with app.app_context():
         reprocess(db.session.get(ImportFile, out["import_id"]))
@@ -677,7 +677,7 @@ def test_forced_duplicate_is_imported_again_without_duplicating(app, runner, d1,
 
 
 def test_reprocess_never_duplicates_and_rebuilds_rejections(app, runner, d1, tmp_path):
-    from app.cli import wait_for_import
+    from app.cli.waiting import wait_for_import
     from app.services.imports import reprocess
     path = invoice_file(tmp_path, [*GOOD_INVOICES,
                                    ["INV-3", "C003", "2025-01-05", 7, "PO-3", "JKT"],

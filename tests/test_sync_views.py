@@ -15,7 +15,7 @@ def failed_pair(app, client):
     integration_id, key = make_pos(app)
     push(client, key, transfer_out("OUT-1", product="NEW"), transfer_in("IN-1", "OUT-1"))
     with app.app_context():
-        from app.services.sync import sync_now
+        from app.services.document_sync import sync_now
         sync_now(db.session.get(Integration, integration_id))
     return integration_id
 

@@ -8,7 +8,7 @@ from app.api.auth import api_key_required, error
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import ImportFile
-from app.services import sync
+from app.services import document_sync
 from app.importing.modules import MODULES, XML_MODULES
 from app.services.imports import create_import, summary
 from app.services.sync_documents import SCHEMAS, validate_documents
@@ -239,7 +239,7 @@ class IntegrationApi(BaseApi):
         if errors:
             return error(422, "Nothing was stored: fix the documents named in errors.", errors)
         try:
-            results = sync.accept_documents(g.integration, documents)
+            results = document_sync.accept_documents(g.integration, documents)
         except MuaraError as exc:
             db.session.rollback()
             return error(422, str(exc))
@@ -270,4 +270,4 @@ class IntegrationApi(BaseApi):
             401: {description: Missing, unknown or revoked key}
             403: {description: Inactive integration}
         """
-        return sync.shift_closed(g.integration), 202
+        return document_sync.shift_closed(g.integration), 202

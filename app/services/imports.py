@@ -14,9 +14,9 @@ from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind
 from app.queue import queue
+from app.services.import_job import process_import
 from app.services.templates import find_template
 
-PROCESS_IMPORT = "app.jobs.imports.process_import"
 
 
 class XmlModule:
@@ -168,7 +168,7 @@ def create_import(org, module_name, filename, content, user=None, principal_code
 
 
 def enqueue_import(imp):
-    task = queue().submit(PROCESS_IMPORT, imp.id)
+    task = queue().submit(process_import, imp.id)
     imp.task_id = task.id
     db.session.commit()
     return task

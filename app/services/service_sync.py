@@ -14,11 +14,12 @@ from sqlalchemy import select
 
 from app.connectors.base import ConnectorError, MissingAccessRight
 from app.extensions import db
-from app.models import Customer, Location, Product, UnitOfMeasure
+from app.models import Customer, Integration, Location, Product, UnitOfMeasure
 from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceSalesOrder,
                                       ServiceSalesOrderLine, SyncCursor, Tax)
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.models.tasks import utcnow
+from app.queue import beat, job
 from app.services.service_links import ServiceClient, link_of
 
 GROUPS = {"master_data": "Sync Master Data", "transaction": "Sync Transaction"}
@@ -326,3 +327,15 @@ APPLIERS = {
     "employee": (_employee, _simple_writer(Employee, "reference")),
     "sales_order": (_sales_order, _write_sales_orders),
 }
+
+
+@job
+def sync_service_job(integration_id, group):
+    """Sync Master Data / Sync Transaction as a background job (the runner's beat at
+    every page commit)."""
+    integration = db.session.get(Integration, integration_id)
+    if integration is None:
+        return {"status": "gone"}
+    run = run_sync(integration, group, heartbeat=beat)
+    return {"run_id": run.id, "succeeded": run.succeeded, "failed": run.failed,
+            "message": run.message}

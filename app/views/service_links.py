@@ -16,14 +16,13 @@ from app.models import Integration
 from app.models.integrations import INTEGRATION_KIND_LABELS
 from app.models.sync import SyncRecord, SyncRun
 from app.models.tasks import BackgroundTask, TaskStatus
-from app.queue import queue
+from app.queue import job_path, queue
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import service_links as links
-from app.services.service_sync import GROUPS
+from app.services.service_sync import GROUPS, sync_service_job
 from app.views.base import visible_or_404
 
 STATE_KEY = "service_oauth"
-SYNC_JOB = "app.jobs.service_sync.sync_service"
 
 
 def service_integration(pk):
@@ -154,7 +153,7 @@ class ServiceLinkView(BaseView):
             flash("A sync of this integration is already queued or running: wait for it "
                   "to end.", "warning")
         else:
-            queue().submit(SYNC_JOB, integration.id, group)
+            queue().submit(sync_service_job, integration.id, group)
             flash(f"{GROUPS[group]} is queued; this page follows its progress.", "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
@@ -167,7 +166,7 @@ def _waiting_syncs(pk):
     """The groups of this integration's sync tasks still queued or running."""
     args = db.session.execute(
         select(BackgroundTask.args).where(
-            BackgroundTask.function == SYNC_JOB,
+            BackgroundTask.function == job_path(sync_service_job),
             BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
             BackgroundTask.args.like(f"[{pk}, %"))).scalars().all()
     return [GROUPS.get(json.loads(a)[1], "") for a in args]

@@ -17,7 +17,7 @@ from app.models.apikeys import IntegrationKey
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.models.tasks import utcnow
 from app.security.tenancy import current_viewer, may_write_org, scope
-from app.services import sync as sync_service
+from app.services import document_sync
 from app.views.base import visible_or_404
 
 RUNS_SHOWN = 50
@@ -57,7 +57,7 @@ class SyncStatusView(BaseView):
                    SyncRecord.status == SyncStatus.pending)).scalar()
         return self.render_template(
             "sync_panel.html", integration=integration, runs=runs, failed=failed,
-            pending=pending, settings=sync_service.settings_of(integration),
+            pending=pending, settings=document_sync.settings_of(integration),
             may_write=may_write_org(current_viewer(), integration.organization_id))
 
     @expose("/run/<int:pk>")
@@ -87,7 +87,7 @@ class SyncStatusView(BaseView):
         integration = self._writable(pk)
         record_id = request.form.get("record_id", type=int)
         try:
-            result = sync_service.refresh(integration, record_id)
+            result = document_sync.refresh(integration, record_id)
         except MuaraError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -104,7 +104,7 @@ class SyncStatusView(BaseView):
         integration = self._writable(pk)
         transfers_only = request.form.get("transfers") == "1"
         try:
-            result = sync_service.sync_now(integration, transfers_only)
+            result = document_sync.sync_now(integration, transfers_only)
         except MuaraError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
