@@ -42,3 +42,22 @@ def test_the_principal_migration_shares_records_by_their_file_and_loses_nothing(
         charges = db.session.execute(select(func.count()).select_from(InvoiceCharge)).scalar()
     assert shared == [p1, p1]
     assert charges == 2
+
+
+def test_tasks_queued_before_the_job_move_name_their_job_after_it(app):
+    """A task row written by the old code (app.jobs.* paths) names the same job after the
+    upgrade, so it still runs and its screens still find it."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app.models.tasks import BackgroundTask
+    from app.queue import JOBS
+    with app.app_context():
+        downgrade(revision="858ded5b5f7c")
+        db.session.add(BackgroundTask(function="app.jobs.consolidation.sync_all", args="[1]"))
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        stored = db.session.execute(select(BackgroundTask.function)).scalar()
+    assert stored == "app.services.consolidation.sync_all_job"
+    assert stored in JOBS

@@ -107,6 +107,17 @@ def test_only_registered_job_functions_can_be_queued(app, ctx):
     assert db.session.query(BackgroundTask).count() == 0
 
 
+@pytest.mark.parametrize("path", ["os.system", "app.jobs.runner.run_task", "app.no_such.job"])
+def test_a_task_row_naming_anything_but_a_registered_job_fails_unrun(app, ctx, path):
+    from app.jobs.runner import run_task
+    row = BackgroundTask(function=path, args='["true"]', status=TaskStatus.queued)
+    db.session.add(row)
+    db.session.commit()
+    with pytest.raises(LookupError, match="not a registered job function"):
+        run_task(row.id)
+    assert task(row.id).status == TaskStatus.failed
+
+
 def test_embedded_background_threads_requeue_on_start(app, database_url, tmp_path):
     """`python run.py` after a crash: the waiting task is found and run at start-up."""
     with app.app_context():
