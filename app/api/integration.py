@@ -3,11 +3,13 @@ from flask import current_app, g, request
 from flask_appbuilder.api import BaseApi, expose
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from sqlalchemy import select
 
 from app.api.auth import api_key_required, error
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import ImportFile
+from app.security.tenancy import integration_criterion, scope
 from app.services import document_sync
 from app.importing.modules import MODULES, XML_MODULES
 from app.services.imports import create_import, summary
@@ -186,9 +188,13 @@ class IntegrationApi(BaseApi):
             403: {description: Inactive integration}
             404: {description: No such import of this integration}
         """
-        imp = db.session.get(ImportFile, import_id) if 0 < import_id < 2 ** 31 else None
-        # SEC-2: another integration's (or organization's) import is not found.
-        if imp is None or imp.integration_id != g.integration.id:
+        imp = None
+        if 0 < import_id < 2 ** 31:
+            # SEC-2: another integration's (or organization's) import is not found.
+            query = select(ImportFile).where(ImportFile.id == import_id)
+            imp = db.session.execute(scope(query, ImportFile, g.integration,
+                                           criterion=integration_criterion)).scalar()
+        if imp is None:
             return error(404, f"No import #{import_id} of integration {g.integration.name}.")
         return summary(imp, limit=current_app.config.get("API_REJECTIONS_LIMIT", 1000)), 200
 
