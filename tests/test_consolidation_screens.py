@@ -13,8 +13,8 @@ from app.models import (ImportBlob, ImportFile, ImportRejection, Organization, S
                         SalesOrderLine, StagedRow)
 from app.services import directory
 from tests.conftest import denied, login, row_ids
-from tests.consolidation_helpers import (count, drain, file_state, import_file, muara,
-                                         order_file, portal, sync_all)
+from tests.consolidation_helpers import (file_state, import_file, muara, order_file, portal, sync_all)
+from tests.factories import count, drain
 
 ROWS = [["SO-1", "2025-02-01", "C001", "P001", 2, 10, None],
         ["SO-2", "2025-02-02", "C002", "P002", 1, 5, None]]

@@ -13,8 +13,7 @@ from app.models import ImportFile, Integration, MapperTemplate, SalesOrder, Temp
 from app.models.templates import RejectionPolicy
 from tests.conftest import login
 from tests.consolidation_helpers import import_file, order_file, sync_all
-from tests.test_import_job import (GOOD_INVOICES, invoice_file, make_distributor,
-                                   run_import)
+from tests.factories import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
 STAMP = dt.datetime(2026, 12, 1, 1, 10, 29, 728181)
 
@@ -208,7 +207,6 @@ def test_a_rejections_original_row_shows_whole_numbers_without_a_decimal_point(
 def test_choices_show_as_words(app, client, world):
     from app.models import Integration
     from app.models.integrations import SyncMode
-    from tests.test_import_job import make_distributor
     make_distributor(app)
     world.user("root", "Admin")
     with app.app_context():

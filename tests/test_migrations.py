@@ -4,6 +4,7 @@ from alembic.migration import MigrationContext
 from flask_appbuilder import Model
 
 from app.extensions import db
+from tests.factories import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
 
 def test_the_migrated_schema_matches_the_models(app):
@@ -29,7 +30,6 @@ def test_the_principal_migration_shares_records_by_their_file_and_loses_nothing(
     from sqlalchemy import func, select
 
     from app.models import InvoiceCharge, OpenInvoice, Organization
-    from tests.test_import_job import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
     make_distributor(app)
     run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))

@@ -2,11 +2,7 @@
 and re-queues work whose queue entry was lost (OPS-1)."""
 import json
 import os
-import subprocess
-import sys
 import threading
-import uuid
-from pathlib import Path
 
 import pytest
 
@@ -15,32 +11,18 @@ from app.extensions import db
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.jobs.diagnostics import echo
 from app.queue import queue
-
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("MUARA_TEST_REDIS_URL")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL, reason="needs a real Redis: set MUARA_TEST_REDIS_URL (.ci/run does)")
-
+from tests.factories import drain, needs_redis, worker_process
 
 def task(task_id):
     db.session.expire_all()
     return db.session.get(BackgroundTask, task_id)
 
 
-def drain_embedded(app):
-    """Run the embedded worker thread until the queue is empty."""
-    worker = queue().worker(app, thread=True)
-    thread = threading.Thread(target=worker.work, kwargs={"burst": True})
-    thread.start()
-    thread.join(timeout=30)
-    assert not thread.is_alive(), "the embedded worker did not finish"
-
-
 def test_embedded_queue_runs_a_job_in_a_worker_thread(app, ctx):
     submitted = queue().submit(echo, "hello")
     assert queue().embedded
     assert task(submitted.id).status == TaskStatus.queued
-    drain_embedded(app)
+    drain(app)
     done = task(submitted.id)
     assert done.status == TaskStatus.done
     assert json.loads(done.result)["echo"] == "hello"
@@ -50,7 +32,7 @@ def test_embedded_queue_runs_a_job_in_a_worker_thread(app, ctx):
 def test_a_job_delivered_twice_runs_once(app, ctx):
     submitted = queue().submit(echo, "once")
     queue()._push(submitted.id, "muara-duplicate-delivery")
-    drain_embedded(app)
+    drain(app)
     done = task(submitted.id)
     assert done.status == TaskStatus.done and done.attempts == 1
 
@@ -60,7 +42,7 @@ def test_a_task_whose_queue_entry_was_lost_is_requeued_and_runs(app, ctx):
     queue().rq.empty()  # the queue forgets everything, as a Redis restart would
     assert queue().requeue_lost(grace_seconds=0) == [submitted.id]
     assert queue().requeue_lost(grace_seconds=0) == [], "re-queued twice"
-    drain_embedded(app)
+    drain(app)
     assert task(submitted.id).status == TaskStatus.done
 
 
@@ -84,7 +66,7 @@ def test_a_running_task_whose_worker_died_is_requeued(app, ctx):
     row.status, row.attempts = TaskStatus.running, 1  # claimed, then the worker died
     db.session.commit()
     assert queue().requeue_lost(grace_seconds=0) == [submitted.id]
-    drain_embedded(app)
+    drain(app)
     done = task(submitted.id)
     assert done.status == TaskStatus.done and done.attempts == 2
 
@@ -133,28 +115,6 @@ def test_embedded_background_threads_requeue_on_start(app, database_url, tmp_pat
 
 
 # --- Redis mode: a real Redis and real worker processes -----------------------------------
-
-@pytest.fixture
-def redis_app(app):
-    """An app on a real Redis, with a queue name of its own, sharing the test database."""
-    name = f"muara-test-{uuid.uuid4().hex[:8]}"
-    redis_app = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                            "REDIS_URL": REDIS_URL, "QUEUE_NAME": name, "TESTING": True})
-    yield redis_app
-    with redis_app.app_context():
-        queue().rq.delete(delete_jobs=True)
-
-
-def worker_process(redis_app, *extra, burst=True):
-    env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"],
-               REDIS_URL=REDIS_URL, MUARA_QUEUE=redis_app.config["QUEUE_NAME"],
-               MUARA_REQUEUE_GRACE_SECONDS="0")
-    args = [sys.executable, "-m", "flask", "--app", "run", "muara", "worker", *extra]
-    if burst:
-        args.append("--burst")
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-
 
 @needs_redis
 def test_redis_queue_runs_jobs_in_separate_worker_processes(redis_app):

@@ -18,9 +18,9 @@ from app.queue import queue
 from app.background import start_scheduler_thread
 from app.scheduling import build_scheduler, daily_cron
 from config import env_time
-from tests.consolidation_helpers import (count, drain, file_state, import_file, order_file,
-                                         portal, sync_all)
-from tests.test_queue import REDIS_URL, ROOT, needs_redis, redis_app  # noqa: F401
+from tests.consolidation_helpers import (file_state, import_file, order_file, portal, sync_all)
+from tests.factories import REDIS_URL, ROOT, needs_redis
+from tests.factories import count, drain
 
 ROWS = [["SO-1", "2025-02-01", "C001", "P001", 2, 10, None]]
 

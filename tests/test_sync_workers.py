@@ -14,7 +14,7 @@ from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import job_path, queue
 from app.services.document_sync import accept_documents, apply_records_job
 from tests.sync_helpers import make_pos
-from tests.test_queue import needs_redis, redis_app, worker_process  # noqa: F401
+from tests.factories import needs_redis, worker_process
 
 PAIRS = 150
 

@@ -2,7 +2,6 @@
 the queue still calls its job started (its worker was killed), and a run that was
 handed over stops at its next beat without committing anything."""
 import datetime as dt
-import threading
 
 from sqlalchemy import func, select, update
 
@@ -13,21 +12,13 @@ from app.jobs.diagnostics import echo
 from app.queue import queue
 from app.services import directory
 from app.services.imports import create_import
-from tests.test_import_job import d1, invoice_file  # noqa: F401  (d1: the fixture)
+from tests.factories import invoice_file
+from tests.factories import drain
 
 
 def task(task_id):
     db.session.expire_all()
     return db.session.get(BackgroundTask, task_id)
-
-
-def drain(app):
-    with app.app_context():
-        worker = queue().worker(app, thread=True)
-    thread = threading.Thread(target=worker.work, kwargs={"burst": True})
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
 
 
 def claimed_with_heartbeat(task_id, age):

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.http import parse_options_header
 
 from tests.conftest import login
-from tests.test_import_job import check_counts, make_distributor, run_import
+from tests.factories import check_counts, make_distributor, run_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
