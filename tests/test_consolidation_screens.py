@@ -43,8 +43,9 @@ def shared(app, world, runner, tmp_path):
 
 def order_ids(app, org, numbers=None):
     with app.app_context():
-        query = select(SalesOrder.id).join(Organization, SalesOrder.organization_id == Organization.id)\
-            .where(Organization.code == org)
+        query = (select(SalesOrder.id)
+                 .join(Organization, SalesOrder.organization_id == Organization.id)
+                 .where(Organization.code == org))
         if numbers:
             query = query.where(SalesOrder.number.in_(numbers))
         return sorted(db.session.execute(query).scalars())

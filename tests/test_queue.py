@@ -148,7 +148,8 @@ def test_redis_worker_requeues_lost_work_on_start(redis_app):
 def test_queue_check_command_reports_a_live_worker(redis_app):
     proc = worker_process(redis_app, burst=False)
     try:
-        result = redis_app.test_cli_runner().invoke(args=["muara", "queue-check", "--timeout", "60"])
+        result = redis_app.test_cli_runner().invoke(
+            args=["muara", "queue-check", "--timeout", "60"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["result"]["echo"] == "ping"
     finally:

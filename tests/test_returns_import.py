@@ -300,7 +300,8 @@ def test_auto_release_after_an_error_free_import(app, runner, returns_d1, tmp_pa
     assert ret["status"] == "released" and ret["details"][0][5] == "released"
 
 
-def test_auto_release_with_errors_stays_unreleased_with_a_warning(app, runner, returns_d1, tmp_path):
+def test_auto_release_with_errors_stays_unreleased_with_a_warning(app, runner, returns_d1,
+                                                                  tmp_path):
     import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>R1</number>" + detail())))
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number><autoRelease>true</autoRelease>" + detail(item="77")),

@@ -122,7 +122,8 @@ def test_a_doctype_behind_a_long_prolog_is_refused_by_the_parser_check(
      "Customer Returns are imported from XML files (the semiramis CustomerReturn format); "
      "this file is not XML."),
 ])
-def test_files_that_are_not_customer_returns(app, runner, returns_d1, tmp_path, text, reason, message):
+def test_files_that_are_not_customer_returns(app, runner, returns_d1, tmp_path, text, reason,
+                                             message):
     out = import_returns(runner, write(tmp_path, text), ok=False)
     assert (out["status"], out["rows"], out["error"]) == (
         "failed", 0, {"reason": reason, "message": message})

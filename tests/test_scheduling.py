@@ -112,5 +112,6 @@ def test_muara_scheduler_and_workers_run_the_schedule_on_redis(app, redis_app, r
             proc.terminate()
         outputs = [proc.communicate(timeout=30)[0] for proc in (scheduler, worker)]
     assert count(app, SalesOrder) == 2  # the old file's order stays
-    assert "muara-daily-consolidation: app.services.consolidation.daily_run_job every 1 s" in outputs[0]
+    assert ("muara-daily-consolidation: app.services.consolidation.daily_run_job every 1 s"
+            in outputs[0])
     assert scheduler.returncode == 0, outputs[0]

@@ -75,7 +75,8 @@ def connect(client, pk):
 
 def link(app, pk):
     with app.app_context():
-        row = db.session.execute(select(ServiceLink).where(ServiceLink.integration_id == pk)).scalar()
+        row = db.session.execute(
+            select(ServiceLink).where(ServiceLink.integration_id == pk)).scalar()
         if row is not None:
             db.session.expunge(row)
         return row

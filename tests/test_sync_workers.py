@@ -68,7 +68,8 @@ def test_two_workers_apply_one_integrations_records_in_document_order(app, redis
         expected = [f"{kind}-{n}" for n in range(PAIRS) for kind in ("OUT", "IN")]
         assert written == expected, "written out of document order"
         results = [json.loads(t.result) for t in db.session.execute(
-            select(BackgroundTask).where(BackgroundTask.function == job_path(apply_records_job))).scalars()]
+            select(BackgroundTask)
+            .where(BackgroundTask.function == job_path(apply_records_job))).scalars()]
         assert len({r["pid"] for r in results}) == 2, "one worker ran every pass"
         assert sum(len(r["run_ids"]) for r in results) >= PAIRS * 2 // 10
         # Each record applied by exactly one pass (without the lock both passes apply

@@ -17,7 +17,8 @@ from app.services.sync_documents import SCHEMAS, validate_documents
 
 # Modules a file can be pushed for (those shown but not supported are refused).
 FILE_MODULES = tuple(MODULES) + tuple(XML_MODULES)
-ERROR_RESPONSE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+ERROR_RESPONSE = {"content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
 COMPONENTS = {
     "Error": {"type": "object", "required": ["message", "errors"],
               "properties": {"message": {"type": "string"},
@@ -140,7 +141,8 @@ class IntegrationApi(BaseApi):
             401: {description: Missing, unknown or revoked key}
             403: {description: Inactive integration}
             413: {description: Over the upload limit}
-            409: {description: "Not taken in the current state: a precondition (connection, template, principal), the same file imported before, or over the size limit"}
+            409: {description: "Not taken in the current state: a precondition (connection,
+              template, principal), the same file imported before, or over the size limit"}
             422: {description: Missing or wrong fields}
         """
         errors = {}
@@ -204,7 +206,8 @@ class IntegrationApi(BaseApi):
         """Push documents.
         ---
         post:
-          summary: Push documents; each is stored once (by kind and reference) and applied per the sync settings
+          summary: Push documents; each is stored once (by kind and reference) and applied
+            per the sync settings
           security:
           - bearer: []
           requestBody:
@@ -258,7 +261,8 @@ class IntegrationApi(BaseApi):
         """A register shift closed.
         ---
         post:
-          summary: Signal that a register shift closed (applies waiting sales in "on shift closing" mode)
+          summary: Signal that a register shift closed (applies waiting sales in "on shift
+            closing" mode)
           security:
           - bearer: []
           responses:

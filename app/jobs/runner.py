@@ -2,10 +2,10 @@
 task the database describes; `fire` is what the cron scheduler queues.
 
 Both run inside the app context that app.queue's worker pushes per job (`muara worker`,
-or the embedded worker thread). The queue only carries a task id. The task row is claimed atomically (queued ->
-running), so a job delivered twice, or re-queued while its first copy still waits,
-runs once. The row names its job function by dotted path; only a function registered
-with app.queue.job runs.
+or the embedded worker thread). The queue only carries a task id. The task row is
+claimed atomically (queued -> running), so a job delivered twice, or re-queued while its
+first copy still waits, runs once. The row names its job function by dotted path; only
+a function registered with app.queue.job runs.
 """
 import importlib
 import json

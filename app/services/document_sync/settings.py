@@ -15,14 +15,16 @@ def check_time(value: str | None, what: str) -> str | None:
     try:
         parsed = dt.datetime.strptime(value, "%H:%M")
     except ValueError:
-        raise MuaraError(f"{what} must be a time of day as HH:MM (24 hours), got {value!r}") from None
+        raise MuaraError(f"{what} must be a time of day as HH:MM (24 hours), "
+                         f"got {value!r}") from None
     return parsed.strftime("%H:%M")
 
 
 def check_settings(integration: Integration) -> None:
     """Validate the sync settings before they are written (form and CLI)."""
     integration.sync_time = check_time(integration.sync_time, "Sync time")
-    integration.transfer_sync_time = check_time(integration.transfer_sync_time, "Transfer sync time")
+    integration.transfer_sync_time = check_time(integration.transfer_sync_time,
+                                                "Transfer sync time")
     if integration.sync_mode == SyncMode.scheduled and not integration.sync_time:
         raise MuaraError("Sync on scheduled time needs the time of day (HH:MM).")
     if integration.transfer_sync_enabled and not integration.transfer_sync_time:

@@ -15,7 +15,8 @@ def record_entry(record: SyncRecord) -> dict:
             "reference": record.reference, "document_date": record.document_date.isoformat(),
             "status": record.status.label, "reason": record.reason,
             "attempts": record.attempts,
-            "last_attempt_at": record.last_attempt_at.isoformat() if record.last_attempt_at else None}
+            "last_attempt_at": (record.last_attempt_at.isoformat()
+                                if record.last_attempt_at else None)}
 
 
 def sync_status(integration: Integration) -> list[dict]:
