@@ -4,7 +4,7 @@ import json
 import click
 from flask.cli import with_appcontext
 
-from app.cli.common import command_errors, integration_of
+from app.cli.common import command_errors, integration_command, integration_of
 from app.services.apikeys import create_key, key_entries, revoke_key
 from app.services.transaction import in_transaction
 
@@ -15,10 +15,7 @@ def apikey():
 
 
 @apikey.command("create")
-@click.argument("integration_name", metavar="INTEGRATION")
-@click.option("--org", "org_code", required=True)
-@with_appcontext
-@command_errors
+@integration_command
 def apikey_create(integration_name, org_code):
     """Make a key for INTEGRATION; it is printed once and stored hashed."""
     row, key = in_transaction(create_key, integration_of(org_code, integration_name))
@@ -38,10 +35,7 @@ def apikey_revoke(key_id):
 
 
 @apikey.command("list")
-@click.argument("integration_name", metavar="INTEGRATION")
-@click.option("--org", "org_code", required=True)
-@with_appcontext
-@command_errors
+@integration_command
 def apikey_list(integration_name, org_code):
     """The keys of INTEGRATION (number, first characters, created, state) as JSON."""
     click.echo(json.dumps(key_entries(integration_of(org_code, integration_name))))

@@ -3,6 +3,7 @@ an integration by organization and name."""
 import functools
 
 import click
+from flask.cli import with_appcontext
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -19,6 +20,14 @@ def command_errors(fn):
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
     return wrapper
+
+
+def integration_command(fn):
+    """The arguments every integration command takes (INTEGRATION --org ORG), run in the
+    app context with domain errors as one line."""
+    fn = with_appcontext(command_errors(fn))
+    fn = click.option("--org", "org_code", required=True)(fn)
+    return click.argument("integration_name", metavar="INTEGRATION")(fn)
 
 
 def integration_of(org_code, name):

@@ -4,28 +4,21 @@ word "sync" of SPEC section 8."""
 import json
 
 import click
-from flask.cli import with_appcontext
 
-from app.cli.common import command_errors, integration_of
+from app.cli.common import integration_command, integration_of
 from app.services import document_sync
 
 
 @click.command("sync-status")
-@click.argument("integration_name", metavar="INTEGRATION")
-@click.option("--org", "org_code", required=True)
-@with_appcontext
-@command_errors
+@integration_command
 def sync_status(integration_name, org_code):
     """The sync records of INTEGRATION, oldest first, as a JSON list."""
     click.echo(json.dumps(document_sync.sync_status(integration_of(org_code, integration_name))))
 
 
 @click.command("sync-refresh")
-@click.argument("integration_name", metavar="INTEGRATION")
-@click.option("--org", "org_code", required=True)
+@integration_command
 @click.option("--record", "record_id", type=int, help="Retry this failed record only.")
-@with_appcontext
-@command_errors
 def sync_refresh(integration_name, org_code, record_id):
     """Retry the failed sync records of INTEGRATION (oldest first), or one of them."""
     result = document_sync.refresh(integration_of(org_code, integration_name), record_id)
@@ -33,11 +26,8 @@ def sync_refresh(integration_name, org_code, record_id):
 
 
 @click.command("sync-now")
-@click.argument("integration_name", metavar="INTEGRATION")
-@click.option("--org", "org_code", required=True)
+@integration_command
 @click.option("--transfers", is_flag=True, help="Only transfers and stock opnames.")
-@with_appcontext
-@command_errors
 def sync_now(integration_name, org_code, transfers):
     """Apply the waiting records of INTEGRATION now (transfers need this when their
     automatic synchronization is off)."""
@@ -46,8 +36,7 @@ def sync_now(integration_name, org_code, transfers):
 
 
 @click.command("sync-settings")
-@click.argument("integration_name", metavar="INTEGRATION")
-@click.option("--org", "org_code", required=True)
+@integration_command
 @click.option("--mode", type=click.Choice(["realtime", "shift_closing", "scheduled"]))
 @click.option("--time", "sync_time", help="HH:MM (UTC) of the scheduled sync.")
 @click.option("--transfer-sync/--no-transfer-sync", default=None,
@@ -55,8 +44,6 @@ def sync_now(integration_name, org_code, transfers):
 @click.option("--transfer-time", help="HH:MM (UTC) of the transfer sync.")
 @click.option("--use-customer-id/--no-use-customer-id", default=None,
               help="Use the source's customer id as the customer code.")
-@with_appcontext
-@command_errors
 def sync_settings(integration_name, org_code, mode, sync_time, transfer_sync, transfer_time,
                   use_customer_id):
     """Show or change the sync settings of INTEGRATION (INT-2); prints them as JSON."""

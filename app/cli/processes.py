@@ -1,13 +1,11 @@
 """The processes of a deployment at scale: workers, the scheduler, and the check that a
 worker answers."""
 import json
-import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.extensions import db
 from app.queue import queue
 
 
@@ -53,22 +51,18 @@ def scheduler(interval):
 @with_appcontext
 def queue_check(timeout):
     """Send a job through the queue and wait for a worker to run it."""
+    from app.cli.waiting import poll, task_ended
     from app.jobs.diagnostics import echo
     from app.models.tasks import BackgroundTask, TaskStatus
     task_id = queue().submit(echo, "ping").id
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        db.session.expire_all()
-        task = db.session.get(BackgroundTask, task_id)
-        if task.status in (TaskStatus.done, TaskStatus.failed):
-            click.echo(json.dumps({"task": task.id, "status": str(task.status),
-                                   "result": json.loads(task.result or "null")}))
-            if task.status == TaskStatus.failed:
-                raise click.ClickException(f"the job failed: {task.error}")
-            return
-        time.sleep(0.2)
-    raise click.ClickException(f"no worker ran task {task_id} within {timeout}s: is a "
-                               "worker running (`flask --app run muara worker`)?")
+    ended, task = poll(BackgroundTask, task_id, task_ended, timeout)
+    if not ended:
+        raise click.ClickException(f"no worker ran task {task_id} within {timeout}s: is a "
+                                   "worker running (`flask --app run muara worker`)?")
+    click.echo(json.dumps({"task": task.id, "status": str(task.status),
+                           "result": json.loads(task.result or "null")}))
+    if task.status == TaskStatus.failed:
+        raise click.ClickException(f"the job failed: {task.error}")
 
 
 COMMANDS = [worker, scheduler, queue_check]

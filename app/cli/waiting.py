@@ -20,33 +20,43 @@ def run_embedded_queue():
                                                                   logging_level="WARNING")
 
 
+def poll(model, pk, finished, timeout):
+    """Look at the row every 0.2 s until `finished(row)` holds or `timeout` seconds have
+    passed; returns (finished?, row). Each look reads the database afresh."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.expire_all()
+        row = db.session.get(model, pk)
+        if finished(row):
+            return True, row
+        if time.monotonic() > deadline:
+            return False, row
+        time.sleep(0.2)
+
+
 def wait_for_import(import_id, timeout=None):
-    """The import's `--wait` summary once its job has finished."""
+    """The import's `--wait` summary once its job has finished (or the time is up)."""
     from app.models import ImportFile
     from app.services.imports import summary
     run_embedded_queue()
-    deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
-    while True:
-        db.session.expire_all()
-        imp = db.session.get(ImportFile, import_id)
-        if imp.job_finished or time.monotonic() > deadline:
-            return summary(imp)
-        time.sleep(0.2)
+    _, imp = poll(ImportFile, import_id, lambda row: row.job_finished,
+                  timeout or DEFAULT_TIMEOUT)
+    return summary(imp)
+
+
+def task_ended(task):
+    from app.models.tasks import TaskStatus
+    return task.status in (TaskStatus.done, TaskStatus.failed)
 
 
 def wait_for_task(task_id, timeout=None):
     """A task's result; a failed or late task is a one-line error."""
     from app.models.tasks import BackgroundTask, TaskStatus
     run_embedded_queue()
-    deadline = time.monotonic() + (timeout or DEFAULT_TIMEOUT)
-    while True:
-        db.session.expire_all()
-        task = db.session.get(BackgroundTask, task_id)
-        if task.status == TaskStatus.done:
-            return json.loads(task.result)
-        if task.status == TaskStatus.failed:
-            raise click.ClickException(f"task {task_id} failed: "
-                                       f"{(task.error or '').splitlines()[0]}")
-        if time.monotonic() > deadline:
-            raise click.ClickException(f"task {task_id} did not finish in time")
-        time.sleep(0.2)
+    ended, task = poll(BackgroundTask, task_id, task_ended, timeout or DEFAULT_TIMEOUT)
+    if not ended:
+        raise click.ClickException(f"task {task_id} did not finish in time")
+    if task.status == TaskStatus.failed:
+        raise click.ClickException(f"task {task_id} failed: "
+                                   f"{(task.error or '').splitlines()[0]}")
+    return json.loads(task.result)
