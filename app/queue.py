@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from rq import Queue, SimpleWorker
@@ -21,6 +23,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.errors import TaskSuperseded
 from app.extensions import db
@@ -35,22 +38,22 @@ MAX_ATTEMPTS = 3
 DEAD_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
 # Dotted path -> job function: what a task row may name.
-JOBS = {}
+JOBS: dict[str, Callable] = {}
 # (task id, queue job id) of the task this context is running.
 _running = contextvars.ContextVar("muara_task", default=None)
 
 
-def job_path(function):
+def job_path(function: Callable) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
-def job(function):
+def job(function: Callable) -> Callable:
     """Register a module-level function as a background job (it may then be submitted)."""
     JOBS[job_path(function)] = function
     return function
 
 
-def registered_job(path):
+def registered_job(path: str) -> Callable:
     """The job function a task row names; LookupError for anything not registered."""
     try:
         return JOBS[path]
@@ -82,7 +85,7 @@ class TaskQueue:
     def rq(self):
         return Queue(self.name, connection=self.connection)
 
-    def submit(self, function, *args):
+    def submit(self, function: Callable, *args: Any) -> BackgroundTask:
         """Record a task running `function` (a registered job) in the database, commit,
         then put its id on the queue."""
         path = job_path(function)
@@ -111,7 +114,7 @@ class TaskQueue:
         except NoSuchJobError:
             return None
 
-    def requeue_lost(self, grace_seconds=None):
+    def requeue_lost(self, grace_seconds: int | None = None) -> list[int]:
         """Queue again every waiting or running task whose queue entry is gone or dead.
 
         A running task whose heartbeat (`beat`, at every batch of a long job) is
@@ -205,21 +208,21 @@ class ThreadWorker(AppWorker):
         pass
 
 
-def queue():
+def queue() -> TaskQueue:
     return current_app.extensions["muara_queue"]
 
 
-def running_task(task_id, job_id):
+def running_task(task_id: int, job_id: str) -> contextvars.Token:
     """Mark this context as running the task (the runner does, around the job): `beat`
     then knows which task to keep alive. Returns a token for `running_task_done`."""
     return _running.set((task_id, job_id))
 
 
-def running_task_done(token):
+def running_task_done(token: contextvars.Token) -> None:
     _running.reset(token)
 
 
-def beat(session):
+def beat(session: Session) -> None:
     """Called by a long job before each batch commit: the task is alive. Raises
     TaskSuperseded when the task was re-queued to another run meanwhile, so the batch is
     not committed. Outside a task it does nothing."""

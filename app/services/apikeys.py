@@ -59,7 +59,7 @@ def key_of(token):
     return row
 
 
-def key_entries(integration):
+def key_entries(integration: Integration) -> list[dict]:
     """The keys of the integration, oldest first: number, first characters, created, state
     (`muara apikey list`)."""
     keys = db.session.execute(select(IntegrationKey).where(

@@ -94,22 +94,22 @@ def consolidates_on_arrival(imp):
 # the purge. Each beats at every file, so a lost worker's task is re-queued.
 
 @job
-def sync_all_job(principal_id):
+def sync_all_job(principal_id: int) -> dict:
     return run_sync_all(principal_id, checkpoint=beat)
 
 
 @job
-def daily_run_job():
+def daily_run_job() -> dict:
     return run_daily(checkpoint=beat)
 
 
 @job
-def consolidate_one_job(import_id):
+def consolidate_one_job(import_id: int) -> dict:
     return consolidate([import_id], checkpoint=beat)
 
 
 @job
-def purge_job():
+def purge_job() -> dict:
     return purge_old_files()
 
 

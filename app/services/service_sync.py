@@ -330,7 +330,7 @@ APPLIERS = {
 
 
 @job
-def sync_service_job(integration_id, group):
+def sync_service_job(integration_id: int, group: str) -> dict:
     """Sync Master Data / Sync Transaction as a background job (the runner's beat at
     every page commit)."""
     integration = db.session.get(Integration, integration_id)
