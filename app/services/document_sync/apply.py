@@ -2,7 +2,6 @@
 on the integration's row each, so two workers never apply one integration's records out
 of order. What applying one record means is in appliers.py."""
 import json
-import os
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -100,6 +99,4 @@ def _apply_chunk(integration_id, records, trigger):
 @job
 def apply_records_job(integration_id: int, groups: list[str], trigger: str) -> dict:
     """The queued apply pass (a push, a shift closing, the schedule)."""
-    result = apply_pending(integration_id, groups, trigger)
-    result["pid"] = os.getpid()  # which worker ran it (the two-worker test reads it)
-    return result
+    return apply_pending(integration_id, groups, trigger)
