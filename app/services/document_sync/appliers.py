@@ -7,8 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (Customer, Product, SalesTransaction, SalesTransactionLine,
-                        StockAdjustment, StockDocumentLine, StockOpname, StockTransfer)
+from app.models import Customer, Product, documents
 from app.models.sync import SyncRecord, SyncStatus
 
 
@@ -74,18 +73,19 @@ def _upsert(model, context, record, payload, match=(), **values):
 
 
 def _stock_lines(lines):
-    return [StockDocumentLine(product_code=line["product"], quantity=Decimal(line["quantity"]))
+    return [documents.StockDocumentLine(product_code=line["product"],
+                                        quantity=Decimal(line["quantity"]))
             for line in lines]
 
 
 def apply_sales_transaction(context, record, payload):
     context.check_products(payload["lines"])
-    lines = [SalesTransactionLine(product_code=line["product"],
+    lines = [documents.SalesTransactionLine(product_code=line["product"],
                                   quantity=Decimal(line["quantity"]),
                                   unit_price=Decimal(line["unit_price"]))
              for line in payload["lines"]]
     customer_code = context.customer_code(payload.get("customer"))
-    row = _upsert(SalesTransaction, context, record, payload,
+    row = _upsert(documents.SalesTransaction, context, record, payload,
                   customer_code=customer_code,
                   total=sum(line.quantity * line.unit_price for line in lines))
     row.lines = lines
@@ -93,8 +93,8 @@ def apply_sales_transaction(context, record, payload):
 
 def apply_transfer_out(context, record, payload):
     context.check_products(payload["lines"])
-    row = _upsert(StockTransfer, context, record, payload,
-                  match=[StockTransfer.direction == "out"], direction="out",
+    row = _upsert(documents.StockTransfer, context, record, payload,
+                  match=[documents.StockTransfer.direction == "out"], direction="out",
                   destination_code=payload["destination"])
     row.lines = _stock_lines(payload["lines"])
 
@@ -110,21 +110,21 @@ def apply_transfer_in(context, record, payload):
         raise SyncFailure(f"transfer out {out_reference} has not been synchronized ({state}): "
                           "fix and refresh it first, then refresh this transfer in")
     context.check_products(payload["lines"])
-    row = _upsert(StockTransfer, context, record, payload,
-                  match=[StockTransfer.direction == "in"], direction="in",
+    row = _upsert(documents.StockTransfer, context, record, payload,
+                  match=[documents.StockTransfer.direction == "in"], direction="in",
                   transfer_out_reference=out_reference)
     row.lines = _stock_lines(payload["lines"])
 
 
 def apply_stock_adjustment(context, record, payload):
     context.check_products(payload["lines"])
-    row = _upsert(StockAdjustment, context, record, payload, note=payload.get("note"))
+    row = _upsert(documents.StockAdjustment, context, record, payload, note=payload.get("note"))
     row.lines = _stock_lines(payload["lines"])
 
 
 def apply_stock_opname(context, record, payload):
     context.check_products(payload["lines"])
-    row = _upsert(StockOpname, context, record, payload)
+    row = _upsert(documents.StockOpname, context, record, payload)
     row.lines = _stock_lines(payload["lines"])
 
 
