@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-scale bench permissions clean
+.PHONY: run test lint test-scale bench permissions clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ run: $(VENV)/.installed  ## serve the portal: SQLite, in-process worker, demo da
 
 test: $(VENV)/.installed  ## the test suite (SQLite; set MUARA_TEST_* to add PostgreSQL/Redis)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed  ## ruff: pyflakes, pycodestyle, import order, bugbear (pyproject.toml)
+	$(VENV)/bin/ruff check .
 
 # The suite on PostgreSQL and Redis with real worker processes (as CI runs it).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/muara_test

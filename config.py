@@ -10,26 +10,55 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingError(RuntimeError):
+    """A setting the app cannot use. Settings fail closed: an unknown value (a typo in
+    MUARA_CSRF) stops the app at start-up instead of silently meaning "off"."""
+
+
 def env_str(name, default=None):
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
 
-def env_int(name, default):
+def env_int(name, default, minimum=0):
     value = env_str(name)
     if value is None:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from None
+        number = None
+    if number is None or number < minimum:
+        raise SettingError(f"{name} must be a whole number of at least {minimum}, "
+                           f"got {value!r}")
+    return number
 
 
 def env_bool(name, default=False):
     value = env_str(name)
     if value is None:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise SettingError(f"{name} must be one of {', '.join(TRUE_WORDS)} (on) or "
+                       f"{', '.join(FALSE_WORDS)} (off), got {value!r}")
+
+
+def env_choice(name, default, choices):
+    """One of `choices` (case-insensitive), returned as written in `choices`."""
+    value = env_str(name)
+    if value is None:
+        return default
+    for choice in choices:
+        if value.strip().lower() == choice.lower():
+            return choice
+    raise SettingError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
 
 
 def env_time(name, default):
@@ -39,7 +68,8 @@ def env_time(name, default):
     if len(parts) == 2 and all(p.isdigit() for p in parts) and int(parts[0]) < 24 \
             and int(parts[1]) < 60:
         return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
-    raise RuntimeError(f"{name} must be a time of day as HH:MM, got {value!r}")
+    raise SettingError(f"{name} must be a time of day as HH:MM (00:00 to 23:59), "
+                       f"got {value!r}")
 
 
 def instance_dir():
@@ -84,19 +114,20 @@ def build_config():
         # None = embedded queue (fakeredis + worker thread in this process).
         "REDIS_URL": env_str("REDIS_URL"),
         "QUEUE_NAME": env_str("MUARA_QUEUE", "muara"),
+        "LOG_LEVEL": env_choice("MUARA_LOG_LEVEL", "WARNING", LOG_LEVELS),
         "EMBEDDED_WORKER": env_bool("MUARA_EMBEDDED_WORKER", True),
         # How often (seconds) waiting work is checked against the queue and re-queued.
-        "REQUEUE_INTERVAL": env_int("MUARA_REQUEUE_INTERVAL", 60),
+        "REQUEUE_INTERVAL": env_int("MUARA_REQUEUE_INTERVAL", 60, minimum=1),
         # A queued task older than this with no job on the queue counts as lost.
         "REQUEUE_GRACE_SECONDS": env_int("MUARA_REQUEUE_GRACE_SECONDS", 30),
         # A running job that has not beaten for this long counts as lost (worker killed).
-        "TASK_STALE_SECONDS": env_int("MUARA_TASK_STALE_SECONDS", 300),
-        "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "TASK_STALE_SECONDS": env_int("MUARA_TASK_STALE_SECONDS", 300, minimum=1),
+        "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024,
         # A spreadsheet (a zip) that would unpack to more than this is refused unread.
-        "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024),
-        "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000),
+        "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024, minimum=1),
+        "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000, minimum=1),
         # Sync records applied per transaction (the integration's lock is held that long).
-        "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500),
+        "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500, minimum=1),
         "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),
         # The daily consolidation of waiting files (seed 000) and the retention purge,
         # at these local times; SCHEDULE_INTERVAL (seconds) replaces both times with an
@@ -107,7 +138,7 @@ def build_config():
         "EMBEDDED_SCHEDULER": env_bool("MUARA_EMBEDDED_SCHEDULER", True),
         "PUBLIC_URL": env_str("MUARA_PUBLIC_URL", "http://localhost:5000"),
         "MAIL_SERVER": env_str("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": env_int("MAIL_PORT", 25),
+        "MAIL_PORT": env_int("MAIL_PORT", 25, minimum=1),
         "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
         "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),
         "MAIL_USERNAME": env_str("MAIL_USERNAME"),
@@ -119,7 +150,7 @@ def build_config():
         "ACCURATE_CLIENT_SECRET": env_str("ACCURATE_CLIENT_SECRET"),
         "ACCURATE_ACCOUNT_URL": env_str("ACCURATE_ACCOUNT_URL", "https://account.accurate.id"),
         "ACCURATE_SCOPE": env_str("ACCURATE_SCOPE"),
-        "ACCURATE_PAGE_SIZE": env_int("ACCURATE_PAGE_SIZE", 100),
+        "ACCURATE_PAGE_SIZE": env_int("ACCURATE_PAGE_SIZE", 100, minimum=1),
         # Flask-AppBuilder
         "APP_NAME": "Muara",
         "AUTH_TYPE": 1,  # AUTH_DB

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app import create_app  # `flask --app run` finds this factory and calls it
+from config import SettingError, env_int
 
 
 
@@ -37,8 +38,11 @@ def prepare_and_print_logins(web_app):
 
 if __name__ == "__main__":
     host = os.environ.get("MUARA_HOST", "127.0.0.1")
-    port = int(os.environ.get("MUARA_PORT", "5000"))
-    from app.queue import start_background_threads
+    try:
+        port = env_int("MUARA_PORT", 5000, minimum=1)
+    except SettingError as exc:
+        sys.exit(f"muara: {exc}")
+    from app.background import start_background_threads
 
     web_app = create_app()
     prepare_and_print_logins(web_app)

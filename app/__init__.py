@@ -1,26 +1,31 @@
 """Muara: the app factory."""
 import logging
-import os
 
 from flask import Flask
 
-from config import build_config
+from config import SettingError, build_config
 
 
 def create_app(test_config=None, start_background=None):
     """Build the app. `start_background` starts the embedded worker and the re-queue
     thread; by default only `python run.py` does (see run.py)."""
     app = Flask(__name__, instance_relative_config=False)
-    app.config.update(build_config())
+    try:
+        app.config.update(build_config())
+    except SettingError as exc:
+        # Settings fail closed: stop here with one line naming the variable.
+        raise SystemExit(f"muara: {exc}") from None
     if test_config:
         app.config.update(test_config)
-    logging.basicConfig(level=os.environ.get("MUARA_LOG_LEVEL", "WARNING").upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from app import models  # noqa: F401  (registers every table on the metadata)
     from flask_appbuilder import AppBuilder
 
     from app.extensions import csrf, db, tune_sqlite, migrate
-    from app.queue import TaskQueue, start_background_threads
+    from app.background import start_background_threads
+    from app.queue import TaskQueue
     from app.security.roles import builtin_roles
     from app.views import menu_of_view, register_views
 

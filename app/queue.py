@@ -4,12 +4,18 @@ Both modes run the same job code (app.jobs.runner.run_task) through an RQ worker
 the app context pushed per job. The database is the source of truth: `submit` writes a
 task row first and the queue only carries its id; `requeue_lost` finds task rows whose
 queue entry is gone and queues them again.
+
+This is a bottom floor: it knows nothing of what it runs. Job functions register
+themselves with `@job` and are enqueued by function, as RQ enqueues them; the task row
+keeps the function's dotted path, which only a registered function may have.
 """
+import contextvars
 import datetime as dt
 import json
 import logging
-import threading
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from rq import Queue, SimpleWorker
@@ -17,17 +23,42 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from app.errors import TaskSuperseded
 from app.extensions import db
-from app.jobs.registry import ALLOWED
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
 
 log = logging.getLogger(__name__)
 
+# RQ's entry point in the worker: a dotted path, because RQ imports it there.
 RUN_TASK = "app.jobs.runner.run_task"
 MAX_ATTEMPTS = 3
 # RQ states in which a job will never run (again) by itself.
 DEAD_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
+
+# Dotted path -> job function: what a task row may name.
+JOBS: dict[str, Callable] = {}
+# (task id, queue job id) of the task this context is running.
+_running = contextvars.ContextVar("muara_task", default=None)
+
+
+def job_path(function: Callable) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def job(function: Callable) -> Callable:
+    """Register a module-level function as a background job (it may then be submitted)."""
+    JOBS[job_path(function)] = function
+    return function
+
+
+def registered_job(path: str) -> Callable:
+    """The job function a task row names; LookupError for anything not registered."""
+    try:
+        return JOBS[path]
+    except KeyError:
+        raise LookupError(f"not a registered job function: {path}") from None
 
 
 class TaskQueue:
@@ -54,11 +85,13 @@ class TaskQueue:
     def rq(self):
         return Queue(self.name, connection=self.connection)
 
-    def submit(self, function, *args):
-        """Record a task in the database, commit, then put its id on the queue."""
-        if function not in ALLOWED:
-            raise LookupError(f"not a registered job function: {function}")
-        task = BackgroundTask(function=function, args=json.dumps(list(args)),
+    def submit(self, function: Callable, *args: Any) -> BackgroundTask:
+        """Record a task running `function` (a registered job) in the database, commit,
+        then put its id on the queue."""
+        path = job_path(function)
+        if JOBS.get(path) is not function:
+            raise LookupError(f"not a registered job function: {path}")
+        task = BackgroundTask(function=path, args=json.dumps(list(args)),
                               status=TaskStatus.queued, rq_job_id=_new_job_id())
         db.session.add(task)
         db.session.commit()
@@ -81,10 +114,10 @@ class TaskQueue:
         except NoSuchJobError:
             return None
 
-    def requeue_lost(self, grace_seconds=None):
+    def requeue_lost(self, grace_seconds: int | None = None) -> list[int]:
         """Queue again every waiting or running task whose queue entry is gone or dead.
 
-        A running task whose heartbeat (runner.beat, at every batch of a long job) is
+        A running task whose heartbeat (`beat`, at every batch of a long job) is
         older than TASK_STALE_SECONDS is lost too, whatever the queue says: its worker was
         killed. The old run, if it is only slow, stops at its next beat.
 
@@ -175,50 +208,32 @@ class ThreadWorker(AppWorker):
         pass
 
 
-def queue():
+def queue() -> TaskQueue:
     return current_app.extensions["muara_queue"]
 
 
-def start_background_threads(app):
-    """Embedded mode: a worker thread, the scheduler (the daily consolidation and the
-    purge), and a thread that re-queues lost work."""
-    task_queue = app.extensions["muara_queue"]
-    if task_queue.embedded:
-        worker = task_queue.worker(app, thread=True)
-        threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"},
-                         name="muara-embedded-worker", daemon=True).start()
-        if app.config.get("EMBEDDED_SCHEDULER", True):
-            from app.scheduling import start_scheduler_thread
-            start_scheduler_thread(app)
-    start_requeue_thread(app)
+def running_task(task_id: int, job_id: str) -> contextvars.Token:
+    """Mark this context as running the task (the runner does, around the job): `beat`
+    then knows which task to keep alive. Returns a token for `running_task_done`."""
+    return _running.set((task_id, job_id))
 
 
-def start_requeue_thread(app):
-    """Every REQUEUE_INTERVAL: re-queue lost work, and queue the sync schedules whose
-    time has come (INT-2)."""
-    from app.services.sync import run_due_syncs
-    interval = app.config["REQUEUE_INTERVAL"]
+def running_task_done(token: contextvars.Token) -> None:
+    _running.reset(token)
 
-    def loop():
-        stop = threading.Event()
-        task_queue = app.extensions["muara_queue"]
-        # An embedded queue starts empty: everything the database says is waiting was
-        # lost with the previous process, so the first pass needs no grace period.
-        grace = 0 if task_queue.embedded else None
-        while True:
-            with app.app_context():
-                try:
-                    task_queue.requeue_lost(grace)
-                    grace = None
-                except Exception:
-                    db.session.rollback()
-                    log.exception("re-queue check failed")
-                try:
-                    run_due_syncs(utcnow())
-                except Exception:
-                    log.exception("sync schedule check failed")
-                finally:
-                    db.session.remove()
-            stop.wait(interval)
 
-    threading.Thread(target=loop, name="muara-requeue", daemon=True).start()
+def beat(session: Session) -> None:
+    """Called by a long job before each batch commit: the task is alive. Raises
+    TaskSuperseded when the task was re-queued to another run meanwhile, so the batch is
+    not committed. Outside a task it does nothing."""
+    current = _running.get()
+    if current is None:
+        return
+    task_id, job_id = current
+    alive = session.execute(
+        update(BackgroundTask)
+        .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id,
+               BackgroundTask.status == TaskStatus.running)
+        .values(heartbeat_at=utcnow())).rowcount
+    if not alive:
+        raise TaskSuperseded(f"task {task_id} was re-queued")

@@ -313,7 +313,8 @@ def reset_postgres(url, drop_only=False):
     from psycopg import sql
     conn, name = _pg_admin(url)
     with conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                     .format(sql.Identifier(name)))
         if not drop_only:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
@@ -337,7 +338,8 @@ def parse_args(argv):
                         help="comma list of sqlite,postgresql")
     parser.add_argument("--reject-rate", "--reject-rates", dest="reject_rate", default="0,0.3",
                         help="comma list of fractions of rejected rows, e.g. 0,0.3")
-    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG_URL),
+    parser.add_argument("--postgres-url",
+                        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG_URL),
                         help="database created and dropped by the bench (default %(default)s)")
     parser.add_argument("--keep-database", action="store_true",
                         help="keep the last case's database (SQLite file / PostgreSQL database)")
@@ -410,7 +412,7 @@ def print_table(results):
     widths = [max(len(str(row[i])) for row in table) for i in range(len(columns))]
     for n, row in enumerate(table):
         print("  ".join(str(cell).rjust(width) if 1 <= i <= 7 and i != 3 else str(cell).ljust(width)
-                        for i, (cell, width) in enumerate(zip(row, widths))).rstrip())
+                        for i, (cell, width) in enumerate(zip(row, widths, strict=True))).rstrip())
         if n == 0:
             print("  ".join("-" * width for width in widths))
 
@@ -435,7 +437,8 @@ def hold_lock(out):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        log(f"another bench run (pid {handle.read().strip() or '?'}) is using {out}; waiting for it ...")
+        holder = handle.read().strip() or "?"
+        log(f"another bench run (pid {holder}) is using {out}; waiting for it ...")
         fcntl.flock(handle, fcntl.LOCK_EX)
     handle.seek(0)
     handle.truncate()
@@ -529,7 +532,8 @@ def main(argv=None):
                         "rss_before_job_mb": round(job["rss_before_job_mb"] or 0, 1),
                         "store_peak_mb": round(stored["peak_mb"], 1),
                         "bare_seconds": round(read["seconds"], 3) if read else None,
-                        "bare_rows_per_s": round(read["rows"] / read["seconds"], 1) if read else None,
+                        "bare_rows_per_s": (round(read["rows"] / read["seconds"], 1)
+                                            if read else None),
                         "bare_peak_mb": round(read["peak_mb"], 1) if read else None,
                     })
                     case["targets"] = verdict(case)

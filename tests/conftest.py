@@ -141,3 +141,69 @@ def denied(response):
 def row_ids(html, view):
     """Ids of the rows a list page links to (its show links)."""
     return sorted({int(m) for m in re.findall(rf"/{view}/show/(\d+)", html)})
+
+
+# --- the worlds many test modules build on (builders in factories.py) ----------------------
+
+@pytest.fixture
+def d1(app):
+    """Single-location distributor D1 shared with P1, customers C001/C002, location JKT."""
+    from tests.factories import make_distributor
+    return make_distributor(app)
+
+
+@pytest.fixture
+def returns_d1(app):
+    """D1 with seed 004's master data, for the customer returns tests."""
+    from tests.factories import make_returns_distributor
+    return make_returns_distributor(app)
+
+
+@pytest.fixture
+def portal(app, world):
+    """The Data Import screen's world: distributors A and B, principals P, Q, R, logins."""
+    from tests.factories import import_screen_portal
+    return import_screen_portal(app, world)
+
+
+@pytest.fixture
+def redis_app(app):
+    """An app on a real Redis, with a queue name of its own, sharing the test database."""
+    import uuid
+
+    from app.queue import queue
+    from tests.factories import REDIS_URL
+    name = f"muara-test-{uuid.uuid4().hex[:8]}"
+    redis_app = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                            "REDIS_URL": REDIS_URL, "QUEUE_NAME": name, "TESTING": True})
+    yield redis_app
+    with redis_app.app_context():
+        queue().rq.delete(delete_jobs=True)
+
+
+# --- the portal as `python run.py` serves it, in a real browser -----------------------------
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from tests.live_server import LiveServer
+    live = LiveServer(tmp_path_factory.mktemp("browser") / "instance")
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    from tests.live_server import CHROMIUM
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        context = browser.new_context(accept_downloads=True, base_url=server.url)
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        yield page
+        browser.close()

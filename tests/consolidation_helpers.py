@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import (DailyVisit, ImportFile, PurchaseInvoice, SalesOrder, SalesOrderLine,
                         StagedRow)
 from app.services import directory
-from tests.test_import_job import make_distributor, muara, xlsx
+from tests.factories import make_distributor, muara, xlsx
 
 ORDER_HEADER = ["Order Number", "Order Date", "Customer Code", "Product Code", "Quantity",
                 "Unit Price", "Location Code"]
@@ -40,13 +40,6 @@ def sync_all(runner, principal="P1"):
     return json.loads(result.stdout)
 
 
-def drain(app):
-    """Run the embedded queue here until it is empty."""
-    from app.queue import queue
-    with app.app_context():
-        queue().worker(app).work(burst=True, logging_level="WARNING")
-
-
 def orders(app, org="D1"):
     """number -> (date, customer, principal, total, [(product, qty, price, amount)])."""
     with app.app_context():
@@ -59,14 +52,6 @@ def orders(app, org="D1"):
                 for o in rows}
 
 
-def count(app, model, *where):
-    with app.app_context():
-        query = select(func.count()).select_from(model)
-        for clause in where:
-            query = query.where(clause)
-        return db.session.scalar(query)
-
-
 def file_state(app, import_id):
     with app.app_context():
         imp = db.session.get(ImportFile, import_id)
@@ -75,6 +60,6 @@ def file_state(app, import_id):
         return (str(imp.status), imp.accepted, imp.rejected, staged)
 
 
-__all__ = ["portal", "order_file", "import_file", "sync_all", "orders", "count", "file_state",
+__all__ = ["portal", "order_file", "import_file", "sync_all", "orders", "file_state",
            "DailyVisit", "PurchaseInvoice", "SalesOrder", "SalesOrderLine", "VISIT_HEADER",
            "PURCHASE_HEADER", "ORDER_HEADER", "xlsx", "muara"]

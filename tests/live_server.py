@@ -1,11 +1,14 @@
 """`python run.py` in a subprocess on a fresh instance: the portal as a newcomer gets it."""
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,3 +65,35 @@ class LiveServer:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+
+
+# --- driving a browser (Debian's chromium through Playwright) ---------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="needs Debian's chromium (`apt-get install chromium`; .ci/run installs it)")
+SHOTS = Path("/tmp/muara-screens")
+
+
+def log_in(page, server, username):
+    page.goto("/login/")
+    page.fill("#username", username)
+    page.fill("#password", server.password(username))
+    page.click("input[type=submit], button[type=submit]")
+    page.wait_for_selector("#whoami")
+
+
+def drop_file(page, selector, path, mime):
+    """Drop a file on the drop zone as a person would drag it from their desktop."""
+    data = list(Path(path).read_bytes())
+    page.evaluate("""([selector, name, bytes, mime]) => {
+        const file = new File([new Uint8Array(bytes)], name, {type: mime});
+        const transfer = new DataTransfer();
+        transfer.items.add(file);
+        const zone = document.querySelector(selector);
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
+                                                    cancelable: true}));
+        }
+    }""", [selector, Path(path).name, data, mime])

@@ -7,8 +7,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CustomerReturn, ImportRejection, Organization
-from app.services.returns import add_partner, add_seed_004_master_data, add_unit
-from tests.test_import_job import make_distributor
 
 DATA = Path(__file__).parent / "data" / "returns"
 NS = "com.cisag.app.sales.customerreturn.obj.CustomerReturn"
@@ -32,19 +30,6 @@ def detail(inner="", item="10010", amount="10", unit="pc"):
 def doc(*returns):
     return HEAD + "".join(f"<CustomerReturn>{r}</CustomerReturn>\n" for r in returns) + \
         "</semiramis>\n"
-
-
-def make_returns_distributor(app, code="D1", second_partner=False):
-    org_id = make_distributor(app, code=code, customers=("C001", "10010"),
-                              products=(("P001", "btl"), ("10010", "pc")), modules=())
-    with app.app_context():
-        org = db.session.get(Organization, org_id)
-        add_seed_004_master_data(org)
-        add_unit(org, "btl", "bottle")
-        if second_partner:
-            add_partner(org, "90001", "Second sales organization")
-        db.session.commit()
-    return org_id
 
 
 def write(tmp_path, text, name="returns.xml"):

@@ -1,14 +1,12 @@
 """Building blocks of the sync and API tests: a distributor with an External
 integration, products and an API key."""
-import threading
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Integration
 from app.models.sync import SyncRecord
-from app.queue import queue
-from tests.test_import_job import make_distributor
+from tests.factories import make_distributor
 
 
 def make_pos(app, code="D1", integration="Files", **settings):
@@ -57,16 +55,6 @@ def customer(reference, name="Toko", customer_id=None, date="2026-01-05"):
 def push(client, key, *documents):
     return client.post("/api/v1/integration/documents", json={"documents": list(documents)},
                        headers=auth(key))
-
-
-def drain(app):
-    """Run the embedded queue's worker until the queue is empty."""
-    with app.app_context():
-        worker = queue().worker(app, thread=True)
-    thread = threading.Thread(target=worker.work, kwargs={"burst": True})
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive(), "the embedded worker did not finish"
 
 
 def records(app, integration_id):

@@ -16,10 +16,9 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
+from tests.factories import (CREDIT_HEADER, INVOICE_HEADER, MB, balances, check_counts, counts,
+    invoices, rej, run_import, set_line, write_bytes)
 
-from tests.test_import_job import (CREDIT_HEADER, INVOICE_HEADER, MB, balances, check_counts,
-                                   counts, d1, invoices, rej, run_import, set_line,  # noqa: F401
-                                   write_bytes)
 
 BOM = b"\xef\xbb\xbf"
 

@@ -1,42 +1,12 @@
 """The main path in a real browser (Debian's chromium driven by Playwright) against the
 portal as `python run.py` serves it: an Importer drops a file, watches the progress reach
 the end, opens the rejection log and downloads the rejected rows."""
-import shutil
-from pathlib import Path
 
 import openpyxl
-import pytest
 
-from tests.live_server import LiveServer
+from tests.live_server import SHOTS, drop_file, log_in, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason="needs Debian's chromium (`apt-get install chromium`; .ci/run installs it)")
-SHOTS = Path("/tmp/muara-screens")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    live = LiveServer(tmp_path_factory.mktemp("browser") / "instance")
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def page(server):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        context = browser.new_context(accept_downloads=True, base_url=server.url)
-        page = context.new_page()
-        page.set_default_timeout(30000)
-        yield page
-        browser.close()
+pytestmark = needs_chromium
 
 
 def invoices_file(path):
@@ -51,29 +21,6 @@ def invoices_file(path):
     sheet["E4"].data_type = "s"  # text that looks like a formula, as a user may type it
     workbook.save(path)
     return path
-
-
-def log_in(page, server, username):
-    page.goto("/login/")
-    page.fill("#username", username)
-    page.fill("#password", server.password(username))
-    page.click("input[type=submit], button[type=submit]")
-    page.wait_for_selector("#whoami")
-
-
-def drop_file(page, selector, path, mime):
-    """Drop a file on the drop zone as a person would drag it from their desktop."""
-    data = list(Path(path).read_bytes())
-    page.evaluate("""([selector, name, bytes, mime]) => {
-        const file = new File([new Uint8Array(bytes)], name, {type: mime});
-        const transfer = new DataTransfer();
-        transfer.items.add(file);
-        const zone = document.querySelector(selector);
-        for (const type of ["dragenter", "dragover", "drop"]) {
-            zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true,
-                                                    cancelable: true}));
-        }
-    }""", [selector, Path(path).name, data, mime])
 
 
 def test_importer_drops_a_file_and_reviews_the_rejections(page, server, tmp_path):

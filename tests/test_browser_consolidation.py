@@ -3,7 +3,10 @@ Sales Order file, which waits in the Imported list; the principal presses Sync A
 confirms, sees the result and then the orders of its connected distributor."""
 import openpyxl
 
-from tests.test_browser import SHOTS, drop_file, log_in, page, pytestmark, server  # noqa: F401
+from tests.live_server import SHOTS, drop_file, log_in
+from tests.live_server import needs_chromium
+
+pytestmark = needs_chromium
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.fake_accurate import CLIENT_ID, CLIENT_SECRET, FakeAccurate
 from tests.live_server import LiveServer
-from tests.test_browser import CHROMIUM, SHOTS, log_in, page  # noqa: F401  (fixture)
+from tests.live_server import CHROMIUM, SHOTS, log_in
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

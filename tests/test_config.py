@@ -59,3 +59,49 @@ def test_a_malformed_number_is_a_clear_error(clean_env, monkeypatch):
     monkeypatch.setenv("MUARA_RETENTION_DAYS", "thirty")
     with pytest.raises(RuntimeError, match="MUARA_RETENTION_DAYS must be a whole number"):
         config.build_config()
+
+
+@pytest.mark.parametrize("word, expected", [("on", True), ("TRUE", True), ("1", True),
+                                            ("yes", True), ("off", False), ("False", False),
+                                            ("0", False), ("no", False)])
+def test_a_switch_reads_the_words_for_on_and_off(clean_env, monkeypatch, word, expected):
+    monkeypatch.setenv("MUARA_CSRF", word)
+    assert config.build_config()["WTF_CSRF_ENABLED"] is expected
+
+
+@pytest.mark.parametrize("name, value, accepted", [
+    ("MUARA_CSRF", "ture", "1, true, yes, on (on) or 0, false, no, off (off)"),
+    ("MAIL_USE_TLS", "maybe", "1, true, yes, on (on) or 0, false, no, off (off)"),
+    ("MUARA_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("MUARA_MAX_UPLOAD_MB", "0", "a whole number of at least 1"),
+    ("MUARA_RETENTION_DAYS", "-3", "a whole number of at least 0"),
+    ("MUARA_PURGE_TIME", "3am", "a time of day as HH:MM (00:00 to 23:59)"),
+])
+def test_an_unknown_value_stops_the_app_naming_the_variable_and_what_it_accepts(
+        clean_env, monkeypatch, name, value, accepted):
+    """A typo must not turn a protection off: MUARA_CSRF=ture used to mean "no CSRF"."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config.SettingError) as raised:
+        config.build_config()
+    assert str(raised.value) == f"{name} must be {'one of ' if ',' in accepted else ''}" \
+        f"{accepted}, got {value!r}"
+
+
+def test_the_log_level_is_read_in_any_case(clean_env, monkeypatch):
+    monkeypatch.setenv("MUARA_LOG_LEVEL", "info")
+    assert config.build_config()["LOG_LEVEL"] == "INFO"
+
+
+def test_the_app_does_not_start_and_says_why_in_one_line(clean_env):
+    import subprocess
+    import sys
+    from pathlib import Path
+    env = dict(os.environ, MUARA_CSRF="ture", MUARA_INSTANCE=str(clean_env))
+    started = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "run", "muara", "--help"],
+        cwd=Path(__file__).resolve().parent.parent, env=env, capture_output=True, text=True,
+        timeout=120)
+    assert started.returncode != 0
+    assert started.stderr.strip().splitlines() == [
+        "muara: MUARA_CSRF must be one of 1, true, yes, on (on) or 0, false, no, off (off), "
+        "got 'ture'"]

@@ -13,10 +13,8 @@ from app.importing import consolidation as consolidation_module
 from app.importing.consolidation import consolidate_file
 from app.models import ImportFile, ImportRejection, Product
 from app.services import directory
-from tests.consolidation_helpers import (PURCHASE_HEADER, VISIT_HEADER, DailyVisit,
-                                         PurchaseInvoice, SalesOrder, SalesOrderLine, count,
-                                         drain, file_state, import_file, muara, order_file, orders,
-                                         portal, sync_all, xlsx)
+from tests.consolidation_helpers import (PURCHASE_HEADER, VISIT_HEADER, DailyVisit, PurchaseInvoice, SalesOrder, SalesOrderLine, file_state, import_file, muara, order_file, orders, portal, sync_all, xlsx)
+from tests.factories import count, drain
 
 
 @pytest.fixture
@@ -41,7 +39,8 @@ def test_a_file_waits_in_staging_until_sync_all_consolidates_it(app, runner, wor
         "SO-1": ("2025-02-01", "C001", "P1", "3250.500",
                  [("P001", "2.000", "1500.000", "3000.000"),
                   ("P002", "1.000", "250.500", "250.500")]),
-        "SO-2": ("2025-02-02", "C002", "P1", "1000.000", [("P001", "10.000", "100.000", "1000.000")]),
+        "SO-2": ("2025-02-02", "C002", "P1", "1000.000",
+                 [("P001", "10.000", "100.000", "1000.000")]),
     }
     assert file_state(app, data["import_id"]) == ("archived", 3, 0, 0)
     with app.app_context():
@@ -220,7 +219,8 @@ def test_daily_visits_and_purchase_invoices(app, runner, world3, tmp_path):
     assert sync_all(runner, "P1") == {"files": 2, "consolidated": 2, "failed": 0}
     with app.app_context():
         got = [(v.customer.code, v.check_in, v.check_out, v.notes)
-               for v in db.session.execute(select(DailyVisit).order_by(DailyVisit.check_in)).scalars()]
+               for v in db.session.execute(
+                   select(DailyVisit).order_by(DailyVisit.check_in)).scalars()]
         assert got == [("C001", "09:15", "09:40", "took an order"), ("C002", "09:50", None, None)]
         invoice = db.session.execute(select(PurchaseInvoice)).scalar_one()
         assert (invoice.number, invoice.supplier.code, str(invoice.total), invoice.line_count) == \

@@ -13,8 +13,8 @@ from app.models import (ImportBlob, ImportFile, ImportRejection, Organization, S
                         SalesOrderLine, StagedRow)
 from app.services import directory
 from tests.conftest import denied, login, row_ids
-from tests.consolidation_helpers import (count, drain, file_state, import_file, muara,
-                                         order_file, portal, sync_all)
+from tests.consolidation_helpers import (file_state, import_file, muara, order_file, portal, sync_all)
+from tests.factories import count, drain
 
 ROWS = [["SO-1", "2025-02-01", "C001", "P001", 2, 10, None],
         ["SO-2", "2025-02-02", "C002", "P002", 1, 5, None]]
@@ -43,8 +43,9 @@ def shared(app, world, runner, tmp_path):
 
 def order_ids(app, org, numbers=None):
     with app.app_context():
-        query = select(SalesOrder.id).join(Organization, SalesOrder.organization_id == Organization.id)\
-            .where(Organization.code == org)
+        query = (select(SalesOrder.id)
+                 .join(Organization, SalesOrder.organization_id == Organization.id)
+                 .where(Organization.code == org))
         if numbers:
             query = query.where(SalesOrder.number.in_(numbers))
         return sorted(db.session.execute(query).scalars())

@@ -19,8 +19,9 @@ from app.models.tasks import TaskStatus
 from app.queue import queue
 from app.services import directory
 from app.services.consolidation import request_sync_all
-from tests.consolidation_helpers import count, file_state, import_file, order_file, portal
-from tests.test_queue import needs_redis, redis_app, worker_process  # noqa: F401
+from tests.consolidation_helpers import (file_state, import_file, order_file, portal)
+from tests.factories import needs_redis, worker_process
+from tests.factories import count
 
 
 @needs_redis

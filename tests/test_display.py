@@ -13,8 +13,7 @@ from app.models import ImportFile, Integration, MapperTemplate, SalesOrder, Temp
 from app.models.templates import RejectionPolicy
 from tests.conftest import login
 from tests.consolidation_helpers import import_file, order_file, sync_all
-from tests.test_import_job import (GOOD_INVOICES, invoice_file, make_distributor,
-                                   run_import)
+from tests.factories import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
 STAMP = dt.datetime(2026, 12, 1, 1, 10, 29, 728181)
 
@@ -89,7 +88,7 @@ def test_a_template_shows_its_module_label_format_sheet_and_policy_in_words(app,
     assert values["Sheet (name or number; empty = first)"] == "first sheet"
     assert values["On rejections"] == "Accept valid rows"
     # Its field lines, listed under it.
-    lines = [dict(zip(list_header(response), cells)) for cells in list_rows(response)]
+    lines = [dict(zip(list_header(response), cells, strict=True)) for cells in list_rows(response)]
     assert [line["Field"] for line in lines] == ["Invoice #", "Customer Code", "Invoice Date",
                                                  "Invoice Balance", "Customer PO",
                                                  "Location Code"]
@@ -99,7 +98,7 @@ def test_a_template_shows_its_module_label_format_sheet_and_policy_in_words(app,
 def test_the_template_list_reads_the_same(app, admin):
     response = admin.get("/templateview/list/?_flt_0_module=open_invoices")
     header = list_header(response)
-    row = dict(zip(header, list_rows(response)[0]))
+    row = dict(zip(header, list_rows(response)[0], strict=True))
     assert row["Module"] == "Open Invoices"
     assert row["File Format"] == "any (detected)"
     assert row["Sheet (name or number; empty = first)"] == "first sheet"
@@ -135,7 +134,7 @@ def test_a_field_line_shows_the_fields_header_and_blanks(app, admin):
 def test_the_field_lines_under_a_template_show_headers_and_blanks(app, admin):
     response = admin.get(f"/templatefieldview/list/?_flt_0_template={template_id(app)}")
     header = list_header(response)
-    rows = [dict(zip(header, cells)) for cells in list_rows(response)]
+    rows = [dict(zip(header, cells, strict=True)) for cells in list_rows(response)]
     po = next(row for row in rows if row["Field"] == "Customer PO")
     assert po["Default Value"] == "" and po["Value map (e.g. Y=true; N=false)"] == ""
     assert po["Required"] == "Yes"
@@ -145,7 +144,7 @@ def test_the_field_lines_under_a_template_show_headers_and_blanks(app, admin):
     # The same module field name has another header in another module: the line's own.
     products = template_id(app, "products")
     response = admin.get(f"/templatefieldview/list/?_flt_0_template={products}")
-    assert "Product Code" in [dict(zip(list_header(response), cells))["Field"]
+    assert "Product Code" in [dict(zip(list_header(response), cells, strict=True))["Field"]
                               for cells in list_rows(response)]
 
 
@@ -164,7 +163,7 @@ def test_a_file_shows_blank_reason_no_forced_its_template_name_and_seconds(app, 
     assert values["Template"] == "Default Open Invoices"
     assert values["Uploaded At"] == "2026-12-01 01:10:29"
     response = admin.get("/imports/list/")
-    row = dict(zip(list_header(response), list_rows(response)[0]))
+    row = dict(zip(list_header(response), list_rows(response)[0], strict=True))
     assert row["Uploaded At"] == "2026-12-01 01:10:29"
 
 
@@ -208,7 +207,6 @@ def test_a_rejections_original_row_shows_whole_numbers_without_a_decimal_point(
 def test_choices_show_as_words(app, client, world):
     from app.models import Integration
     from app.models.integrations import SyncMode
-    from tests.test_import_job import make_distributor
     make_distributor(app)
     world.user("root", "Admin")
     with app.app_context():

@@ -10,11 +10,11 @@ from app.extensions import db
 from app.models import Customer, Location, MapperTemplate, OpenInvoice
 from app.security import roles
 from tests.conftest import login
-from tests.test_import_job import make_distributor
+from tests.factories import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
 
 @pytest.fixture
-def d1(app, world):
+def two_distributors(app, world):
     make_distributor(app)  # D1: customers C001, C002, location JKT, default templates
     make_distributor(app, code="D2")
     world.user("imp1", roles.IMPORTER, "D1")
@@ -36,8 +36,8 @@ def customer_count(app, code):
                                   .where(Customer.code == code)).scalar()
 
 
-def test_adding_a_customer_with_a_taken_code_is_a_field_error(app, client, d1):
-    org_id, _ = d1
+def test_adding_a_customer_with_a_taken_code_is_a_field_error(app, client, two_distributors):
+    org_id, _ = two_distributors
     login(client, "imp1")
     response = client.post("/customerview/add", data={
         "organization": org_id, "code": "C002", "name": "Typed by hand"})
@@ -55,8 +55,8 @@ def test_adding_a_customer_with_a_taken_code_is_a_field_error(app, client, d1):
 
 
 def test_editing_a_customer_onto_a_taken_code_is_refused_but_its_own_code_is_kept(
-        app, client, d1):
-    org_id, ids = d1
+        app, client, two_distributors):
+    org_id, ids = two_distributors
     login(client, "imp1")
     response = client.post(f"/customerview/edit/{ids['C001']}", data={
         "organization": org_id, "code": "C002", "name": "Renamed"})
@@ -70,8 +70,8 @@ def test_editing_a_customer_onto_a_taken_code_is_refused_but_its_own_code_is_kep
         assert (row.code, row.name) == ("C001", "Renamed")
 
 
-def test_a_template_name_taken_in_the_organization_is_a_field_error(app, client, d1):
-    org_id, _ = d1
+def test_a_template_name_taken_in_the_organization_is_a_field_error(app, client, two_distributors):
+    org_id, _ = two_distributors
     login(client, "editor1")
     response = client.post("/templateview/add", data={
         "organization": org_id, "name": "Default Open Invoices", "module": "open_invoices",
@@ -85,9 +85,8 @@ def test_a_template_name_taken_in_the_organization_is_a_field_error(app, client,
 
 
 def test_a_customer_in_use_is_not_deleted_and_the_page_says_what_uses_it(app, client, runner,
-                                                                        d1, tmp_path):
-    from tests.test_import_job import GOOD_INVOICES, invoice_file, run_import
-    _, ids = d1
+                                                                        two_distributors, tmp_path):
+    _, ids = two_distributors
     run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))  # INV-1 for C001, INV-2 C002
     login(client, "imp1")
     client.get("/customerview/list/")  # where the user deletes from, and returns to
@@ -105,8 +104,7 @@ def test_a_customer_in_use_is_not_deleted_and_the_page_says_what_uses_it(app, cl
     assert customer_count(app, "C001") == 1  # D2's only
 
 
-def test_a_location_in_use_is_not_deleted(app, client, runner, d1, tmp_path):
-    from tests.test_import_job import GOOD_INVOICES, invoice_file, run_import
+def test_a_location_in_use_is_not_deleted(app, client, runner, two_distributors, tmp_path):
     run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))  # INV-1 at JKT
     with app.app_context():
         location_id = db.session.execute(select(OpenInvoice.location_id).where(

@@ -16,203 +16,18 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.importing import pipeline
-from app.importing.modules import MODULES
-from app.models import (BalanceAdjustment, Customer, ImportFile, ImportRejection,
-                        Integration, InvoiceCharge, Location, MapperTemplate, OpenInvoice,
+from app.models import (BalanceAdjustment, Customer, ImportFile, Integration, Location, OpenInvoice,
                         Organization, Product, StockEntry)
 from app.models.templates import RejectionPolicy
 from app.services import directory
-from app.services.templates import create_default_template
-
-MB = 1024 * 1024
-SPEC_KEYS = {"import_id", "status", "rows", "accepted", "rejected", "rejections"}
-REJECTION_KEYS = {"row", "column", "field", "value", "reason", "message"}
-INVOICE_HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance",
-                  "Customer PO", "Location Code"]
-CREDIT_HEADER = ["Customer Code", "Credit Date", "Reference", "Amount"]
-BOXES_HEADER = ["Product Code", "Location Code", "Boxes", "Units per Box", "Date"]
-COUNTED = {"imports": ImportFile, "rejections": ImportRejection, "invoices": OpenInvoice,
-           "charges": InvoiceCharge, "credits": BalanceAdjustment, "stock": StockEntry,
-           "customers": Customer, "products": Product}
-
-
-# --- building the world -------------------------------------------------------------------
-
-def make_distributor(app, code="D1", principal="P1", multi_location=False,
-                     locations=("JKT",), customers=("C001", "C002"),
-                     products=(("P001", "btl"), ("P002", "pcs")), modules=tuple(MODULES),
-                     integration="Files"):
-    """A distributor ready to import: an active connection with `principal`, an active
-    External integration, locations, customers, products and the default templates."""
-    with app.app_context():
-        org = directory.add_org(code, f"{code} name", "distributor", multi_location)
-        if principal:
-            if db.session.execute(select(Organization).where(
-                    Organization.code == principal)).scalar() is None:
-                directory.add_org(principal, f"{principal} name", "principal")
-            directory.connect(code, principal)
-        if integration:
-            directory.add_integration(code, integration, "external")
-        for location in locations:
-            directory.add_location(code, location, f"{location} warehouse")
-        for customer in customers:
-            db.session.add(Customer(organization=org, code=customer, name=f"{customer} name",
-                                    balance=0))
-        for product, unit in products:
-            db.session.add(Product(organization=org, code=product, name=f"{product} name",
-                                   unit=unit))
-        for module in modules:
-            create_default_template(org, module)
-        db.session.commit()
-        return org.id
-
-
-@pytest.fixture
-def d1(app):
-    """Single-location distributor D1 shared with P1, customers C001/C002, location JKT."""
-    return make_distributor(app)
-
-
-def set_template(app, org_code, module, **attributes):
-    """Change the (only) template of a module: policy, sheet, header_row, ..."""
-    with app.app_context():
-        template = _template(org_code, module)
-        for name, value in attributes.items():
-            setattr(template, name, value)
-        db.session.commit()
-
-
-def set_line(app, org_code, module, field, **attributes):
-    """Change one field line of a module's template (decimal_separator, date_formats, ...)."""
-    with app.app_context():
-        line = next(f for f in _template(org_code, module).fields if f.field == field)
-        for name, value in attributes.items():
-            setattr(line, name, value)
-        db.session.commit()
-
-
-def _template(org_code, module):
-    return db.session.execute(
-        select(MapperTemplate).join(Organization, MapperTemplate.organization_id == Organization.id)
-        .where(Organization.code == org_code, MapperTemplate.module == module)).scalar_one()
-
-
-# --- files --------------------------------------------------------------------------------
-
-def xlsx(path, rows, sheet=None, extra_sheets=()):
-    """An .xlsx whose (first) sheet holds `rows`; extra_sheets: [(name, rows)] before it."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    for name, other_rows in extra_sheets:
-        ws.title = name
-        for row in other_rows:
-            ws.append(row)
-        ws = wb.create_sheet()
-    if sheet:
-        ws.title = sheet
-    for row in rows:
-        ws.append(row)
-    wb.save(path)
-    return str(path)
-
-
-def write_bytes(path, data):
-    path.write_bytes(data)
-    return str(path)
-
-
-def invoice_file(tmp_path, rows, name="invoices.xlsx"):
-    return xlsx(tmp_path / name, [INVOICE_HEADER, *rows])
-
-
-# --- running the CLI ----------------------------------------------------------------------
-
-def muara(runner, *args):
-    return runner.invoke(args=["muara", *args])
-
-
-def run_import(runner, path, module="open_invoices", org="D1", *extra, ok=True):
-    """`muara import PATH --module M --org ORG --wait`: (click result, parsed JSON or None).
-    ok: the command is expected to exit 0 (else non-zero)."""
-    result = muara(runner, "import", path, "--module", module, "--org", org, "--wait", *extra)
-    if ok:
-        assert result.exit_code == 0, (result.output, result.exception)
-    else:
-        assert result.exit_code != 0, result.output
-    data = json.loads(result.stdout) if result.stdout.strip() else None
-    return result, data
-
-
-def refused(result, message):
-    """Not taken: non-zero exit, nothing on stdout, one line "Error: ..." on stderr."""
-    assert result.exit_code != 0, result.output
-    assert result.stdout == ""
-    assert result.stderr == f"Error: {message}\n"
-
-
-def rej(row, column, field, value, reason, message):
-    return {"row": row, "column": column, "field": field, "value": value, "reason": reason,
-            "message": message}
-
-
-def counts(app):
-    with app.app_context():
-        return {name: db.session.scalar(select(func.count()).select_from(model))
-                for name, model in COUNTED.items()}
-
-
-def check_counts(app, data):
-    """The JSON tells the truth, and it adds up: rows = accepted + rejected; every rejected
-    record has at least one rejection and nothing else has; the database agrees."""
-    assert data["rows"] == data["accepted"] + data["rejected"]
-    assert len({r["row"] for r in data["rejections"]}) == data["rejected"]
-    with app.app_context():
-        imp = db.session.get(ImportFile, data["import_id"])
-        assert (str(imp.status), imp.rows_done, imp.accepted, imp.rejected) == \
-            (data["status"], data["rows"], data["accepted"], data["rejected"])
-        stored = db.session.scalar(select(func.count()).select_from(ImportRejection)
-                                   .where(ImportRejection.import_id == imp.id))
-        assert stored == len(data["rejections"])
-
-
-def invoices(app, org="D1"):
-    """Open invoices of ORG: reference -> (customer, date, balance, PO, location, carrier,
-    its charges as [(kind, amount)])."""
-    with app.app_context():
-        rows = db.session.execute(
-            select(OpenInvoice).join(Organization, OpenInvoice.organization_id == Organization.id)
-            .where(Organization.code == org).order_by(OpenInvoice.reference)).scalars().all()
-        return {inv.reference: (inv.customer.code, inv.invoice_date, inv.balance,
-                                inv.customer_po, inv.location.code if inv.location else None,
-                                inv.carrier, [(c.kind, c.amount) for c in inv.charges])
-                for inv in rows}
-
-
-def balances(app, org="D1"):
-    with app.app_context():
-        return dict(db.session.execute(
-            select(Customer.code, Customer.balance)
-            .join(Organization, Customer.organization_id == Organization.id)
-            .where(Organization.code == org)).all())
-
-
-def import_status(app, import_id):
-    with app.app_context():
-        imp = db.session.get(ImportFile, import_id)
-        return str(imp.status), imp.error_code, imp.error_message
-
-
-GOOD_INVOICES = [
-    ["INV-1", "C001", "2025-01-31", 100, "PO-1", "JKT"],
-    ["INV-2", "C002", "2025-02-01", 20.125, "PO-2", None],
-]
-
+from tests.factories import (BOXES_HEADER, CREDIT_HEADER, GOOD_INVOICES, INVOICE_HEADER, MB,
+    REJECTION_KEYS, SPEC_KEYS, balances, check_counts, counts, import_status, invoice_file,
+    invoices, make_distributor, muara, refused, rej, run_import, set_template, write_bytes, xlsx)
 
 # --- files that cannot be taken -------------------------------------------------------------
 
@@ -428,7 +243,7 @@ def test_a_job_that_breaks_leaves_the_import_failed_not_processing(app, runner, 
 
     # Fixed: re-processing the stored file imports it.
     monkeypatch.undo()
-    from app.cli import wait_for_import
+    from app.cli.waiting import wait_for_import
     from app.services.imports import reprocess
     with app.app_context():
         reprocess(db.session.get(ImportFile, out["import_id"]))
@@ -677,7 +492,7 @@ def test_forced_duplicate_is_imported_again_without_duplicating(app, runner, d1,
 
 
 def test_reprocess_never_duplicates_and_rebuilds_rejections(app, runner, d1, tmp_path):
-    from app.cli import wait_for_import
+    from app.cli.waiting import wait_for_import
     from app.services.imports import reprocess
     path = invoice_file(tmp_path, [*GOOD_INVOICES,
                                    ["INV-3", "C003", "2025-01-05", 7, "PO-3", "JKT"],

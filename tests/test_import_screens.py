@@ -15,23 +15,22 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select, update
+from openpyxl import load_workbook
+from sqlalchemy import select, update
 from werkzeug.http import parse_options_header
 
 from app.extensions import db
 from app.models import (Customer, ImportBlob, ImportFile, ImportRejection, Integration,
                         OpenInvoice)
 from app.models.imports import ImportStatus
-from app.queue import queue
 from app.security import roles
-from app.services.directory import add_integration, connect, get_org
+from app.services.directory import connect, get_org
 from app.services.imports import create_import
 from app.services.templates import create_default_template
 from tests.conftest import denied, login, row_ids
+from tests.factories import count, drain, html, invoice_xlsx, upload, uploaded_id
+from tests.factories import INVOICE_HEADER
 
-HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
-          "Location Code"]
 HYPERLINK = '=HYPERLINK("http://evil.test","x")'
 VALID_ROWS = [
     ["INV-1", "C001", "2025-01-31", 100.5, "PO-1", None],
@@ -44,46 +43,6 @@ MIXED_ROWS = [
     ["INV-11", HYPERLINK, "2025-01-31", 11, "PO-11", None],
     ["INV-12", "+1", "2025-13-01", 12, "PO-12", None],
 ]
-
-
-def invoice_xlsx(rows, header=HEADER):
-    """An .xlsx as a user would type it: text stays text, even when it starts with "="."""
-    wb = Workbook()
-    ws = wb.active
-    for values in [header] + list(rows):
-        ws.append(values)
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def work(app):
-    """Run every queued job in this process, as the embedded worker would."""
-    with app.app_context():
-        queue().worker(app).work(burst=True)
-
-
-def html(response):
-    return response.get_data(as_text=True)
-
-
-def upload(client, content, filename="invoices.xlsx", **fields):
-    data = {"module": "open_invoices", "principal": "PRIN-P", "integration": "Ext A",
-            "template": ""}
-    data.update(fields)
-    data["file"] = (io.BytesIO(content), filename)
-    return client.post("/data-import/upload", data=data, content_type="multipart/form-data")
-
-
-def uploaded_id(response):
-    assert response.status_code == 302, (response.status_code, html(response)[:2000])
-    match = re.fullmatch(r"/data-import/progress/(\d+)", response.headers["Location"])
-    assert match, response.headers["Location"]
-    return int(match.group(1))
 
 
 def import_row(app, pk):
@@ -100,11 +59,6 @@ def rejection_ids(app, import_id):
             .order_by(ImportRejection.id)).scalars().all()
 
 
-def count(app, model, *where):
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar()
-
-
 def set_connection(world, distributor, principal, active):
     world.run(connect, distributor, principal, active=active)
 
@@ -117,47 +71,13 @@ def set_integration_active(app, name, active):
 
 
 @pytest.fixture
-def portal(app, world):
-    with app.app_context():
-        queue().rq.empty()  # nothing left over from other tests' queues
-    ids = SimpleNamespace()
-    ids.a = world.org("DIST-A")
-    ids.b = world.org("DIST-B")
-    for code in ("PRIN-P", "PRIN-Q", "PRIN-R"):
-        world.org(code, kind="principal")
-    set_connection(world, "DIST-A", "PRIN-P", True)
-    set_connection(world, "DIST-A", "PRIN-R", True)
-    set_connection(world, "DIST-A", "PRIN-Q", False)
-    set_connection(world, "DIST-B", "PRIN-Q", True)
-    world.run(add_integration, "DIST-A", "Ext A", "external")
-    world.run(add_integration, "DIST-A", "Old Ext A", "external", active=False)
-    world.run(add_integration, "DIST-A", "DMS A", "dms")
-    world.run(add_integration, "DIST-B", "Ext B", "external")
-    with app.app_context():
-        for code in ("DIST-A", "DIST-B"):
-            org = get_org(code)
-            create_default_template(org, "open_invoices")
-            for customer in ("C001", "C002"):
-                db.session.add(Customer(organization_id=org.id, code=customer,
-                                        name=f"{customer} of {code}", balance=0))
-        db.session.commit()
-    world.user("imp_a", roles.IMPORTER, "DIST-A")
-    world.user("sup_a", roles.SUPERVISOR, "DIST-A")
-    world.user("imp_b", roles.IMPORTER, "DIST-B")
-    world.user("sup_b", roles.SUPERVISOR, "DIST-B")
-    world.user("prin_p", roles.PRINCIPAL, "PRIN-P")
-    world.user("prin_r", roles.PRINCIPAL, "PRIN-R")
-    return ids
-
-
-@pytest.fixture
 def mixed(app, client, portal):
     """A's Importer uploaded the mixed file (1 accepted, 2 rejected rows); the job ran."""
     login(client, "imp_a")
     content = invoice_xlsx(MIXED_ROWS)
     portal.mixed = uploaded_id(upload(client, content, filename="mixed.xlsx"))
     portal.mixed_bytes = content
-    work(app)
+    drain(app)
     return portal
 
 
@@ -278,7 +198,7 @@ def test_upload_stores_the_file_whole_queues_it_and_reports_progress(app, client
     assert progress.status_code == 200
     assert "january.xlsx" in html(progress) and 'id="progress-bar"' in html(progress)
 
-    work(app)
+    drain(app)
     status = client.get(f"/data-import/status/{pk}")
     assert status.status_code == 200 and status.mimetype == "application/json"
     payload = status.get_json()
@@ -363,7 +283,7 @@ def test_a_duplicate_file_names_the_earlier_import_and_can_be_forced(app, client
     login(client, "imp_a")
     content = invoice_xlsx(VALID_ROWS)
     first = uploaded_id(upload(client, content, filename="first.xlsx"))
-    work(app)
+    drain(app)
 
     again = upload(client, content, filename="renamed.xlsx")
     assert again.status_code == 400
@@ -385,7 +305,7 @@ def test_a_duplicate_file_names_the_earlier_import_and_can_be_forced(app, client
     forced = uploaded_id(upload(client, content, filename="renamed.xlsx", force="1"))
     assert forced != first
     assert import_row(app, forced).forced is True
-    work(app)
+    drain(app)
     assert client.get(f"/data-import/status/{forced}").get_json()["status"] == "archived"
     # re-importing upserts on the natural key: still two invoices
     assert count(app, OpenInvoice, OpenInvoice.organization_id == portal.a) == 2
@@ -441,7 +361,7 @@ def test_the_413_asked_for_as_json_is_json(app, client, portal):
 
 def test_files_list_has_status_tabs_and_filters_by_status(app, client, mixed):
     clean = uploaded_id(upload(client, invoice_xlsx(VALID_ROWS), filename="clean.xlsx"))
-    work(app)
+    drain(app)
     response = client.get("/imports/list/")
     assert response.status_code == 200
     page = html(response)
@@ -518,7 +438,7 @@ def test_rejected_rows_download_keeps_the_original_columns_and_formula_text(app,
         "attachment", {"filename": "mixed_rejected.xlsx"})
     ws = load_workbook(io.BytesIO(response.data)).active
     rows = list(ws.iter_rows())
-    assert [c.value for c in rows[0]] == HEADER + ["Reason"]
+    assert [c.value for c in rows[0]] == INVOICE_HEADER + ["Reason"]
     assert len(rows) == 3, "one line per rejected row"
 
     hyperlink_row, plus_row = rows[1], rows[2]
@@ -531,18 +451,18 @@ def test_rejected_rows_download_keeps_the_original_columns_and_formula_text(app,
     for row in rows[1:]:
         for cell in row:
             assert cell.data_type != "f", (cell.coordinate, cell.value)
-    reason = plus_row[len(HEADER)].value
+    reason = plus_row[len(INVOICE_HEADER)].value
     assert "'+1' does not exist" in reason and "not a valid date" in reason
-    assert HYPERLINK + "' does not exist" in hyperlink_row[len(HEADER)].value
-    assert hyperlink_row[len(HEADER)].data_type == "s"
+    assert HYPERLINK + "' does not exist" in hyperlink_row[len(INVOICE_HEADER)].value
+    assert hyperlink_row[len(INVOICE_HEADER)].data_type == "s"
 
 
 def test_a_file_without_rejections_downloads_only_the_header(app, client, portal):
     login(client, "imp_a")
     pk = uploaded_id(upload(client, invoice_xlsx(VALID_ROWS)))
-    work(app)
+    drain(app)
     ws = load_workbook(io.BytesIO(client.get(f"/imports/rejected-rows/{pk}").data)).active
-    assert [[c.value for c in row] for row in ws.iter_rows()] == [HEADER + ["Reason"]]
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [INVOICE_HEADER + ["Reason"]]
 
 
 def test_a_supervisor_reprocesses_a_file_and_nothing_is_duplicated(app, client, mixed):
@@ -564,7 +484,7 @@ def test_a_supervisor_reprocesses_a_file_and_nothing_is_duplicated(app, client, 
         db.session.add(Customer(organization_id=mixed.a, code="+1", name="Plus one",
                                 balance=0))
         db.session.commit()
-    work(app)
+    drain(app)
     row = import_row(app, mixed.mixed)
     assert row.status == ImportStatus.needs_attention
     assert (row.rows_done, row.accepted, row.rejected) == (3, 1, 2)
@@ -593,7 +513,7 @@ def test_reprocess_refuses_a_file_that_is_waiting(app, client, portal):
 def test_rejection_log_filters_by_file_and_shows_the_original_row(app, client, mixed):
     other = uploaded_id(upload(client, invoice_xlsx(
         [["INV-20", "NOPE", "2025-01-31", 1, "PO", None]]), filename="other.xlsx"))
-    work(app)
+    drain(app)
     mine, theirs = rejection_ids(app, mixed.mixed), rejection_ids(app, other)
     assert len(mine) == 3 and len(theirs) == 1
 
@@ -617,7 +537,7 @@ def test_rejection_log_filters_by_file_and_shows_the_original_row(app, client, m
     assert table, "no original row table"
     headers = re.findall(r"<th[^>]*>([^<]*)</th>", table.group(1))
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table.group(1))
-    assert headers == HEADER
+    assert headers == INVOICE_HEADER
     assert cells[0] == "INV-11"
     assert cells[1] == '=HYPERLINK(&#34;http://evil.test&#34;,&#34;x&#34;)'
     assert re.search(r'<th class="danger">Customer Code</th>', table.group(1))
@@ -698,7 +618,7 @@ def test_a_principal_sees_only_files_shared_with_it_while_connected(app, client,
     login(client, "imp_a")
     content = invoice_xlsx(VALID_ROWS)
     for_r = uploaded_id(upload(client, content, filename="for-r.xlsx", principal="PRIN-R"))
-    work(app)
+    drain(app)
 
     login(client, "prin_p")
     assert row_ids(html(client.get("/imports/list/")), "imports") == [mixed.mixed]
@@ -739,7 +659,7 @@ def test_the_progress_page_does_not_run_script_from_the_file(app, client, portal
     login(client, "imp_a")
     pk = uploaded_id(upload(client, invoice_xlsx(
         [["INV-1", evil, "2025-01-31", 1, "PO", None]]), filename="evil.xlsx"))
-    work(app)
+    drain(app)
     assert client.get(f"/data-import/status/{pk}").get_json()["rejections"][0]["value"] == evil
     page = html(client.get(f"/data-import/progress/{pk}"))
     assert "<script>alert(1)" not in page
@@ -753,7 +673,7 @@ def test_download_names_survive_separators_and_non_ascii(app, client, portal, fi
     login(client, "imp_a")
     content = invoice_xlsx([["INV-1", "C001", "2025-01-31", 1, "PO", None]])
     pk = uploaded_id(upload(client, content, filename=filename))
-    work(app)
+    drain(app)
     response = client.get(f"/imports/download/{pk}")
     assert response.status_code == 200 and response.data == content
     rejected = client.get(f"/imports/rejected-rows/{pk}")

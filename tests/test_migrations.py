@@ -4,6 +4,7 @@ from alembic.migration import MigrationContext
 from flask_appbuilder import Model
 
 from app.extensions import db
+from tests.factories import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
 
 def test_the_migrated_schema_matches_the_models(app):
@@ -29,7 +30,6 @@ def test_the_principal_migration_shares_records_by_their_file_and_loses_nothing(
     from sqlalchemy import func, select
 
     from app.models import InvoiceCharge, OpenInvoice, Organization
-    from tests.test_import_job import GOOD_INVOICES, invoice_file, make_distributor, run_import
 
     make_distributor(app)
     run_import(runner, invoice_file(tmp_path, GOOD_INVOICES))
@@ -42,3 +42,22 @@ def test_the_principal_migration_shares_records_by_their_file_and_loses_nothing(
         charges = db.session.execute(select(func.count()).select_from(InvoiceCharge)).scalar()
     assert shared == [p1, p1]
     assert charges == 2
+
+
+def test_tasks_queued_before_the_job_move_name_their_job_after_it(app):
+    """A task row written by the old code (app.jobs.* paths) names the same job after the
+    upgrade, so it still runs and its screens still find it."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app.models.tasks import BackgroundTask
+    from app.queue import JOBS
+    with app.app_context():
+        downgrade(revision="858ded5b5f7c")
+        db.session.add(BackgroundTask(function="app.jobs.consolidation.sync_all", args="[1]"))
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        stored = db.session.execute(select(BackgroundTask.function)).scalar()
+    assert stored == "app.services.consolidation.sync_all_job"
+    assert stored in JOBS

@@ -165,7 +165,8 @@ def test_every_action_of_every_screen_matches_the_declared_matrix(app, client, w
     with app.app_context():
         own_id = dist if own_code == "D1" else prin
         targets = make_rows(own_id, dist, prin)
-        targets["MembershipView"] = db.session.query(Membership.id).order_by(Membership.id).first()[0]
+        targets["MembershipView"] = \
+            db.session.query(Membership.id).order_by(Membership.id).first()[0]
         db.session.commit()
     login(client, "someone")
 

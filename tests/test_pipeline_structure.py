@@ -12,8 +12,9 @@ from app.importing.modules import MODULES, XML_MODULES
 from app.importing.pipeline import RUNNERS
 from app.models import Organization
 from app.models.tasks import BackgroundTask, TaskStatus
+from app.queue import job_path
 from app.services.directory import add_integration, add_org
-from app.services.service_links import SYNC_JOB, waiting_pulls
+from app.services.service_sync import sync_service_job, waiting_pulls
 from app.services.transaction import owns_transaction
 
 
@@ -49,7 +50,8 @@ def test_nested_services_join_the_outer_transaction_and_roll_back_with_it(app):
 
 
 def _queued_pull(integration_id, args_text):
-    db.session.add(BackgroundTask(function=SYNC_JOB, args=args_text, status=TaskStatus.queued))
+    db.session.add(BackgroundTask(function=job_path(sync_service_job), args=args_text,
+                                  status=TaskStatus.queued))
     db.session.commit()
 
 

@@ -2,44 +2,27 @@
 and re-queues work whose queue entry was lost (OPS-1)."""
 import json
 import os
-import subprocess
-import sys
 import threading
-import uuid
-from pathlib import Path
 
 import pytest
 
 from app import create_app
 from app.extensions import db
 from app.models.tasks import BackgroundTask, TaskStatus
+from app.jobs.diagnostics import echo
 from app.queue import queue
-
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("MUARA_TEST_REDIS_URL")
-needs_redis = pytest.mark.skipif(
-    not REDIS_URL, reason="needs a real Redis: set MUARA_TEST_REDIS_URL (.ci/run does)")
-
+from tests.factories import drain, needs_redis, worker_process
 
 def task(task_id):
     db.session.expire_all()
     return db.session.get(BackgroundTask, task_id)
 
 
-def drain_embedded(app):
-    """Run the embedded worker thread until the queue is empty."""
-    worker = queue().worker(app, thread=True)
-    thread = threading.Thread(target=worker.work, kwargs={"burst": True})
-    thread.start()
-    thread.join(timeout=30)
-    assert not thread.is_alive(), "the embedded worker did not finish"
-
-
 def test_embedded_queue_runs_a_job_in_a_worker_thread(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "hello")
+    submitted = queue().submit(echo, "hello")
     assert queue().embedded
     assert task(submitted.id).status == TaskStatus.queued
-    drain_embedded(app)
+    drain(app)
     done = task(submitted.id)
     assert done.status == TaskStatus.done
     assert json.loads(done.result)["echo"] == "hello"
@@ -47,49 +30,49 @@ def test_embedded_queue_runs_a_job_in_a_worker_thread(app, ctx):
 
 
 def test_a_job_delivered_twice_runs_once(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "once")
+    submitted = queue().submit(echo, "once")
     queue()._push(submitted.id, "muara-duplicate-delivery")
-    drain_embedded(app)
+    drain(app)
     done = task(submitted.id)
     assert done.status == TaskStatus.done and done.attempts == 1
 
 
 def test_a_task_whose_queue_entry_was_lost_is_requeued_and_runs(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "lost")
+    submitted = queue().submit(echo, "lost")
     queue().rq.empty()  # the queue forgets everything, as a Redis restart would
     assert queue().requeue_lost(grace_seconds=0) == [submitted.id]
     assert queue().requeue_lost(grace_seconds=0) == [], "re-queued twice"
-    drain_embedded(app)
+    drain(app)
     assert task(submitted.id).status == TaskStatus.done
 
 
 def test_waiting_work_inside_the_grace_period_is_left_alone(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "young")
+    submitted = queue().submit(echo, "young")
     queue().rq.empty()
     assert queue().requeue_lost(grace_seconds=3600) == []
     assert task(submitted.id).status == TaskStatus.queued
 
 
 def test_a_task_still_on_the_queue_is_not_requeued(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "waiting")
+    submitted = queue().submit(echo, "waiting")
     assert queue().requeue_lost(grace_seconds=0) == []
     assert task(submitted.id).rq_job_id == submitted.rq_job_id
 
 
 def test_a_running_task_whose_worker_died_is_requeued(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "orphan")
+    submitted = queue().submit(echo, "orphan")
     queue().rq.empty()
     row = task(submitted.id)
     row.status, row.attempts = TaskStatus.running, 1  # claimed, then the worker died
     db.session.commit()
     assert queue().requeue_lost(grace_seconds=0) == [submitted.id]
-    drain_embedded(app)
+    drain(app)
     done = task(submitted.id)
     assert done.status == TaskStatus.done and done.attempts == 2
 
 
 def test_a_task_lost_too_often_fails_with_a_reason(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "cursed")
+    submitted = queue().submit(echo, "cursed")
     queue().rq.empty()
     row = task(submitted.id)
     row.status, row.attempts = TaskStatus.running, 3
@@ -101,15 +84,26 @@ def test_a_task_lost_too_often_fails_with_a_reason(app, ctx):
 
 
 def test_only_registered_job_functions_can_be_queued(app, ctx):
-    with pytest.raises(LookupError, match="not a registered job function: os.system"):
-        queue().submit("os.system", "true")
+    with pytest.raises(LookupError, match="not a registered job function: posix.system"):
+        queue().submit(os.system, "true")
     assert db.session.query(BackgroundTask).count() == 0
+
+
+@pytest.mark.parametrize("path", ["os.system", "app.jobs.runner.run_task", "app.no_such.job"])
+def test_a_task_row_naming_anything_but_a_registered_job_fails_unrun(app, ctx, path):
+    from app.jobs.runner import run_task
+    row = BackgroundTask(function=path, args='["true"]', status=TaskStatus.queued)
+    db.session.add(row)
+    db.session.commit()
+    with pytest.raises(LookupError, match="not a registered job function"):
+        run_task(row.id)
+    assert task(row.id).status == TaskStatus.failed
 
 
 def test_embedded_background_threads_requeue_on_start(app, database_url, tmp_path):
     """`python run.py` after a crash: the waiting task is found and run at start-up."""
     with app.app_context():
-        task_id = queue().submit("app.jobs.diagnostics.echo", "after-restart").id
+        task_id = queue().submit(echo, "after-restart").id
     restarted = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                             "REDIS_URL": None, "TESTING": True}, start_background=True)
     with restarted.app_context():
@@ -122,32 +116,10 @@ def test_embedded_background_threads_requeue_on_start(app, database_url, tmp_pat
 
 # --- Redis mode: a real Redis and real worker processes -----------------------------------
 
-@pytest.fixture
-def redis_app(app):
-    """An app on a real Redis, with a queue name of its own, sharing the test database."""
-    name = f"muara-test-{uuid.uuid4().hex[:8]}"
-    redis_app = create_app({"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                            "REDIS_URL": REDIS_URL, "QUEUE_NAME": name, "TESTING": True})
-    yield redis_app
-    with redis_app.app_context():
-        queue().rq.delete(delete_jobs=True)
-
-
-def worker_process(redis_app, *extra, burst=True):
-    env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"],
-               REDIS_URL=REDIS_URL, MUARA_QUEUE=redis_app.config["QUEUE_NAME"],
-               MUARA_REQUEUE_GRACE_SECONDS="0")
-    args = [sys.executable, "-m", "flask", "--app", "run", "muara", "worker", *extra]
-    if burst:
-        args.append("--burst")
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-
-
 @needs_redis
 def test_redis_queue_runs_jobs_in_separate_worker_processes(redis_app):
     with redis_app.app_context():
-        ids = [queue().submit("app.jobs.diagnostics.echo", n).id for n in range(20)]
+        ids = [queue().submit(echo, n).id for n in range(20)]
     workers = [worker_process(redis_app) for _ in range(2)]
     for proc in workers:
         output, _ = proc.communicate(timeout=120)
@@ -163,7 +135,7 @@ def test_redis_queue_runs_jobs_in_separate_worker_processes(redis_app):
 @needs_redis
 def test_redis_worker_requeues_lost_work_on_start(redis_app):
     with redis_app.app_context():
-        task_id = queue().submit("app.jobs.diagnostics.echo", "lost-in-redis").id
+        task_id = queue().submit(echo, "lost-in-redis").id
         queue().rq.empty()
     proc = worker_process(redis_app)
     output, _ = proc.communicate(timeout=120)
@@ -176,7 +148,8 @@ def test_redis_worker_requeues_lost_work_on_start(redis_app):
 def test_queue_check_command_reports_a_live_worker(redis_app):
     proc = worker_process(redis_app, burst=False)
     try:
-        result = redis_app.test_cli_runner().invoke(args=["muara", "queue-check", "--timeout", "60"])
+        result = redis_app.test_cli_runner().invoke(
+            args=["muara", "queue-check", "--timeout", "60"])
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["result"]["echo"] == "ping"
     finally:

@@ -4,8 +4,8 @@ import pytest
 
 from app.extensions import db
 from tests.conftest import KEEP_TABLES
-from tests.returns_helpers import (MINIMAL, check_counts, detail, doc, import_returns,
-                                   make_returns_distributor, stored_returns, write)
+from tests.returns_helpers import (MINIMAL, check_counts, detail, doc, import_returns, stored_returns, write)
+from tests.factories import make_returns_distributor
 
 RICH = (MINIMAL + "<number>R1</number><date>2025-03-04</date>"
         "<InfoTexts><language>pl</language><text><html>Tekst &amp; <b>bazy</b></html></text>"

@@ -3,15 +3,10 @@ lookups, updates, details, cancellation, status, control locks, autoRelease, tex
 the message log. Each rule with its exact message."""
 import pytest
 
-from tests.returns_helpers import (DATA, MINIMAL, check_counts, detail, doc, import_returns,
-                                   log_lines, make_returns_distributor, stored_returns, write)
+from tests.returns_helpers import (DATA, MINIMAL, check_counts, detail, doc, import_returns, log_lines, stored_returns, write)
+from tests.factories import make_returns_distributor
 
-@pytest.fixture
-def d1(app):
-    return make_returns_distributor(app)
-
-
-def test_seed_sample_with_consistent_tags_imports(app, runner, d1):
+def test_seed_sample_with_consistent_tags_imports(app, runner, returns_d1):
     out = import_returns(runner, str(DATA / "seed_minimal.xml"))
     check_counts(app, out)
     assert (out["status"], out["rows"], out["accepted"], out["rejected"]) == \
@@ -24,7 +19,7 @@ def test_seed_sample_with_consistent_tags_imports(app, runner, d1):
     assert ret["details"] == [(10, "10010", "10", "pc", False, "in_preparation")]
 
 
-def test_seed_sample_as_published_is_not_well_formed(app, runner, d1):
+def test_seed_sample_as_published_is_not_well_formed(app, runner, returns_d1):
     out = import_returns(runner, str(DATA / "seed_minimal_as_published.xml"), ok=False)
     assert out["status"] == "failed"
     assert out["error"] == {
@@ -35,7 +30,7 @@ def test_seed_sample_as_published_is_not_well_formed(app, runner, d1):
     assert stored_returns(app) == {}
 
 
-def test_seed_info_text_sample_updates_the_return_found_by_type_and_number(app, runner, d1,
+def test_seed_info_text_sample_updates_the_return_found_by_type_and_number(app, runner, returns_d1,
                                                                          tmp_path):
     import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>ABC123</number>" + detail())))
     out = import_returns(runner, str(DATA / "seed_info_text.xml"))
@@ -46,7 +41,7 @@ def test_seed_info_text_sample_updates_the_return_found_by_type_and_number(app, 
     assert len(ret["details"]) == 1
 
 
-def test_create_takes_defaults_and_numbers_from_the_range(app, runner, d1, tmp_path):
+def test_create_takes_defaults_and_numbers_from_the_range(app, runner, returns_d1, tmp_path):
     """The only sales organization is the default; numbers come from the type's range;
     the unit defaults to the item's unit; detail numbers go 10, 20."""
     minimal = ("<customerData><customer><number>10010</number></customer></customerData>"
@@ -62,7 +57,7 @@ def test_create_takes_defaults_and_numbers_from_the_range(app, runner, d1, tmp_p
         (10, "10010", "10", "pc"), (20, "10010", "2.5", "pc")]
 
 
-def test_imported_number_in_the_range_moves_the_range(app, runner, d1, tmp_path):
+def test_imported_number_in_the_range_moves_the_range(app, runner, returns_d1, tmp_path):
     out = import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>KR000007</number>",
                                                      MINIMAL)))
     assert out["messages"] == [{
@@ -114,7 +109,7 @@ def test_several_sales_organizations_need_one_in_the_file(app, runner, tmp_path)
      "customer", None, "required",
      "The customer (customerData.customer) is required to create a customer return."),
 ])
-def test_bad_values_reject_the_return_with_its_path(app, runner, d1, tmp_path, body, column,
+def test_bad_values_reject_the_return_with_its_path(app, runner, returns_d1, tmp_path, body, column,
                                                     field, value, reason, message):
     out = import_returns(runner, write(tmp_path, doc(MINIMAL + detail(), body)))
     check_counts(app, out)
@@ -126,7 +121,7 @@ def test_bad_values_reject_the_return_with_its_path(app, runner, d1, tmp_path, b
     assert len(stored_returns(app)) == 1  # a return with an error is not written at all
 
 
-def test_unknown_elements_are_ignored_with_a_warning(app, runner, d1, tmp_path):
+def test_unknown_elements_are_ignored_with_a_warning(app, runner, returns_d1, tmp_path):
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<pickupDate>2025-01-01</pickupDate>"
         + detail("<reasonText>broken</reasonText>")).replace(
@@ -161,7 +156,7 @@ def test_lookup_by_guid_and_update_keeps_the_sales_organization(app, runner, tmp
     assert ret["details"] == [(10, "10010", "4", "pc", False, "in_preparation")]
 
 
-def test_details_added_changed_and_deleted(app, runner, d1, tmp_path):
+def test_details_added_changed_and_deleted(app, runner, returns_d1, tmp_path):
     import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number>" + detail() + detail(amount="2"))))
     out = import_returns(runner, write(tmp_path, doc(
@@ -178,7 +173,7 @@ def test_details_added_changed_and_deleted(app, runner, d1, tmp_path):
         (10, "10010", "3", "pc"), (20, "P001", "1", "btl")]
 
 
-def test_deleting_a_detail_that_does_not_exist(app, runner, d1, tmp_path):
+def test_deleting_a_detail_that_does_not_exist(app, runner, returns_d1, tmp_path):
     import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>R1</number>" + detail())))
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + '<number>R1</number><Details action="delete"><number>30</number></Details>'),
@@ -189,7 +184,7 @@ def test_deleting_a_detail_that_does_not_exist(app, runner, d1, tmp_path):
         "message": "There is no detail 30 to delete."}]
 
 
-def test_a_detail_cannot_be_created_and_cancelled_in_one_import(app, runner, d1, tmp_path):
+def test_a_detail_cannot_be_created_and_cancelled_in_one_import(app, runner, returns_d1, tmp_path):
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + detail("<canceled>true</canceled>"))))
     check_counts(app, out)
@@ -201,7 +196,7 @@ def test_a_detail_cannot_be_created_and_cancelled_in_one_import(app, runner, d1,
     assert stored_returns(app) == {}
 
 
-def test_created_in_one_return_cancelled_in_a_later_one_of_the_same_file(app, runner, d1,
+def test_created_in_one_return_cancelled_in_a_later_one_of_the_same_file(app, runner, returns_d1,
                                                                         tmp_path):
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number>" + detail(),
@@ -214,7 +209,7 @@ def test_created_in_one_return_cancelled_in_a_later_one_of_the_same_file(app, ru
                    "import. Cancel it with a second import."}]
 
 
-def test_cancel_ignores_other_values_and_cancelled_details_ignore_values(app, runner, d1,
+def test_cancel_ignores_other_values_and_cancelled_details_ignore_values(app, runner, returns_d1,
                                                                         tmp_path):
     import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>R1</number>" + detail())))
     out = import_returns(runner, write(tmp_path, doc(
@@ -236,7 +231,7 @@ def test_cancel_ignores_other_values_and_cancelled_details_ignore_values(app, ru
     assert stored_returns(app)[("KR", "R1")]["details"][0][2] == "10"
 
 
-def test_header_status_applies_only_without_details(app, runner, d1, tmp_path):
+def test_header_status_applies_only_without_details(app, runner, returns_d1, tmp_path):
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number><status>blocked</status>",
         MINIMAL + "<number>R2</number><status>blocked</status>" + detail())))
@@ -250,7 +245,7 @@ def test_header_status_applies_only_without_details(app, runner, d1, tmp_path):
                    "status is ignored."}]
 
 
-def test_detail_status_is_ignored_while_the_return_is_blocked(app, runner, d1, tmp_path):
+def test_detail_status_is_ignored_while_the_return_is_blocked(app, runner, returns_d1, tmp_path):
     import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number><status>blocked</status>")))
     out = import_returns(runner, write(tmp_path, doc(
@@ -260,7 +255,7 @@ def test_detail_status_is_ignored_while_the_return_is_blocked(app, runner, d1, t
     assert stored_returns(app)[("KR", "R1")]["details"][0][5] == "in_preparation"
 
 
-def test_control_lock_refuses_changes(app, runner, d1, tmp_path):
+def test_control_lock_refuses_changes(app, runner, returns_d1, tmp_path):
     from app.extensions import db
     from app.models import CustomerReturn
     import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>R1</number>" + detail())))
@@ -279,7 +274,7 @@ def test_control_lock_refuses_changes(app, runner, d1, tmp_path):
     assert len(stored_returns(app)[("KR", "R1")]["details"]) == 1
 
 
-def test_auto_release_after_an_error_free_import(app, runner, d1, tmp_path, monkeypatch):
+def test_auto_release_after_an_error_free_import(app, runner, returns_d1, tmp_path, monkeypatch):
     """While it is imported the return is Invalid; released at the end."""
     from app.extensions import db
     from app.importing.returns import planner
@@ -305,7 +300,8 @@ def test_auto_release_after_an_error_free_import(app, runner, d1, tmp_path, monk
     assert ret["status"] == "released" and ret["details"][0][5] == "released"
 
 
-def test_auto_release_with_errors_stays_unreleased_with_a_warning(app, runner, d1, tmp_path):
+def test_auto_release_with_errors_stays_unreleased_with_a_warning(app, runner, returns_d1,
+                                                                  tmp_path):
     import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>R1</number>" + detail())))
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<number>R1</number><autoRelease>true</autoRelease>" + detail(item="77")),
@@ -320,7 +316,7 @@ def test_auto_release_with_errors_stays_unreleased_with_a_warning(app, runner, d
     assert stored_returns(app)[("KR", "R1")]["status"] == "in_preparation"
 
 
-def test_info_texts_and_text_assignments_on_header_and_details(app, runner, d1, tmp_path):
+def test_info_texts_and_text_assignments_on_header_and_details(app, runner, returns_d1, tmp_path):
     texts = ("<InfoTexts><language>en</language><text>Header note</text></InfoTexts>"
              "<TextAssignments><number>1</number><type>note</type><text><language>de"
              "</language><text>Hallo</text><contentType>text/plain</contentType></text>"
@@ -344,7 +340,7 @@ def test_info_texts_and_text_assignments_on_header_and_details(app, runner, d1, 
         assert (assignment.number, assignment.code) == (1, "TM1")
 
 
-def test_text_line_numbers_must_be_unique(app, runner, d1, tmp_path):
+def test_text_line_numbers_must_be_unique(app, runner, returns_d1, tmp_path):
     line = ("<TextAssignments><number>1</number><text><language>en</language><text>{}</text>"
             "</text></TextAssignments>")
     out = import_returns(runner, write(tmp_path, doc(
@@ -357,7 +353,7 @@ def test_text_line_numbers_must_be_unique(app, runner, d1, tmp_path):
     assert ret["assignments"] == [(1, None, None, [("en", "second")])]
 
 
-def test_messages_are_in_the_rejection_log_with_severity(app, runner, d1, tmp_path):
+def test_messages_are_in_the_rejection_log_with_severity(app, runner, returns_d1, tmp_path):
     out = import_returns(runner, write(tmp_path, doc(
         MINIMAL + "<pickupDate>x</pickupDate>" + detail(item="77"))))
     assert log_lines(app, out["import_id"]) == [
@@ -367,7 +363,7 @@ def test_messages_are_in_the_rejection_log_with_severity(app, runner, d1, tmp_pa
     ]
 
 
-def test_batches_commit_counts_and_keep_going(app, runner, d1, tmp_path, monkeypatch):
+def test_batches_commit_counts_and_keep_going(app, runner, returns_d1, tmp_path, monkeypatch):
     """Small batches: the session is emptied between them, counts add up."""
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 2)
     out = import_returns(runner, write(tmp_path, doc(

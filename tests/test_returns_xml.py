@@ -8,19 +8,12 @@ import pytest
 
 from app.importing.readers import FileRejected
 from app.importing.returns.reading import open_returns
-from tests.returns_helpers import (HEAD, MINIMAL, NS, detail, doc, import_returns,
-                                   log_lines, make_returns_distributor, stored_returns,
-                                   write)
+from tests.returns_helpers import (HEAD, MINIMAL, NS, detail, doc, import_returns, log_lines, stored_returns, write)
 
 SECRET = "TOP-SECRET-7f3a9c"
 REFUSED = ("The file declares a DOCTYPE (line {}, column 1): DTDs and entities are refused, "
            "as they can read local files or fetch URLs. Remove the DOCTYPE and upload the "
            "file again. Nothing was imported.")
-
-
-@pytest.fixture
-def d1(app):
-    return make_returns_distributor(app)
 
 
 @pytest.fixture
@@ -57,7 +50,7 @@ def customer_is(entity):
                            f"<number>&{entity};</number></CustomerPartner>") + detail()
 
 
-def test_xxe_reading_a_local_file_is_refused_and_nothing_read(app, runner, d1, tmp_path):
+def test_xxe_reading_a_local_file_is_refused_and_nothing_read(app, runner, returns_d1, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text(SECRET)
     text = ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -69,7 +62,7 @@ def test_xxe_reading_a_local_file_is_refused_and_nothing_read(app, runner, d1, t
     assert_nothing_leaked(app, out)
 
 
-def test_billion_laughs_is_refused(app, runner, d1, tmp_path):
+def test_billion_laughs_is_refused(app, runner, returns_d1, tmp_path):
     entities = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
     text = (f"<!DOCTYPE semiramis [{entities}]>\n"
@@ -79,7 +72,7 @@ def test_billion_laughs_is_refused(app, runner, d1, tmp_path):
     assert_nothing_leaked(app, out, secret="lollollol")
 
 
-def test_dtd_fetching_a_url_is_refused_and_nothing_fetched(app, runner, d1, tmp_path,
+def test_dtd_fetching_a_url_is_refused_and_nothing_fetched(app, runner, returns_d1, tmp_path,
                                                           http_spy):
     url, requests = http_spy
     text = (f'<?xml version="1.0"?>\n<!DOCTYPE semiramis SYSTEM "{url}/evil.dtd">\n'
@@ -91,7 +84,7 @@ def test_dtd_fetching_a_url_is_refused_and_nothing_fetched(app, runner, d1, tmp_
 
 
 def test_a_doctype_behind_a_long_prolog_is_refused_by_the_parser_check(
-        app, runner, d1, tmp_path, http_spy):
+        app, runner, returns_d1, tmp_path, http_spy):
     """Past the pre-scanned head, the parser (entities, DTD loading and network off) sees
     the DOCTYPE; the root's start event refuses it before any return is read."""
     url, requests = http_spy
@@ -129,13 +122,14 @@ def test_a_doctype_behind_a_long_prolog_is_refused_by_the_parser_check(
      "Customer Returns are imported from XML files (the semiramis CustomerReturn format); "
      "this file is not XML."),
 ])
-def test_files_that_are_not_customer_returns(app, runner, d1, tmp_path, text, reason, message):
+def test_files_that_are_not_customer_returns(app, runner, returns_d1, tmp_path, text, reason,
+                                             message):
     out = import_returns(runner, write(tmp_path, text), ok=False)
     assert (out["status"], out["rows"], out["error"]) == (
         "failed", 0, {"reason": reason, "message": message})
 
 
-def test_a_fault_late_in_the_file_imports_nothing(app, runner, d1, tmp_path):
+def test_a_fault_late_in_the_file_imports_nothing(app, runner, returns_d1, tmp_path):
     """Pass 1 covers the whole file: the returns before the fault are not imported."""
     text = doc(*[MINIMAL + detail()] * 50).replace("</semiramis>", "<broken></semiramis>")
     out = import_returns(runner, write(tmp_path, text), ok=False)

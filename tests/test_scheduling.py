@@ -15,11 +15,12 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import ImportFile, SalesOrder
 from app.queue import queue
-from app.scheduling import build_scheduler, daily_cron, start_scheduler_thread
+from app.background import start_scheduler_thread
+from app.scheduling import build_scheduler, daily_cron
 from config import env_time
-from tests.consolidation_helpers import (count, drain, file_state, import_file, order_file,
-                                         portal, sync_all)
-from tests.test_queue import REDIS_URL, ROOT, needs_redis, redis_app  # noqa: F401
+from tests.consolidation_helpers import (file_state, import_file, order_file, portal, sync_all)
+from tests.factories import REDIS_URL, ROOT, needs_redis
+from tests.factories import count, drain
 
 ROWS = [["SO-1", "2025-02-01", "C001", "P001", 2, 10, None]]
 
@@ -46,7 +47,7 @@ def test_daily_times_become_cron_expressions_at_that_local_time(app):
     jobs = {job.name: job for job in scheduler.get_jobs()}
     assert {name: job.cron for name, job in jobs.items()} == {
         "muara-daily-consolidation": "0 2 * * *", "muara-retention-purge": "0 3 * * *"}
-    assert jobs["muara-daily-consolidation"].args == ("app.jobs.consolidation.daily_run",)
+    assert jobs["muara-daily-consolidation"].args == ("app.services.consolidation.daily_run_job",)
     # After a run at 02:00 local time, the next one is at 02:00 the next day.
     job = jobs["muara-daily-consolidation"]
     ran = dt.datetime(2026, 3, 10, 2, 0).astimezone()
@@ -111,5 +112,6 @@ def test_muara_scheduler_and_workers_run_the_schedule_on_redis(app, redis_app, r
             proc.terminate()
         outputs = [proc.communicate(timeout=30)[0] for proc in (scheduler, worker)]
     assert count(app, SalesOrder) == 2  # the old file's order stays
-    assert "muara-daily-consolidation: app.jobs.consolidation.daily_run every 1 s" in outputs[0]
+    assert ("muara-daily-consolidation: app.services.consolidation.daily_run_job every 1 s"
+            in outputs[0])
     assert scheduler.returncode == 0, outputs[0]

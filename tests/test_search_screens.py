@@ -15,9 +15,8 @@ from app.models import ImportRejection, OpenInvoice
 from app.services.directory import get_org
 from app.services.templates import create_default_template
 from tests.conftest import login, row_ids
-from tests.test_import_job import CREDIT_HEADER, invoice_file, make_distributor, run_import
-from tests.test_import_screens import (  # noqa: F401  (portal is a fixture)
-    html, invoice_xlsx, portal, upload, uploaded_id, work)
+from tests.factories import (CREDIT_HEADER, drain, html, invoice_file, invoice_xlsx,
+    make_distributor, run_import, upload, uploaded_id)
 
 
 def filter_index(page, column, label):
@@ -147,7 +146,7 @@ def logged(app, client, portal):
     b_inv = uploaded_id(upload(client, invoice_xlsx(
         [["INV-90", "C777", "2025-01-31", 1, "PO-90", None]]), filename="b.xlsx",
         principal="PRIN-Q", integration="Ext B"))
-    work(app)
+    drain(app)
     with app.app_context():
         rows = db.session.execute(select(ImportRejection)).scalars().all()
         found = {(r.import_id, r.row): (r.id, r.module, r.column, r.reason) for r in rows}

@@ -16,7 +16,8 @@ from app.services.directory import add_integration
 from app.services.secrets import decrypt
 from tests.conftest import denied, login
 from tests.fake_accurate import FakeAccurate
-from tests.test_import_screens import work
+from tests.factories import drain
+from tests.factories import count
 
 
 @pytest.fixture
@@ -74,24 +75,17 @@ def connect(client, pk):
 
 def link(app, pk):
     with app.app_context():
-        row = db.session.execute(select(ServiceLink).where(ServiceLink.integration_id == pk)).scalar()
+        row = db.session.execute(
+            select(ServiceLink).where(ServiceLink.integration_id == pk)).scalar()
         if row is not None:
             db.session.expunge(row)
         return row
 
 
-def count(app, model, **where):
-    with app.app_context():
-        query = select(func.count()).select_from(model)
-        for name, value in where.items():
-            query = query.where(getattr(model, name) == value)
-        return db.session.execute(query).scalar()
-
-
 def sync(app, client, pk, group="master_data"):
     response = client.post(f"{page_of(pk)}/sync/{group}")
     assert response.status_code == 302
-    work(app)
+    drain(app)
     with app.app_context():
         run = db.session.execute(select(SyncRun).where(SyncRun.integration_id == pk)
                                  .order_by(SyncRun.id.desc())).scalar()
@@ -374,7 +368,7 @@ def test_a_second_sync_waits_for_the_first(app, client, setup, fake):
     assert 'id="sync-waiting"' in html and "window.location.reload" in html
     second = client.post(f"{page_of(setup['acc1'])}/sync/transaction", follow_redirects=True)
     assert "already queued or running" in second.get_data(as_text=True)
-    work(app)
+    drain(app)
     assert count(app, SyncRun) == 1
     assert 'id="sync-waiting"' not in client.get(page_of(setup["acc1"])).get_data(as_text=True)
 

@@ -3,19 +3,16 @@ files and imports."""
 import io
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import IntegrationKey, SalesTransaction
 from app.models.sync import SyncRecord
-from tests.sync_helpers import auth, customer, drain, make_pos, push, records, sale
+from tests.sync_helpers import (auth, customer, make_pos, push, records, sale)
+from tests.factories import drain
+from tests.factories import count
 
 DOCS = "/api/v1/integration/documents"
-
-
-def count(app, model):
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(model)).scalar()
 
 
 def test_pushed_sale_is_stored_and_applied_in_real_time(app, client):

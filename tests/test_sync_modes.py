@@ -8,9 +8,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Integration, Product, StockTransfer
 from app.models.integrations import SyncMode
-from app.services import sync as sync_service
-from tests.sync_helpers import (auth, drain, make_pos, push, records, sale, transfer_in,
-                                transfer_out)
+from app.services import document_sync as sync_service
+from app.services.document_sync.schedule import due_sync_integrations
+from tests.sync_helpers import (auth, make_pos, push, records, sale, transfer_in, transfer_out)
+from tests.factories import drain
 
 
 def settings(app, integration_id, **values):
@@ -52,7 +53,7 @@ def test_scheduled_mode_applies_at_its_time_once_a_day(app, client):
     assert status(app, integration_id, "sales_transaction", "S-1") == "pending"
     with app.app_context():
         before = dt.datetime(2026, 1, 5, 18, 29)
-        assert sync_service.due_sync_integrations(before) == []
+        assert due_sync_integrations(before) == []
         assert sync_service.run_due_syncs(before) == []
         at = dt.datetime(2026, 1, 5, 18, 30)
         assert sync_service.run_due_syncs(at) == [(integration_id, "sales")]

@@ -7,7 +7,8 @@ from app.models import Integration, IntegrationKey, Product
 from app.models.integrations import SyncMode
 from app.models.sync import SyncRecord, SyncRun
 from tests.conftest import login
-from tests.sync_helpers import drain, make_pos, push, records, transfer_in, transfer_out
+from tests.sync_helpers import (make_pos, push, records, transfer_in, transfer_out)
+from tests.factories import drain
 
 
 def failed_pair(app, client):
@@ -15,7 +16,7 @@ def failed_pair(app, client):
     integration_id, key = make_pos(app)
     push(client, key, transfer_out("OUT-1", product="NEW"), transfer_in("IN-1", "OUT-1"))
     with app.app_context():
-        from app.services.sync import sync_now
+        from app.services.document_sync import sync_now
         sync_now(db.session.get(Integration, integration_id))
     return integration_id
 

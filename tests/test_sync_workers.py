@@ -12,10 +12,10 @@ from app.extensions import db
 from app.models import Integration, StockTransfer
 from app.models.sync import SyncRecord, SyncStatus
 from app.models.tasks import BackgroundTask, TaskStatus
-from app.queue import queue
-from app.services.sync import APPLY_JOB, accept_documents
+from app.queue import job_path, queue
+from app.services.document_sync import accept_documents, apply_records_job
 from tests.sync_helpers import make_pos
-from tests.test_queue import needs_redis, redis_app, worker_process  # noqa: F401
+from tests.factories import needs_redis, worker_process
 
 PAIRS = 150
 
@@ -44,7 +44,7 @@ def test_two_workers_apply_one_integrations_records_in_document_order(app, redis
     try:
         time.sleep(8)
         with redis_app.app_context():
-            tasks = [queue().submit(APPLY_JOB, integration_id, ["transfers"], "manual").id
+            tasks = [queue().submit(apply_records_job, integration_id, ["transfers"], "manual").id
                      for _ in range(8)]  # many passes at once, as a burst of pushes queues
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:
@@ -68,13 +68,14 @@ def test_two_workers_apply_one_integrations_records_in_document_order(app, redis
                                      .order_by(StockTransfer.id)).scalars().all()
         expected = [f"{kind}-{n}" for n in range(PAIRS) for kind in ("OUT", "IN")]
         assert written == expected, "written out of document order"
-        rows = db.session.execute(
-            select(BackgroundTask).where(BackgroundTask.function == APPLY_JOB)).scalars().all()
-        results = [json.loads(t.result) for t in rows]
-        # Which worker ran each pass: RQ keeps it on the job.
-        ran_by = {Job.fetch(t.rq_job_id, connection=queue().connection).worker_name
-                  for t in rows}
-        assert len(ran_by) == 2, "one worker ran every pass"
+        passes = db.session.execute(
+            select(BackgroundTask)
+            .where(BackgroundTask.function == job_path(apply_records_job))).scalars().all()
+        results = [json.loads(t.result) for t in passes]
+        # RQ records which worker ran each job.
+        ran_on = {Job.fetch(t.rq_job_id, connection=queue().connection).worker_name
+                  for t in passes}
+        assert len(ran_on) == 2, "one worker ran every pass"
         assert sum(len(r["run_ids"]) for r in results) >= PAIRS * 2 // 10
         # Each record applied by exactly one pass (without the lock both passes apply
         # the same chunk: measured 430 applications of 300 records).

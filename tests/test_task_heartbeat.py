@@ -2,31 +2,23 @@
 the queue still calls its job started (its worker was killed), and a run that was
 handed over stops at its next beat without committing anything."""
 import datetime as dt
-import threading
 
 from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import ImportFile, OpenInvoice
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
+from app.jobs.diagnostics import echo
 from app.queue import queue
 from app.services import directory
 from app.services.imports import create_import
-from tests.test_import_job import d1, invoice_file  # noqa: F401  (d1: the fixture)
+from tests.factories import invoice_file
+from tests.factories import drain
 
 
 def task(task_id):
     db.session.expire_all()
     return db.session.get(BackgroundTask, task_id)
-
-
-def drain(app):
-    with app.app_context():
-        worker = queue().worker(app, thread=True)
-    thread = threading.Thread(target=worker.work, kwargs={"burst": True})
-    thread.start()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
 
 
 def claimed_with_heartbeat(task_id, age):
@@ -36,7 +28,7 @@ def claimed_with_heartbeat(task_id, age):
 
 
 def test_a_running_task_whose_heartbeat_stopped_is_requeued(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "silent")
+    submitted = queue().submit(echo, "silent")
     claimed_with_heartbeat(submitted.id, dt.timedelta(hours=1))
     assert queue().job_state(submitted.rq_job_id) is not None  # the queue knows the job
     assert queue().requeue_lost(grace_seconds=0) == [submitted.id]
@@ -45,7 +37,7 @@ def test_a_running_task_whose_heartbeat_stopped_is_requeued(app, ctx):
 
 
 def test_a_running_task_that_beats_is_left_alone(app, ctx):
-    submitted = queue().submit("app.jobs.diagnostics.echo", "busy")
+    submitted = queue().submit(echo, "busy")
     claimed_with_heartbeat(submitted.id, dt.timedelta(seconds=5))
     assert queue().requeue_lost(grace_seconds=0) == []
     assert task(submitted.id).rq_job_id == submitted.rq_job_id
@@ -63,7 +55,7 @@ def test_a_handed_over_import_stops_and_the_new_run_completes_it(app, d1, tmp_pa
             imp = create_import(org, "open_invoices", "invoices.xlsx", content)
             task_id, import_id = imp.task_id, imp.id
 
-        import app.jobs.imports as jobs
+        import app.services.import_job as jobs
         real_run_import = jobs.run_import
 
         def handed_over_midway(session, import_id, settings):

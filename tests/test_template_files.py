@@ -12,7 +12,7 @@ import pytest
 from werkzeug.http import parse_options_header
 
 from tests.conftest import login
-from tests.test_import_job import check_counts, make_distributor, run_import
+from tests.factories import check_counts, make_distributor, run_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -101,7 +101,7 @@ def test_notes_sheet_names_each_column_required_or_not_with_its_rules(app, edito
     for (rule_module, column), text in RULES.items():
         if rule_module == module:
             assert rules[column] == text, column
-    for column, required, text in rows[1:]:
+    for _column, required, text in rows[1:]:
         assert text.startswith("Required." if required == "Yes" else ("Optional.", "Required for"))
 
 

@@ -16,8 +16,8 @@ from app.extensions import db
 from app.importing.modules import MODULES
 from app.models import MapperTemplate, TemplateField
 from tests.conftest import login
-from tests.test_import_job import (check_counts, invoices, make_distributor, run_import, xlsx)
-from tests.test_templates import FormReader, form_data
+from tests.factories import check_counts, invoices, make_distributor, run_import, xlsx
+from tests.factories import FormReader, form_data
 
 NAME = "ERP invoices"
 # field -> source column of the ERP's export

@@ -426,3 +426,25 @@ def test_no_page_offers_another_tenants_records_as_choices(app, client, principa
         leaked = [name for name in OTHER_TENANT if name in html]
         assert not leaked, f"{page} as {username} names {leaked}"
     assert opened >= 10, opened
+
+
+def test_an_integration_sees_only_the_imports_that_came_through_it(app, world):
+    """SEC-2 for API keys: two integrations of one distributor do not see each other's
+    files, though they share the organization."""
+    from app.models import ImportFile
+    from app.security.tenancy import integration_criterion, scope
+    from app.services.directory import add_integration
+    world.org("DIST-A")
+    mine = world.run(add_integration, "DIST-A", "Mine", "external")
+    theirs = world.run(add_integration, "DIST-A", "Theirs", "external")
+    with app.app_context():
+        org_id = db.session.execute(select(Organization.id)).scalar()
+        for integration_id in (mine, theirs):
+            db.session.add(ImportFile(module="customers", organization_id=org_id,
+                                      integration_id=integration_id, filename="c.csv",
+                                      size=1, sha256="0" * 64))
+        db.session.commit()
+        seen = db.session.execute(scope(
+            select(ImportFile.integration_id), ImportFile, db.session.get(Integration, mine),
+            criterion=integration_criterion)).scalars().all()
+    assert seen == [mine]

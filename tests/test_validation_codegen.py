@@ -131,7 +131,7 @@ def test_every_row_of_a_file_with_planted_problems_as_the_rules_say(tmp_path):
     results = [check.validate(number, values) for number, values in table.rows()]
     assert len(results) == ROWS
     for i, ((record, problems), (_, expected_record, expected_problems)) in \
-            enumerate(zip(results, planted)):
+            enumerate(zip(results, planted, strict=True)):
         assert (record, list(problems)) == (expected_record, list(expected_problems)), i
     accepted = sum(record is not None for record, _ in results)
     assert accepted == sum(i % KINDS in (0, 8, 9) for i in range(ROWS)) == 4615

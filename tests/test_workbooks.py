@@ -121,11 +121,12 @@ def test_safe_cell_in_a_normal_sheet():
 
 def test_module_is_pure_python_without_flask():
     """Loaded on its own (not through the `app` package, whose factory needs Flask)."""
+    path = str(ROOT / "app/importing/workbooks.py")
     code = ("import importlib.util, sys\n"
-            f"spec = importlib.util.spec_from_file_location('wb', {str(ROOT / 'app/importing/workbooks.py')!r})\n"
+            f"spec = importlib.util.spec_from_file_location('wb', {path!r})\n"
             "mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)\n"
-            "assert not any(m == 'flask' or m.startswith(('flask.', 'flask_')) for m in sys.modules), "
-            "sorted(m for m in sys.modules if 'flask' in m)\n")
+            "assert not any(m == 'flask' or m.startswith(('flask.', 'flask_'))"
+            " for m in sys.modules), sorted(m for m in sys.modules if 'flask' in m)\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 
@@ -203,7 +204,8 @@ def test_dates_round_trip():
     rows = [([dt.date(1999, 12, 31), dt.datetime(2024, 1, 1), stamp], "r")]
     data = rejected_rows_workbook(["D", "DT midnight", "DT"], rows)
     ws = open_xl(data).active
-    assert [c.value for c in ws[2]][:3] == [dt.datetime(1999, 12, 31), dt.datetime(2024, 1, 1), stamp]
+    assert [c.value for c in ws[2]][:3] == [dt.datetime(1999, 12, 31), dt.datetime(2024, 1, 1),
+                                            stamp]
     assert ws["A2"].number_format == ws["B2"].number_format == "yyyy-mm-dd"
     assert ws["C2"].is_date and ws["C2"].number_format.startswith("yyyy-mm-dd")
     assert calamine_rows(data)[1] == [dt.date(1999, 12, 31), dt.date(2024, 1, 1), stamp, "r"]
@@ -229,7 +231,8 @@ def test_short_rows_are_padded_and_long_rows_keep_their_values():
 def test_values_excel_cannot_hold_are_made_writable():
     uid = uuid.UUID("12345678-1234-5678-1234-567812345678")
     aware = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    rows = [([Decimal("12.345"), float("nan"), uid, aware, b"caf\xc3\xa9", True, "bad\x00char"], "r")]
+    rows = [([Decimal("12.345"), float("nan"), uid, aware, b"caf\xc3\xa9", True, "bad\x00char"],
+             "r")]
     data = rejected_rows_workbook(list("ABCDEFG"), rows)
     got = values(open_xl(data).active)[1]
     assert got[0] == pytest.approx(12.345)
@@ -297,7 +300,8 @@ INVOICE_COLUMNS = [
      "example": dt.date(2024, 1, 31)},
     {"header": "Invoice Balance", "required": True, "rules": "Number, at most 3 decimals",
      "example": 1250.5},
-    {"header": "Customer PO", "required": True, "rules": "Max. 20 characters", "example": "PO-7781"},
+    {"header": "Customer PO", "required": True, "rules": "Max. 20 characters",
+     "example": "PO-7781"},
     {"header": "Location Code", "required": False,
      "rules": "Required when the company has several locations", "example": None},
 ]
@@ -348,7 +352,8 @@ def test_template_formula_looking_text_stays_text():
     data = template_workbook(columns, "Sales Order")
     wb = open_xl(data)
     ws, notes = wb["Sales Order"], wb["Notes"]
-    assert values(ws) == [["=Header", "Discount", "Handle", "Tabbed"], ["=1+1", "-2+3", "@cmd", "\tx"]]
+    assert values(ws) == [["=Header", "Discount", "Handle", "Tabbed"],
+                          ["=1+1", "-2+3", "@cmd", "\tx"]]
     assert values(notes)[1:] == [["=Header", "Yes", "-5 or more"], ["Discount", "No", "+SUM(A1)"],
                                  ["Handle", "No", "@cmd"], ["Tabbed", "No", None]]
     for cell in list(ws[1]) + list(ws[2]) + [notes["A2"], notes["C2"], notes["C3"], notes["C4"]]:

@@ -3,19 +3,22 @@ from flask import current_app, g, request
 from flask_appbuilder.api import BaseApi, expose
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from sqlalchemy import select
 
 from app.api.auth import api_key_required, error
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import ImportFile
-from app.services import sync
+from app.security.tenancy import integration_criterion, scope
+from app.services import document_sync
 from app.importing.modules import MODULES, XML_MODULES
 from app.services.imports import create_import, summary
 from app.services.sync_documents import SCHEMAS, validate_documents
 
 # Modules a file can be pushed for (those shown but not supported are refused).
 FILE_MODULES = tuple(MODULES) + tuple(XML_MODULES)
-ERROR_RESPONSE = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+ERROR_RESPONSE = {"content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
 COMPONENTS = {
     "Error": {"type": "object", "required": ["message", "errors"],
               "properties": {"message": {"type": "string"},
@@ -138,7 +141,8 @@ class IntegrationApi(BaseApi):
             401: {description: Missing, unknown or revoked key}
             403: {description: Inactive integration}
             413: {description: Over the upload limit}
-            409: {description: "Not taken in the current state: a precondition (connection, template, principal), the same file imported before, or over the size limit"}
+            409: {description: "Not taken in the current state: a precondition (connection,
+              template, principal), the same file imported before, or over the size limit"}
             422: {description: Missing or wrong fields}
         """
         errors = {}
@@ -186,9 +190,13 @@ class IntegrationApi(BaseApi):
             403: {description: Inactive integration}
             404: {description: No such import of this integration}
         """
-        imp = db.session.get(ImportFile, import_id) if 0 < import_id < 2 ** 31 else None
-        # SEC-2: another integration's (or organization's) import is not found.
-        if imp is None or imp.integration_id != g.integration.id:
+        imp = None
+        if 0 < import_id < 2 ** 31:
+            # SEC-2: another integration's (or organization's) import is not found.
+            query = select(ImportFile).where(ImportFile.id == import_id)
+            imp = db.session.execute(scope(query, ImportFile, g.integration,
+                                           criterion=integration_criterion)).scalar()
+        if imp is None:
             return error(404, f"No import #{import_id} of integration {g.integration.name}.")
         return summary(imp, limit=current_app.config.get("API_REJECTIONS_LIMIT", 1000)), 200
 
@@ -198,7 +206,8 @@ class IntegrationApi(BaseApi):
         """Push documents.
         ---
         post:
-          summary: Push documents; each is stored once (by kind and reference) and applied per the sync settings
+          summary: Push documents; each is stored once (by kind and reference) and applied
+            per the sync settings
           security:
           - bearer: []
           requestBody:
@@ -239,7 +248,7 @@ class IntegrationApi(BaseApi):
         if errors:
             return error(422, "Nothing was stored: fix the documents named in errors.", errors)
         try:
-            results = sync.accept_documents(g.integration, documents)
+            results = document_sync.accept_documents(g.integration, documents)
         except MuaraError as exc:
             db.session.rollback()
             return error(422, str(exc))
@@ -252,7 +261,8 @@ class IntegrationApi(BaseApi):
         """A register shift closed.
         ---
         post:
-          summary: Signal that a register shift closed (applies waiting sales in "on shift closing" mode)
+          summary: Signal that a register shift closed (applies waiting sales in "on shift
+            closing" mode)
           security:
           - bearer: []
           responses:
@@ -270,4 +280,4 @@ class IntegrationApi(BaseApi):
             401: {description: Missing, unknown or revoked key}
             403: {description: Inactive integration}
         """
-        return sync.shift_closed(g.integration), 202
+        return document_sync.shift_closed(g.integration), 202

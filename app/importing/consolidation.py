@@ -78,7 +78,8 @@ class DocumentTarget:
 
 TARGETS = {
     "sales_orders": DocumentTarget(SalesOrder.__table__, SalesOrderLine.__table__, "order_id",
-                                   "order_date", (("customer", "customer"), ("location", "location")),
+                                   "order_date",
+                                   (("customer", "customer"), ("location", "location")),
                                    "unit_price"),
     "sales_invoices": DocumentTarget(SalesInvoice.__table__, SalesInvoiceLine.__table__,
                                      "invoice_id", "invoice_date",
@@ -204,7 +205,8 @@ class _Lookups:
         if not self.missing:
             return
         (kind, _), *_ = self.missing
-        parts = [f"{k} {code} (in {', '.join(map(str, docs[:3]))}{', ...' if len(docs) > 3 else ''})"
+        parts = [f"{k} {code} (in {', '.join(map(str, docs[:3]))}"
+                 f"{', ...' if len(docs) > 3 else ''})"
                  for (k, code), docs in self.missing.items()]
         raise MasterDataMissing(
             f"unknown_{kind}",

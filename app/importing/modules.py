@@ -42,8 +42,8 @@ class Field:
         if self.type == DATE:
             parts.append("Date, YYYY-MM-DD (a real Excel date cell is accepted too).")
         elif self.type == DECIMAL:
-            parts.append(f"Number with at most {self.decimals} decimals." if self.decimals is not None
-                         else "Number.")
+            parts.append(f"Number with at most {self.decimals} decimals."
+                         if self.decimals is not None else "Number.")
         elif self.type == INTEGER:
             parts.append("Whole number.")
         elif self.type == TIME:

@@ -140,7 +140,7 @@ class SeenKeys:
         mask = size - 1
         hashes = array("q", bytes(8 * size))
         slots = array("q", bytes(8 * size))
-        for wanted, slot in zip(old_hashes, old_slots):
+        for wanted, slot in zip(old_hashes, old_slots, strict=True):
             if wanted == _EMPTY:
                 continue
             perturb = wanted & 0xFFFFFFFFFFFFFFFF

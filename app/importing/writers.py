@@ -134,7 +134,7 @@ def _row_builder(indexes, adapters, prefix=()):
     Generated once per column list, like collections.namedtuple does: a per-row loop over
     (index, adapter) pairs cost more than the database's work."""
     parts = [f"_p{n}" for n in range(len(prefix))]
-    for index, adapter in zip(indexes, adapters):
+    for index, adapter in zip(indexes, adapters, strict=True):
         value = f"r[{index!r}]"  # a list's position or a dict's key
         parts.append(value if adapter is None
                      else f"(None if {value} is None else {adapter.format(value)})")

@@ -2,7 +2,10 @@
 import os
 import socket
 
+from app.queue import job
 
+
+@job
 def echo(value):
     """Returns the value with where it ran, so a check sees which worker took it."""
     return {"echo": value, "host": socket.gethostname(), "pid": os.getpid()}

@@ -1,40 +1,46 @@
-"""The one RQ entry point: run the background task the database describes.
+"""The worker's entry points, which RQ imports by path: `run_task` runs the background
+task the database describes; `fire` is what the cron scheduler queues.
 
-The queue only carries a task id. The task row is claimed atomically (queued ->
-running), so a job delivered twice, or re-queued while its first copy still waits,
-runs once.
+Both run inside the app context that app.queue's worker pushes per job (`muara worker`,
+or the embedded worker thread). The queue only carries a task id. The task row is
+claimed atomically (queued -> running), so a job delivered twice, or re-queued while its
+first copy still waits, runs once. The row names its job function by dotted path; only
+a function registered with app.queue.job runs.
 """
-import contextvars
+import importlib
 import json
 import traceback
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import update
 
 from app.errors import TaskSuperseded
 from app.extensions import db
-from app.jobs.registry import resolve
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
+from app.queue import queue, registered_job, running_task, running_task_done
 
-_worker_app = None
-# (task id, queue job id) of the task this context is running.
-_current = contextvars.ContextVar("muara_task", default=None)
-
-
-def _app():
-    """The app for a job run outside our workers (e.g. a plain `rq worker`)."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
-        _worker_app = create_app(start_background=False)
-    return _worker_app
+def resolve(path):
+    """The registered job function at `path`. Its module is imported first (that is where
+    it registers), and only for modules of this app."""
+    module = path.rpartition(".")[0]
+    if not module.startswith("app."):
+        raise LookupError(f"not a registered job function: {path}")
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise LookupError(f"not a registered job function: {path}") from None
+    return registered_job(path)
 
 
 def run_task(task_id):
-    if has_app_context():
-        return _run(task_id)
-    with _app().app_context():
-        return _run(task_id)
+    """Run in `muara worker` (or the embedded worker), which pushes the app context."""
+    return _run(task_id)
+
+
+def fire(path):
+    """Queued by the cron scheduler (app/scheduling.py): record the scheduled job as a
+    background task, so it is claimed, re-queued when lost and recorded like any other."""
+    return queue().submit(resolve(path)).id
 
 
 def _run(task_id):
@@ -49,7 +55,7 @@ def _run(task_id):
         current_app.logger.info("task %s is not waiting; nothing to do", task_id)
         return None
     task = db.session.get(BackgroundTask, task_id)
-    token = _current.set((task_id, task.rq_job_id))
+    token = running_task(task_id, task.rq_job_id)
     try:
         result = resolve(task.function)(*json.loads(task.args))
     except TaskSuperseded:
@@ -65,27 +71,10 @@ def _run(task_id):
         db.session.commit()
         raise
     finally:
-        _current.reset(token)
+        running_task_done(token)
     task = db.session.get(BackgroundTask, task_id)
     task.status = TaskStatus.done
     task.result = json.dumps(result, default=str)
     task.finished_at = utcnow()
     db.session.commit()
     return result
-
-
-def beat(session):
-    """Called by a long job before each batch commit: the task is alive. Raises
-    TaskSuperseded when the task was re-queued to another run meanwhile, so the batch is
-    not committed."""
-    current = _current.get()
-    if current is None:
-        return
-    task_id, job_id = current
-    alive = session.execute(
-        update(BackgroundTask)
-        .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id,
-               BackgroundTask.status == TaskStatus.running)
-        .values(heartbeat_at=utcnow())).rowcount
-    if not alive:
-        raise TaskSuperseded(f"task {task_id} was re-queued")

@@ -1,6 +1,6 @@
 """Consolidated records of the Smart-Portal modules (seed 000, SO-1, SYN-1): sales orders,
-sales invoices and purchase invoices with their lines, daily visits; and the staging rows files wait in
-until they are consolidated.
+sales invoices and purchase invoices with their lines, daily visits; and the staging rows
+files wait in until they are consolidated.
 
 A consolidated row carries its distributor (organization_id) and the principal its file
 was shared with (principal_id): it stays visible after the retention purge deleted its

@@ -65,7 +65,8 @@ class StockTransfer(_Pushed, Model):
     transfer_out_reference = Column(String(120))   # of an "in"
     destination_code = Column(String(40))
     lines = relationship("StockDocumentLine", cascade="all, delete-orphan",
-                         foreign_keys="StockDocumentLine.transfer_id", order_by="StockDocumentLine.id")
+                         foreign_keys="StockDocumentLine.transfer_id",
+                         order_by="StockDocumentLine.id")
 
 
 class StockAdjustment(_Pushed, Model):
@@ -77,7 +78,8 @@ class StockAdjustment(_Pushed, Model):
     integration = relationship("Integration")
     note = Column(String(200))
     lines = relationship("StockDocumentLine", cascade="all, delete-orphan",
-                         foreign_keys="StockDocumentLine.adjustment_id", order_by="StockDocumentLine.id")
+                         foreign_keys="StockDocumentLine.adjustment_id",
+                         order_by="StockDocumentLine.id")
 
 
 class StockOpname(_Pushed, Model):
@@ -89,7 +91,8 @@ class StockOpname(_Pushed, Model):
                             nullable=False)
     integration = relationship("Integration")
     lines = relationship("StockDocumentLine", cascade="all, delete-orphan",
-                         foreign_keys="StockDocumentLine.opname_id", order_by="StockDocumentLine.id")
+                         foreign_keys="StockDocumentLine.opname_id",
+                         order_by="StockDocumentLine.id")
 
 
 class StockDocumentLine(Model):

@@ -28,7 +28,7 @@ class BackgroundTask(Model):
     __tablename__ = "background_task"
 
     id = Column(Integer, primary_key=True)
-    # Dotted path of a registered job function (app.jobs.registry).
+    # Dotted path of a registered job function (app.queue.job).
     function = Column(String(200), nullable=False)
     # JSON list of arguments.
     args = Column(Text, nullable=False, default="[]")
@@ -38,7 +38,7 @@ class BackgroundTask(Model):
     attempts = Column(Integer, nullable=False, default=0)
     enqueued_at = Column(DateTime, nullable=False, default=utcnow)
     started_at = Column(DateTime)
-    # Set by long jobs at every batch (runner.beat): a running task whose beat stops is
+    # Set by long jobs at every batch (app.queue.beat): a running task whose beat stops is
     # lost even while the queue still calls its job "started" (its worker was killed).
     heartbeat_at = Column(DateTime)
     finished_at = Column(DateTime)

@@ -77,5 +77,5 @@ class TemplateField(Model):
         different columns in different modules (code: Customer Code, Product Code)."""
         from app.importing.modules import MODULES
         module = MODULES.get(self.template.module) if self.template else None
-        declared = next((f for f in module.fields if f.name == self.field), None) if module else None
+        declared = module and next((f for f in module.fields if f.name == self.field), None)
         return declared.header if declared else self.field

@@ -147,3 +147,10 @@ def scope(query, model, viewer, criterion=visible_criterion):
 def may_write_org(viewer, organization_id):
     return viewer.is_admin or (
         viewer.organization_id is not None and viewer.organization_id == organization_id)
+
+
+def integration_criterion(model, integration):
+    """Rows an API key may see (SEC-2, SPEC section 9): a key acts for its integration
+    only, so it sees what came in through that integration, not its organization's rest.
+    Use as `scope(query, model, integration, criterion=integration_criterion)`."""
+    return model.integration_id == integration.id

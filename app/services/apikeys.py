@@ -70,3 +70,12 @@ def key_of(token: Optional[str]) -> Optional[IntegrationKey]:
     if row is None or row.revoked_at is not None:
         return None
     return row
+
+
+def key_entries(integration: Integration) -> list[dict]:
+    """The keys of the integration, oldest first: number, first characters, created, state
+    (`muara apikey list`)."""
+    keys = db.session.execute(select(IntegrationKey).where(
+        IntegrationKey.integration_id == integration.id).order_by(IntegrationKey.id)).scalars()
+    return [{"id": k.id, "prefix": k.prefix, "created_at": k.created_at.isoformat(),
+             "state": k.state()} for k in keys]

@@ -16,12 +16,7 @@ from app.models import Connection, ImportFile, Organization
 from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
-from app.queue import queue
-
-SYNC_ALL = "app.jobs.consolidation.sync_all"
-DAILY_RUN = "app.jobs.consolidation.daily_run"
-CONSOLIDATE_FILE = "app.jobs.consolidation.consolidate_one"
-PURGE = "app.jobs.consolidation.purge"
+from app.queue import beat, job, job_path, queue
 
 
 def principal_by_code(code):
@@ -37,7 +32,7 @@ def request_sync_all(principal):
     """Queue Sync All for the principal; returns the task."""
     if principal.kind != OrgKind.principal:
         raise MuaraError(f"{principal.code} is a distributor: Sync All is a principal's")
-    return queue().submit(SYNC_ALL, principal.id)
+    return queue().submit(sync_all_job, principal.id)
 
 
 def pending_for_principal(principal_id):
@@ -93,3 +88,30 @@ def consolidates_on_arrival(imp):
     from app.models.integrations import SyncMode
     return (imp.source == "api" and imp.integration is not None
             and imp.integration.sync_mode == SyncMode.realtime)
+
+
+# The background jobs (app/queue.py): Sync All, the daily run, one file in real time and
+# the purge. Each beats at every file, so a lost worker's task is re-queued.
+
+@job
+def sync_all_job(principal_id: int) -> dict:
+    return run_sync_all(principal_id, checkpoint=beat)
+
+
+@job
+def daily_run_job() -> dict:
+    return run_daily(checkpoint=beat)
+
+
+@job
+def consolidate_one_job(import_id: int) -> dict:
+    return consolidate([import_id], checkpoint=beat)
+
+
+@job
+def purge_job() -> dict:
+    return purge_old_files()
+
+
+# The stored name of Sync All's tasks (its result page finds them by it).
+SYNC_ALL = job_path(sync_all_job)

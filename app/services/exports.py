@@ -13,22 +13,36 @@ from sqlalchemy.orm import aliased
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import SHOWN_ONLY
-from app.models import (BalanceAdjustment, Customer, DailyVisit, Location, OpenInvoice,
-                        Organization, Product, PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice,
-                        SalesInvoiceLine, SalesOrder,
-                        SalesOrderLine, StockEntry)
-from app.security.tenancy import scope
+from app.models import (
+    BalanceAdjustment,
+    Customer,
+    DailyVisit,
+    Location,
+    OpenInvoice,
+    Organization,
+    Product,
+    PurchaseInvoice,
+    PurchaseInvoiceLine,
+    SalesInvoice,
+    SalesInvoiceLine,
+    SalesOrder,
+    SalesOrderLine,
+    StockEntry,
+)
 from app.models.organizations import OrgKind
+from app.security.tenancy import scope
 from app.services.imports import check_module
 
 
 def _query(module_name):
     if module_name == "customers":
-        return Customer, select(Customer.code.label("Customer Code"), Customer.name.label("Customer Name"),
+        return Customer, select(Customer.code.label("Customer Code"),
+                                Customer.name.label("Customer Name"),
                                 Customer.source_id.label("Customer ID"),
                                 Customer.balance.label("Balance")).order_by(Customer.code)
     if module_name == "products":
-        return Product, select(Product.code.label("Product Code"), Product.name.label("Product Name"),
+        return Product, select(Product.code.label("Product Code"),
+                               Product.name.label("Product Name"),
                                Product.unit.label("Unit")).order_by(Product.code)
     if module_name == "open_invoices":
         customer, location = aliased(Customer), aliased(Location)
@@ -158,7 +172,8 @@ def write_export(header: list, rows: list, fmt: str, out: TextIO) -> None:
         out.write("[")
         for n, row in enumerate(rows):
             out.write(",\n" if n else "\n")
-            out.write(json.dumps({k: _plain(v) for k, v in zip(header, row)}, ensure_ascii=False))
+            record = {k: _plain(v) for k, v in zip(header, row, strict=True)}
+            out.write(json.dumps(record, ensure_ascii=False))
         out.write("\n]\n")
     else:
         raise MuaraError(f"format {fmt} is not available for this module (csv or json)")

@@ -10,14 +10,21 @@ from sqlalchemy import select
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES, Module
-from app.models import Connection, ImportBlob, ImportFile, ImportRejection, Integration, Organization
+from app.models import (
+    Connection,
+    ImportBlob,
+    ImportFile,
+    ImportRejection,
+    Integration,
+    Organization,
+)
 from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind
+from app.models.tasks import BackgroundTask
 from app.queue import queue
+from app.services.import_job import process_import
 from app.services.templates import find_template
-
-PROCESS_IMPORT = "app.jobs.imports.process_import"
 
 
 def check_module(module_name: str) -> Module:
@@ -160,8 +167,8 @@ def create_import(org, module_name, filename, content, user=None, principal_code
     return imp
 
 
-def enqueue_import(imp: ImportFile) -> None:
-    task = queue().submit(PROCESS_IMPORT, imp.id)
+def enqueue_import(imp: ImportFile) -> BackgroundTask:
+    task = queue().submit(process_import, imp.id)
     imp.task_id = task.id
     db.session.commit()
     return task

@@ -1,7 +1,6 @@
 """Re-integration of an OAuth service (INT-3, seed 003): remove, connect, choose the
 branch, and a client that keeps the tokens fresh. Shared by the screens and the jobs."""
 import datetime as dt
-import json
 import secrets as pysecrets
 from typing import Optional
 
@@ -14,25 +13,12 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.models import Integration
 from app.models.service_links import LinkStatus, ServiceLink, SyncCursor
-from app.models.sync import SyncRecord, SyncRun
-from app.models.tasks import BackgroundTask, TaskStatus, utcnow
-from app.queue import queue
+from app.models.tasks import utcnow
 from app.services.secrets import decrypt, encrypt
 from app.services.transaction import owns_transaction
 
 # Refresh a little before the service would refuse the token.
 REFRESH_MARGIN = dt.timedelta(seconds=60)
-# The service pulls (app.services.service_sync), by group, and the job that runs one.
-GROUPS = {"master_data": "Sync Master Data", "transaction": "Sync Transaction"}
-SYNC_JOB = "app.jobs.service_sync.sync_service"
-
-
-class NotConnected(MuaraError):
-    """A pull asked of an integration whose service is not connected to a branch."""
-
-
-class AlreadyRunning(MuaraError):
-    """A pull asked while another of the same integration is queued or running."""
 
 
 def connector(integration: Integration):
@@ -138,56 +124,6 @@ def list_branches(integration: Integration) -> list:
         raise MuaraError("Connect the service first.")
     return ServiceClient(integration, link).call(
         lambda service, token: service.list_branches(token))
-
-
-# --- the pulls: queued by a person, run by app.jobs.service_sync ---------------------------
-
-def waiting_pulls(integration: Integration) -> list[str]:
-    """The groups of this integration's pulls still queued or running.
-
-    The task's arguments are [integration id, group] (request_pull): decoded and compared,
-    never matched as text."""
-    waiting = []
-    for args in db.session.execute(select(BackgroundTask.args).where(
-            BackgroundTask.function == SYNC_JOB,
-            BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]))).scalars():
-        integration_id, group = json.loads(args)[:2]
-        if integration_id == integration.id:
-            waiting.append(GROUPS.get(group, ""))
-    return waiting
-
-
-def request_pull(integration: Integration, group: str) -> BackgroundTask:
-    """Queue a pull of `group`; NotConnected or AlreadyRunning say why not."""
-    if group not in GROUPS:
-        raise MuaraError(f"unknown group: {group} (one of {', '.join(GROUPS)})")
-    link = link_of(integration)
-    if link is None or link.status != LinkStatus.connected:
-        raise NotConnected("Connect the service and choose a branch before syncing.")
-    if waiting_pulls(integration):
-        # Two runs of one integration would read and write the same cursors.
-        raise AlreadyRunning("A sync of this integration is already queued or running: "
-                             "wait for it to end.")
-    return queue().submit(SYNC_JOB, integration.id, group)
-
-
-def recent_runs(integration: Integration, limit: int = 10) -> list[SyncRun]:
-    """The integration's last pulls, newest first."""
-    return db.session.execute(
-        select(SyncRun).where(SyncRun.integration_id == integration.id,
-                              SyncRun.trigger.in_(list(GROUPS)))
-        .order_by(SyncRun.id.desc()).limit(limit)).scalars().all()
-
-
-def recent_records(integration: Integration, limit: int = 100) -> list[SyncRecord]:
-    """The sync records of the service's kinds, last attempted first."""
-    service = connector(integration)
-    kinds = [r.kind for r in service.MASTER_DATA + service.TRANSACTIONS]
-    return db.session.execute(
-        select(SyncRecord).where(SyncRecord.integration_id == integration.id,
-                                 SyncRecord.kind.in_(kinds))
-        .order_by(SyncRecord.last_attempt_at.desc(), SyncRecord.id.desc())
-        .limit(limit)).scalars().all()
 
 
 def _store_tokens(link, tokens):

@@ -14,14 +14,26 @@ from typing import Callable, Optional
 from sqlalchemy import delete, insert, select
 
 from app.connectors.base import ConnectorError, MissingAccessRight
+from app.errors import MuaraError
 from app.extensions import db
 from app.importing.writers import upsert
 from app.models import Customer, Integration, Location, Product, UnitOfMeasure
-from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceSalesOrder,
-                                      ServiceSalesOrderLine, SyncCursor, Tax)
+from app.models.service_links import (
+    Employee,
+    LinkStatus,
+    PaymentTerm,
+    ServiceSalesOrder,
+    ServiceSalesOrderLine,
+    SyncCursor,
+    Tax,
+)
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
-from app.models.tasks import utcnow
-from app.services.service_links import ServiceClient, link_of
+from app.models.tasks import BackgroundTask, TaskStatus, utcnow
+from app.queue import beat, job, job_path, queue
+from app.services.service_links import ServiceClient, connector, link_of
+
+GROUPS = {"master_data": "Sync Master Data", "transaction": "Sync Transaction"}
+
 
 class BadRow(Exception):
     """A document that cannot be applied; its message is the sync record's reason."""
@@ -77,8 +89,9 @@ def _sync_group(integration, link, run, group, heartbeat):
     for resource in resources:
         cursor = cursors[resource.kind]
         while not cursor.finished:
-            page = client.call(lambda service, token: service.fetch_page(
-                token, session, resource, cursor.next_page))
+            # Called at once, in this iteration: the loop's resource and cursor are meant.
+            page = client.call(lambda service, token, resource=resource, cursor=cursor:
+                               service.fetch_page(token, session, resource, cursor.next_page))
             ok, failed = apply_page(integration, run, resource.kind, page.rows)
             run.succeeded += ok
             run.failed += failed
@@ -239,7 +252,8 @@ def _item(row):
 
 
 def _unit(row):
-    return {"code": _text(row, "name", "Unit name", 20), "name": _text(row, "name", "Unit name", 100),
+    return {"code": _text(row, "name", "Unit name", 20),
+            "name": _text(row, "name", "Unit name", 100),
             "_ref": str(row["id"])}
 
 
@@ -340,3 +354,73 @@ APPLIERS = {
     "employee": (_employee, _simple_writer(Employee, "reference")),
     "sales_order": (_sales_order, _write_sales_orders),
 }
+
+
+@job
+def sync_service_job(integration_id: int, group: str) -> dict:
+    """Sync Master Data / Sync Transaction as a background job (the runner's beat at
+    every page commit)."""
+    integration = db.session.get(Integration, integration_id)
+    if integration is None:
+        return {"status": "gone"}
+    run = run_sync(integration, group, heartbeat=beat)
+    return {"run_id": run.id, "succeeded": run.succeeded, "failed": run.failed,
+            "message": run.message}
+
+
+class NotConnected(MuaraError):
+    """A pull asked of an integration whose service is not connected to a branch."""
+
+
+class AlreadyRunning(MuaraError):
+    """A pull asked while another of the same integration is queued or running."""
+
+
+# --- queueing a pull (the service link screen) -------------------------------------------
+
+def waiting_pulls(integration: Integration) -> list[str]:
+    """The groups of this integration's pulls still queued or running.
+
+    The task's arguments are [integration id, group] (request_pull): decoded and compared,
+    never matched as text."""
+    waiting = []
+    for args in db.session.execute(select(BackgroundTask.args).where(
+            BackgroundTask.function == job_path(sync_service_job),
+            BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]))).scalars():
+        integration_id, group = json.loads(args)[:2]
+        if integration_id == integration.id:
+            waiting.append(GROUPS.get(group, ""))
+    return waiting
+
+
+def request_pull(integration: Integration, group: str) -> BackgroundTask:
+    """Queue a pull of `group`; NotConnected or AlreadyRunning say why not."""
+    if group not in GROUPS:
+        raise MuaraError(f"unknown group: {group} (one of {', '.join(GROUPS)})")
+    link = link_of(integration)
+    if link is None or link.status != LinkStatus.connected:
+        raise NotConnected("Connect the service and choose a branch before syncing.")
+    if waiting_pulls(integration):
+        # Two runs of one integration would read and write the same cursors.
+        raise AlreadyRunning("A sync of this integration is already queued or running: "
+                             "wait for it to end.")
+    return queue().submit(sync_service_job, integration.id, group)
+
+
+def recent_runs(integration: Integration, limit: int = 10) -> list[SyncRun]:
+    """The integration's last pulls, newest first."""
+    return db.session.execute(
+        select(SyncRun).where(SyncRun.integration_id == integration.id,
+                              SyncRun.trigger.in_(list(GROUPS)))
+        .order_by(SyncRun.id.desc()).limit(limit)).scalars().all()
+
+
+def recent_records(integration: Integration, limit: int = 100) -> list[SyncRecord]:
+    """The sync records of the service's kinds, last attempted first."""
+    service = connector(integration)
+    kinds = [r.kind for r in service.MASTER_DATA + service.TRANSACTIONS]
+    return db.session.execute(
+        select(SyncRecord).where(SyncRecord.integration_id == integration.id,
+                                 SyncRecord.kind.in_(kinds))
+        .order_by(SyncRecord.last_attempt_at.desc(), SyncRecord.id.desc())
+        .limit(limit)).scalars().all()

@@ -67,7 +67,8 @@ def find_template(org: Organization, module_name: str,
     if name:
         template = db.session.execute(query.where(MapperTemplate.name == name)).scalar()
         if template is None:
-            raise MuaraError(f"unknown template for {module_label(module_name)} in {org.code}: {name}")
+            raise MuaraError(f"unknown template for {module_label(module_name)} in {org.code}: "
+                             f"{name}")
         return template
     templates = db.session.execute(query.order_by(MapperTemplate.id)).scalars().all()
     if not templates:

@@ -80,7 +80,8 @@ class ImportRejectionView(TenantModelView):
         header = json.loads(item.import_file.header_json or "[]")
         cells = json.loads(item.original or "[]")
         return [(column, shown(cell))
-                for column, cell in zip(header, cells + [None] * (len(header) - len(cells)))]
+                for column, cell in zip(header, cells + [None] * (len(header) - len(cells)),
+                                        strict=False)]
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)

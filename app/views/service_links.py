@@ -13,7 +13,8 @@ from app.models import Integration
 from app.models.integrations import INTEGRATION_KIND_LABELS
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import service_links as links
-from app.services.service_links import GROUPS
+from app.services import service_sync as pulls
+from app.services.service_sync import GROUPS
 from app.views.base import visible_or_404
 
 STATE_KEY = "service_oauth"
@@ -40,9 +41,9 @@ class ServiceLinkView(BaseView):
     def show(self, pk):
         integration = service_integration(pk)
         link = links.link_of(integration)
-        runs = links.recent_runs(integration)
-        records = links.recent_records(integration)
-        waiting = links.waiting_pulls(integration)
+        runs = pulls.recent_runs(integration)
+        records = pulls.recent_records(integration)
+        waiting = pulls.waiting_pulls(integration)
         return self.render_template(
             "service_link.html", waiting=waiting, integration=integration, link=link,
             service_label=INTEGRATION_KIND_LABELS[integration.kind],
@@ -128,8 +129,8 @@ class ServiceLinkView(BaseView):
         if group not in GROUPS:
             abort(404)
         try:
-            links.request_pull(integration, group)
-        except links.AlreadyRunning as exc:
+            pulls.request_pull(integration, group)
+        except pulls.AlreadyRunning as exc:
             flash(str(exc), "warning")
         except MuaraError as exc:
             flash(str(exc), "danger")

@@ -16,7 +16,7 @@ from app.models import Integration
 from app.models.apikeys import IntegrationKey
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.security.tenancy import current_viewer, may_write_org, scope
-from app.services import sync as sync_service
+from app.services import document_sync
 from app.services.apikeys import revoke_keys
 from app.views.base import visible_or_404
 
@@ -49,7 +49,8 @@ class SyncStatusView(BaseView):
         integration = visible_or_404(Integration, pk)
         runs = db.session.execute(
             select(SyncRun).where(SyncRun.integration_id == pk)
-            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(RUNS_SHOWN)).scalars().all()
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            .limit(RUNS_SHOWN)).scalars().all()
         failed = _records(SyncRecord.integration_id == pk, SyncRecord.status == SyncStatus.failed)
         pending = db.session.execute(
             select(func.count()).select_from(SyncRecord)
@@ -57,7 +58,7 @@ class SyncStatusView(BaseView):
                    SyncRecord.status == SyncStatus.pending)).scalar()
         return self.render_template(
             "sync_panel.html", integration=integration, runs=runs, failed=failed,
-            pending=pending, settings=sync_service.settings_of(integration),
+            pending=pending, settings=document_sync.settings_of(integration),
             may_write=may_write_org(current_viewer(), integration.organization_id))
 
     @expose("/run/<int:pk>")
@@ -87,7 +88,7 @@ class SyncStatusView(BaseView):
         integration = self._writable(pk)
         record_id = request.form.get("record_id", type=int)
         try:
-            result = sync_service.refresh(integration, record_id)
+            result = document_sync.refresh(integration, record_id)
         except MuaraError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -104,7 +105,7 @@ class SyncStatusView(BaseView):
         integration = self._writable(pk)
         transfers_only = request.form.get("transfers") == "1"
         try:
-            result = sync_service.sync_now(integration, transfers_only)
+            result = document_sync.sync_now(integration, transfers_only)
         except MuaraError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

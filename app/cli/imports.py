@@ -1,0 +1,108 @@
+"""Files in and records out: import, Sync All (consolidation), export, and the retention
+purge."""
+import json
+import os
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.cli.common import command_errors
+from app.cli.waiting import wait_for_import, wait_for_task
+from app.errors import MuaraError
+from app.extensions import db
+from app.services import directory
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--module", "module_name", required=True)
+@click.option("--org", "org_code", required=True)
+@click.option("--principal", help="Who can view the file (a connected principal's code).")
+@click.option("--integration", "integration_name", help="The External integration it came from.")
+@click.option("--template", "template_name", help="The mapper template's name.")
+@click.option("--force", is_flag=True, help="Import even if the same file was imported before.")
+@click.option("--wait", is_flag=True, help="Wait for the job and print its JSON summary.")
+@with_appcontext
+def import_file(path, module_name, org_code, principal, integration_name, template_name,
+                force, wait):
+    """Import the file at PATH into MODULE for ORG (SPEC section 8)."""
+    from app.services.imports import create_import
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read()
+        org_row = directory.get_org(org_code)
+        imp = create_import(org_row, module_name, os.path.basename(path), content,
+                            principal_code=principal, integration_name=integration_name,
+                            template_name=template_name, force=force, source="cli")
+    except OSError as exc:
+        raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
+    except MuaraError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    if not wait:
+        click.echo(json.dumps({"import_id": imp.id, "status": str(imp.status)}))
+        return
+    result = wait_for_import(imp.id)
+    click.echo(json.dumps(result, ensure_ascii=False))
+    if result["status"] == "failed":
+        raise SystemExit(1)
+
+
+@click.command("sync-all")
+@click.argument("principal_code", metavar="PRINCIPAL")
+@click.option("--wait", is_flag=True, help="Wait and print the counts as JSON.")
+@with_appcontext
+@command_errors
+def sync_all(principal_code, wait):
+    """Consolidate every waiting file shared with PRINCIPAL (its "Sync All")."""
+    from app.services.consolidation import principal_by_code, request_sync_all
+    task = request_sync_all(principal_by_code(principal_code))
+    if not wait:
+        click.echo(json.dumps({"task_id": task.id, "status": "queued"}))
+        return
+    click.echo(json.dumps(wait_for_task(task.id)))
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(min=0),
+              help="Retention in days (default: MUARA_RETENTION_DAYS).")
+@with_appcontext
+def purge(days):
+    """Delete files older than the retention period with their bytes and staged rows;
+    consolidated records stay."""
+    from app.services.consolidation import purge_old_files
+    click.echo(json.dumps(purge_old_files(days=days)))
+
+
+@click.command("export")
+@click.argument("module_name", metavar="MODULE")
+@click.option("--org", "org_code", required=True)
+@click.option("--viewer", help="Show what this user may see (default: everything).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xml"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@with_appcontext
+@command_errors
+def export(module_name, org_code, viewer, fmt, out):
+    """Records of ORG, scoped as the screens scope them for --viewer."""
+    from app.security.tenancy import Viewer
+    from app.services.exports import export_text
+    org_row = directory.get_org(org_code)
+    if viewer:
+        user_row = current_app.appbuilder.sm.find_user(username=viewer)
+        if user_row is None:
+            raise MuaraError(f"unknown user: {viewer}")
+        who = Viewer.for_user(user_row)
+    else:
+        from app.security.roles import ADMIN
+        who = Viewer(None, [ADMIN], None)
+    text = export_text(module_name, org_row, who, fmt)
+    if out:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+COMMANDS = [import_file, sync_all, purge, export]

@@ -1,0 +1,135 @@
+"""The house rules of ARCHITECTURE.md that a machine can check: no import cycle among the
+modules of app/, no module over 500 lines, and no module importing from a floor above its
+own. Imports are read with ast, function-level ones included (a lazy import is still a
+dependency)."""
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_LINES = 500
+
+# The floors of ARCHITECTURE.md, bottom up: a module imports from its own floor or below.
+# The longest matching prefix decides a module's floor.
+# Two departures from the card, each with its reason: module declarations are data that
+# the models read (floor 1); the background threads and the scheduler are started by CLI
+# commands (`muara worker`, `muara scheduler`) as well as by create_app, so they sit on
+# the adapters' floor 4, not 5. The permission matrix is a report over the views.
+FLOORS = {
+    "config": 1, "app.extensions": 1, "app.errors": 1, "app.models": 1, "app.connectors": 1,
+    "app.importing.modules": 1,
+    "app.importing": 2, "app.security": 2, "app.queue": 2,
+    "app.services": 3, "app.notifications": 3, "app.demo": 3, "app.setup": 3,
+    "app.views": 4, "app.api": 4, "app.cli": 4, "app.jobs": 4, "app.security.matrix": 4,
+    "app.background": 4, "app.scheduling": 4,
+    "app": 5,
+}
+
+
+def module_name(path):
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def app_modules():
+    files = sorted((ROOT / "app").rglob("*.py")) + [ROOT / "config.py"]
+    return {module_name(path): path for path in files}
+
+
+def imported_modules(name, path, known):
+    """The modules of `known` that the module imports, at any depth of its code."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            # `from app.jobs import imports` imports the module app.jobs.imports.
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                       for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph():
+    known = app_modules()
+    return {name: imported_modules(name, path, known) for name, path in known.items()}
+
+
+def cycles(graph):
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def floor_of(name):
+    candidates = [prefix for prefix in FLOORS if name == prefix or name.startswith(prefix + ".")]
+    return FLOORS[max(candidates, key=len)]
+
+
+def test_no_import_cycle_among_app_modules():
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_finder_sees_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_module_in_app_over_500_lines():
+    long = {name: n for name, path in app_modules().items()
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
+
+
+def test_no_module_imports_from_a_floor_above_its_own():
+    upward = sorted(f"{name} (floor {floor_of(name)}) imports {target} "
+                    f"(floor {floor_of(target)})"
+                    for name, targets in import_graph().items() for target in targets
+                    if floor_of(target) > floor_of(name))
+    assert upward == []
+
+
+@pytest.mark.parametrize("name, floor", [("app.models.imports", 1), ("app.queue", 2),
+                                         ("app.importing.modules", 1),
+                                         ("app.importing.pipeline", 2),
+                                         ("app.services.imports", 3), ("app", 5)])
+def test_floors_are_read_by_longest_prefix(name, floor):
+    assert floor_of(name) == floor
