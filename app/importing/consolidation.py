@@ -25,21 +25,8 @@ from sqlalchemy import Select, delete, insert, select, update
 from app.errors import TaskSuperseded
 from app.importing.modules import MODULES, STAGED_MODULES
 from app.importing.writers import upsert
-from app.models import (
-    Customer,
-    DailyVisit,
-    ImportFile,
-    Location,
-    Organization,
-    Product,
-    PurchaseInvoice,
-    PurchaseInvoiceLine,
-    SalesInvoice,
-    SalesInvoiceLine,
-    SalesOrder,
-    SalesOrderLine,
-    StagedRow,
-)
+from app.models import Customer, ImportFile, Location, Organization, Product, StagedRow
+from app.models import consolidated as documents
 from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
@@ -77,17 +64,15 @@ class DocumentTarget:
 
 
 TARGETS = {
-    "sales_orders": DocumentTarget(SalesOrder.__table__, SalesOrderLine.__table__, "order_id",
-                                   "order_date",
-                                   (("customer", "customer"), ("location", "location")),
-                                   "unit_price"),
-    "sales_invoices": DocumentTarget(SalesInvoice.__table__, SalesInvoiceLine.__table__,
-                                     "invoice_id", "invoice_date",
-                                     (("customer", "customer"), ("location", "location")),
-                                     "unit_price"),
-    "purchase_invoices": DocumentTarget(PurchaseInvoice.__table__, PurchaseInvoiceLine.__table__,
-                                        "invoice_id", "invoice_date",
-                                        (("supplier", "principal"),), "unit_cost"),
+    "sales_orders": DocumentTarget(
+        documents.SalesOrder.__table__, documents.SalesOrderLine.__table__, "order_id",
+        "order_date", (("customer", "customer"), ("location", "location")), "unit_price"),
+    "sales_invoices": DocumentTarget(
+        documents.SalesInvoice.__table__, documents.SalesInvoiceLine.__table__, "invoice_id",
+        "invoice_date", (("customer", "customer"), ("location", "location")), "unit_price"),
+    "purchase_invoices": DocumentTarget(
+        documents.PurchaseInvoice.__table__, documents.PurchaseInvoiceLine.__table__,
+        "invoice_id", "invoice_date", (("supplier", "principal"),), "unit_cost"),
 }
 
 
@@ -272,7 +257,7 @@ def _visits(session, imp, checkpoint):
     lookups = _Lookups(session, imp.organization_id)
     now = utcnow()
     written = 0
-    table = DailyVisit.__table__
+    table = documents.DailyVisit.__table__
     for chunk in _document_chunks(session, imp.id):
         rows = []
         for key, records in chunk:
