@@ -87,14 +87,8 @@ class SyncStatusView(BaseView):
         """Retry one failed record (record_id) or every failed one, oldest first."""
         integration = self._writable(pk)
         record_id = request.form.get("record_id", type=int)
-        try:
-            result = document_sync.refresh(integration, record_id)
-        except MuaraError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for("SyncStatusView.panel", pk=pk))
-        _flash_result(result, "Refreshed")
-        if record_id is not None:
+        done = _run_and_tell(document_sync.refresh, (integration, record_id), "Refreshed")
+        if done and record_id is not None:
             return redirect(url_for("SyncStatusView.record", pk=record_id))
         return redirect(url_for("SyncStatusView.panel", pk=pk))
 
@@ -104,13 +98,7 @@ class SyncStatusView(BaseView):
         """Apply waiting records by hand (transfers only, or everything waiting)."""
         integration = self._writable(pk)
         transfers_only = request.form.get("transfers") == "1"
-        try:
-            result = document_sync.sync_now(integration, transfers_only)
-        except MuaraError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-            return redirect(url_for("SyncStatusView.panel", pk=pk))
-        _flash_result(result, "Synchronized")
+        _run_and_tell(document_sync.sync_now, (integration, transfers_only), "Synchronized")
         return redirect(url_for("SyncStatusView.panel", pk=pk))
 
     @staticmethod
@@ -124,6 +112,18 @@ class SyncStatusView(BaseView):
 def _records(*criteria):
     return db.session.execute(select(SyncRecord).where(*criteria)
                               .order_by(SyncRecord.document_date, SyncRecord.id)).scalars().all()
+
+
+def _run_and_tell(action, args, verb):
+    """Run a document-sync action and flash its outcome; False when it was refused."""
+    try:
+        result = action(*args)
+    except MuaraError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return False
+    _flash_result(result, verb)
+    return True
 
 
 def _flash_result(result, verb):
