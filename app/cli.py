@@ -491,3 +491,7 @@ def sync_settings(integration_name, org_code, mode, sync_time, transfer_sync, tr
         row.use_source_customer_id = use_customer_id
     check_settings(row)
     click.echo(json.dumps(settings_of(row)))
+
+
+from app.audit_cli import audit  # noqa: E402  (its own module; joins the group here)
+muara.add_command(audit)

@@ -1,7 +1,7 @@
 """Consolidation jobs: Sync All of a principal, the daily run, one file in real time, and
 the retention purge. Thin: the work is in app.services.consolidation."""
 from app.jobs.runner import beat
-from app.services import consolidation
+from app.services import audit, consolidation
 
 
 def sync_all(principal_id):
@@ -17,4 +17,4 @@ def consolidate_one(import_id):
 
 
 def purge():
-    return consolidation.purge_old_files()
+    return {**consolidation.purge_old_files(), **audit.purge_old_events()}

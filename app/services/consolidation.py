@@ -17,6 +17,7 @@ from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
 from app.queue import queue
+from app.security.audit import record
 
 SYNC_ALL = "app.jobs.consolidation.sync_all"
 DAILY_RUN = "app.jobs.consolidation.daily_run"
@@ -37,6 +38,7 @@ def request_sync_all(principal):
     """Queue Sync All for the principal; returns the task."""
     if principal.kind != OrgKind.principal:
         raise MuaraError(f"{principal.code} is a distributor: Sync All is a principal's")
+    record("sync_all", "organization", principal.id, principal.code, f"Sync All of {principal.code}")
     return queue().submit(SYNC_ALL, principal.id)
 
 

@@ -18,6 +18,7 @@ from app.models import (BalanceAdjustment, Customer, DailyVisit, Location, OpenI
                         SalesOrderLine, StockEntry)
 from app.security.tenancy import scope
 from app.models.organizations import OrgKind
+from app.services.audit import record_now
 from app.services.imports import check_module
 
 
@@ -176,13 +177,13 @@ def export_returns_xml(org, viewer, out):
 
 
 def export_text(module_name, org, viewer, fmt):
+    buffer = io.StringIO()
     if module_name == "customer_returns":
         if fmt != "xml":
             raise MuaraError("customer_returns are exported in their XML format: --format xml")
-        buffer = io.StringIO()
         export_returns_xml(org, viewer, buffer)
-        return buffer.getvalue()
-    buffer = io.StringIO()
-    header, rows = export_rows(module_name, org, viewer)
-    write_export(header, rows, fmt, buffer)
+    else:
+        header, rows = export_rows(module_name, org, viewer)
+        write_export(header, rows, fmt, buffer)
+    record_now("export", module_name, None, org.code, f"{module_name} as {fmt}")
     return buffer.getvalue()

@@ -14,6 +14,7 @@ from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind
 from app.queue import queue
+from app.security.audit import record
 from app.services.templates import find_template
 
 PROCESS_IMPORT = "app.jobs.imports.process_import"
@@ -179,6 +180,7 @@ def reprocess(imp):
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
     imp.status = ImportStatus.imported
+    record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()
     return enqueue_import(imp)
 
