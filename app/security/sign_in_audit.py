@@ -17,14 +17,24 @@ API_LOGIN = "SecurityApi.login"
 
 
 def install(app):
+    app.before_request(_note_who_posts)
     app.after_request(_after_login_post)
 
 
+def _is_login_post():
+    return request.method == "POST" and request.endpoint in (FORM_LOGIN, API_LOGIN)
+
+
+def _note_who_posts():
+    # The framework's g.user follows flask_login's current user, which the login
+    # itself changes: note now whether someone was signed in before it.
+    if _is_login_post():
+        g.audit_signed_in_before = current_user.is_authenticated
+
+
 def _after_login_post(response):
-    if request.method != "POST" or request.endpoint not in (FORM_LOGIN, API_LOGIN):
-        return response
-    if getattr(g.get("user"), "is_authenticated", False):
-        return response  # signed in already: the form only redirects
+    if not _is_login_post() or g.get("audit_signed_in_before", True):
+        return response  # not a login post, or signed in already: the form only redirects
     username = _username_tried()
     if not username:
         return response  # an empty form: nothing was tried
