@@ -74,6 +74,20 @@ def test_failed_sign_ins_are_recorded_without_the_password(app, client, world):
     assert "Guess-123-xyz" not in stored and "pw-xyz-987" not in stored
 
 
+def test_sign_ins_on_the_api_login_are_recorded_too(app, client, world):
+    world.org("D1")
+    world.user("imp1", "Importer", "D1")
+    refused = client.post("/api/v1/security/login", json={
+        "username": "imp1", "password": "not-it-at-all", "provider": "db"})
+    accepted = client.post("/api/v1/security/login", json={
+        "username": "imp1", "password": PASSWORD, "provider": "db"})
+    assert (refused.status_code, accepted.status_code) == (401, 200)
+    assert [(e["action"], e["actor"]) for e in trail(app) if e["entity"] == "ab_user"
+            and e["action"].startswith("sign_in")] == [("sign_in_failed", "anonymous"),
+                                                      ("sign_in", "imp1")]
+    assert "not-it-at-all" not in raw_trail(app)
+
+
 # --- uploads, forced uploads, re-processing, Sync All, rejections -----------------------
 
 def test_an_upload_and_a_forced_upload_are_recorded(app, client, portal):  # noqa: F811
@@ -306,11 +320,9 @@ def test_a_refused_export_records_nothing(app, runner, world):
 # --- one transaction --------------------------------------------------------------------
 
 def test_a_change_rolled_back_leaves_no_event(app, world):
-    world.org("D1")
+    org_id = world.org("D1")
     with app.app_context():
-        integration = Integration(organization_id=db.session.execute(
-            select(AuditEvent.entity_id).where(AuditEvent.entity == "organization")).scalar(),
-            name="Gone", kind="external")
+        integration = Integration(organization_id=org_id, name="Gone", kind="external")
         db.session.add(integration)
         db.session.flush()
         assert db.session.execute(select(AuditEvent).where(
