@@ -123,6 +123,16 @@ def test_the_app_cannot_change_or_delete_an_event(app, history):
     assert count_events(app) == 4
 
 
+def test_the_database_refuses_an_update_of_an_event(app, history):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DatabaseError
+    with app.app_context():
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.session.execute(update(AuditEvent).values(actor="forged"))
+        db.session.rollback()
+        assert db.session.get(AuditEvent, history[0]).actor == "alice"
+
+
 # --- muara audit ------------------------------------------------------------------------
 
 def audit_lines(runner, *args):

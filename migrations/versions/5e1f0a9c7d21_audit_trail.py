@@ -36,7 +36,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_actor'), ['actor'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+    # Append-only in the database too: no statement may change an event. (Deleting stays
+    # possible: the retention purge does it, and so do the tests between cases.)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("CREATE FUNCTION audit_event_refuse_update() RETURNS trigger "
+                   "LANGUAGE plpgsql AS $$ BEGIN "
+                   "RAISE EXCEPTION 'the audit trail is append-only'; END $$")
+        op.execute("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+                   "FOR EACH ROW EXECUTE FUNCTION audit_event_refuse_update()")
+    else:
+        op.execute("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
+                   "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
 
 
 def downgrade():
     op.drop_table('audit_event')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP FUNCTION IF EXISTS audit_event_refuse_update()")
