@@ -7,17 +7,30 @@ import io
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ImportRejection, Integration, IntegrationKey, TemplateField
+from app.models import (
+    ImportRejection,
+    Integration,
+    IntegrationKey,
+    Organization,
+    TemplateField,
+)
 from app.models.audit import AuditEvent
 from app.services.audit import as_dict
 from tests.conftest import PASSWORD, login
 from tests.sync_helpers import auth, drain, make_pos
 from tests.test_import_job import make_distributor
-from tests.test_import_screens import (VALID_ROWS, invoice_xlsx, mixed, portal,  # noqa: F401
-                                       rejection_ids, upload, uploaded_id, work)
+from tests.test_import_screens import (  # noqa: F401
+    VALID_ROWS,
+    invoice_xlsx,
+    mixed,
+    portal,
+    rejection_ids,
+    upload,
+    uploaded_id,
+    work,
+)
 from tests.test_service_links import connect, fake, page_of, setup  # noqa: F401
-from tests.test_template_forms import (ERP_COLUMNS, editor, erp_template,  # noqa: F401
-                                       line_id, submit)
+from tests.test_template_forms import ERP_COLUMNS, editor, erp_template, line_id, submit  # noqa: F401
 
 CLI = f"cli:{getpass.getuser()}"
 
@@ -240,10 +253,12 @@ def test_users_and_their_roles_are_recorded_and_passwords_never(app, client, run
     from flask_appbuilder.security.sqla.models import Role, User
     with app.app_context():
         user = db.session.execute(select(User).where(User.username == "ann")).scalar_one()
-        user.roles = [db.session.execute(select(Role).where(Role.name == "Supervisor")).scalar_one()]
+        supervisor = db.session.execute(select(Role).where(Role.name == "Supervisor")).scalar_one()
+        user.roles = [supervisor]
         user.password = "pbkdf2:sha256:new-hash-value"
         db.session.commit()
-        stored_hash = db.session.execute(select(User.password).where(User.username == "ann")).scalar()
+        stored_hash = db.session.execute(
+            select(User.password).where(User.username == "ann")).scalar()
     changed = only(trail(app, "update", "ab_user"))
     assert (changed["actor"], changed["organization"]) == ("system", "D1")
     assert changed["changes"] == {"password": "changed", "roles": [["Importer"], ["Supervisor"]]}
@@ -263,7 +278,8 @@ def test_api_keys_created_and_revoked_are_recorded_without_the_key(app, runner):
     assert (created["actor"], created["organization"], created["summary"]) == (CLI, "D1", prefix)
     assert created["changes"]["key_hash"] == "changed"
     revoked = only(trail(app, "update", "integration_key"))
-    assert list(revoked["changes"]) == ["revoked_at"] and revoked["changes"]["revoked_at"][0] is None
+    assert list(revoked["changes"]) == ["revoked_at"]
+    assert revoked["changes"]["revoked_at"][0] is None
     stored = raw_trail(app)
     assert key_hash not in stored and key not in stored
 
@@ -329,6 +345,17 @@ def test_a_change_rolled_back_leaves_no_event(app, world):
             AuditEvent.entity == "integration")).scalar() is not None
         db.session.rollback()
     assert trail(app, entity="integration") == []
+
+
+def test_a_column_set_on_a_row_not_loaded_since_the_last_commit_keeps_its_before(app, world):
+    org_id = world.org("D1")
+    with app.app_context():
+        org = db.session.get(Organization, org_id)
+        db.session.commit()          # expires the row: its old name is no longer in memory
+        org.name = "Renamed"
+        db.session.commit()
+    assert only(trail(app, "update", "organization"))["changes"] == \
+        {"name": ["D1 name", "Renamed"]}
 
 
 def test_only_the_declared_columns_of_a_rejection_are_followed(app, client, mixed):  # noqa: F811

@@ -102,7 +102,8 @@ def test_the_screen_offers_no_way_to_add_edit_or_delete(app, client, history):
                      client.post(f"/auditeventview/delete/{history[0]}")):
         assert denied(response) or response.status_code == 404, response.status_code
     with app.app_context():
-        actors = db.session.execute(select(AuditEvent.actor).order_by(AuditEvent.id)).scalars().all()
+        actors = db.session.execute(
+            select(AuditEvent.actor).order_by(AuditEvent.id)).scalars().all()
     assert actors[:4] == ["alice", "bob", "alice", "cli:ops"]
 
 

@@ -27,18 +27,15 @@ def install():
         event.listen(Session, "after_flush", _after_flush)
 
 
+_declarations = {}
+
+
 def _declared(obj):
-    declared = _audited()
-    return next((declared[cls] for cls in type(obj).__mro__ if cls in declared), None)
-
-
-_cache = {}
-
-
-def _audited():
-    if not _cache:
-        _cache.update(audit.audited_models())
-    return _cache
+    """How `obj`'s model is audited, or None (read once: the models import late)."""
+    if not _declarations:
+        _declarations.update(audit.audited_models())
+    return next((_declarations[cls] for cls in type(obj).__mro__ if cls in _declarations),
+                None)
 
 
 def _before_flush(session, _context, _instances):
@@ -65,9 +62,9 @@ def _unloaded_old_values(session):
     found = {}
     for (model, pk), columns in wanted.items():
         row = session.connection().execute(
-            select(*(model.__table__.c[c] for c in columns)).where(model.__table__.c.id == pk)
+            select(*(getattr(model, c) for c in columns)).where(model.id == pk)
         ).first()
-        found[(model, pk)] = dict(zip(columns, row)) if row else {}
+        found[(model, pk)] = dict(zip(columns, row, strict=True)) if row else {}
     return found
 
 
