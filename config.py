@@ -129,6 +129,8 @@ def build_config():
         # Sync records applied per transaction (the integration's lock is held that long).
         "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500, minimum=1),
         "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),
+        # Days an audit trail event is kept (the daily purge deletes older ones).
+        "AUDIT_RETENTION_DAYS": env_int("MUARA_AUDIT_RETENTION_DAYS", 365),
         # The daily consolidation of waiting files (seed 000) and the retention purge,
         # at these local times; SCHEDULE_INTERVAL (seconds) replaces both times with an
         # interval, to try the schedule out. The embedded scheduler can be turned off.

@@ -47,6 +47,9 @@ def create_app(test_config=None, start_background=None):
 
     from app.views.errors import register_error_pages
     register_error_pages(app)
+    from app.security import audit_capture, sign_in_audit
+    audit_capture.install()
+    sign_in_audit.install(app)
 
     from app.cli import muara
     app.cli.add_command(muara)

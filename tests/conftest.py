@@ -11,6 +11,10 @@ from sqlalchemy import delete
 
 from app import create_app
 from app.extensions import db
+from app.services.directory import add_integration
+from tests.fake_accurate import FakeAccurate
+from tests.factories import (ERP_COLUMNS, MIXED_ROWS, add_line, add_template, drain, flashes,
+                             invoice_xlsx, make_distributor, template_id, upload, uploaded_id)
 
 KEEP_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
                "ab_permission_view_role", "alembic_version"}
@@ -207,3 +211,63 @@ def page(server):
         page.set_default_timeout(30000)
         yield page
         browser.close()
+
+
+# moved from tests/test_import_screens.py
+@pytest.fixture
+def mixed(app, client, portal):
+    """A's Importer uploaded the mixed file (1 accepted, 2 rejected rows); the job ran."""
+    login(client, "imp_a")
+    content = invoice_xlsx(MIXED_ROWS)
+    portal.mixed = uploaded_id(upload(client, content, filename="mixed.xlsx"))
+    portal.mixed_bytes = content
+    drain(app)
+    return portal
+
+
+# moved from tests/test_service_links.py
+@pytest.fixture
+def fake(app):
+    server = FakeAccurate().start()
+    saved = {k: app.config.get(k) for k in server.settings()}
+    app.config.update(server.settings(page_size=2))
+    yield server
+    app.config.update(saved)
+    server.stop()
+
+
+@pytest.fixture
+def setup(app, world):
+    world.org("DIST1")
+    world.org("DIST2")
+    world.user("admin", "Admin")
+    world.user("imp1", "Importer", "DIST1")
+    world.user("imp2", "Importer", "DIST2")
+    world.user("sup1", "Supervisor", "DIST1")
+    ids = {"acc1": world.run(add_integration, "DIST1", "Accurate", "accurate"),
+           "acc2": world.run(add_integration, "DIST2", "Accurate", "accurate"),
+           "ext1": world.run(add_integration, "DIST1", "Files", "external")}
+    return ids
+
+
+# moved from tests/test_template_forms.py
+@pytest.fixture
+def editor(app, client, world):
+    """D1 (customers C001, C002; the default templates) and its Template Editor, signed in."""
+    d1 = make_distributor(app)
+    world.user("ed", "Template Editor", "D1")
+    login(client, "ed")
+    return d1
+
+
+@pytest.fixture
+def erp_template(app, client, editor):
+    """NAME added through the form, then its five lines through the field-line form."""
+    response = add_template(client, editor)
+    assert (flashes(response, "success"), flashes(response, "danger")) == (["Added Row"], [])
+    template = template_id(app)
+    for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1):
+        response = add_line(client, template, position, field, column)
+        assert (flashes(response, "success"), flashes(response, "danger")) == \
+            (["Added Row"], []), field
+    return template

@@ -8,9 +8,12 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import openpyxl
 import pytest
@@ -20,7 +23,7 @@ from app.extensions import db
 from app.importing.modules import MODULES
 from app.models import (BalanceAdjustment, Customer, ImportFile, ImportRejection,
                         InvoiceCharge, MapperTemplate, OpenInvoice, Organization, Product,
-                        StockEntry)
+                        StockEntry, TemplateField)
 from app.queue import queue
 from app.security import roles
 from app.services import directory
@@ -396,3 +399,154 @@ def form_data(reader, **changes):
     for name, value in changes.items():
         data[name.replace("__", "-")] = [value]
     return data
+
+
+# moved from tests/test_import_screens.py
+HYPERLINK = '=HYPERLINK("http://evil.test","x")'
+
+
+VALID_ROWS = [
+    ["INV-1", "C001", "2025-01-31", 100.5, "PO-1", None],
+    ["INV-2", "C002", "2025-02-01", 20, "PO-2", None],
+]
+
+
+# Row 2 is fine; row 3 names a customer that looks like a formula; row 4 has "+1" as a
+# customer code and a date that does not exist (two reasons, one line in the download).
+MIXED_ROWS = [
+    ["INV-10", "C001", "2025-01-31", 10, "PO-10", None],
+    ["INV-11", HYPERLINK, "2025-01-31", 11, "PO-11", None],
+    ["INV-12", "+1", "2025-13-01", 12, "PO-12", None],
+]
+
+
+def rejection_ids(app, import_id):
+    with app.app_context():
+        return db.session.execute(
+            select(ImportRejection.id).where(ImportRejection.import_id == import_id)
+            .order_by(ImportRejection.id)).scalars().all()
+
+
+# moved from tests/test_service_links.py
+def page_of(pk):
+    return f"/service-links/integration/{pk}"
+
+
+def authorize_via_fake(client, pk):
+    """Press Connect, let the fake provider approve, come back to the callback."""
+    response = client.post(f"{page_of(pk)}/connect")
+    assert response.status_code == 302
+    authorize = response.headers["Location"]
+    assert urlparse(authorize).path == "/oauth/authorize"
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+    try:
+        urllib.request.build_opener(NoRedirect).open(authorize)
+        raise AssertionError("the provider did not redirect back")
+    except urllib.error.HTTPError as exc:
+        back = urlparse(exc.headers["Location"])
+    assert back.path == "/service-links/callback"
+    return client.get(f"{back.path}?{back.query}")
+
+
+def connect(client, pk):
+    response = authorize_via_fake(client, pk)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+# moved from tests/test_template_forms.py
+NAME = "ERP invoices"
+
+
+# field -> source column of the ERP's export
+ERP_COLUMNS = {"reference": "Inv No", "customer": "Cust", "invoice_date": "Date",
+               "balance": "Amount", "customer_po": "PO"}
+
+
+class ScreenForm(FormReader):
+    """FormReader, also as a browser sends checkboxes (only when checked) and textareas."""
+
+    def handle_starttag(self, tag, attrs):
+        attrs_dict = dict(attrs)
+        if self.inside and tag == "input" and attrs_dict.get("type") == "checkbox":
+            if "checked" in attrs_dict:
+                self.fields.append((attrs_dict["name"], attrs_dict.get("value", "on")))
+            return
+        if self.inside and tag == "textarea":
+            self._textarea = [attrs_dict["name"], ""]
+            return
+        super().handle_starttag(tag, attrs)
+
+    def handle_data(self, data):
+        if getattr(self, "_textarea", None) is not None:
+            self._textarea[1] += data
+            return
+        super().handle_data(data)
+
+    def handle_endtag(self, tag):
+        if tag == "textarea" and getattr(self, "_textarea", None) is not None:
+            self.fields.append(tuple(self._textarea))
+            self._textarea = None
+            return
+        super().handle_endtag(tag)
+
+
+def screen_form(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    reader = ScreenForm("model_form")
+    reader.feed(response.get_data(as_text=True))
+    assert reader.fields, f"no model_form on {url}"
+    return reader
+
+
+def submit(client, url, changes, unchecked=()):
+    """Post the form of `url` as the screen shows it, with `changes`; `unchecked`: boxes
+    the user clears."""
+    data = form_data(screen_form(client, url), **changes)
+    for name in unchecked:
+        data.pop(name, None)
+    return client.post(url, data=data, follow_redirects=True)
+
+
+def flashes(response, category):
+    page = response.get_data(as_text=True)
+    return [" ".join(re.sub(r"<[^>]+>", "", text).replace("&times;", "").split())
+            for text in re.findall(rf'<div class="alert alert-{category}[^"]*"[^>]*>(.*?)</div>',
+                                   page, re.S)]
+
+
+def lines(app, template_id):
+    with app.app_context():
+        return {line.field: (line.source_column, line.required, line.position)
+                for line in db.session.execute(select(TemplateField).where(
+                    TemplateField.template_id == template_id)).scalars()}
+
+
+def template_id(app, name=NAME):
+    with app.app_context():
+        return db.session.execute(select(MapperTemplate.id).where(
+            MapperTemplate.name == name)).scalar_one()
+
+
+def line_id(app, template, field):
+    with app.app_context():
+        return db.session.execute(select(TemplateField.id).where(
+            TemplateField.template_id == template, TemplateField.field == field)).scalar_one()
+
+
+def add_template(client, org_id, **changes):
+    return submit(client, "/templateview/add", {
+        "organization": str(org_id), "name": NAME, "module": "open_invoices",
+        "file_format": "", "sheet": "", "header_row": "1", "policy": "accept_valid",
+        **changes})
+
+
+def add_line(client, template, position, field, source_column, required=True, **changes):
+    return submit(client, "/templatefieldview/add", {
+        "template": str(template), "position": str(position), "field": field,
+        "source_column": source_column, **({"required": "y"} if required else {}),
+        **changes}, unchecked=() if required else ("required",))

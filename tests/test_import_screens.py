@@ -27,22 +27,10 @@ from app.security import roles
 from app.services.directory import connect, get_org
 from app.services.imports import create_import
 from app.services.templates import create_default_template
+from tests.factories import HYPERLINK, VALID_ROWS, rejection_ids
 from tests.conftest import denied, login, row_ids
 from tests.factories import count, drain, html, invoice_xlsx, upload, uploaded_id
 from tests.factories import INVOICE_HEADER
-
-HYPERLINK = '=HYPERLINK("http://evil.test","x")'
-VALID_ROWS = [
-    ["INV-1", "C001", "2025-01-31", 100.5, "PO-1", None],
-    ["INV-2", "C002", "2025-02-01", 20, "PO-2", None],
-]
-# Row 2 is fine; row 3 names a customer that looks like a formula; row 4 has "+1" as a
-# customer code and a date that does not exist (two reasons, one line in the download).
-MIXED_ROWS = [
-    ["INV-10", "C001", "2025-01-31", 10, "PO-10", None],
-    ["INV-11", HYPERLINK, "2025-01-31", 11, "PO-11", None],
-    ["INV-12", "+1", "2025-13-01", 12, "PO-12", None],
-]
 
 
 def import_row(app, pk):
@@ -50,13 +38,6 @@ def import_row(app, pk):
         imp = db.session.get(ImportFile, pk)
         return SimpleNamespace(**{c.name: getattr(imp, c.name)
                                   for c in ImportFile.__table__.columns})
-
-
-def rejection_ids(app, import_id):
-    with app.app_context():
-        return db.session.execute(
-            select(ImportRejection.id).where(ImportRejection.import_id == import_id)
-            .order_by(ImportRejection.id)).scalars().all()
 
 
 def set_connection(world, distributor, principal, active):
@@ -68,17 +49,6 @@ def set_integration_active(app, name, active):
         db.session.execute(update(Integration).where(Integration.name == name)
                            .values(active=active))
         db.session.commit()
-
-
-@pytest.fixture
-def mixed(app, client, portal):
-    """A's Importer uploaded the mixed file (1 accepted, 2 rejected rows); the job ran."""
-    login(client, "imp_a")
-    content = invoice_xlsx(MIXED_ROWS)
-    portal.mixed = uploaded_id(upload(client, content, filename="mixed.xlsx"))
-    portal.mixed_bytes = content
-    drain(app)
-    return portal
 
 
 # --- The Data Import screen (IMP-1, IMP-2) ----------------------------------------------

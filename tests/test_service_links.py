@@ -1,8 +1,5 @@
 """OAuth re-integration (INT-3, seed 003) through the screens, the queue and the sync job,
 against the fake Accurate Online served over real HTTP."""
-import urllib.error
-import urllib.request
-from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import func, select
@@ -12,65 +9,11 @@ from app.models import Customer, Integration, Location, Product, UnitOfMeasure
 from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceLink,
                                       ServiceSalesOrder, SyncCursor, Tax)
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
-from app.services.directory import add_integration
 from app.services.secrets import decrypt
+from tests.factories import connect, page_of
 from tests.conftest import denied, login
-from tests.fake_accurate import FakeAccurate
 from tests.factories import drain
 from tests.factories import count
-
-
-@pytest.fixture
-def fake(app):
-    server = FakeAccurate().start()
-    saved = {k: app.config.get(k) for k in server.settings()}
-    app.config.update(server.settings(page_size=2))
-    yield server
-    app.config.update(saved)
-    server.stop()
-
-
-@pytest.fixture
-def setup(app, world):
-    world.org("DIST1")
-    world.org("DIST2")
-    world.user("admin", "Admin")
-    world.user("imp1", "Importer", "DIST1")
-    world.user("imp2", "Importer", "DIST2")
-    world.user("sup1", "Supervisor", "DIST1")
-    ids = {"acc1": world.run(add_integration, "DIST1", "Accurate", "accurate"),
-           "acc2": world.run(add_integration, "DIST2", "Accurate", "accurate"),
-           "ext1": world.run(add_integration, "DIST1", "Files", "external")}
-    return ids
-
-
-def page_of(pk):
-    return f"/service-links/integration/{pk}"
-
-
-def authorize_via_fake(client, pk):
-    """Press Connect, let the fake provider approve, come back to the callback."""
-    response = client.post(f"{page_of(pk)}/connect")
-    assert response.status_code == 302
-    authorize = response.headers["Location"]
-    assert urlparse(authorize).path == "/oauth/authorize"
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-    try:
-        urllib.request.build_opener(NoRedirect).open(authorize)
-        raise AssertionError("the provider did not redirect back")
-    except urllib.error.HTTPError as exc:
-        back = urlparse(exc.headers["Location"])
-    assert back.path == "/service-links/callback"
-    return client.get(f"{back.path}?{back.query}")
-
-
-def connect(client, pk):
-    response = authorize_via_fake(client, pk)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
 
 
 def link(app, pk):

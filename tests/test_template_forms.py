@@ -9,128 +9,14 @@ import html
 import re
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.importing.modules import MODULES
-from app.models import MapperTemplate, TemplateField
-from tests.conftest import login
-from tests.factories import check_counts, invoices, make_distributor, run_import, xlsx
-from tests.factories import FormReader, form_data
-
-NAME = "ERP invoices"
-# field -> source column of the ERP's export
-ERP_COLUMNS = {"reference": "Inv No", "customer": "Cust", "invoice_date": "Date",
-               "balance": "Amount", "customer_po": "PO"}
-
-
-class ScreenForm(FormReader):
-    """FormReader, also as a browser sends checkboxes (only when checked) and textareas."""
-
-    def handle_starttag(self, tag, attrs):
-        attrs_dict = dict(attrs)
-        if self.inside and tag == "input" and attrs_dict.get("type") == "checkbox":
-            if "checked" in attrs_dict:
-                self.fields.append((attrs_dict["name"], attrs_dict.get("value", "on")))
-            return
-        if self.inside and tag == "textarea":
-            self._textarea = [attrs_dict["name"], ""]
-            return
-        super().handle_starttag(tag, attrs)
-
-    def handle_data(self, data):
-        if getattr(self, "_textarea", None) is not None:
-            self._textarea[1] += data
-            return
-        super().handle_data(data)
-
-    def handle_endtag(self, tag):
-        if tag == "textarea" and getattr(self, "_textarea", None) is not None:
-            self.fields.append(tuple(self._textarea))
-            self._textarea = None
-            return
-        super().handle_endtag(tag)
-
-
-def screen_form(client, url):
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    reader = ScreenForm("model_form")
-    reader.feed(response.get_data(as_text=True))
-    assert reader.fields, f"no model_form on {url}"
-    return reader
-
-
-def submit(client, url, changes, unchecked=()):
-    """Post the form of `url` as the screen shows it, with `changes`; `unchecked`: boxes
-    the user clears."""
-    data = form_data(screen_form(client, url), **changes)
-    for name in unchecked:
-        data.pop(name, None)
-    return client.post(url, data=data, follow_redirects=True)
-
-
-def flashes(response, category):
-    page = response.get_data(as_text=True)
-    return [" ".join(re.sub(r"<[^>]+>", "", text).replace("&times;", "").split())
-            for text in re.findall(rf'<div class="alert alert-{category}[^"]*"[^>]*>(.*?)</div>',
-                                   page, re.S)]
-
-
-def lines(app, template_id):
-    with app.app_context():
-        return {line.field: (line.source_column, line.required, line.position)
-                for line in db.session.execute(select(TemplateField).where(
-                    TemplateField.template_id == template_id)).scalars()}
-
-
-def template_id(app, name=NAME):
-    with app.app_context():
-        return db.session.execute(select(MapperTemplate.id).where(
-            MapperTemplate.name == name)).scalar_one()
-
-
-def line_id(app, template, field):
-    with app.app_context():
-        return db.session.execute(select(TemplateField.id).where(
-            TemplateField.template_id == template, TemplateField.field == field)).scalar_one()
-
-
-@pytest.fixture
-def editor(app, client, world):
-    """D1 (customers C001, C002; the default templates) and its Template Editor, signed in."""
-    d1 = make_distributor(app)
-    world.user("ed", "Template Editor", "D1")
-    login(client, "ed")
-    return d1
-
-
-def add_template(client, org_id, **changes):
-    return submit(client, "/templateview/add", {
-        "organization": str(org_id), "name": NAME, "module": "open_invoices",
-        "file_format": "", "sheet": "", "header_row": "1", "policy": "accept_valid",
-        **changes})
-
-
-def add_line(client, template, position, field, source_column, required=True, **changes):
-    return submit(client, "/templatefieldview/add", {
-        "template": str(template), "position": str(position), "field": field,
-        "source_column": source_column, **({"required": "y"} if required else {}),
-        **changes}, unchecked=() if required else ("required",))
-
-
-@pytest.fixture
-def erp_template(app, client, editor):
-    """NAME added through the form, then its five lines through the field-line form."""
-    response = add_template(client, editor)
-    assert (flashes(response, "success"), flashes(response, "danger")) == (["Added Row"], [])
-    template = template_id(app)
-    for position, (field, column) in enumerate(ERP_COLUMNS.items(), start=1):
-        response = add_line(client, template, position, field, column)
-        assert (flashes(response, "success"), flashes(response, "danger")) == \
-            (["Added Row"], []), field
-    return template
+from app.models import MapperTemplate
+from tests.factories import (ERP_COLUMNS, NAME, add_line, add_template, flashes, line_id, lines,
+                             screen_form, submit)
+from tests.factories import check_counts, invoices, run_import, xlsx
 
 
 def erp_file(tmp_path, header, rows, name="erp.xlsx"):

@@ -17,6 +17,8 @@ from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
 from app.queue import beat, job, job_path, queue
+from app.security.audit import record
+from app.services.audit import purge_old_events
 
 
 def principal_by_code(code):
@@ -32,6 +34,7 @@ def request_sync_all(principal):
     """Queue Sync All for the principal; returns the task."""
     if principal.kind != OrgKind.principal:
         raise MuaraError(f"{principal.code} is a distributor: Sync All is a principal's")
+    record("sync_all", "organization", principal.id, principal.code, f"Sync All of {principal.code}")
     return queue().submit(sync_all_job, principal.id)
 
 
@@ -110,7 +113,7 @@ def consolidate_one_job(import_id: int) -> dict:
 
 @job
 def purge_job() -> dict:
-    return purge_old_files()
+    return {**purge_old_files(), **purge_old_events()}
 
 
 # The stored name of Sync All's tasks (its result page finds them by it).

@@ -31,6 +31,7 @@ from app.models import (
 )
 from app.models.organizations import OrgKind
 from app.security.tenancy import scope
+from app.services.audit import record_now
 from app.services.imports import check_module
 
 
@@ -189,13 +190,13 @@ def export_returns_xml(org: Organization, viewer, out: TextIO) -> None:
 
 
 def export_text(module_name: str, org: Organization, viewer, fmt: str) -> str:
+    buffer = io.StringIO()
     if module_name == "customer_returns":
         if fmt != "xml":
             raise MuaraError("customer_returns are exported in their XML format: --format xml")
-        buffer = io.StringIO()
         export_returns_xml(org, viewer, buffer)
-        return buffer.getvalue()
-    buffer = io.StringIO()
-    header, rows = export_rows(module_name, org, viewer)
-    write_export(header, rows, fmt, buffer)
+    else:
+        header, rows = export_rows(module_name, org, viewer)
+        write_export(header, rows, fmt, buffer)
+    record_now("export", module_name, None, org.code, f"{module_name} as {fmt}")
     return buffer.getvalue()

@@ -24,6 +24,7 @@ from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask
 from app.queue import queue
 from app.services.import_job import process_import
+from app.security.audit import record
 from app.services.templates import find_template
 
 
@@ -179,6 +180,7 @@ def reprocess(imp: ImportFile) -> ImportFile:
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
     imp.status = ImportStatus.imported
+    record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()
     return enqueue_import(imp)
 

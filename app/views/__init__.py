@@ -1,5 +1,6 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
+from app.views.audit import AuditEventView
 from app.views.consolidated import (DailyVisitView, DashboardView, PurchaseInvoiceLineView,
                                     PurchaseInvoiceView, SalesInvoiceLineView, SalesInvoiceView,
                                     SalesOrderLineView, SalesOrderView, SyncAllView)
@@ -50,6 +51,7 @@ MENU = [
     (SyncStatusView, "Synchronization Status", "Connectivity", "fa-refresh"),
     (IntegrationKeyView, "API Keys", "Connectivity", "fa-key"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
+    (AuditEventView, "Audit Trail", "Security", "fa-history"),
 ]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),

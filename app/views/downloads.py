@@ -1,7 +1,9 @@
 """File downloads."""
 import io
 
-from flask import send_file
+from flask import request, send_file
+
+from app.services.audit import record_now, viewer_org_code
 
 
 def attachment(content, filename, mimetype):
@@ -10,5 +12,16 @@ def attachment(content, filename, mimetype):
     with raw non-latin-1 text cannot be sent by a WSGI server at all."""
     if isinstance(content, str):
         content = content.encode("utf-8")
+    record_download(filename)
     return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True,
                      download_name=filename, etag=False, max_age=0)
+
+
+def record_download(filename):
+    """A screen download is an export: recorded under the screen that served it, the
+    record it came from and the downloader's organization."""
+    record_now("export", request.endpoint, first_view_arg(), viewer_org_code(), filename)
+
+
+def first_view_arg():
+    return next(iter((request.view_args or {}).values()), None)
