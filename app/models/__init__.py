@@ -22,3 +22,4 @@ from app.models.documents import (SalesTransaction, SalesTransactionLine, StockT
                                   StockAdjustment, StockOpname, StockDocumentLine)
 from app.models.service_links import (ServiceLink, SyncCursor, Tax, PaymentTerm,  # noqa: F401
                                       Employee, ServiceSalesOrder, ServiceSalesOrderLine)
+from app.models.accounts import AccountState  # noqa: F401

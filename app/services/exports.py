@@ -16,8 +16,9 @@ from app.models import (BalanceAdjustment, Customer, DailyVisit, Location, OpenI
                         Organization, Product, PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice,
                         SalesInvoiceLine, SalesOrder,
                         SalesOrderLine, StockEntry)
-from app.security.tenancy import scope
 from app.models.organizations import OrgKind
+from app.security.csv_safety import safe_row
+from app.security.tenancy import scope
 from app.services.imports import check_module
 
 
@@ -153,9 +154,9 @@ def _plain(value):
 def write_export(header, rows, fmt, out):
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
+        writer.writerow(safe_row(header))
         for row in rows:
-            writer.writerow(["" if v is None else _plain(v) for v in row])
+            writer.writerow(safe_row(_plain(v) for v in row))
     elif fmt == "json":
         out.write("[")
         for n, row in enumerate(rows):

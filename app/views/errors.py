@@ -1,8 +1,11 @@
 """Readable error pages, inside the portal's layout."""
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
+from flask_login import current_user
 
 # The page a person sees for a status the framework would answer with a bare page.
 PAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    429: ("Too many attempts", "Too many attempts. Wait a minute and try again."),
     403: ("Not allowed", "You do not have permission to open this page. If you need it, "
                          "ask an administrator for the right role."),
     404: ("Page not found", "There is no such page, or what it showed does not exist (any "
@@ -11,6 +14,8 @@ PAGES = {
 
 
 def register_error_pages(app):
+    @app.errorhandler(400)
+    @app.errorhandler(429)
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
@@ -21,6 +26,8 @@ def register_error_pages(app):
         if error.code not in PAGES:
             return error
         title, message = PAGES[error.code]
+        if error.code in (400, 429) and error.description:
+            message = error.description  # what exactly was refused, written for the user
         return error_page(title, message), error.code
 
     @app.errorhandler(413)
@@ -34,6 +41,10 @@ def register_error_pages(app):
 
 
 def error_page(title, message):
+    # An error raised before the framework's before_request (e.g. 413 while the body is
+    # read) has no g.user yet; the layout needs it.
+    if not hasattr(g, "user"):
+        g.user = current_user
     return render_template("error.html", title=title, message=message,
                            base_template=current_app.appbuilder.base_template,
                            appbuilder=current_app.appbuilder)
