@@ -33,6 +33,9 @@ class PortalSecurityManager(SecurityManager):
         jwt_manager = super().create_jwt_manager(app)
         jwt_manager.additional_claims_loader(token_claims)
         jwt_manager.token_verification_loader(self._token_is_current)
+        jwt_manager.token_verification_failed_loader(
+            lambda _header, _data: ({"message": "The session of this token has ended: "
+                                                "sign in again."}, 401))
         return jwt_manager
 
     def register_views(self):
