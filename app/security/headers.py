@@ -11,6 +11,8 @@ proxy in front (ProxyFix).
 - Strict-Transport-Security only on requests that arrived over HTTPS (Talisman's rule);
   behind a TLS-terminating proxy set MUARA_PROXY_FIX so the request knows it.
 """
+from urllib.parse import urlsplit
+
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -41,12 +43,18 @@ def secure_responses(app):
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,
                                 x_host=proxies, x_port=proxies)
+    policy = dict(CONTENT_SECURITY_POLICY)
+    # Connecting a service posts a form that redirects to its OAuth consent page (and
+    # form-action also covers the redirects that follow a form).
+    oauth_origin = origin(app.config.get("ACCURATE_ACCOUNT_URL"))
+    if oauth_origin:
+        policy["form-action"] = ["'self'", oauth_origin]
     Talisman(
         app,
         force_https=False,  # the proxy in front redirects; tests and `make run` use http
         strict_transport_security=True,
         frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy=policy,
         content_security_policy_nonce_in=["script-src"],
         referrer_policy="same-origin",
         session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
@@ -54,6 +62,12 @@ def secure_responses(app):
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
     )
     app.after_request(downloads_as_attachments)
+
+
+def origin(url):
+    """scheme://host[:port] of `url`; None when it has none."""
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def downloads_as_attachments(response):
