@@ -8,11 +8,21 @@ from flask_login import user_logged_in
 from app.errors import MuaraError
 from app.security import login_protection
 from app.security.passwords import password_problem
-from app.security.sessions import (end_all_sessions, forget_session, session_is_current,
-                                   stamp_session, token_claims, token_is_current)
-from app.security.views import (PortalAuthDBView, PortalResetMyPasswordView,
-                                PortalResetPasswordView, PortalSecurityApi,
-                                PortalUserDBModelView)
+from app.security.sessions import (
+    end_all_sessions,
+    forget_session,
+    session_is_current,
+    stamp_session,
+    token_claims,
+    token_is_current,
+)
+from app.security.views import (
+    PortalAuthDBView,
+    PortalResetMyPasswordView,
+    PortalResetPasswordView,
+    PortalSecurityApi,
+    PortalUserDBModelView,
+)
 
 
 class PortalSecurityManager(SecurityManager):
@@ -75,7 +85,7 @@ class PortalSecurityManager(SecurityManager):
 
     def load_user_jwt(self, _jwt_header, jwt_data):
         # Tokens are checked by _token_is_current; the session rules are not theirs.
-        user = super(PortalSecurityManager, self).get_user_by_id(int(jwt_data["sub"]))
+        user = self.get_user_by_id(int(jwt_data["sub"]))
         if user and user.is_active:
             g.user = user
             return user

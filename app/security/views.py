@@ -10,8 +10,12 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.security.api import SecurityApi
-from flask_appbuilder.security.views import (AuthDBView, ResetMyPasswordView,
-                                             ResetPasswordView, UserDBModelView)
+from flask_appbuilder.security.views import (
+    AuthDBView,
+    ResetMyPasswordView,
+    ResetPasswordView,
+    UserDBModelView,
+)
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_appbuilder.views import expose
 from flask_login import logout_user
@@ -114,7 +118,7 @@ class PortalResetPasswordView(ResetPasswordView):
 
 class PortalUserDBModelView(UserDBModelView):
     class_permission_name = "UserDBModelView"
-    add_form_extra_fields = {
+    add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
         "password": PasswordField(
             "Password", widget=BS3PasswordFieldWidget(),
             description="At least 12 characters; not the user name; not a common password.",

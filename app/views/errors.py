@@ -21,7 +21,7 @@ def register_error_pages(app):
     @app.errorhandler(405)
     def readable_error(error):
         """The API answers in JSON (SPEC section 9) even for a path or method it lacks."""
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or wants_json():
             return {"message": error.description, "errors": {}}, error.code
         if error.code not in PAGES:
             return error
@@ -35,9 +35,13 @@ def register_error_pages(app):
         limit = readable_size(current_app.config["MAX_CONTENT_LENGTH"])
         message = (f"The file is larger than the upload limit of {limit}. Split it into "
                    "smaller files, or ask an administrator to raise the limit.")
-        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        if wants_json() or request.path.startswith("/api/"):
             return {"message": message, "errors": {"file": [message]}}, 413
         return error_page("File too large", message), 413
+
+
+def wants_json():
+    return request.accept_mimetypes.best == "application/json"
 
 
 def error_page(title, message):
