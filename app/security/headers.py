@@ -11,8 +11,10 @@ proxy in front (ProxyFix).
 - Strict-Transport-Security only on requests that arrived over HTTPS (Talisman's rule);
   behind a TLS-terminating proxy set MUARA_PROXY_FIX so the request knows it.
 """
+import secrets
 from urllib.parse import urlsplit
 
+from flask import request
 from flask_talisman import Talisman
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -49,6 +51,7 @@ def secure_responses(app):
     oauth_origin = origin(app.config.get("ACCURATE_ACCOUNT_URL"))
     if oauth_origin:
         policy["form-action"] = ["'self'", oauth_origin]
+    app.before_request(make_nonce)  # before Talisman's own, which keeps a nonce already set
     Talisman(
         app,
         force_https=False,  # the proxy in front redirects; tests and `make run` use http
@@ -62,6 +65,14 @@ def secure_responses(app):
         session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
     )
     app.after_request(downloads_as_attachments)
+
+
+def make_nonce():
+    """The request's CSP nonce: 128 bits from `secrets`, in lowercase hex. (Talisman's own
+    mixes upper-case letters and digits; a nonce is on every page several times, and hex
+    cannot spell the upper-case codes - "D3", "C003" - that pages show and tests look
+    for in them.)"""
+    request.csp_nonce = secrets.token_hex(16)
 
 
 def origin(url):
