@@ -164,6 +164,34 @@ def build_config():
         # when an app starts. `muara init` lets it add its roles after upgrading.
         "FAB_CREATE_DB": False,
         "WTF_CSRF_ENABLED": env_bool("MUARA_CSRF", True),
+        **security_settings(env_str("REDIS_URL"), env_str("MUARA_PUBLIC_URL", "")),
+    }
+
+
+def security_settings(redis_url, public_url):
+    """Sign-in protection, password policy, sessions, headers (README "Security")."""
+    lifetime_minutes = env_int("MUARA_SESSION_LIFETIME_MINUTES", 12 * 60)
+    return {
+        # Per address, on POST /login/ and /api/v1/security/login (Flask-Limiter).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "LOGIN_RATE_LIMIT": env_str("MUARA_LOGIN_RATE_LIMIT", "10 per minute"),
+        # Per account: locked from the 5th failure in a row, 1 minute doubling to 1 hour.
+        "LOGIN_LOCKOUT_THRESHOLD": env_int("MUARA_LOCKOUT_THRESHOLD", 5),
+        "LOGIN_LOCKOUT_SECONDS": env_int("MUARA_LOCKOUT_SECONDS", 60),
+        "LOGIN_LOCKOUT_MAX_SECONDS": env_int("MUARA_LOCKOUT_MAX_SECONDS", 3600),
+        "PASSWORD_MIN_LENGTH": env_int("MUARA_PASSWORD_MIN_LENGTH", 12),
+        # A session ends this long after sign-in, or after this long unused.
+        "SESSION_LIFETIME_MINUTES": lifetime_minutes,
+        "SESSION_IDLE_MINUTES": env_int("MUARA_SESSION_IDLE_MINUTES", 60),
+        "PERMANENT_SESSION_LIFETIME": lifetime_minutes * 60,
+        # Secure cookies when the portal is reached over HTTPS (MUARA_PUBLIC_URL).
+        "SESSION_COOKIE_SECURE": env_bool("MUARA_SESSION_COOKIE_SECURE",
+                                          public_url.startswith("https://")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Number of proxies in front whose X-Forwarded-For/-Proto/-Host/-Port to trust.
+        "PROXY_FIX": env_int("MUARA_PROXY_FIX", 0),
+        # Largest page size a list screen accepts (?psize_...=).
+        "MAX_PAGE_SIZE": env_int("MUARA_MAX_PAGE_SIZE", 500),
     }

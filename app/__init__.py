@@ -26,10 +26,17 @@ def create_app(test_config=None, start_background=None):
     from app.extensions import csrf, db, tune_sqlite, migrate
     from app.background import start_background_threads
     from app.queue import TaskQueue
+    from app.security.bad_requests import refuse_bad_requests
+    from app.security.files import make_instance_private
+    from app.security.headers import secure_responses
+    from app.security.manager import PortalSecurityManager
     from app.security.roles import builtin_roles
     from app.views import menu_of_view, register_views
 
     app.config["FAB_ROLES"] = builtin_roles(menu_of_view())
+    make_instance_private(app.config["INSTANCE_DIR"], app.config["SQLALCHEMY_DATABASE_URI"])
+    secure_responses(app)
+    app.before_request(refuse_bad_requests)
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -37,7 +44,8 @@ def create_app(test_config=None, start_background=None):
     from app.views.home import HomeView
     # Permissions are synced by `muara init` (and run.py's first start), not by every
     # process that starts.
-    appbuilder = AppBuilder(indexview=HomeView, update_perms=False)
+    appbuilder = AppBuilder(indexview=HomeView, update_perms=False,
+                            security_manager_class=PortalSecurityManager)
     with app.app_context():
         tune_sqlite(db.engine)
         appbuilder.init_app(app, db.session)

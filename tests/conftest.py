@@ -42,6 +42,8 @@ def app(database_url, instance_dir):
         "WTF_CSRF_ENABLED": False,
         "MAIL_ENABLED": False,
         "REDIS_URL": None,
+        # Every test signs in from 127.0.0.1: the per-address limit has its own tests.
+        "LOGIN_RATE_LIMIT": "10000 per minute",
     })
     with test_app.app_context():
         _drop_everything()
@@ -128,7 +130,7 @@ def world(app):
 
 
 def login(client, username, password=PASSWORD):
-    client.get("/logout/")
+    client.post("/logout/")
     response = client.post("/login/", data={"username": username, "password": password})
     assert response.status_code == 302, f"login of {username} failed"
     assert "/login" not in response.headers["Location"], f"login of {username} refused"

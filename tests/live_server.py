@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,6 +33,14 @@ class LiveServer:
                                         text=True, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         self.output = self._wait_until_serving(timeout=90)
+        # Keep reading what the server prints (a line per request): a full pipe would
+        # block the server's next write, and with it the request being answered.
+        self.log = []
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.process.stdout:
+            self.log.append(line)
 
     def _wait_until_serving(self, timeout):
         lines = []

@@ -37,6 +37,7 @@ def test_principal_presses_sync_all_and_sees_the_orders(page, server, tmp_path):
     assert "orders.xlsx" in page.inner_text("body")
 
     page.goto("/logout/")
+    page.click("#logout-button")  # logout is a POST (issue 18)
     log_in(page, server, "principal")
     page.goto("/sync-all/")
     assert "DEMO-DIST" in page.inner_text("#waiting-files")

@@ -302,10 +302,10 @@ def test_user_add_allows_an_admin_without_org(app, runner):
     assert counts(app)["memberships"] == 0
 
 
-def test_user_add_password_of_eight_characters_logs_in(app, runner, world):
+def test_user_add_password_of_twelve_characters_logs_in(app, runner, world):
     world.org("D1")
-    assert user_add(runner, "ida", "D1", "Supervisor", password="8chars!!").exit_code == 0
-    login(app.test_client(), "ida", "8chars!!")
+    assert user_add(runner, "ida", "D1", "Supervisor", password="12chars!Zq7w").exit_code == 0
+    login(app.test_client(), "ida", "12chars!Zq7w")
 
 
 def test_user_add_rejects_an_unknown_org(app, runner):
@@ -351,11 +351,23 @@ def test_user_add_rejects_an_unknown_role(app, runner, world):
     assert counts(app) == before
 
 
-def test_user_add_rejects_a_password_shorter_than_eight(app, runner, world):
+def test_user_add_rejects_a_password_shorter_than_twelve(app, runner, world):
     world.org("D1")
     before = counts(app)
-    result = user_add(runner, "ida", "D1", "Importer", password="7chars!")
-    assert_fails(result, "password must have at least 8 characters")
+    result = user_add(runner, "ida", "D1", "Importer", password="11chars!Zq7")
+    assert_fails(result, "The password must have at least 12 characters.")
+    assert counts(app) == before
+
+
+@pytest.mark.parametrize("password, reason", [
+    ("Irene-the-importer", "must not be (or contain) the user name"),
+    ("qwertyuiop123!", "on a list of commonly used passwords"),
+])
+def test_user_add_rejects_a_weak_password(app, runner, world, password, reason):
+    world.org("D1")
+    before = counts(app)
+    result = user_add(runner, "irene", "D1", "Importer", password=password)
+    assert result.exit_code != 0 and reason in result.output
     assert counts(app) == before
 
 

@@ -24,6 +24,9 @@ import zipfile
 import charset_normalizer
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+# Exports quote cells a spreadsheet would run; reading a CSV takes that quote off again.
+from app.security.csv_safety import restore_cells
+
 MB = 1024 * 1024
 SAMPLE_SIZE = 64 * 1024
 FORMATS = ("xlsx", "xls", "ods", "csv", "xml")
@@ -519,7 +522,7 @@ def _csv_records(path, encoding, delimiter):
             for cells in reader:
                 first_line = last_line + 1
                 last_line = reader.line_num
-                yield first_line, cells
+                yield first_line, restore_cells(cells)
             return
         except UnicodeDecodeError:
             pass
@@ -551,7 +554,7 @@ def _escaped_records(path, encoding, delimiter):
             last_line = reader.line_num
             if cells and _ESCAPED.search("".join(cells)):
                 raise _bad_encoding(first_line, label)
-            yield first_line, cells
+            yield first_line, restore_cells(cells)
 
 
 def _not_csv(line, exc):

@@ -23,3 +23,4 @@ from app.models.documents import (SalesTransaction, SalesTransactionLine, StockT
 from app.models.service_links import (ServiceLink, SyncCursor, Tax, PaymentTerm,  # noqa: F401
                                       Employee, ServiceSalesOrder, ServiceSalesOrderLine)
 from app.models.audit import AuditEvent  # noqa: F401
+from app.models.accounts import AccountState  # noqa: F401

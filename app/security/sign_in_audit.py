@@ -11,9 +11,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.security.audit import record
 
-# The framework's endpoints that take a username and a password.
-FORM_LOGIN = "AuthDBView.login"
-API_LOGIN = "SecurityApi.login"
+# The endpoints that take a username and a password: the portal's subclasses of the
+# framework's login form and security API (app/security/views.py).
+FORM_LOGIN = "PortalAuthDBView.login"
+API_LOGIN = "PortalSecurityApi.login"
 
 
 def install(app):

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Connection, Integration, Location, Membership, Organization
 from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind
+from app.security.passwords import password_problem
 from app.security.roles import ROLES
 from app.services.transaction import owns_transaction
 
@@ -103,8 +104,9 @@ def add_user(username, org_code, role_name, email, password, first_name=None, la
         raise MuaraError(f"duplicate username: {username}")
     if sm.find_user(email=email):
         raise MuaraError(f"duplicate e-mail: {email}")
-    if not password or len(password) < 8:
-        raise MuaraError("password must have at least 8 characters")
+    problem = password_problem(password, username)
+    if problem:
+        raise MuaraError(problem)
     role = sm.find_role(role_name)
     if role is None:
         raise MuaraError(f"role {role_name} is not in the database yet: run `muara init`")

@@ -30,6 +30,7 @@ from app.models import (
     StockEntry,
 )
 from app.models.organizations import OrgKind
+from app.security.csv_safety import safe_row
 from app.security.tenancy import scope
 from app.services.audit import record_now
 from app.services.imports import check_module
@@ -166,9 +167,9 @@ def _plain(value):
 def write_export(header: list, rows: list, fmt: str, out: TextIO) -> None:
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
+        writer.writerow(safe_row(header))
         for row in rows:
-            writer.writerow(["" if v is None else _plain(v) for v in row])
+            writer.writerow(safe_row(_plain(v) for v in row))
     elif fmt == "json":
         out.write("[")
         for n, row in enumerate(rows):

@@ -1,8 +1,11 @@
 """Readable error pages, inside the portal's layout."""
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
+from flask_login import current_user
 
 # The page a person sees for a status the framework would answer with a bare page.
 PAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    429: ("Too many attempts", "Too many attempts. Wait a minute and try again."),
     403: ("Not allowed", "You do not have permission to open this page. If you need it, "
                          "ask an administrator for the right role."),
     404: ("Page not found", "There is no such page, or what it showed does not exist (any "
@@ -11,16 +14,20 @@ PAGES = {
 
 
 def register_error_pages(app):
+    @app.errorhandler(400)
+    @app.errorhandler(429)
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
     def readable_error(error):
         """The API answers in JSON (SPEC section 9) even for a path or method it lacks."""
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or wants_json():
             return {"message": error.description, "errors": {}}, error.code
         if error.code not in PAGES:
             return error
         title, message = PAGES[error.code]
+        if error.code in (400, 429) and error.description:
+            message = error.description  # what exactly was refused, written for the user
         return error_page(title, message), error.code
 
     @app.errorhandler(413)
@@ -28,12 +35,20 @@ def register_error_pages(app):
         limit = readable_size(current_app.config["MAX_CONTENT_LENGTH"])
         message = (f"The file is larger than the upload limit of {limit}. Split it into "
                    "smaller files, or ask an administrator to raise the limit.")
-        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        if wants_json() or request.path.startswith("/api/"):
             return {"message": message, "errors": {"file": [message]}}, 413
         return error_page("File too large", message), 413
 
 
+def wants_json():
+    return request.accept_mimetypes.best == "application/json"
+
+
 def error_page(title, message):
+    # An error raised before the framework's before_request (e.g. 413 while the body is
+    # read) has no g.user yet; the layout needs it.
+    if not hasattr(g, "user"):
+        g.user = current_user
     return render_template("error.html", title=title, message=message,
                            base_template=current_app.appbuilder.base_template,
                            appbuilder=current_app.appbuilder)

@@ -1,0 +1,150 @@
+"""The framework's account views, with the portal's rules: the lockout message at
+sign-in, logout by POST only, the password policy on every password form, the current
+password asked before changing one's own, and an Admin's Unlock on the Users screen.
+
+Each keeps the framework's class name for its permissions (class_permission_name), so
+roles and docs/permissions.md read as before.
+"""
+from flask import flash, g, redirect, request
+from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.views import (
+    AuthDBView,
+    ResetMyPasswordView,
+    ResetPasswordView,
+    UserDBModelView,
+)
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_appbuilder.views import expose
+from flask_login import logout_user
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, ValidationError
+
+from app.extensions import db
+from app.security import login_protection
+from app.security.passwords import PasswordPolicy
+from app.security.sessions import end_all_sessions, forget_session, stamp_session
+
+
+def _refusal():
+    """The lockout message auth_user_db left for this request, if any."""
+    return g.pop("sign_in_refusal", None)
+
+
+class PortalAuthDBView(AuthDBView):
+    class_permission_name = "AuthDBView"
+    logout_template = "logout_confirm.html"
+
+    @expose("/login/", methods=["GET", "POST"])
+    def login(self):
+        response = super().login()
+        refusal = _refusal()
+        if refusal:
+            # The framework flashed "Invalid login"; the lockout says more.
+            flash(refusal, "danger")
+        return response
+
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """GET asks (a link or an image must not sign anyone out); POST (with the CSRF
+        token) ends every session of the user, server-side."""
+        user = self._get_authenticated_user()
+        if request.method == "GET":
+            if user is None:
+                return redirect(self.appbuilder.get_url_for_index)
+            return self.render_template(self.logout_template, appbuilder=self.appbuilder)
+        if user is not None:
+            end_all_sessions(user.id)
+            db.session.commit()
+        logout_user()
+        forget_session()
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(self.appbuilder.get_url_for_login)
+
+
+def _current_password_matches(form, field):
+    if not check_password_hash(g.user.password or "", field.data or ""):
+        raise ValidationError("This is not your current password.")
+
+
+class OwnPasswordForm(DynamicForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), _current_password_matches],
+        widget=BS3PasswordFieldWidget())
+    password = PasswordField(
+        "New password", validators=[DataRequired(), PasswordPolicy(lambda form: g.user.username)],
+        description="At least 12 characters; not your user name; not a common password.",
+        widget=BS3PasswordFieldWidget())
+    conf_password = PasswordField(
+        "Confirm new password", validators=[EqualTo("password", message="Passwords must match")],
+        widget=BS3PasswordFieldWidget())
+
+
+class PortalResetMyPasswordView(ResetMyPasswordView):
+    class_permission_name = "ResetMyPasswordView"
+    form = OwnPasswordForm
+
+    def form_post(self, form):
+        super().form_post(form)  # sets the password and ends the other sessions
+        db.session.commit()
+        # ... but this one goes on.
+        stamp_session(g.user)
+
+
+def _user_being_reset(form):
+    from flask import current_app
+    user = current_app.appbuilder.sm.get_user_by_id(request.args.get("pk"))
+    return user.username if user else None
+
+
+class ResetOtherPasswordForm(DynamicForm):
+    password = PasswordField(
+        "Password", validators=[DataRequired(), PasswordPolicy(_user_being_reset)],
+        description="At least 12 characters; not the user name; not a common password.",
+        widget=BS3PasswordFieldWidget())
+    conf_password = PasswordField(
+        "Confirm Password", validators=[EqualTo("password", message="Passwords must match")],
+        widget=BS3PasswordFieldWidget())
+
+
+class PortalResetPasswordView(ResetPasswordView):
+    class_permission_name = "ResetPasswordView"
+    form = ResetOtherPasswordForm
+
+
+class PortalUserDBModelView(UserDBModelView):
+    class_permission_name = "UserDBModelView"
+    add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
+        "password": PasswordField(
+            "Password", widget=BS3PasswordFieldWidget(),
+            description="At least 12 characters; not the user name; not a common password.",
+            validators=[DataRequired(), PasswordPolicy(lambda form: form.username.data)]),
+        "conf_password": PasswordField(
+            "Confirm Password", widget=BS3PasswordFieldWidget(),
+            validators=[DataRequired(), EqualTo("password", message="Passwords must match")]),
+    }
+
+    @action("unlock", "Unlock", "Let these users sign in again now?", "fa-unlock")
+    def unlock(self, users):
+        users = users if isinstance(users, list) else [users]
+        for user in users:
+            login_protection.unlock(user)
+        db.session.commit()
+        flash(f"Unlocked: {', '.join(u.username for u in users)}.", "info")
+        return redirect(get_safe_redirect(self.get_redirect()))
+
+
+class PortalSecurityApi(SecurityApi):
+    """/api/v1/security/login answers a locked account with 429 and the reason."""
+
+    @expose("/login", methods=["POST"])
+    def login(self):
+        response = super().login()
+        refusal = _refusal()
+        if refusal and response.status_code == 401:
+            return self.response(429, message=refusal)
+        return response
