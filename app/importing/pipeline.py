@@ -18,7 +18,8 @@ from sqlalchemy import delete, func, select, update
 from app.errors import TaskSuperseded
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
-from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
+from app.importing.detection import check_zip_safety, detect_format
+from app.importing.readers import FileRejected, open_table
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
 from app.importing.writers import (AFFECTS_BALANCES, WRITERS, Origin, insert_rows,
                                    refresh_customer_balances)
