@@ -10,6 +10,7 @@ import io
 import math
 import struct
 import zipfile
+import zlib
 
 from app.importing.faults import PASSWORD_MESSAGE, FileRejected
 
@@ -31,6 +32,19 @@ ENCRYPTED_PACKAGE = _utf16("EncryptedPackage")
 _XLS_STREAMS = (_utf16("Workbook"), _utf16("Book"))
 _OTHER_CFB = ((_utf16("WordDocument"), "a Word document"),
               (_utf16("PowerPoint Document"), "a PowerPoint presentation"))
+
+# Excel 2.x-4.0 files are a bare BIFF stream (no compound file): a BOF record, by version.
+_OLD_EXCEL_BOF = {b"\x09\x00": "an Excel 2.x file", b"\x09\x02": "an Excel 3.0 file",
+                  b"\x09\x04": "an Excel 4.0 file"}
+
+# The main part's content type ([Content_Types].xml) names an OOXML package whatever its
+# folders are called (strict ISO writers do not use xl/).
+_SPREADSHEET_MAIN = (b"spreadsheetml.sheet.main+xml", b"spreadsheetml.template.main+xml",
+                     b"ms-excel.sheet.macroEnabled.main+xml",
+                     b"ms-excel.template.macroEnabled.main+xml")
+_XLSB_MAIN = b"ms-excel.sheet.binary.macroEnabled.main"
+_CONTENT_TYPES = "[Content_Types].xml"
+_CONTENT_TYPES_LIMIT = 256 * 1024
 
 # Leading bytes of files people upload by mistake, and what to call them.
 _MAGIC = (
@@ -67,6 +81,10 @@ def detect_format(head: bytes, filename: str) -> str:
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise _not_a_spreadsheet(what)
+    old_excel = _old_excel(head)
+    if old_excel:
+        raise FileRejected("unsupported_format",
+                           f"The file is {old_excel}: open it in Excel and save it as .xlsx.")
 
     if head.startswith(_UTF16_BOMS):
         text = head[2:].decode("utf-16-le" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-be",
@@ -84,6 +102,15 @@ def detect_format(head: bytes, filename: str) -> str:
     return "csv"
 
 
+def _old_excel(head):
+    """What to call an Excel 4.0 or older file (a bare BIFF2-4 stream), or None."""
+    what = _OLD_EXCEL_BOF.get(head[:2])
+    if what is None or len(head) < 8:
+        return None
+    size, = struct.unpack_from("<H", head, 2)
+    return what if 4 <= size <= 16 else None
+
+
 def _zip_format(head):
     names, complete, mimetype = _zip_names(head)
     if mimetype is not None:
@@ -94,18 +121,64 @@ def _zip_format(head):
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "xl/workbook.bin" in names:
-        raise FileRejected("not_a_spreadsheet",
-                           "The file is an Excel binary workbook (.xlsb), which is not supported: "
-                           "save it as .xlsx and upload it again.")
+        return _zip_format_xlsb()
     # Only part of the zip was given: the directory is at the end, so judge by the member
     # names seen so far (openpyxl writes the worksheets before xl/workbook.xml).
     if not complete and any(n.startswith("xl/") for n in names):
         return "xlsx"
+    content_types = _content_types(head)
+    if any(kind in content_types for kind in _SPREADSHEET_MAIN):
+        return "xlsx"  # its parts are not under xl/ (strict ISO names)
+    if _XLSB_MAIN in content_types:
+        return _zip_format_xlsb()
     if any(n.startswith("word/") for n in names):
         raise _not_a_spreadsheet("a Word document")
     if any(n.startswith("ppt/") for n in names):
         raise _not_a_spreadsheet("a PowerPoint presentation")
     raise _not_a_spreadsheet("a ZIP archive")
+
+
+def _zip_format_xlsb():
+    raise FileRejected("not_a_spreadsheet",
+                       "The file is an Excel binary workbook (.xlsb), which is not supported: "
+                       "save it as .xlsx and upload it again.")
+
+
+def _content_types(head):
+    """The start of the package's [Content_Types].xml from the first bytes of a zip, or b"".
+    Read from the local file header, so a partial file is enough; never more than
+    _CONTENT_TYPES_LIMIT bytes are inflated."""
+    pos = head.find(_ZIP_LOCAL)
+    while pos != -1 and pos + 30 <= len(head):
+        (_sig, _ver, _flags, method, _time, _date, _crc, csize, _usize,
+         name_len, extra_len) = struct.unpack_from("<4sHHHHHIIIHH", head, pos)
+        name = head[pos + 30:pos + 30 + name_len].decode("utf-8", "replace")
+        if name == _CONTENT_TYPES:
+            data = head[pos + 30 + name_len + extra_len:][:csize or None]
+            if method == 0:
+                return data[:_CONTENT_TYPES_LIMIT]
+            if method == 8:
+                try:
+                    return zlib.decompressobj(-15).decompress(data, _CONTENT_TYPES_LIMIT)
+                except zlib.error:
+                    return b""
+            return b""
+        pos = head.find(_ZIP_LOCAL, pos + 4)
+    return b""
+
+
+def is_relocated_ooxml(path: str) -> bool:
+    """Whether an .xlsx keeps its parts outside xl/ (strict ISO names)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "xl/workbook.xml" in zf.namelist():
+                return False
+            with zf.open(_CONTENT_TYPES) as fh:
+                content_types = fh.read(_CONTENT_TYPES_LIMIT)
+    except (KeyError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError,
+            zlib.error):
+        return False
+    return any(kind in content_types for kind in _SPREADSHEET_MAIN)
 
 
 def _odf_kind(mimetype):

@@ -18,8 +18,9 @@ from sqlalchemy import delete, func, select, update
 from app.errors import TaskSuperseded
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
-from app.importing.detection import check_zip_safety, detect_format
-from app.importing.readers import FileRejected, open_table
+from app.importing.detection import detect_format
+from app.importing.readers import FileRejected
+from app.importing.safe_read import open_guarded
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
 from app.importing.writers import (AFFECTS_BALANCES, WRITERS, Origin, insert_rows,
                                    refresh_customer_balances)
@@ -181,13 +182,12 @@ def _process(session, imp, path, settings):
         raise FileRejected("wrong_format", f"The template {template.name} reads "
                                            f"{template.file_format.upper()} files; this file is "
                                            f"{fmt.upper()}.")
-    if fmt in ("xlsx", "ods"):
-        check_zip_safety(path, settings.max_unpacked_bytes)
     if template is None:
         raise FileRejected("no_template", f"No mapper template for {module.label}: "
                                           "create one before importing.")
     spec = template_spec(template)
-    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
+    table = open_guarded(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row,
+                         max_unpacked_bytes=settings.max_unpacked_bytes)
     org = session.get(Organization, imp.organization_id)
     imp.rows_total = _estimate_rows(path, table)
     # A document's header and line fields are checked per document (staging).
