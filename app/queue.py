@@ -19,13 +19,15 @@ from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.jobs.registry import ALLOWED
+from app.jobs.registry import ALLOWED, on_give_up
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 RUN_TASK = "app.jobs.runner.run_task"
-MAX_ATTEMPTS = 3
+# A task whose worker died this many times while running it is not re-queued again: a
+# poison file must not kill worker after worker (its import is failed, see registry).
+MAX_ATTEMPTS = 2
 # RQ states in which a job will never run (again) by itself.
 DEAD_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
@@ -97,19 +99,21 @@ class TaskQueue:
         stale = utcnow() - dt.timedelta(seconds=current_app.config["TASK_STALE_SECONDS"])
         candidates = db.session.execute(
             select(BackgroundTask.id, BackgroundTask.rq_job_id, BackgroundTask.status,
-                   BackgroundTask.attempts, BackgroundTask.heartbeat_at)
+                   BackgroundTask.attempts, BackgroundTask.heartbeat_at,
+                   BackgroundTask.function, BackgroundTask.args)
             .where(BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
                    BackgroundTask.enqueued_at <= cutoff)
         ).all()
         requeued = []
-        for task_id, job_id, status, attempts, heartbeat_at in candidates:
+        for task_id, job_id, status, attempts, heartbeat_at, function, args in candidates:
             state = self.job_state(job_id)
             silent = (status == TaskStatus.running and heartbeat_at is not None
                       and heartbeat_at < stale)
             if state is not None and state not in DEAD_STATES and not silent:
                 continue
             if status == TaskStatus.running and attempts >= MAX_ATTEMPTS:
-                self._give_up(task_id, job_id, status)
+                if self._give_up(task_id, job_id, status):
+                    on_give_up(function, json.loads(args))
                 continue
             new_job_id = _new_job_id()
             won = db.session.execute(
@@ -129,14 +133,16 @@ class TaskQueue:
         return requeued
 
     def _give_up(self, task_id, job_id, status):
-        db.session.execute(
+        """Fail the task (compare-and-set); whether this call did it."""
+        won = db.session.execute(
             update(BackgroundTask)
             .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id,
                    BackgroundTask.status == status)
             .values(status=TaskStatus.failed, finished_at=utcnow(),
                     error=f"the worker running it was lost {MAX_ATTEMPTS} times")
-        )
+        ).rowcount
         db.session.commit()
+        return won
 
     def worker(self, app, thread=False):
         worker_class = ThreadWorker if thread else AppWorker

@@ -6,7 +6,10 @@ from app.importing.pipeline import Settings, run_import
 from app.jobs.runner import beat
 from app.models import ImportFile
 from app.models.imports import ImportStatus
+from app.models.tasks import utcnow
 from app.notifications import send_import_result
+
+STOPPED_THE_READER = "The file stopped the reader twice; it may be damaged."
 
 
 def process_import(import_id):
@@ -33,3 +36,17 @@ def process_import(import_id):
             queue().submit(CONSOLIDATE_FILE, imp.id)
     return {"import_id": imp.id, "status": str(imp.status), "rows": imp.rows_done,
             "accepted": imp.accepted, "rejected": imp.rejected}
+
+
+def give_up_import(import_id):
+    """The re-queue pass will not run this import again: its worker died twice while
+    running it (a file that kills the reader). The import is failed, never left
+    "processing", and the uploader hears of it."""
+    imp = db.session.get(ImportFile, import_id)
+    if imp is None or imp.status not in (ImportStatus.imported, ImportStatus.processing):
+        return
+    imp.status = ImportStatus.failed
+    imp.error_code, imp.error_message = "reader_stopped", STOPPED_THE_READER
+    imp.finished_at = utcnow()
+    db.session.commit()
+    send_import_result(imp)
