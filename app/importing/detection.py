@@ -124,7 +124,7 @@ def _zip_format(head):
         return _zip_format_xlsb()
     # Only part of the zip was given: the directory is at the end, so judge by the member
     # names seen so far (openpyxl writes the worksheets before xl/workbook.xml).
-    if not complete and any(n.startswith("xl/") for n in names):
+    if not complete and any(n.startswith("xl/") or "/worksheets/" in n for n in names):
         return "xlsx"
     content_types = _content_types(head)
     if any(kind in content_types for kind in _SPREADSHEET_MAIN):

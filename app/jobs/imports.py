@@ -1,6 +1,7 @@
 """The import job: process a stored file, then tell the uploader (IMP-7)."""
 from flask import current_app
 
+from app.errors import TaskSuperseded
 from app.extensions import db
 from app.importing.pipeline import Settings, run_import
 from app.jobs.runner import beat
@@ -21,10 +22,18 @@ def process_import(import_id):
         return {"import_id": import_id, "status": "deleted"}  # purged while it waited
     try:
         imp = run_import(db.session, import_id, settings)
-    except Exception:
-        # run_import marked the file failed; the uploader hears of it, the task keeps
+    except TaskSuperseded:
+        raise  # another run owns the file now
+    except BaseException:
+        # run_import marked the file failed (an Exception); what it cannot catch (a
+        # BaseException such as a reader's panic) is failed here, so no import stays
+        # "processing" after its task ended. The uploader hears of it, the task keeps
         # the traceback.
+        db.session.rollback()
         imp = db.session.get(ImportFile, import_id)
+        if imp is not None and imp.status == ImportStatus.processing:
+            _fail(imp, "internal_error", "The import stopped because the reader failed. "
+                                         "Re-process the file once the problem is fixed.")
         if imp is not None and imp.status == ImportStatus.failed:
             send_import_result(imp)
         raise
@@ -45,8 +54,12 @@ def give_up_import(import_id):
     imp = db.session.get(ImportFile, import_id)
     if imp is None or imp.status not in (ImportStatus.imported, ImportStatus.processing):
         return
+    _fail(imp, "reader_stopped", STOPPED_THE_READER)
+    send_import_result(imp)
+
+
+def _fail(imp, code, message):
     imp.status = ImportStatus.failed
-    imp.error_code, imp.error_message = "reader_stopped", STOPPED_THE_READER
+    imp.error_code, imp.error_message = code, message
     imp.finished_at = utcnow()
     db.session.commit()
-    send_import_result(imp)
