@@ -33,7 +33,11 @@ CHUNK_ROWS = 5000
 # The interpreter, python-calamine and their libraries map about 100 MB before reading.
 BASE_ADDRESS_SPACE = 256 * MB
 _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-_CHILD = "from app.importing.sandbox import child_main; child_main()"
+# The child needs app.importing only: `app` is made a bare package so its __init__ (the
+# Flask app factory, 0.2 s of imports) is not run for every file read.
+_CHILD = ("import sys, types; app = types.ModuleType('app'); app.__path__ = [sys.argv[2]]; "
+          "sys.modules['app'] = app; "
+          "from app.importing.sandbox import child_main; child_main()")
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,8 @@ def open_table_in_child(path: str, fmt: str, sheet=None, header_row: int = 1,
 def _run_child(request, seconds):
     env = dict(os.environ, PYTHONPATH=_PROJECT_ROOT, RUST_BACKTRACE="0")
     try:
-        done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(request)],
+        done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(request),
+                               os.path.join(_PROJECT_ROOT, "app")],
                               capture_output=True, timeout=seconds + 5, env=env,
                               cwd=_PROJECT_ROOT)
     except subprocess.TimeoutExpired:
