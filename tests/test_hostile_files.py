@@ -30,8 +30,16 @@ from app.models.imports import ImportStatus
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import queue
 from app.services.upload_store import CHUNK, TooLarge, spool_upload
-from tests.test_import_job import (MB, check_counts, counts, make_distributor, muara, refused,
-                                   run_import, xlsx)
+from tests.test_import_job import (
+    MB,
+    check_counts,
+    counts,
+    make_distributor,
+    muara,
+    refused,
+    run_import,
+    xlsx,
+)
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = DATA / "hostile"
@@ -61,7 +69,7 @@ def stored_copy(tmp_path, source, name="upload"):
 # --- 7. reader panics -------------------------------------------------------------------------
 
 def test_a_reader_panic_on_a_damaged_xls_fails_the_import_and_wait_returns(app, runner, d1):
-    result, out = run_import(runner, str(HOSTILE / "reader_panic.xls"), "customers", ok=False)
+    _, out = run_import(runner, str(HOSTILE / "reader_panic.xls"), "customers", ok=False)
     failed_with(out, "corrupt_file", "The file is damaged: it could not be read as xls (slice "
                                      "index starts at 3328 but ends at 2432).")
     check_counts(app, out)
@@ -96,7 +104,7 @@ def test_a_panic_that_escapes_the_readers_still_fails_the_import(app, runner, d1
         raise FakePanic("somewhere else")
     monkeypatch.setattr("app.importing.pipeline.open_guarded", panic)
     path = xlsx(tmp_path / "c.xlsx", [CUSTOMERS, ["C9", "Toko"]])
-    result, out = run_import(runner, path, "customers", ok=False)  # --wait returned
+    _, out = run_import(runner, path, "customers", ok=False)  # --wait returned
     assert (out["status"], out["error"]["reason"]) == ("failed", "internal_error")
     with app.app_context():
         imp = db.session.execute(select(ImportFile)).scalar_one()
@@ -106,7 +114,7 @@ def test_a_panic_that_escapes_the_readers_still_fails_the_import(app, runner, d1
 # --- 8. allocation bombs, poison tasks ------------------------------------------------------
 
 def test_an_allocation_bomb_xls_is_refused_and_the_worker_lives(app, runner, d1):
-    result, out = run_import(runner, str(HOSTILE / "alloc_bomb.xls"), "customers", ok=False)
+    _, out = run_import(runner, str(HOSTILE / "alloc_bomb.xls"), "customers", ok=False)
     failed_with(out, "too_large_when_read",
                 "The file needs more memory than allowed when read: it may be damaged. Open it "
                 "in Excel, save it as .xlsx and upload it again.")

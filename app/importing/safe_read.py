@@ -58,7 +58,7 @@ def _guarded_call(function, fmt, *args):
         raise
     except _NOT_THE_FILE:
         raise
-    except BaseException as exc:  # the reader panicked or failed in a way it did not name
+    except BaseException as exc:  # noqa: BLE001  a reader panic (pyo3) is a BaseException
         raise damaged(fmt, first_line(exc)) from None
 
 
@@ -75,7 +75,7 @@ def _guard_rows(table: Table, fmt: str) -> Table:
                 return
             except (FileRejected, *_NOT_THE_FILE):
                 raise
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001  as above, on a row
                 raise damaged(fmt, first_line(exc)) from None
             yield record
 

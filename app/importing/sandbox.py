@@ -84,7 +84,7 @@ def _run_child(request, seconds):
     try:
         done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(request),
                                os.path.join(_PROJECT_ROOT, "app")],
-                              capture_output=True, timeout=seconds + 5, env=env,
+                              capture_output=True, timeout=seconds + 5, env=env, check=False,
                               cwd=_PROJECT_ROOT)
     except subprocess.TimeoutExpired:
         raise too_large(f"took more than {seconds:g} seconds")
@@ -150,7 +150,7 @@ def child_main():
     except MemoryError:
         fault = too_large("needs more memory than allowed")
         answer = {"rejected": [fault.code, fault.message]}
-    except BaseException as exc:  # a panic of the reader (pyo3 PanicException) included
+    except BaseException as exc:  # noqa: BLE001  a reader panic (pyo3) included
         fault = damaged(request["fmt"], first_line(exc))
         answer = {"rejected": [fault.code, fault.message]}
     sys.stdout.write(json.dumps(answer))

@@ -9,7 +9,13 @@ from sqlalchemy import select
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import MODULES, SHOWN_ONLY, XML_MODULES
-from app.models import Connection, ImportFile, ImportRejection, Integration, Organization
+from app.models import (
+    Connection,
+    ImportFile,
+    ImportRejection,
+    Integration,
+    Organization,
+)
 from app.models.imports import ImportStatus
 from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind

@@ -63,18 +63,17 @@ def spool_upload(source: bytes | BinaryIO, limit: int) -> SpooledUpload:
     if known is not None and known > limit:
         raise TooLarge(known)
     digest, size = hashlib.sha256(), 0
-    handle = tempfile.NamedTemporaryFile(prefix="muara-upload-", delete=False)
-    try:
-        with handle:
+    with tempfile.NamedTemporaryFile(prefix="muara-upload-", delete=False) as handle:
+        try:
             while chunk := source.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise TooLarge(known)
                 digest.update(chunk)
                 handle.write(chunk)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
+        except BaseException:
+            os.unlink(handle.name)
+            raise
     return SpooledUpload(size, digest.hexdigest(), path=handle.name)
 
 
