@@ -135,10 +135,8 @@ def _remove(path):
 def child_main():
     """Entry point of the child process: limit itself, read, spool, answer in JSON."""
     request = json.loads(sys.argv[1])
-    limit = request["address_space"]
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    cpu = request["cpu_seconds"]
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    _lower_limit(resource.RLIMIT_AS, request["address_space"])
+    _lower_limit(resource.RLIMIT_CPU, request["cpu_seconds"])
     from app.importing.readers import open_table
     try:
         table = open_table(request["path"], request["fmt"], sheet=request["sheet"],
@@ -155,6 +153,14 @@ def child_main():
         answer = {"rejected": [fault.code, fault.message]}
     sys.stdout.write(json.dumps(answer))
     sys.stdout.flush()
+
+
+def _lower_limit(kind, wanted):
+    """Set a soft limit, never above the hard limit this process was given."""
+    _soft, hard = resource.getrlimit(kind)
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(kind, (wanted, hard))
 
 
 def _spool_table(table, spool):
