@@ -20,7 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from app.importing.detection import detect_format
@@ -141,9 +141,12 @@ def test_mutated_files_give_records_or_one_file_level_refusal(fmt, tmp_path):
         path = tmp_path / "upload"  # as the job spools it: no extension
         path.write_bytes(data)
         try:
-            read_everything(str(path))
+            records = read_everything(str(path))
         except FileRejected as fault:
             assert fault.code and fault.message
+            event(f"refused: {fault.code}")
+        else:
+            event("read" if records else "read, no records")
     check()
 
 
@@ -181,11 +184,14 @@ def assert_import_ends(runner, tmp_path, data, module):
         result.exception
     if not result.stdout.strip():
         assert result.exit_code != 0 and result.stderr.startswith("Error: "), result.output
+        event("not taken")
         return
     out = json.loads(result.stdout)
     assert out["status"] in FINAL, out
     if out["status"] == "failed":
         assert result.exit_code == 1 and out["error"]["reason"], out
+        event(f"failed: {out['error']['reason']}")
     else:
+        event(f"{out['status']}" + (", with rejections" if out["rejected"] else ""))
         assert result.exit_code == 0, out
         assert out["rows"] == out["accepted"] + out["rejected"], out
