@@ -35,7 +35,7 @@ bench: $(VENV)/.installed
 FUZZ_EXAMPLES ?= 1500
 fuzz: $(VENV)/.installed
 	MUARA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz_readers.py -p no:randomly \
-		--hypothesis-show-statistics -q $(PYTEST_ARGS)
+		-s -q $(PYTEST_ARGS)
 
 permissions: $(VENV)/.installed  ## regenerate docs/permissions.md
 	$(VENV)/bin/flask --app run muara permissions

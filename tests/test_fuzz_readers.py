@@ -11,6 +11,7 @@ Bounded for CI (about 40 s). `make fuzz` runs longer: MUARA_FUZZ_EXAMPLES sets t
 of examples of each reader test (the suite's 25), the whole-import tests get a quarter of
 it (the suite's 6).
 """
+import collections
 import datetime as dt
 import io
 import json
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.importing.detection import detect_format
@@ -34,6 +35,22 @@ from tests.test_import_job import make_distributor, set_line
 DATA = Path(__file__).parent / "data"
 EXAMPLES = int(os.environ.get("MUARA_FUZZ_EXAMPLES", "0"))
 FINAL = {"archived", "needs_attention", "failed", "imported"}
+# Outcomes of the examples of the running test: printed by `make fuzz` (pytest -s).
+OUTCOMES = collections.Counter()
+
+
+def event(outcome):
+    OUTCOMES[outcome] += 1
+
+
+@pytest.fixture(autouse=True)
+def outcome_report(request):
+    OUTCOMES.clear()
+    yield
+    if EXAMPLES:
+        tried = sum(OUTCOMES.values())
+        print(f"\n{request.node.name}: {tried} inputs: "
+              + ", ".join(f"{name} {count}" for name, count in OUTCOMES.most_common()))
 
 
 def _xlsx():
