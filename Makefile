@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint test-scale bench permissions clean
+.PHONY: run test lint test-scale bench fuzz permissions clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ test-scale: $(VENV)/.installed
 # and PostgreSQL, next to the bare read speed. Figures: README "Performance".
 bench: $(VENV)/.installed
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+# Mutated xlsx/xls/ods/csv/xml files against every reader and the whole import, longer
+# than the suite's bounded run (tests/test_fuzz_readers.py): FUZZ_EXAMPLES per test.
+FUZZ_EXAMPLES ?= 1500
+fuzz: $(VENV)/.installed
+	MUARA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz_readers.py -p no:randomly \
+		-s -q $(PYTEST_ARGS)
 
 permissions: $(VENV)/.installed  ## regenerate docs/permissions.md
 	$(VENV)/bin/flask --app run muara permissions

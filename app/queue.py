@@ -33,12 +33,17 @@ log = logging.getLogger(__name__)
 
 # RQ's entry point in the worker: a dotted path, because RQ imports it there.
 RUN_TASK = "app.jobs.runner.run_task"
-MAX_ATTEMPTS = 3
+# A task whose worker died this many times while running it is not re-queued again: a
+# poison file must not kill worker after worker (its job's give-up handler runs, e.g. its import is failed).
+MAX_ATTEMPTS = 2
 # RQ states in which a job will never run (again) by itself.
 DEAD_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
 # Dotted path -> job function: what a task row may name.
 JOBS: dict[str, Callable] = {}
+# Dotted path -> what to call with the task's arguments when the re-queue pass gives up
+# on it (its worker died MAX_ATTEMPTS times running it), e.g. fail its import.
+GIVE_UP: dict[str, Callable] = {}
 # (task id, queue job id) of the task this context is running.
 _running = contextvars.ContextVar("muara_task", default=None)
 
@@ -51,6 +56,20 @@ def job(function: Callable) -> Callable:
     """Register a module-level function as a background job (it may then be submitted)."""
     JOBS[job_path(function)] = function
     return function
+
+
+def on_give_up(job_function: Callable) -> Callable[[Callable], Callable]:
+    """Register what to do when `job_function`'s task is given up for good."""
+    def register(handler: Callable) -> Callable:
+        GIVE_UP[job_path(job_function)] = handler
+        return handler
+    return register
+
+
+def _gave_up(path: str, args: list) -> None:
+    handler = GIVE_UP.get(path)
+    if handler is not None:
+        handler(*args)
 
 
 def registered_job(path: str) -> Callable:
@@ -130,19 +149,21 @@ class TaskQueue:
         stale = utcnow() - dt.timedelta(seconds=current_app.config["TASK_STALE_SECONDS"])
         candidates = db.session.execute(
             select(BackgroundTask.id, BackgroundTask.rq_job_id, BackgroundTask.status,
-                   BackgroundTask.attempts, BackgroundTask.heartbeat_at)
+                   BackgroundTask.attempts, BackgroundTask.heartbeat_at,
+                   BackgroundTask.function, BackgroundTask.args)
             .where(BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]),
                    BackgroundTask.enqueued_at <= cutoff)
         ).all()
         requeued = []
-        for task_id, job_id, status, attempts, heartbeat_at in candidates:
+        for task_id, job_id, status, attempts, heartbeat_at, function, args in candidates:
             state = self.job_state(job_id)
             silent = (status == TaskStatus.running and heartbeat_at is not None
                       and heartbeat_at < stale)
             if state is not None and state not in DEAD_STATES and not silent:
                 continue
             if status == TaskStatus.running and attempts >= MAX_ATTEMPTS:
-                self._give_up(task_id, job_id, status)
+                if self._give_up(task_id, job_id, status):
+                    _gave_up(function, json.loads(args))
                 continue
             new_job_id = _new_job_id()
             won = db.session.execute(
@@ -162,14 +183,16 @@ class TaskQueue:
         return requeued
 
     def _give_up(self, task_id, job_id, status):
-        db.session.execute(
+        """Fail the task (compare-and-set); whether this call did it."""
+        won = db.session.execute(
             update(BackgroundTask)
             .where(BackgroundTask.id == task_id, BackgroundTask.rq_job_id == job_id,
                    BackgroundTask.status == status)
             .values(status=TaskStatus.failed, finished_at=utcnow(),
                     error=f"the worker running it was lost {MAX_ATTEMPTS} times")
-        )
+        ).rowcount
         db.session.commit()
+        return won
 
     def worker(self, app, thread=False):
         worker_class = ThreadWorker if thread else AppWorker

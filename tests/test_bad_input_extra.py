@@ -123,7 +123,7 @@ def test_zip_bomb_refused_by_its_ratio_with_the_default_limits(app, runner, d1, 
 
     def must_not_parse(*args, **kwargs):
         raise AssertionError("a zip bomb must be refused before it is parsed")
-    monkeypatch.setattr("app.importing.tabular.open_table", must_not_parse)
+    monkeypatch.setattr("app.importing.safe_read.open_table", must_not_parse)
 
     path = ratio_bomb(tmp_path / "bomb.xlsx")
     with zipfile.ZipFile(path) as zf:

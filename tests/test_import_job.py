@@ -185,7 +185,7 @@ def test_zip_bomb_is_refused_before_parsing(app, runner, d1, tmp_path, monkeypat
 
     def must_not_parse(*args, **kwargs):
         raise AssertionError("a zip bomb must be refused before it is parsed")
-    monkeypatch.setattr("app.importing.tabular.open_table", must_not_parse)
+    monkeypatch.setattr("app.importing.safe_read.open_table", must_not_parse)
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")

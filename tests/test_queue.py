@@ -75,12 +75,12 @@ def test_a_task_lost_too_often_fails_with_a_reason(app, ctx):
     submitted = queue().submit(echo, "cursed")
     queue().rq.empty()
     row = task(submitted.id)
-    row.status, row.attempts = TaskStatus.running, 3
+    row.status, row.attempts = TaskStatus.running, 2  # its worker died twice running it
     db.session.commit()
     assert queue().requeue_lost(grace_seconds=0) == []
     failed = task(submitted.id)
     assert failed.status == TaskStatus.failed
-    assert "lost 3 times" in failed.error
+    assert "lost 2 times" in failed.error
 
 
 def test_only_registered_job_functions_can_be_queued(app, ctx):

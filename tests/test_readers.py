@@ -9,9 +9,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from app.importing.readers import (
-    FileRejected, check_zip_safety, detect_format, open_table,
-)
+from app.importing.detection import check_zip_safety, detect_format
+from app.importing.readers import FileRejected, open_table
 
 MB = 1024 * 1024
 NOT_A_SPREADSHEET = "The file is {}, not a spreadsheet or CSV file."

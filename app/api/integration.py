@@ -158,7 +158,7 @@ class IntegrationApi(BaseApi):
             return error(422, "The file was not taken.", errors)
         org = g.integration.organization
         try:
-            imp = create_import(org, module, upload.filename or "upload", upload.read(),
+            imp = create_import(org, module, upload.filename or "upload", upload.stream,
                                 principal_code=request.form.get("principal") or None,
                                 integration_name=g.integration.name, source="api")
         except MuaraError as exc:

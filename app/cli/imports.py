@@ -29,12 +29,11 @@ def import_file(path, module_name, org_code, principal, integration_name, templa
     """Import the file at PATH into MODULE for ORG (SPEC section 8)."""
     from app.services.imports import create_import
     try:
-        with open(path, "rb") as handle:
-            content = handle.read()
         org_row = directory.get_org(org_code)
-        imp = create_import(org_row, module_name, os.path.basename(path), content,
-                            principal_code=principal, integration_name=integration_name,
-                            template_name=template_name, force=force, source="cli")
+        with open(path, "rb") as handle:  # streamed: refused for size before it is read
+            imp = create_import(org_row, module_name, os.path.basename(path), handle,
+                                principal_code=principal, integration_name=integration_name,
+                                template_name=template_name, force=force, source="cli")
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
     except MuaraError as exc:

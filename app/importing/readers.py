@@ -1,9 +1,9 @@
 """Read uploaded files as tables of rows: xlsx, xls and ods through calamine, CSV streamed.
 
-Pure Python (no Flask), so the job, the CLI and the tests use it alike.
+Pure Python (no Flask), so the job, the CLI and the tests use it alike. What a file is
+(`detect_format`) and whether its zip is safe (`check_zip_safety`) are decided first, in
+`app.importing.detection`.
 
-- `detect_format` decides what a file is by its bytes, never by its name.
-- `check_zip_safety` refuses a zip bomb from the zip directory alone, before any parsing.
 - `open_table` reads the header and returns a `Table` whose `rows()` yields
   `(row number as a spreadsheet program shows it, values)`, blank rows skipped (SPEC IMP-4).
 
@@ -16,203 +16,21 @@ import contextlib
 import csv
 import io
 import itertools
-import math
 import re
-import struct
-import zipfile
 
 import charset_normalizer
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from app.importing.detection import ENCRYPTED_PACKAGE, file_contains
+from app.importing.faults import PASSWORD_MESSAGE, FileRejected
 # Exports quote cells a spreadsheet would run; reading a CSV takes that quote off again.
 from app.security.csv_safety import restore_cells
 
-MB = 1024 * 1024
 SAMPLE_SIZE = 64 * 1024
 FORMATS = ("xlsx", "xls", "ods", "csv", "xml")
-ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 CSV_DELIMITERS = (",", ";", "\t", "|")
-
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_LOCAL = b"PK\x03\x04"
-_ZIP_EMPTY = b"PK\x05\x06"
-_UTF8_BOM = codecs.BOM_UTF8
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
-def _utf16(name):
-    return name.encode("utf-16-le")
-
-
-_ENCRYPTED_PACKAGE = _utf16("EncryptedPackage")
-_XLS_STREAMS = (_utf16("Workbook"), _utf16("Book"))
-_OTHER_CFB = ((_utf16("WordDocument"), "a Word document"),
-              (_utf16("PowerPoint Document"), "a PowerPoint presentation"))
-
-# Leading bytes of files people upload by mistake, and what to call them.
-_MAGIC = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"{\\rtf", "an RTF document"),
-)
-
-PASSWORD_MESSAGE = "The workbook is password-protected: remove the password and upload it again."
 NO_HEADER_MESSAGE = "The file has no header row."
-
-
-class FileRejected(Exception):
-    """The file as a whole cannot be imported; `code` is stable, `message` is for people."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __str__(self):
-        return self.message
-
-
-def _not_a_spreadsheet(what):
-    return FileRejected("not_a_spreadsheet", f"The file is {what}, not a spreadsheet or CSV file.")
-
-
-# --- format detection -------------------------------------------------------------------
-
-def detect_format(head: bytes, filename: str) -> str:
-    """What the file is, from its first bytes (at least 64 KB, or the whole file).
-
-    Returns one of FORMATS or raises FileRejected. `filename` is not trusted; it is kept
-    in the signature for callers and messages only.
-    """
-    if not head:
-        raise FileRejected("empty_file", "The file is empty.")
-    if head.startswith(_ZIP_LOCAL) or head.startswith(_ZIP_EMPTY):
-        return _zip_format(head)
-    if head.startswith(_CFB_MAGIC):
-        return _cfb_format(head)
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            raise _not_a_spreadsheet(what)
-
-    if head.startswith(_UTF16_BOMS):
-        text = head[2:].decode("utf-16-le" if head.startswith(codecs.BOM_UTF16_LE) else "utf-16-be",
-                               errors="replace")
-    else:
-        if b"\x00" in head[:4096]:
-            raise _not_a_spreadsheet("a binary file")
-        text = head[len(_UTF8_BOM):] if head.startswith(_UTF8_BOM) else head
-        text = text.decode("latin-1")  # only looking at ASCII here
-    stripped = text.lstrip()
-    if not stripped:
-        raise FileRejected("empty_file", "The file is empty.")
-    if stripped.startswith("<"):
-        return "xml"
-    return "csv"
-
-
-def _zip_format(head):
-    names, complete, mimetype = _zip_names(head)
-    if mimetype is not None:
-        if mimetype.startswith(ODS_MIMETYPE):
-            return "ods"
-        if mimetype.startswith("application/vnd.oasis.opendocument."):
-            raise _not_a_spreadsheet("an OpenDocument " + _odf_kind(mimetype))
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    if "xl/workbook.bin" in names:
-        raise FileRejected("not_a_spreadsheet",
-                           "The file is an Excel binary workbook (.xlsb), which is not supported: "
-                           "save it as .xlsx and upload it again.")
-    # Only part of the zip was given: the directory is at the end, so judge by the member
-    # names seen so far (openpyxl writes the worksheets before xl/workbook.xml).
-    if not complete and any(n.startswith("xl/") for n in names):
-        return "xlsx"
-    if any(n.startswith("word/") for n in names):
-        raise _not_a_spreadsheet("a Word document")
-    if any(n.startswith("ppt/") for n in names):
-        raise _not_a_spreadsheet("a PowerPoint presentation")
-    raise _not_a_spreadsheet("a ZIP archive")
-
-
-def _odf_kind(mimetype):
-    kind = mimetype.rsplit(".", 1)[-1]
-    return {"text": "text document", "presentation": "presentation"}.get(kind, "document")
-
-
-def _zip_names(head):
-    """(member names, whether the list is complete, the ODF mimetype if any)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(head)) as zf:
-            names = zf.namelist()
-            mimetype = None
-            if "mimetype" in names:
-                mimetype = zf.read("mimetype")[:200].decode("ascii", "replace").strip()
-            return set(names), True, mimetype
-    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, OSError):
-        pass
-    # Partial file: member names are readable in the local file headers.
-    names = set()
-    mimetype = None
-    pos = head.find(_ZIP_LOCAL)
-    while pos != -1 and pos + 30 <= len(head):
-        (_sig, _ver, _flags, method, _time, _date, _crc, csize, _usize,
-         name_len, extra_len) = struct.unpack_from("<4sHHHHHIIIHH", head, pos)
-        name = head[pos + 30:pos + 30 + name_len].decode("utf-8", "replace")
-        names.add(name)
-        if name == "mimetype" and method == 0:
-            start = pos + 30 + name_len + extra_len
-            mimetype = head[start:start + min(csize, 200)].decode("ascii", "replace").strip()
-        pos = head.find(_ZIP_LOCAL, pos + 4)
-    return names, False, mimetype
-
-
-def _cfb_format(head):
-    if _ENCRYPTED_PACKAGE in head:
-        raise FileRejected("password_protected", PASSWORD_MESSAGE)
-    if not any(stream in head for stream in _XLS_STREAMS):
-        for stream, what in _OTHER_CFB:
-            if stream in head:
-                raise _not_a_spreadsheet(what)
-    return "xls"
-
-
-# --- zip bombs -----------------------------------------------------------------------------
-
-def check_zip_safety(path: str, max_uncompressed: int, max_ratio: int = 200) -> None:
-    """Refuse an xlsx/ods whose zip directory declares too much data, before parsing it."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
-        raise FileRejected("corrupt_file",
-                           f"The file is damaged: it could not be opened as a zip archive ({exc}).")
-    total = sum(info.file_size for info in infos)
-    if total > max_uncompressed:
-        raise FileRejected(
-            "zip_bomb",
-            f"The file expands to {math.ceil(total / MB)} MB when unpacked "
-            f"(limit {_mb(max_uncompressed)} MB): refused as a possible zip bomb.")
-    for info in infos:
-        if info.file_size <= MB:
-            continue
-        ratio = info.file_size / info.compress_size if info.compress_size else math.inf
-        if ratio > max_ratio:
-            shown = "more than 1000" if ratio > 1000 else f"{ratio:.0f}"
-            raise FileRejected(
-                "zip_bomb",
-                f"Part of the file expands {shown} times when unpacked "
-                f"(limit {max_ratio} times): refused as a possible zip bomb.")
-
-
-def _mb(size):
-    value = size / MB
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -313,7 +131,7 @@ def _open_workbook(path, fmt, sheet, header_row):
     except PasswordError:
         raise FileRejected("password_protected", PASSWORD_MESSAGE)
     except CalamineError as exc:
-        if fmt == "xls" and _file_contains(path, _ENCRYPTED_PACKAGE):
+        if fmt == "xls" and file_contains(path, ENCRYPTED_PACKAGE):
             raise FileRejected("password_protected", PASSWORD_MESSAGE)
         raise _unreadable(fmt, exc)
     try:
@@ -364,16 +182,6 @@ def _get_sheet(workbook, sheet):
 def _unreadable(fmt, exc):
     return FileRejected("corrupt_file", f"The file could not be read as {fmt}: {exc}.")
 
-
-def _file_contains(path, needle, chunk=MB):
-    overlap = len(needle) - 1
-    tail = b""
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            if needle in tail + block:
-                return True
-            tail = block[-overlap:]
-    return False
 
 
 # --- CSV -----------------------------------------------------------------------------------

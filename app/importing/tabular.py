@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings, rejection_rows
 from app.importing.modules import Module, module_label
-from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
+from app.importing.detection import detect_format
+from app.importing.faults import FileRejected
+from app.importing.safe_read import open_guarded
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
 from app.importing.writers import AFFECTS_BALANCES, WRITERS, Origin, refresh_customer_balances
 from app.models import (
@@ -94,13 +96,12 @@ def open_with_template(session: Session, imp: ImportFile, module: Module, path: 
         raise FileRejected("wrong_format", f"The template {template.name} reads "
                                            f"{template.file_format.upper()} files; this file is "
                                            f"{fmt.upper()}.")
-    if fmt in ("xlsx", "ods"):
-        check_zip_safety(path, settings.max_unpacked_bytes)
     if template is None:
         raise FileRejected("no_template", f"No mapper template for {module.label}: "
                                           "create one before importing.")
     spec = template_spec(template)
-    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
+    table = open_guarded(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row,
+                         max_unpacked_bytes=settings.max_unpacked_bytes)
     org = session.get(Organization, imp.organization_id)
     imp.rows_total = _estimate_rows(path, table)
     # A document's header and line fields are checked per document (staging).

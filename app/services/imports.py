@@ -1,8 +1,7 @@
 """Taking a file in: preconditions (IMP-2), storing it whole (IMP-3), duplicates (IMP-6),
 queueing, re-processing, and the summary that the CLI and API print."""
-import hashlib
 import math
-from typing import Optional
+from typing import BinaryIO, Optional
 
 from flask import current_app
 from sqlalchemy import select
@@ -12,7 +11,6 @@ from app.extensions import db
 from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES, Module
 from app.models import (
     Connection,
-    ImportBlob,
     ImportFile,
     ImportRejection,
     Integration,
@@ -26,6 +24,7 @@ from app.queue import queue
 from app.services.import_job import process_import
 from app.security.audit import record
 from app.services.templates import find_template
+from app.services.upload_store import TooLarge, spool_upload, write_blob
 
 
 def check_module(module_name: str) -> Module:
@@ -137,32 +136,47 @@ def describe_import(imp: ImportFile) -> str:
             f"{imp.status.label})")
 
 
-def create_import(org, module_name, filename, content, user=None, principal_code=None,
-                  integration_name=None, template_name=None, force=False, source="screen"):
-    """Store the upload whole, then queue it. Returns the ImportFile."""
+def create_import(org, module_name, filename, content: bytes | BinaryIO, user=None,
+                  principal_code=None, integration_name=None, template_name=None, force=False,
+                  source="screen"):
+    """Store the upload, then queue it. Returns the ImportFile.
+
+    `content` is the bytes or a binary stream (an open file, an upload's stream): a
+    stream is copied in chunks and refused for size as soon as the limit is passed."""
     module, principal, integration, template = resolve_upload_target(
         org, module_name, principal_code, integration_name, template_name)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if len(content) > limit:
-        raise MuaraError(f"the file is {_size_text(len(content), up=True)}; the limit is "
-                         f"{_size_text(limit)}")
-    if not content:
+    try:
+        upload = spool_upload(content, limit)
+    except TooLarge as over:
+        shown = (f"is {_size_text(over.size, up=True)}" if over.size is not None
+                 else f"is over {_size_text(limit)}")
+        raise MuaraError(f"the file {shown}; the limit is {_size_text(limit)}") from None
+    try:
+        return _store(org, module, principal, integration, template, filename, upload, user,
+                      force, source)
+    finally:
+        upload.discard()
+
+
+def _store(org, module, principal, integration, template, filename, upload, user, force,
+           source):
+    if not upload.size:
         raise MuaraError("The file is empty.")
-    sha256 = hashlib.sha256(content).hexdigest()
-    earlier = find_duplicate(org.id, module.name, sha256)
+    earlier = find_duplicate(org.id, module.name, upload.sha256)
     if earlier is not None and not force:
         raise DuplicateFile(earlier)
     imp = ImportFile(organization_id=org.id, module=module.name,
                      template_id=template.id if template else None,
                      principal_id=principal.id if principal else None,
                      integration_id=integration.id, filename=filename[:255],
-                     size=len(content), sha256=sha256,
+                     size=upload.size, sha256=upload.sha256,
                      uploaded_by_id=getattr(user, "id", None), forced=earlier is not None,
                      source=source,
                      status=ImportStatus.imported)
     db.session.add(imp)
     db.session.flush()
-    db.session.add(ImportBlob(import_id=imp.id, content=content))
+    write_blob(db.session, imp.id, upload)
     db.session.commit()
     enqueue_import(imp)
     return imp

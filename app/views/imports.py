@@ -99,7 +99,7 @@ class DataImportView(BaseView):
         else:
             try:
                 imp = import_service.create_import(
-                    org, form.get("module", ""), upload.filename, upload.read(),
+                    org, form.get("module", ""), upload.filename, upload.stream,
                     user=g.user,
                     principal_code=form.get("principal") or None,
                     integration_name=form.get("integration") or None,

@@ -9,10 +9,12 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import SelectField
 
 from app.errors import MuaraError
+from app.importing.detection import detect_format
+from app.importing.faults import FileRejected
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
+from app.importing.safe_read import open_guarded
 from app.importing.tabular import sheet_argument
-from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.templates import RejectionPolicy
@@ -263,9 +265,9 @@ def read_sample_header(content, filename, sheet=None, header_row=1):
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(content)
-        if fmt in ("xlsx", "ods"):
-            check_zip_safety(path, current_app.config.get("MAX_UNPACKED_MB", 1024) * 1024 * 1024)
-        table = open_table(path, fmt, sheet=sheet_argument(sheet), header_row=header_row)
+        table = open_guarded(path, fmt, sheet=sheet_argument(sheet), header_row=header_row,
+                             max_unpacked_bytes=current_app.config.get("MAX_UNPACKED_MB", 1024)
+                             * 1024 * 1024)
         return fmt, list(table.header)
     finally:
         os.unlink(path)

@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings
 from app.importing.modules import Module
-from app.importing.readers import FileRejected
+from app.importing.faults import FileRejected
 from app.importing.returns.elements import ERROR, WARNING
 from app.importing.returns.planner import ReturnsImport
 from app.importing.returns.reading import open_returns

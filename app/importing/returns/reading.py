@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from app.importing.readers import FileRejected
+from app.importing.faults import FileRejected
 
 NAMESPACE = "com.cisag.app.sales.customerreturn.obj.CustomerReturn"
 ROOT = "semiramis"
