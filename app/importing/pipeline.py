@@ -18,7 +18,9 @@ from sqlalchemy import delete, func, select, update
 from app.errors import TaskSuperseded
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
+from app.importing.file_warnings import file_warnings, text_field_columns
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
+from app.importing.sheets import sheet_argument
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
 from app.importing.writers import (AFFECTS_BALANCES, WRITERS, Origin, insert_rows,
                                    refresh_customer_balances)
@@ -48,18 +50,12 @@ def template_spec(template):
         all_or_nothing=template.policy == RejectionPolicy.all_or_nothing,
         lines=[LineSpec(field=line.field, source_column=line.source_column,
                         required=line.required, default_value=line.default_value,
+                        source_kind=line.source_kind,
                         trim=line.trim, case=line.case, date_formats=line.date_formats,
                         decimal_separator=line.decimal_separator,
                         thousands_separator=line.thousands_separator,
                         value_map=line.value_map)
                for line in template.fields])
-
-
-def sheet_argument(sheet):
-    """A template's sheet: a 1-based number or a name."""
-    if sheet and sheet.strip().isdigit():
-        return int(sheet) - 1
-    return sheet or None
 
 
 def load_lookups(session, org_id, module):
@@ -129,6 +125,7 @@ def _start(session, imp):
     imp.rows_done = imp.accepted = imp.rejected = 0
     imp.rows_total = None
     imp.error_code = imp.error_message = None
+    imp.read_as_json = imp.warnings_json = None
     session.commit()
 
 
@@ -186,7 +183,8 @@ def _process(session, imp, path, settings):
         raise FileRejected("no_template", f"No mapper template for {module.label}: "
                                           "create one before importing.")
     spec = template_spec(template)
-    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row)
+    table = open_table(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row,
+                       encoding=template.encoding or None)
     org = session.get(Organization, imp.organization_id)
     imp.rows_total = _estimate_rows(path, table)
     # A document's header and line fields are checked per document (staging).
@@ -195,6 +193,9 @@ def _process(session, imp, path, settings):
                              org.multi_location, expected_rows=imp.rows_total,
                              optional_fields=deferred)
     imp.header_json = json.dumps(table.header)
+    table.show_as_text(text_field_columns(validator))
+    imp.read_as_json = json.dumps(table.read_as())
+    imp.warnings_json = json.dumps(file_warnings(table, module, spec.lines))
     session.commit()
 
     if module.consolidated:

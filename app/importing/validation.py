@@ -13,6 +13,8 @@ from typing import Optional
 
 from app.importing.modules import (DATE, DECIMAL, INTEGER, TIME, WHEN_MULTI_LOCATION, Field,
                                    Module)
+from app.importing.cell_text import imprecise_number_message, is_imprecise
+from app.importing.columns import HEADER, describe_source, resolve_column
 from app.importing.readers import FileRejected
 from app.importing.seen_keys import SeenKeys
 
@@ -23,7 +25,6 @@ MAX_INTEGER_DIGITS = 15
 MAX_INTEGER = 2_147_483_647
 _FORMAT_WORDS = {"%Y": "YYYY", "%m": "MM", "%d": "DD", "%y": "YY", "%b": "Mon", "%H": "HH",
                  "%M": "MI", "%S": "SS"}
-_COLUMN_LETTERS = re.compile(r"^[A-Z]{1,3}$")
 
 
 @dataclass
@@ -31,6 +32,7 @@ class LineSpec:
     """One template line (see app.models.templates.TemplateField)."""
     field: str
     source_column: Optional[str] = None
+    source_kind: str = HEADER  # or LETTER (app.importing.columns)
     required: bool = False
     default_value: Optional[str] = None
     trim: bool = True
@@ -74,31 +76,6 @@ class Invalid(Exception):
 
     def __init__(self, reason, message):
         self.reason, self.message = reason, message
-
-
-def normalise_header(text):
-    return " ".join(str(text).split()).casefold()
-
-
-def column_letter_index(letters):
-    index = 0
-    for char in letters:
-        index = index * 26 + (ord(char) - 64)
-    return index - 1
-
-
-def resolve_column(header, source):
-    """Index of `source` (header text, else a column letter like "C") in `header`."""
-    wanted = normalise_header(source)
-    for index, text in enumerate(header):
-        if normalise_header(text) == wanted:
-            return index
-    stripped = source.strip()
-    if _COLUMN_LETTERS.match(stripped):
-        index = column_letter_index(stripped)
-        if index < len(header):
-            return index
-    return None
 
 
 def _float_decimal(value):
@@ -155,6 +132,8 @@ def compile_text(spec, fld):
     def general(value):
         if value is None:
             return None
+        if is_imprecise(value):  # readers.Table shows text fields' cells as text
+            raise Invalid("imprecise_number", imprecise_number_message(label))
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # a code typed as a number in Excel
         text = value if isinstance(value, str) else str(value)
@@ -581,10 +560,11 @@ class RowValidator:
             index = None
             source = line.source_column if line else None
             if source:
-                index = resolve_column(header, source)
+                index = resolve_column(header, source, line.source_kind)
             has_default = bool(line and line.default_value not in (None, ""))
             if index is None and required and not has_default:
-                missing.append((source or fld.header, fld.header))
+                missing.append((describe_source(source, line.source_kind) if source
+                                else f"'{fld.header}'", fld.header))
                 continue
             spec = line or LineSpec(field=fld.name)
             convert = COMPILERS.get(fld.type, compile_text)(spec, fld)
@@ -602,7 +582,7 @@ class RowValidator:
                 default, fld.lookup, lookups.get(fld.lookup, {}) if fld.lookup else {},
                 self.layout[fld.name], self.layout.get(fld.name + "_id"), fld, spec))
         if missing:
-            names = ", ".join(f"'{src}'" for src, _ in missing)
+            names = ", ".join(src for src, _ in missing)
             found = ", ".join(f"'{h}'" for h in header if h) or "none"
             raise FileRejected("missing_column",
                                f"The file has no column {names}, which the template "

@@ -12,7 +12,7 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.importing.pipeline import sheet_argument
+from app.importing.sheets import sheet_argument
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
