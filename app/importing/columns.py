@@ -55,5 +55,5 @@ def resolve_column(header: list, source: str, kind: str = HEADER):
 
 
 def describe_source(source: str, kind: str = HEADER) -> str:
-    """How a message names the column: 'Customer ID' or column C."""
-    return f"column {source.strip().upper()}" if kind == LETTER else f"'{source}'"
+    """How a message names the column after "column": 'Customer ID', or C."""
+    return source.strip().upper() if kind == LETTER else f"'{source}'"
