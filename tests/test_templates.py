@@ -568,10 +568,13 @@ def test_propose_shows_each_fields_column_and_confidence(app, client, orgs):
     assert selected == {"column-reference": "invoice no", "column-customer": "cust code",
                         "column-invoice_date": "date of invoice", "column-balance": "balance",
                         "column-customer_po": "PO", "column-location": "location"}
-    # Every select offers the file's headers and "(not mapped)".
+    # Every select offers "(not mapped)", the file's headers and its columns by letter.
     options = form.selects["column-customer"]["options"]
-    assert [value for value, _ in options] == [""] + SAMPLE_HEADERS
+    letters = [chr(65 + i) for i in range(len(SAMPLE_HEADERS))]
+    assert [value for value, _ in options] == \
+        [""] + SAMPLE_HEADERS + [f"letter:{letter}" for letter in letters]
     assert options[0][1] == "(not mapped)"
+    assert options[-1][1] == f"column {letters[-1]}"
     assert form_data(form)["file_format"] == ["xlsx"]
 
 
