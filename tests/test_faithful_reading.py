@@ -329,3 +329,27 @@ def test_a_missing_required_column_is_still_a_refusal(app, runner, d1, tmp_path)
     data = b"Customer Code,Name\r\nK1,Toko\r\n"
     _, out = run_import(runner, write(tmp_path / "noname.csv", data), "customers", ok=False)
     assert out["error"]["reason"] == "missing_column"
+
+
+# --- how the file was read, on the file page and in the e-mail --------------------------------
+
+def test_the_file_page_and_the_email_say_how_the_file_was_read(app, client, runner, world,
+                                                               tmp_path):
+    from app.models import ImportFile
+    from app.notifications import import_result_message
+    from tests.test_display import show_values
+    from tests.conftest import login
+
+    make_distributor(app)
+    world.user("admin", "Admin")
+    data = b"Customer Code;Customer Name;CustomerID\r\nK1;Toko <b>;x\r\n"
+    _, out = run_import(runner, write(tmp_path / "typo.csv", data), "customers")
+    values = show_values(login(client, "admin").get(f"/imports/show/{out['import_id']}"))
+    assert values["Read as"] == "CSV, UTF-8, semicolon-separated"
+    assert values["Warnings"] == (
+        "The file has no column 'Customer ID' for Customer ID, so on every row it was left "
+        "empty. Columns found: 'Customer Code', 'Customer Name', 'CustomerID'.")
+    with app.app_context():
+        _subject, body = import_result_message(db.session.get(ImportFile, out["import_id"]))
+    assert ("\nWarnings:\n- The file has no column 'Customer ID' for Customer ID, so on every "
+            "row it was left empty.") in body

@@ -28,7 +28,7 @@ from app.views.downloads import attachment
 from app.views.wording import counted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-SHEET_LABEL = "Sheet (its name, or #2 for the second sheet; empty = the first visible sheet)"
+SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
 SOURCE_KIND_LABELS = {HEADER: "a header's text", LETTER: "a column letter (A = the sheet's first column)"}
 ENCODING_CHOICES = [("", "decided from the file"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16"),
                     ("cp1250", "Windows-1250 (Central European)"),
@@ -109,8 +109,11 @@ class TemplateView(TenantModelView):
     show_columns = add_columns
     search_columns = ["organization", "name", "module", "policy"]
     base_order = ("name", "asc")
-    label_columns = {"sheet": SHEET_LABEL, "policy": "On rejections",
+    label_columns = {"sheet": "Sheet", "policy": "On rejections",
                      "encoding": "CSV text encoding"}
+    description_columns = {"sheet": SHEET_HELP,
+                           "encoding": "Empty: decided from the file's bytes, and shown with "
+                                       "the result."}
     formatters_columns = {"module": module_label,
                           "file_format": or_text("any (detected)"),
                           "sheet": or_text("first visible sheet"),
