@@ -8,7 +8,12 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import MapperTemplate, Organization
-from tests.test_import_job import GOOD_INVOICES, invoice_file, make_distributor, run_import
+from tests.test_import_job import (
+    GOOD_INVOICES,
+    invoice_file,
+    make_distributor,
+    run_import,
+)
 
 
 def _lines(module):

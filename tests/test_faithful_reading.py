@@ -16,8 +16,15 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Customer, Organization
-from tests.test_import_job import (INVOICE_HEADER, invoices, make_distributor, rej, run_import,
-                                   set_line, set_template)
+from tests.test_import_job import (
+    INVOICE_HEADER,
+    invoices,
+    make_distributor,
+    rej,
+    run_import,
+    set_line,
+    set_template,
+)
 
 
 @pytest.fixture
@@ -235,7 +242,7 @@ def test_dates_of_a_1904_workbook(app, runner, d1, tmp_path):
         assert b"date1904" in package.read("xl/workbook.xml")
     _, out = run_import(runner, path)
     assert out["rejections"] == []
-    assert invoices(app)["INV-1"][1:4] == (dt.date(2025, 1, 31), Decimal("1"), "2025-02-01")
+    assert invoices(app)["INV-1"][1:4] == (dt.date(2025, 1, 31), Decimal(1), "2025-02-01")
 
 
 # --- 4. encodings ---------------------------------------------------------------------------------
@@ -337,8 +344,8 @@ def test_the_file_page_and_the_email_say_how_the_file_was_read(app, client, runn
                                                                tmp_path):
     from app.models import ImportFile
     from app.notifications import import_result_message
-    from tests.test_display import show_values
     from tests.conftest import login
+    from tests.test_display import show_values
 
     make_distributor(app)
     world.user("admin", "Admin")

@@ -10,10 +10,25 @@ from app.models import MapperTemplate, TemplateField
 from app.services.templates import export_template
 from tests.conftest import login
 from tests.test_import_job import invoices, run_import
-from tests.test_template_forms import (ERP_ROWS, NAME, editor, erp_file,  # noqa: F401
-                                       erp_template, flashes, line_id, submit)
-from tests.test_templates import (error_text, form_data, import_file, orgs, propose,  # noqa: F401
-                                  read_form, sample_xlsx)
+from tests.test_template_forms import (  # noqa: F401
+    ERP_ROWS,
+    NAME,
+    editor,
+    erp_file,
+    erp_template,
+    flashes,
+    line_id,
+    submit,
+)
+from tests.test_templates import (  # noqa: F401
+    error_text,
+    form_data,
+    import_file,
+    orgs,
+    propose,
+    read_form,
+    sample_xlsx,
+)
 
 
 def _template(app, name):
@@ -23,7 +38,7 @@ def _template(app, name):
                 [(line.field, line.source_column, line.source_kind) for line in template.fields])
 
 
-def test_the_proposal_offers_columns_by_letter_and_keeps_the_choice(app, client, orgs):
+def test_the_proposal_offers_columns_by_letter_and_keeps_the_choice(app, client, orgs):  # noqa: F811 - a fixture
     login(client, "editor_a")
     html = propose(client, sample_xlsx(), sheet="#1").get_data(as_text=True)
     form = read_form(html, "template-confirm-form")
@@ -31,14 +46,14 @@ def test_the_proposal_offers_columns_by_letter_and_keeps_the_choice(app, client,
                      column__location="")
     response = client.post("/templateview/propose", data=data)
     assert response.status_code == 302, error_text(response)
-    encoding, sheet, lines = _template(app, "By letter")
+    _encoding, sheet, lines = _template(app, "By letter")
     assert sheet == "#1"
     assert ("customer_po", "E", "letter") in lines
     assert ("reference", "invoice no", "header") in lines
 
 
 def test_a_line_by_letter_is_checked_in_the_form_and_imports_by_position(
-        app, client, runner, erp_template, tmp_path):
+        app, client, runner, erp_template, tmp_path):  # noqa: F811 - a fixture
     pk = line_id(app, erp_template, "customer_po")
     response = submit(client, f"/templatefieldview/edit/{pk}",
                       {"source_column": "1A", "source_kind": "letter"})
@@ -58,7 +73,7 @@ def test_a_line_by_letter_is_checked_in_the_form_and_imports_by_position(
     assert {inv[3] for inv in invoices(app).values()} == {"PO-E"}
 
 
-def test_export_keeps_the_source_kind_and_encoding_and_old_files_read_letters(app, client, orgs):
+def test_export_keeps_the_source_kind_and_encoding_and_old_files_read_letters(app, client, orgs):  # noqa: F811 - a fixture
     with app.app_context():
         template = db.session.get(MapperTemplate, orgs.template_a)
         template.encoding = "cp1250"

@@ -84,7 +84,7 @@ def _general(value):
 
 # --- Excel number format codes ---------------------------------------------------------------
 
-_TOKEN = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]|.', re.S)
+_TOKEN = re.compile(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]|.', re.DOTALL)
 _DATE_LETTERS = set("yYmMdDhHsS")
 
 
@@ -138,7 +138,7 @@ def _literal(token):
         return token[1]
     if token.startswith("_"):
         return " "
-    if token.startswith("*") or token.startswith("["):
+    if token.startswith(("*", "[")):
         return ""
     return token
 

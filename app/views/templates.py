@@ -14,8 +14,8 @@ from app.importing.columns import HEADER, LETTER, column_letter
 from app.importing.encodings import LABELS as ENCODING_LABELS
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.importing.sheets import sheet_argument
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
+from app.importing.sheets import sheet_argument
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.templates import RejectionPolicy

@@ -17,9 +17,8 @@ Existing data (decisions, README "Importing files"):
 import json
 import re
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5d1e7a3c9b20'
 down_revision = '858ded5b5f7c'
