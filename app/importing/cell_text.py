@@ -11,6 +11,7 @@ dates, times HH:MM[:SS], durations [h]:mm[:ss].
 known (xlsx: app.importing.xlsx_styles), else renders as Excel's General format.
 """
 import datetime as dt
+import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
@@ -104,15 +105,40 @@ def format_number(value, code: str) -> str | None:
     """`value` formatted with the Excel format `code` (zero padding, fixed decimals,
     thousands separators, percent, scientific, literal text); None for what this does not
     render (fractions, a date format on a plain number), which then shows as General."""
-    sections = _sections(code)
+    sections = _compiled(code)
     negative = value < 0
-    if negative and len(sections) > 1 and sections[1]:
-        tokens, value, sign = sections[1], -value, ""
-    elif value == 0 and len(sections) > 2 and sections[2]:
-        tokens, sign = sections[2], ""
+    if negative and len(sections) > 1 and sections[1] is not _EMPTY:
+        section, value, sign = sections[1], -value, ""
+    elif value == 0 and len(sections) > 2 and sections[2] is not _EMPTY:
+        section, sign = sections[2], ""
     else:
-        tokens, sign = sections[0], "-" if negative else ""
+        section, sign = sections[0], "-" if negative else ""
         value = abs(value)
+    if section is None or section is _EMPTY:
+        return None
+    before, pattern, after, zeros_only = section
+    if zeros_only and float(value).is_integer():  # "00000": the common case, kept quick
+        number = str(int(value)).rjust(zeros_only, "0")
+    elif not pattern:
+        number = ""
+    else:
+        number = _digits(value, pattern)
+    return sign + before + number + after
+
+
+_EMPTY = ("", "", "", 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(code):
+    """Each section of a format as (text before, number pattern, text after, width when
+    the pattern is only zeros), or None for a section this does not render."""
+    return tuple(_compiled_section(tokens) for tokens in _sections(code))
+
+
+def _compiled_section(tokens):
+    if not tokens:
+        return _EMPTY
     literal_before, pattern, literal_after = [], [], []
     for token in tokens:
         char = token if len(token) == 1 else None
@@ -123,12 +149,13 @@ def format_number(value, code: str) -> str | None:
             return None  # a date, a fraction or text: not for a plain number here
         text = _literal(token)
         (literal_after if pattern else literal_before).append(text)
-    if not pattern or not any(c in "0#?" for c in pattern):
+    if not pattern:  # only text: Excel shows the text for the number
+        return "".join(literal_before), "", "", 0
+    if not any(c in "0#?" for c in pattern):
         return None
-    number = _digits(value, "".join(pattern))
-    if number is None:
-        return None
-    return sign + "".join(literal_before) + number + "".join(literal_after)
+    pattern = "".join(pattern)
+    zeros_only = len(pattern) if set(pattern) == {"0"} else 0
+    return "".join(literal_before), pattern, "".join(literal_after), zeros_only
 
 
 def _literal(token):

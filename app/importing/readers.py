@@ -27,7 +27,7 @@ from app.importing.cell_text import shown_text
 from app.importing.encodings import LABELS, decide_encoding, given_encoding
 from app.importing.file_errors import FileRejected
 from app.importing.sheets import choose_sheet
-from app.importing.xlsx_styles import NO_FORMATS, read_cell_formats
+from app.importing.xlsx_styles import NO_FORMATS, sheet_cell_formats
 
 MB = 1024 * 1024
 SAMPLE_SIZE = 64 * 1024
@@ -229,7 +229,7 @@ class Table:
         self.delimiter = delimiter
         self.hidden_skipped = list(hidden_skipped)  # hidden sheets passed over
         self._records = records  # () -> iterator of (row number, raw cells) after the header
-        self._cell_formats = cell_formats  # (columns) -> CellFormats, for xlsx
+        self._cell_formats = cell_formats  # () -> CellFormats (xlsx: read when needed)
         self._text_columns = ()
 
     def show_as_text(self, columns):
@@ -273,13 +273,12 @@ class Table:
 
 
 class _TextShower:
-    """Turns the non-text cells of text columns into their shown text, in place. The
-    number formats are read only when a text column first holds a number."""
+    """Turns the non-text cells of text columns into their shown text, in place. A
+    column's number formats are read only when it first holds a number."""
 
-    def __init__(self, columns, read_formats):
+    def __init__(self, columns, cell_formats):
         self.columns = columns
-        self.read_formats = read_formats
-        self.formats = None
+        self.formats = cell_formats() if cell_formats else NO_FORMATS
 
     def __call__(self, number, cells):
         size = len(cells)
@@ -292,9 +291,6 @@ class _TextShower:
     def shown(self, number, column, value):
         code = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if self.formats is None:
-                self.formats = (self.read_formats(self.columns) if self.read_formats
-                                else NO_FORMATS)
             code = self.formats.code(number, column)
         return shown_text(value, code)
 
@@ -387,8 +383,8 @@ def _open_workbook(path, fmt, sheet, header_row):
             rows = (pad + cells for cells in rows)
         return enumerate(rows, start=header_row + 1)
 
-    def cell_formats(columns):
-        return read_cell_formats(path, data.name, columns) if fmt == "xlsx" else NO_FORMATS
+    def cell_formats():
+        return sheet_cell_formats(path, data.name) if fmt == "xlsx" else NO_FORMATS
 
     return Table(header, header_row, records, fmt=fmt, sheet_name=data.name,
                  last_row=data.height + data.start[0], hidden_skipped=choice.hidden_skipped,

@@ -1,19 +1,21 @@
-"""The number format of each cell of some columns of an .xlsx sheet.
+"""The number format of the cells of an .xlsx sheet, read only where it matters.
 
-python-calamine gives a cell's value, not its format, so `00123` comes out as 123. This
-reads the formats itself, and only when needed: the reader asks for them the first time
-a text field's column holds a number (readers.Table), so files whose codes are text cost
-nothing. One pass of lxml's iterparse over the sheet's XML, streamed from the zip; kept
-per column as runs (row where the format changes, format), so a column formatted alike
-from top to bottom costs one entry whatever the number of rows.
+python-calamine gives a cell's value, not its format, so `00123` comes out as 123. The
+reader (readers.Table) asks for a column's formats the first time a text field's column
+holds a number, so files whose codes are text cost nothing. A column is read in one pass
+over the sheet's XML streamed from the zip, finding that column's cells with bytes.find
+(lxml's parser when the cells do not carry their reference), and kept as runs (row where
+the format changes, format): a column formatted alike from top to bottom is one entry
+whatever the number of rows.
 """
 import bisect
 import posixpath
+import re
 import zipfile
 
 from lxml import etree
 
-from app.importing.columns import column_index
+from app.importing.columns import column_index, column_letter
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -27,43 +29,57 @@ BUILTIN_FORMATS = {1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0
                    39: "#,##0.00;(#,##0.00)", 40: "#,##0.00;[Red](#,##0.00)",
                    48: "##0.0E+0", 49: "@"}
 _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_CHUNK = 4 << 20
+_FIRST_CELL = re.compile(rb"<(\w+:)?c[\s>/]")
+_STYLE = re.compile(rb'\ss="(\d+)"')
 
 
 class CellFormats:
     """`code(row, column)`: the number format of a number cell (1-based row, 0-based
-    column), None for General."""
+    column), None for General. Each column is read when first asked for."""
 
-    def __init__(self, runs):
-        self._runs = runs  # column -> ([first row of a run], [format of the run])
+    def __init__(self, read_column=None):
+        self._read_column = read_column  # column -> runs ([first rows], [formats])
+        self._runs = {}
 
     def code(self, row: int, column: int):
         runs = self._runs.get(column)
         if runs is None:
-            return None
+            runs = self._runs[column] = self._read_column(column) if self._read_column \
+                else ([], [])
         starts, codes = runs
         at = bisect.bisect_right(starts, row) - 1
         return codes[at] if at >= 0 else None
 
 
-NO_FORMATS = CellFormats({})
+NO_FORMATS = CellFormats()
 
 
-def read_cell_formats(path: str, sheet_name: str, columns) -> CellFormats:
-    """The formats of the number cells of `columns` (0-based) on the sheet `sheet_name`.
+def sheet_cell_formats(path: str, sheet_name: str) -> CellFormats:
+    """The formats of the sheet's number cells, read a column at a time when asked.
     Anything unexpected in the package gives no formats (General), never an error: the
     values were read by calamine already."""
-    try:
-        with zipfile.ZipFile(path) as package:
-            styles = _style_formats(package)
-            if not any(styles):
-                return NO_FORMATS
-            part = _sheet_part(package, sheet_name)
-            if part is None:
-                return NO_FORMATS
-            with package.open(part) as xml:
-                return CellFormats(_runs(xml, styles, set(columns)))
-    except (KeyError, OSError, ValueError, zipfile.BadZipFile, etree.LxmlError):
-        return NO_FORMATS
+    package_info = []
+
+    def read_column(column):
+        try:
+            with zipfile.ZipFile(path) as package:
+                if not package_info:
+                    package_info.append((_style_formats(package),
+                                         _sheet_part(package, sheet_name)))
+                styles, part = package_info[0]
+                if not any(styles) or part is None:
+                    return [], []
+                with package.open(part) as xml:
+                    runs = _found_runs(xml, styles, column)
+                if runs is None:  # cells without their reference: parse the XML
+                    with package.open(part) as xml:
+                        runs = _parsed_runs(xml, styles, column)
+                return runs
+        except (KeyError, OSError, ValueError, zipfile.BadZipFile, etree.LxmlError):
+            return [], []
+
+    return CellFormats(read_column)
 
 
 def _local(tag):
@@ -109,8 +125,68 @@ def _sheet_part(package, sheet_name):
     return None
 
 
-def _runs(xml, styles, columns):
-    runs = {}
+class _Runs:
+    """Runs of one column, fed cell by cell in row order."""
+
+    def __init__(self, styles):
+        self.styles = styles
+        self.starts, self.codes = [], []
+
+    def add(self, row, attributes):
+        style = _STYLE.search(attributes)
+        style = int(style.group(1)) if style else 0
+        code = self.styles[style] if style < len(self.styles) else None
+        if (self.codes[-1] if self.codes else None) != code:
+            self.starts.append(row)
+            self.codes.append(code)
+
+    def result(self):
+        return self.starts, self.codes
+
+
+def _is_number(attributes):
+    return b' t="' not in attributes or b' t="n"' in attributes
+
+
+def _found_runs(xml, styles, column):
+    """The column's runs, its cells found by their reference (`<c r="E12" ...>`, as
+    Excel, LibreOffice and the Python writers put it first); None when the sheet's first
+    cell has no reference (it is optional)."""
+    runs = _Runs(styles)
+    needle = None
+    carry = b""
+    while True:
+        chunk = xml.read(_CHUNK)
+        data = carry + chunk
+        carry = b""
+        if chunk:  # a tag cut at the chunk's end is read with the next chunk
+            cut = data.rfind(b"<")
+            data, carry = data[:cut], data[cut:]
+        if needle is None:
+            first = _FIRST_CELL.search(data)
+            if first is None:
+                if not chunk:
+                    return runs.result()
+                carry = data + carry
+                continue
+            if not data.startswith(b' r="', first.end() - 1):
+                return None
+            needle = b"<" + (first.group(1) or b"") + b'c r="' + column_letter(column).encode()
+        size = len(needle)
+        at = data.find(needle)
+        while at != -1:
+            end = data.find(b">", at)
+            tag = data[at + size:end]
+            digits = tag[:tag.find(b'"')]
+            if digits.isdigit() and _is_number(tag):  # not column EA when E is asked
+                runs.add(int(digits), tag)
+            at = data.find(needle, end)
+        if not chunk:
+            return runs.result()
+
+
+def _parsed_runs(xml, styles, column):
+    runs = _Runs(styles)
     row_number = 0
     for _event, row in etree.iterparse(xml, events=("end",), tag=(f"{{{_MAIN}}}row",
                                                                  f"{{{_STRICT_MAIN}}}row"),
@@ -120,15 +196,9 @@ def _runs(xml, styles, columns):
         for cell in row:
             ref = cell.get("r")
             position = column_index(ref.rstrip("0123456789")) if ref else position + 1
-            if position not in columns or cell.get("t", "n") != "n":
-                continue
-            style = int(cell.get("s") or 0)
-            code = styles[style] if style < len(styles) else None
-            starts, codes = runs.setdefault(position, ([], []))
-            if (codes[-1] if codes else None) != code:
-                starts.append(row_number)
-                codes.append(code)
+            if position == column and cell.get("t", "n") == "n":
+                runs.add(row_number, f' s="{cell.get("s") or 0}"'.encode())
         row.clear()
         while row.getprevious() is not None:
             del row.getparent()[0]
-    return runs
+    return runs.result()
