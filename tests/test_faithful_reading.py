@@ -360,3 +360,48 @@ def test_the_file_page_and_the_email_say_how_the_file_was_read(app, client, runn
         _subject, body = import_result_message(db.session.get(ImportFile, out["import_id"]))
     assert ("\nWarnings:\n- The file has no column 'Customer ID' for Customer ID, so on every "
             "row it was left empty.") in body
+
+
+# --- the formats reader on its own ----------------------------------------------------------
+
+def _formatted_columns(path):
+    def build(wb):
+        ws = wb.active
+        ws.append(["E?", "AE?"])
+        for row in range(2, 6):
+            ws.cell(row=row, column=5, value=row).number_format = "000" if row < 4 else "0.0"
+            ws.cell(row=row, column=31, value=row).number_format = "0000"
+        ws["E6"] = "text"
+    return workbook_file(path, build)
+
+
+def test_formats_are_found_per_column_and_row(tmp_path):
+    from app.importing.xlsx_styles import sheet_cell_formats
+    formats = sheet_cell_formats(_formatted_columns(tmp_path / "f.xlsx"), "Sheet")
+    assert [formats.code(row, 4) for row in range(2, 6)] == ["000", "000", "0.0", "0.0"]
+    assert [formats.code(row, 30) for row in range(2, 6)] == ["0000"] * 4  # AE, not E
+    assert formats.code(2, 0) is None
+
+
+def test_formats_of_cells_without_their_reference_are_parsed(tmp_path):
+    import re
+
+    from app.importing.xlsx_styles import sheet_cell_formats
+
+    def build(wb):
+        ws = wb.active
+        for row in range(1, 4):  # every cell written: without references, order places them
+            ws.append(["a", "b", "c", "d", row])
+            ws.cell(row=row, column=5).number_format = "00000"
+    source = workbook_file(tmp_path / "full.xlsx", build)
+    stripped = tmp_path / "no-refs.xlsx"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(stripped, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<c r="[A-Z]+\d+"', b"<c", data)  # r is optional on a cell
+                assert b'<c r="' not in data
+            new.writestr(item, data)
+    formats = sheet_cell_formats(str(stripped), "Sheet")
+    assert [formats.code(row, 4) for row in (1, 2, 3)] == ["00000"] * 3
+    assert formats.code(1, 3) is None
