@@ -1,7 +1,6 @@
 """Mapper templates edited in forms, with their field lines inline (TPL-1..4); export
 and import as a file (TPL-2); a mapping proposed from a sample file (TPL-4)."""
 import os
-import tempfile
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -14,8 +13,8 @@ from app.importing.columns import HEADER, LETTER, column_letter
 from app.importing.encodings import LABELS as ENCODING_LABELS
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
-from app.importing.sheets import sheet_argument
+from app.importing.readers import FileRejected
+from app.importing.samples import read_sample_header
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.templates import RejectionPolicy
@@ -227,7 +226,10 @@ class TemplateView(TenantModelView):
             try:
                 header_row = template_service.parse_header_row(form.get("header_row") or 1)
                 sheet = (form.get("sheet") or "").strip() or None
-                fmt, headers = read_sample_header(upload.read(), upload.filename, sheet, header_row)
+                fmt, headers = read_sample_header(
+                    upload.read(), upload.filename,
+                    current_app.config.get("MAX_UNPACKED_MB", 1024) * 1024 * 1024, sheet,
+                    header_row)
             except (MuaraError, FileRejected) as exc:
                 context["error"] = str(exc)
             else:
@@ -289,29 +291,8 @@ class ModuleTemplateView(BaseView):
 
 # --- helpers of the template tools ------------------------------------------------------
 
-SAMPLE_FORMATS = ("xlsx", "xls", "ods", "csv")
-
-
 def visible_template(pk):
     return visible_or_404(MapperTemplate, pk)
-
-
-def read_sample_header(content, filename, sheet=None, header_row=1):
-    """(format, header) of a sample file; FileRejected when it cannot be read."""
-    fmt = detect_format(content[:64 * 1024], filename)
-    if fmt not in SAMPLE_FORMATS:
-        raise FileRejected("wrong_format", "The sample must be a spreadsheet (.xlsx, .xls, "
-                                           ".ods) or a CSV file with a header row.")
-    handle, path = tempfile.mkstemp(prefix="muara-sample-", suffix=f".{fmt}")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        if fmt in ("xlsx", "ods"):
-            check_zip_safety(path, current_app.config.get("MAX_UNPACKED_MB", 1024) * 1024 * 1024)
-        table = open_table(path, fmt, sheet=sheet_argument(sheet), header_row=header_row)
-        return fmt, list(table.header)
-    finally:
-        os.unlink(path)
 
 
 def default_proposal_name(module, filename):
