@@ -249,10 +249,14 @@ class Table:
 
     def rows(self):
         width = len(self.header)
-        show = _TextShower(self._text_columns, self._cell_formats) if self._text_columns else None
+        text_columns = self._text_columns
+        show = _TextShower(self._cell_formats).shown if text_columns else None
         for number, cells in self._records():
-            if show is not None:
-                show(number, cells)
+            if show is not None:  # inline: this runs for every row
+                size = len(cells)
+                for column in text_columns:
+                    if column < size and cells[column].__class__ is not str:
+                        cells[column] = show(number, column, cells[column])
             # Most rows: as wide as the header, every cell filled, the first not blank.
             if len(cells) == width and "" not in cells:
                 first = cells[0]
@@ -273,20 +277,11 @@ class Table:
 
 
 class _TextShower:
-    """Turns the non-text cells of text columns into their shown text, in place. A
-    column's number formats are read only when it first holds a number."""
+    """The shown text of a text column's cell that is not text. A column's number
+    formats are read only when it first holds a number."""
 
-    def __init__(self, columns, cell_formats):
-        self.columns = columns
+    def __init__(self, cell_formats):
         self.formats = cell_formats() if cell_formats else NO_FORMATS
-
-    def __call__(self, number, cells):
-        size = len(cells)
-        for column in self.columns:
-            if column < size:
-                value = cells[column]
-                if value.__class__ is not str:
-                    cells[column] = self.shown(number, column, value)
 
     def shown(self, number, column, value):
         code = None
