@@ -16,9 +16,9 @@ from typing import Callable, Optional
 from sqlalchemy import delete, func, select, update
 
 from app.errors import TaskSuperseded
+from app.importing.file_warnings import file_warnings, text_field_columns
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import MODULES, module_label
-from app.importing.file_warnings import file_warnings, text_field_columns
 from app.importing.readers import FileRejected, check_zip_safety, detect_format, open_table
 from app.importing.sheets import sheet_argument
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field as dc_field
 from decimal import Decimal, InvalidOperation
 from typing import Optional
 
-from app.importing.modules import (DATE, DECIMAL, INTEGER, TIME, WHEN_MULTI_LOCATION, Field,
-                                   Module)
 from app.importing.cell_text import imprecise_number_message, is_imprecise
 from app.importing.columns import HEADER, describe_source, resolve_column
+from app.importing.modules import (DATE, DECIMAL, INTEGER, TIME, WHEN_MULTI_LOCATION, Field,
+                                   Module)
 from app.importing.readers import FileRejected
 from app.importing.seen_keys import SeenKeys
 
