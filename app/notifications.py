@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from flask import current_app
 
 from app.importing.modules import module_label
+from app.importing.reading_words import warnings_paragraph
 from app.models.imports import ImportStatus
 from app.models.templates import RejectionPolicy
 
@@ -20,25 +21,26 @@ def rejection_log_url(imp):
 def import_result_message(imp):
     """(subject, body) for the uploader."""
     what = f"{module_label(imp.module)} file {imp.filename} (import #{imp.id})"
+    warned = warnings_paragraph(imp.warnings_json)  # how the file was read (issue 13)
     if imp.status == ImportStatus.imported and imp.staged_at is not None:
         # Smart-Portal modules: validated, waiting for Sync All or the daily run (seed 000).
         return (f"Muara: {what} imported, waiting for consolidation",
                 f"Your {what} was imported and waits for consolidation (the principal's "
                 f"Sync All, or the daily run).\n\nRows read: {imp.rows_done}\n"
-                f"Accepted: {imp.accepted}\nRejected: {imp.rejected}\n"
+                f"Accepted: {imp.accepted}\nRejected: {imp.rejected}\n" + warned
                 + (f"\nReview the reasons here:\n{rejection_log_url(imp)}\n"
                    if imp.rejected else ""))
     if imp.status == ImportStatus.archived:
         return (f"Muara: {what} imported",
                 f"Your {what} was imported successfully.\n\n"
-                f"Rows read: {imp.rows_done}\nImported: {imp.accepted}\nRejected: 0\n")
+                f"Rows read: {imp.rows_done}\nImported: {imp.accepted}\nRejected: 0\n" + warned)
     if imp.status == ImportStatus.needs_attention:
         # "All or nothing" (IMP-9): `accepted` counts the valid rows, none of them written.
         imported = 0 if _all_or_nothing(imp) else imp.accepted
         return (f"Muara: {imp.rejected} records of {imp.filename} were not imported",
                 f"Your {what} was processed, but {imp.rejected} of {imp.rows_done} records "
                 f"could not be imported.\n\nImported: {imported}\nRejected: {imp.rejected}\n"
-                + (f"\n{imp.error_message}\n" if imp.error_message else "")
+                + warned + (f"\n{imp.error_message}\n" if imp.error_message else "")
                 + f"\nReview the reasons here:\n{rejection_log_url(imp)}\n")
     return (f"Muara: {imp.filename} could not be imported",
             f"Your {what} could not be imported:\n\n{imp.error_message}\n")

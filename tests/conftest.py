@@ -5,6 +5,7 @@ MUARA_TEST_REDIS_URL turns on the tests that need a real Redis and worker proces
 """
 import os
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete
@@ -12,9 +13,11 @@ from sqlalchemy import delete
 from app import create_app
 from app.extensions import db
 from app.services.directory import add_integration
+from app.security import roles
 from tests.fake_accurate import FakeAccurate
 from tests.factories import (ERP_COLUMNS, MIXED_ROWS, add_line, add_template, drain, flashes,
-                             invoice_xlsx, make_distributor, template_id, upload, uploaded_id)
+                             invoice_xlsx, make_distributor, rich_template, template_id, upload,
+                             uploaded_id)
 
 KEEP_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
                "ab_permission_view_role", "alembic_version"}
@@ -273,3 +276,20 @@ def erp_template(app, client, editor):
         assert (flashes(response, "success"), flashes(response, "danger")) == \
             (["Added Row"], []), field
     return template
+
+
+# moved from tests/test_templates.py
+@pytest.fixture
+def orgs(app, world):
+    ids = SimpleNamespace()
+    ids.a = world.org("DIST-A")
+    ids.b = world.org("DIST-B")
+    ids.p = world.org("PRIN-P", kind="principal")
+    world.user("editor_a", roles.TEMPLATE_EDITOR, "DIST-A")
+    world.user("editor_b", roles.TEMPLATE_EDITOR, "DIST-B")
+    world.user("imp_a", roles.IMPORTER, "DIST-A")
+    world.user("sup_a", roles.SUPERVISOR, "DIST-A")
+    world.user("root", roles.ADMIN)
+    ids.template_a = world.run(rich_template, ids.a)
+    ids.template_b = world.run(rich_template, ids.b)
+    return ids

@@ -1,6 +1,7 @@
 """Builders shared by the tests: organizations ready to import, template tweaks, files,
 the CLI, the embedded queue, counts, the import screen's upload, and real-Redis workers.
 Fixtures built on them (d1, portal, redis_app, ...) are in conftest.py."""
+import datetime as dt
 import io
 import json
 import os
@@ -33,7 +34,8 @@ from app.services.templates import create_default_template
 ROOT = Path(__file__).resolve().parent.parent
 
 MB = 1024 * 1024
-SPEC_KEYS = {"import_id", "status", "rows", "accepted", "rejected", "rejections"}
+SPEC_KEYS = {"import_id", "status", "rows", "accepted", "rejected", "rejections", "read_as"}
+READ_AS_XLSX = {"format": "xlsx", "encoding": None, "delimiter": None, "sheet": "Sheet"}
 REJECTION_KEYS = {"row", "column", "field", "value", "reason", "message"}
 INVOICE_HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance",
                   "Customer PO", "Location Code"]
@@ -550,3 +552,79 @@ def add_line(client, template, position, field, source_column, required=True, **
         "template": str(template), "position": str(position), "field": field,
         "source_column": source_column, **({"required": "y"} if required else {}),
         **changes}, unchecked=() if required else ("required",))
+
+
+# moved from tests/test_templates.py
+SAMPLE_HEADERS = ["invoice no", "cust code", "date of invoice", "balance", "PO", "location"]
+
+
+def file_part(content, filename):
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    return (io.BytesIO(content), filename)
+
+
+def import_file(client, content, filename="template.json", **form):
+    data = {"file": file_part(content, filename), **form}
+    return client.post("/templateview/import", data=data, content_type="multipart/form-data")
+
+
+def error_text(response):
+    match = re.search(r'id="template-error"[^>]*>(.*?)</div>', response.get_data(as_text=True),
+                      re.S)
+    assert match, "no error message on the page"
+    return " ".join(match.group(1).split())
+
+
+def sample_xlsx(headers=SAMPLE_HEADERS, rows=None):
+    rows = rows if rows is not None else [
+        ["INV-1", "C001", dt.date(2025, 1, 31), 1250.5, "PO-1", None],
+        ["INV-2", "C001", dt.date(2025, 2, 1), 99, "PO-2", None],
+        ["INV-3", "C002", dt.date(2025, 2, 2), 10.25, "PO-3", None],
+    ]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def propose(client, content, filename="sample.xlsx", module="open_invoices", **form):
+    return client.post("/templateview/propose", data={
+        "module": module, "file": file_part(content, filename), **form},
+        content_type="multipart/form-data")
+
+
+def rich_template(org_id):
+    """The default open-invoices template with every kind of line setting filled in."""
+    org = db.session.get(Organization, org_id)
+    template = create_default_template(org, "open_invoices")
+    template.name = "Invoices of the ERP"
+    template.sheet = "Data"
+    template.header_row = 3
+    template.file_format = "xlsx"
+    by_field = {line.field: line for line in template.fields}
+    by_field["invoice_date"].date_formats = "%d/%m/%Y, %Y-%m-%d"
+    by_field["balance"].decimal_separator = ","
+    by_field["balance"].thousands_separator = "."
+    by_field["customer"].case = "upper"
+    by_field["customer_po"].default_value = "NO-PO"
+    by_field["customer_po"].required = False
+    by_field["location"].value_map = "J=JKT; S=SBY"
+    by_field["location"].trim = False
+    return template
+
+
+# moved from tests/test_template_forms.py
+def erp_file(tmp_path, header, rows, name="erp.xlsx"):
+    return xlsx(tmp_path / name, [header, *rows])
+
+
+ERP_HEADER = ["Inv No", "Cust", "Date", "Amount", "PO"]
+
+
+ERP_ROWS = [["E-1", "C001", "2025-03-01", 12.5, "PO-E1"],
+            ["E-2", "C002", "2025-03-02", 7, "PO-E2"]]

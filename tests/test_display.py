@@ -85,7 +85,7 @@ def test_a_template_shows_its_module_label_format_sheet_and_policy_in_words(app,
     values = show_values(response)
     assert values["Module"] == "Open Invoices"
     assert values["File Format"] == "any (detected)"
-    assert values["Sheet (name or number; empty = first)"] == "first sheet"
+    assert values["Sheet"] == "first visible sheet"
     assert values["On rejections"] == "Accept valid rows"
     # Its field lines, listed under it.
     lines = [dict(zip(list_header(response), cells, strict=True)) for cells in list_rows(response)]
@@ -101,7 +101,7 @@ def test_the_template_list_reads_the_same(app, admin):
     row = dict(zip(header, list_rows(response)[0], strict=True))
     assert row["Module"] == "Open Invoices"
     assert row["File Format"] == "any (detected)"
-    assert row["Sheet (name or number; empty = first)"] == "first sheet"
+    assert row["Sheet"] == "first visible sheet"
     assert row["On rejections"] == "Accept valid rows"
 
 
@@ -113,7 +113,7 @@ def test_all_or_nothing_and_a_named_format_and_sheet_are_shown_as_set(app, admin
         db.session.commit()
     values = show_values(admin.get(f"/templateview/show/{template_id(app)}"))
     assert values["File Format"] == "csv"
-    assert values["Sheet (name or number; empty = first)"] == "Data"
+    assert values["Sheet"] == "Data"
     assert values["On rejections"] == "All or nothing"
 
 

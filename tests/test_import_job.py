@@ -27,7 +27,8 @@ from app.models.templates import RejectionPolicy
 from app.services import directory
 from tests.factories import (BOXES_HEADER, CREDIT_HEADER, GOOD_INVOICES, INVOICE_HEADER, MB,
     REJECTION_KEYS, SPEC_KEYS, balances, check_counts, counts, import_status, invoice_file,
-    invoices, make_distributor, muara, refused, rej, run_import, set_template, write_bytes, xlsx)
+    invoices, make_distributor, muara, refused, rej, run_import, set_template, write_bytes, xlsx,
+    READ_AS_XLSX)
 
 # --- files that cannot be taken -------------------------------------------------------------
 
@@ -352,7 +353,7 @@ def test_with_two_connections_the_principal_must_be_chosen(app, runner, d1, tmp_
 def test_a_file_with_only_its_header_has_no_rows(app, runner, d1, tmp_path):
     _, out = run_import(runner, invoice_file(tmp_path, []))
     assert out == {"import_id": out["import_id"], "status": "archived", "rows": 0,
-                   "accepted": 0, "rejected": 0, "rejections": []}
+                   "accepted": 0, "rejected": 0, "rejections": [], "read_as": READ_AS_XLSX}
 
 
 def test_the_external_integration_and_principal_are_recorded(app, runner, d1, tmp_path):
@@ -378,7 +379,7 @@ def test_wait_prints_exactly_the_spec_keys(app, runner, d1, tmp_path):
                    "accepted": 2, "rejected": 1, "rejections": [rej(
                        4, "Invoice Date", "invoice_date", "2025-13-01", "invalid_date",
                        "Invoice Date '2025-13-01' is not a valid date in the format "
-                       "YYYY-MM-DD.")]}
+                       "YYYY-MM-DD.")], "read_as": READ_AS_XLSX}
     assert isinstance(out["import_id"], int)
     check_counts(app, out)
 
@@ -549,7 +550,8 @@ def test_all_or_nothing_writes_nothing_when_a_row_is_bad(app, runner, d1, tmp_pa
         "rejected": 1,
         "rejections": [rej(4, "Invoice Balance", "balance", "7.0001", "too_many_decimals",
                            "Invoice Balance 7.0001 has 4 decimals; at most 3 are allowed.")],
-        "note": "All or nothing: 2 valid rows were not written because 1 was rejected."}
+        "note": "All or nothing: 2 valid rows were not written because 1 was rejected.",
+        "read_as": READ_AS_XLSX}
     check_counts(app, out)
     assert invoices(app) == before_invoices  # INV-1 not updated, INV-2 not created
     assert balances(app) == before_balances

@@ -511,7 +511,7 @@ def add_template(app, org_id, name, module, lines, **attributes):
 
 
 FAKTUR_LINES = [
-    ("reference", "B", {"required": True, "case": "upper"}),
+    ("reference", "B", {"required": True, "case": "upper", "source_kind": "letter"}),
     ("customer", "Kode Pelanggan", {"required": True,
                                     "value_map": "toko makmur=C001; warung=C002"}),
     ("invoice_date", "Tanggal", {"required": True, "date_formats": "%d/%m/%Y, %d-%m-%Y"}),

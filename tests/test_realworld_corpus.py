@@ -7,10 +7,6 @@ copy without its extension, as the job sees it) and through the whole pipeline
 Customer Name to two of its columns. The outcome is either the records written (first
 ones checked by value) with the rejections counted, or one file-level reason.
 
-NEEDS_FAITHFUL_VALUES marks the outcomes that depend on the "faithful values" part of
-issue 13 (booleans shown as TRUE/FALSE in text fields), built on another branch: they
-assert the correct outcome and are strict expected failures until it is merged (then
-they pass, and strict makes the suite say the mark must go).
 """
 import shutil
 from dataclasses import dataclass
@@ -27,9 +23,6 @@ from app.models import Customer
 from tests.factories import check_counts, make_distributor, run_import, set_line
 
 CORPUS = Path(__file__).parent / "data" / "realworld"
-NEEDS_FAITHFUL_VALUES = {"calamine_biff5_write.xls", "calamine_issues.ods",
-                         "calamine_issues.xls", "calamine_issues.xlsx"}
-
 
 @dataclass
 class Read:
@@ -197,15 +190,7 @@ def test_the_reader_sees_what_the_file_holds(tmp_path, case):
     assert (sheet, header[:len(expected[1])], rows) == expected
 
 
-def with_marks(cases):
-    faithful = pytest.mark.xfail(strict=True, reason="TRUE/FALSE in text fields: the faithful "
-                                                     "values part of issue 13")
-    return [pytest.param(case, id=case.file,
-                         marks=[faithful] if case.file in NEEDS_FAITHFUL_VALUES else [])
-            for case in cases]
-
-
-@pytest.mark.parametrize("case", with_marks(CASES))
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.file) for case in CASES])
 def test_the_import_writes_what_the_file_holds(app, runner, tmp_path, case):
     make_distributor(app, modules=("customers",), customers=())
     if isinstance(case, Read):

@@ -14,18 +14,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.importing.modules import MODULES
 from app.models import MapperTemplate
+from tests.factories import ERP_HEADER, ERP_ROWS, erp_file
 from tests.factories import (ERP_COLUMNS, NAME, add_line, add_template, flashes, line_id, lines,
                              screen_form, submit)
-from tests.factories import check_counts, invoices, run_import, xlsx
-
-
-def erp_file(tmp_path, header, rows, name="erp.xlsx"):
-    return xlsx(tmp_path / name, [header, *rows])
-
-
-ERP_HEADER = ["Inv No", "Cust", "Date", "Amount", "PO"]
-ERP_ROWS = [["E-1", "C001", "2025-03-01", 12.5, "PO-E1"],
-            ["E-2", "C002", "2025-03-02", 7, "PO-E2"]]
+from tests.factories import check_counts, invoices, run_import
 
 
 def test_a_template_added_in_the_form_belongs_to_the_editors_organization(app, client,

@@ -2,13 +2,9 @@
 import as a file, the mapping proposed from a sample file, who may use them, and tenant
 isolation. The proposed-mapping matcher is also tested on its own (pure Python).
 """
-import datetime as dt
-import io
 import json
 import re
-from types import SimpleNamespace
 
-import openpyxl
 import pytest
 from werkzeug.http import parse_options_header
 from sqlalchemy import func, select
@@ -19,12 +15,13 @@ from app.importing.modules import MODULES
 from app.models import Customer, MapperTemplate, Organization, TemplateField
 from app.security import roles
 from app.services.directory import add_integration, connect
-from app.services.templates import LINE_ATTRIBUTES, create_default_template
+from app.services.templates import LINE_ATTRIBUTES
+from tests.factories import (SAMPLE_HEADERS, error_text, file_part, import_file, propose,
+                             sample_xlsx)
 from tests.conftest import denied, login
 from tests.factories import form_data, read_form
 
 OPEN_INVOICES = MODULES["open_invoices"]
-SAMPLE_HEADERS = ["invoice no", "cust code", "date of invoice", "balance", "PO", "location"]
 
 
 # --- the matcher on its own ----------------------------------------------------------
@@ -108,42 +105,6 @@ def test_other_modules_and_abbreviations():
 # --- fixtures for the screens --------------------------------------------------------
 
 
-@pytest.fixture
-def orgs(app, world):
-    ids = SimpleNamespace()
-    ids.a = world.org("DIST-A")
-    ids.b = world.org("DIST-B")
-    ids.p = world.org("PRIN-P", kind="principal")
-    world.user("editor_a", roles.TEMPLATE_EDITOR, "DIST-A")
-    world.user("editor_b", roles.TEMPLATE_EDITOR, "DIST-B")
-    world.user("imp_a", roles.IMPORTER, "DIST-A")
-    world.user("sup_a", roles.SUPERVISOR, "DIST-A")
-    world.user("root", roles.ADMIN)
-    ids.template_a = world.run(_rich_template, ids.a)
-    ids.template_b = world.run(_rich_template, ids.b)
-    return ids
-
-
-def _rich_template(org_id):
-    """The default open-invoices template with every kind of line setting filled in."""
-    org = db.session.get(Organization, org_id)
-    template = create_default_template(org, "open_invoices")
-    template.name = "Invoices of the ERP"
-    template.sheet = "Data"
-    template.header_row = 3
-    template.file_format = "xlsx"
-    by_field = {line.field: line for line in template.fields}
-    by_field["invoice_date"].date_formats = "%d/%m/%Y, %Y-%m-%d"
-    by_field["balance"].decimal_separator = ","
-    by_field["balance"].thousands_separator = "."
-    by_field["customer"].case = "upper"
-    by_field["customer_po"].default_value = "NO-PO"
-    by_field["customer_po"].required = False
-    by_field["location"].value_map = "J=JKT; S=SBY"
-    by_field["location"].trim = False
-    return template
-
-
 def template_snapshot(app, template_id):
     with app.app_context():
         template = db.session.get(MapperTemplate, template_id)
@@ -168,28 +129,10 @@ def count_rows(app):
                 db.session.scalar(select(func.count()).select_from(TemplateField)))
 
 
-def upload(content, filename):
-    if isinstance(content, str):
-        content = content.encode("utf-8")
-    return (io.BytesIO(content), filename)
-
-
 def export(client, pk):
     response = client.get(f"/templateview/export/{pk}")
     assert response.status_code == 200, response.status_code
     return response
-
-
-def import_file(client, content, filename="template.json", **form):
-    data = {"file": upload(content, filename), **form}
-    return client.post("/templateview/import", data=data, content_type="multipart/form-data")
-
-
-def error_text(response):
-    match = re.search(r'id="template-error"[^>]*>(.*?)</div>', response.get_data(as_text=True),
-                      re.S)
-    assert match, "no error message on the page"
-    return " ".join(match.group(1).split())
 
 
 # --- export and import (TPL-2) -------------------------------------------------------
@@ -386,7 +329,7 @@ def test_importer_may_export_but_not_import_or_propose(app, client, orgs):
     assert import_file(client, exported, name="Sneaky").status_code == 403
     assert client.get("/templateview/propose").status_code == 403
     response = client.post("/templateview/propose", data={
-        "module": "open_invoices", "file": upload(sample_xlsx(), "sample.xlsx")},
+        "module": "open_invoices", "file": file_part(sample_xlsx(), "sample.xlsx")},
         content_type="multipart/form-data")
     assert response.status_code == 403
     response = client.post("/templateview/propose", data={
@@ -453,28 +396,6 @@ def test_importing_or_proposing_into_another_organization_is_refused(app, client
 # --- proposed mapping from a sample file (TPL-4) ---------------------------------------
 
 
-def sample_xlsx(headers=SAMPLE_HEADERS, rows=None):
-    rows = rows if rows is not None else [
-        ["INV-1", "C001", dt.date(2025, 1, 31), 1250.5, "PO-1", None],
-        ["INV-2", "C001", dt.date(2025, 2, 1), 99, "PO-2", None],
-        ["INV-3", "C002", dt.date(2025, 2, 2), 10.25, "PO-3", None],
-    ]
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def propose(client, content, filename="sample.xlsx", module="open_invoices", **form):
-    return client.post("/templateview/propose", data={
-        "module": module, "file": upload(content, filename), **form},
-        content_type="multipart/form-data")
-
-
 def proposal_rows(html):
     """field -> (proposed header, confidence text) from the proposal table."""
     rows = {}
@@ -505,10 +426,13 @@ def test_propose_shows_each_fields_column_and_confidence(app, client, orgs):
     assert selected == {"column-reference": "invoice no", "column-customer": "cust code",
                         "column-invoice_date": "date of invoice", "column-balance": "balance",
                         "column-customer_po": "PO", "column-location": "location"}
-    # Every select offers the file's headers and "(not mapped)".
+    # Every select offers "(not mapped)", the file's headers and its columns by letter.
     options = form.selects["column-customer"]["options"]
-    assert [value for value, _ in options] == [""] + SAMPLE_HEADERS
+    letters = [chr(65 + i) for i in range(len(SAMPLE_HEADERS))]
+    assert [value for value, _ in options] == \
+        [""] + SAMPLE_HEADERS + [f"letter:{letter}" for letter in letters]
     assert options[0][1] == "(not mapped)"
+    assert options[-1][1] == f"column {letters[-1]}"
     assert form_data(form)["file_format"] == ["xlsx"]
 
 

@@ -39,6 +39,13 @@ COMPONENTS = {
                 "value": {"type": "string", "nullable": True},
                 "reason": {"type": "string"}, "message": {"type": "string"}}}},
             "messages": {"type": "array", "items": {"type": "object"}},
+            "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}},
+            "read_as": {"type": "object", "properties": {
+                "format": {"type": "string"},
+                "encoding": {"type": "string", "nullable": True},
+                "delimiter": {"type": "string", "nullable": True},
+                "sheet": {"type": "string", "nullable": True}}},
             "error": {"type": "object"}, "note": {"type": "string"}}},
     "PushResult": {
         "type": "object", "required": ["stored", "duplicates", "results"],

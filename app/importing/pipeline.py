@@ -78,6 +78,7 @@ def _start(session, imp):
     imp.rows_done = imp.accepted = imp.rejected = 0
     imp.rows_total = None
     imp.error_code = imp.error_message = None
+    imp.read_as_json = imp.warnings_json = None
     session.commit()
 
 

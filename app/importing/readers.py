@@ -18,11 +18,14 @@ import io
 import itertools
 import re
 
-import charset_normalizer
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from app.importing.cell_text import shown_text
 from app.importing.detection import ENCRYPTED_PACKAGE, file_contains
+from app.importing.encodings import LABELS, decide_encoding, given_encoding
 from app.importing.faults import PASSWORD_MESSAGE, FileRejected
+from app.importing.sheets import choose_sheet
+from app.importing.xlsx_styles import NO_FORMATS, sheet_cell_formats
 # Exports quote cells a spreadsheet would run; reading a CSV takes that quote off again.
 from app.security.csv_safety import restore_cells
 
@@ -39,23 +42,52 @@ class Table:
     """A header and the records under it.
 
     `rows()` may be called more than once; each call reads the file again from the start
-    (CSV) or walks calamine's in-memory sheet again (spreadsheets).
+    (CSV) or walks calamine's in-memory sheet again (spreadsheets). A spreadsheet's header
+    and rows are in the sheet's own columns: index 0 is column A even when the data
+    starts further right (app.importing.columns).
     """
 
     def __init__(self, header, header_row, records, *, fmt, sheet_name=None,
-                 encoding=None, delimiter=None, last_row=None):
+                 encoding=None, delimiter=None, last_row=None, encoding_certain=True,
+                 hidden_skipped=(), cell_formats=None):
         self.header = header
         self.last_row = last_row  # the sheet's last row number, when known (progress)
         self.header_row = header_row
         self.fmt = fmt
         self.sheet_name = sheet_name
         self.encoding = encoding
+        self.encoding_certain = encoding_certain
         self.delimiter = delimiter
+        self.hidden_skipped = list(hidden_skipped)  # hidden sheets passed over
         self._records = records  # () -> iterator of (row number, raw cells) after the header
+        self._cell_formats = cell_formats  # () -> CellFormats (xlsx: read when needed)
+        self._text_columns = ()
+
+    def show_as_text(self, columns):
+        """Give the cells of these columns (text fields) as the text the spreadsheet
+        shows: number format applied, TRUE/FALSE, ISO dates (app.importing.cell_text)."""
+        if self.fmt != "csv":  # CSV cells are text already
+            self._text_columns = tuple(sorted(set(columns)))
+
+    @property
+    def encoding_label(self):
+        return LABELS.get(self.encoding, self.encoding) if self.encoding else None
+
+    def read_as(self):
+        """How the file was read, as the file page and the `--wait` JSON say it."""
+        return {"format": self.fmt, "encoding": self.encoding_label,
+                "delimiter": self.delimiter, "sheet": self.sheet_name}
 
     def rows(self):
         width = len(self.header)
+        text_columns = self._text_columns
+        show = _TextShower(self._cell_formats).shown if text_columns else None
         for number, cells in self._records():
+            if show is not None:  # inline: this runs for every row
+                size = len(cells)
+                for column in text_columns:
+                    if column < size and cells[column].__class__ is not str:
+                        cells[column] = show(number, column, cells[column])
             # Most rows: as wide as the header, every cell filled, the first not blank.
             if len(cells) == width and "" not in cells:
                 first = cells[0]
@@ -73,6 +105,20 @@ class Table:
 
     def __repr__(self):
         return f"<Table {self.fmt} header_row={self.header_row} header={self.header!r}>"
+
+
+class _TextShower:
+    """The shown text of a text column's cell that is not text. A column's number
+    formats are read only when it first holds a number."""
+
+    def __init__(self, cell_formats):
+        self.formats = cell_formats() if cell_formats else NO_FORMATS
+
+    def shown(self, number, column, value):
+        code = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            code = self.formats.code(number, column)
+        return shown_text(value, code)
 
 
 def _is_blank(values):
@@ -110,9 +156,10 @@ def open_table(path: str, fmt: str, sheet=None, header_row: int = 1,
                encoding: str | None = None, delimiter: str | None = None) -> Table:
     """Open `path` (already detected as `fmt`) and read its header row.
 
-    sheet: name (matched as Excel does, ignoring case) or 0-based index; default the first.
+    sheet: a name (matched as Excel does, ignoring case), a 0-based position, or None for
+    the first visible sheet (app.importing.sheets).
     header_row: 1-based physical row of the header; rows above it are skipped.
-    encoding, delimiter: CSV only; detected when not given.
+    encoding, delimiter: CSV only; decided from the file when not given.
     """
     if header_row < 1:
         raise ValueError("header_row counts from 1")
@@ -135,7 +182,8 @@ def _open_workbook(path, fmt, sheet, header_row):
             raise FileRejected("password_protected", PASSWORD_MESSAGE)
         raise _unreadable(fmt, exc)
     try:
-        data = _get_sheet(workbook, sheet)
+        choice = choose_sheet(workbook, sheet)
+        data = workbook.get_sheet_by_name(choice.name)
     except PasswordError:
         raise FileRejected("password_protected", PASSWORD_MESSAGE)
     except CalamineError as exc:
@@ -146,37 +194,27 @@ def _open_workbook(path, fmt, sheet, header_row):
     if data.start is None:  # nothing at all on the sheet (and iter_rows would panic)
         raise FileRejected("empty_file", NO_HEADER_MESSAGE)
     # iter_rows yields from row 1 (empty lists for the empty rows above the data), so
-    # the position in the iteration is the row number Excel shows.
+    # the position in the iteration is the row number Excel shows; its columns start at
+    # the first one with data, so they are moved back to the sheet's own (A = 0).
+    offset = data.start[1]
     cells = next(itertools.islice(data.iter_rows(), header_row - 1, None), None)
     if cells is None:
         raise FileRejected("empty_file", NO_HEADER_MESSAGE)
-    header = _header(cells)
+    header = _header([""] * offset + cells if offset else cells)
 
     def records():
-        return enumerate(itertools.islice(data.iter_rows(), header_row, None), start=header_row + 1)
+        rows = itertools.islice(data.iter_rows(), header_row, None)
+        if offset:
+            pad = [""] * offset
+            rows = (pad + cells for cells in rows)
+        return enumerate(rows, start=header_row + 1)
+
+    def cell_formats():
+        return sheet_cell_formats(path, data.name) if fmt == "xlsx" else NO_FORMATS
 
     return Table(header, header_row, records, fmt=fmt, sheet_name=data.name,
-                 last_row=data.height)
-
-
-def _get_sheet(workbook, sheet):
-    names = workbook.sheet_names
-    listed = ", ".join(names)
-    if sheet is None:
-        sheet = 0
-    if isinstance(sheet, int):
-        if not 0 <= sheet < len(names):
-            raise FileRejected("sheet_missing",
-                               f"The workbook has no sheet number {sheet + 1} (sheets: {listed}).")
-        return workbook.get_sheet_by_index(sheet)
-    if sheet not in names:
-        # Excel treats sheet names without regard to case.
-        matches = [name for name in names if name.strip().casefold() == sheet.strip().casefold()]
-        if len(matches) != 1:
-            raise FileRejected("sheet_missing",
-                               f"The workbook has no sheet named '{sheet}' (sheets: {listed}).")
-        sheet = matches[0]
-    return workbook.get_sheet_by_name(sheet)
+                 last_row=data.height + data.start[0], hidden_skipped=choice.hidden_skipped,
+                 cell_formats=cell_formats)
 
 
 def _unreadable(fmt, exc):
@@ -188,31 +226,19 @@ def _unreadable(fmt, exc):
 
 _ESCAPED = re.compile("[\udc80-\udcff]")  # bytes the encoding could not decode
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_ENCODING_LABELS = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16",
-                    "cp1252": "Windows-1252", "cp1250": "Windows-1250", "latin-1": "ISO-8859-1"}
-# Single-byte Western/Central European guesses: on a short sample charset_normalizer
-# cannot tell them apart, and Excel on Windows writes Windows-1252.
-_LATIN_GUESSES = {"cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3",
-                  "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14",
-                  "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2", "mac_iceland",
-                  "mac_turkish", "cp437", "cp850", "cp858"}
 
 
 def _open_csv(path, header_row, encoding, delimiter):
+    if encoding is None:
+        decision = decide_encoding(path)
+    else:
+        try:
+            decision = given_encoding(encoding)
+        except LookupError:
+            raise FileRejected("bad_encoding", f"'{encoding}' is not a known text encoding.")
+    encoding = decision.codec
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_SIZE)
-        whole = len(sample) < SAMPLE_SIZE or not fh.read(1)
-    if encoding is None:
-        encoding = _csv_encoding(sample, whole)
-        if encoding == "utf-8-sig" and not whole and sample.isascii():
-            # Plain ASCII says nothing about the encoding: the first bytes past it that
-            # are not ASCII decide, or a Windows-1252 file whose first accent comes late
-            # would fail there, after its earlier rows were written.
-            later = _first_non_ascii_block(path, len(sample))
-            if later is not None:
-                encoding = _late_encoding(later)
-    else:
-        encoding = _given_encoding(encoding)
     if delimiter is None:
         delimiter = _csv_delimiter(sample, encoding, header_row)
 
@@ -235,71 +261,8 @@ def _open_csv(path, header_row, encoding, delimiter):
                 break
         return rest
 
-    return Table(header, header_row, records, fmt="csv", encoding=encoding, delimiter=delimiter)
-
-
-def _given_encoding(name):
-    try:
-        name = codecs.lookup(name).name
-    except LookupError:
-        raise FileRejected("bad_encoding", f"'{name}' is not a known text encoding.")
-    return "utf-8-sig" if name == "utf-8" else name
-
-
-def _reads_as_utf8(data, final):
-    """Whether `data` is UTF-8; unless `final`, it may stop inside a character."""
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(data, final=final)
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def _first_non_ascii_block(path, start, block_size=1 << 20):
-    """The first block of the file from `start` on that holds a byte past ASCII, or None.
-    Every byte before it is ASCII, so the block starts on a character boundary.
-    (bytes.isascii runs at memory speed: a 100 MB file costs milliseconds.)"""
-    with open(path, "rb") as fh:
-        fh.seek(start)
-        while block := fh.read(block_size):
-            if not block.isascii():
-                return block
-    return None
-
-
-def _late_encoding(block):
-    """The encoding of a file whose first 64 KB were ASCII, from its first block past
-    ASCII: UTF-8 when it reads as such, else the Windows code page (Western or Central
-    European: our users' Excel) that reads it best. A few accents in a block of ASCII
-    are too little for a general guess: charset_normalizer named cp1125 or big5 for a
-    Windows-1252 "Café"."""
-    if _reads_as_utf8(block, final=False):
-        return "utf-8-sig"
-    western = block.decode("cp1252", errors="replace")
-    if western == block.decode("cp1250", errors="replace"):
-        return "cp1252"  # the accents read the same in both (é, €, ...)
-    best = charset_normalizer.from_bytes(block, cp_isolation=["cp1252", "cp1250"]).best()
-    return "cp1252" if best is None else best.encoding
-
-
-def _csv_encoding(sample, whole):
-    if sample.startswith(_UTF16_BOMS):
-        return "utf-16"
-    if _reads_as_utf8(sample, final=whole):
-        return "utf-8-sig"  # with or without a BOM
-    best = charset_normalizer.from_bytes(sample).best()
-    guess = best.encoding if best is not None else None
-    if guess is None or guess in _LATIN_GUESSES:
-        try:
-            sample.decode("cp1252")
-            return "cp1252"
-        except UnicodeDecodeError:
-            pass
-    if guess is None:
-        raise FileRejected("bad_encoding",
-                           "The file's text encoding could not be recognised: save it as "
-                           "CSV UTF-8 and upload it again.")
-    return guess
+    return Table(header, header_row, records, fmt="csv", encoding=encoding, delimiter=delimiter,
+                 encoding_certain=decision.certain)
 
 
 def _csv_delimiter(sample, encoding, header_row):
@@ -344,7 +307,7 @@ def _csv_records(path, encoding, delimiter):
 
 def _escaped_records(path, encoding, delimiter):
     """`_csv_records` with undecodable bytes escaped, raising at the first record that has one."""
-    label = _ENCODING_LABELS.get(encoding, encoding)
+    label = LABELS.get(encoding, encoding)
     with open(path, "rb") as raw:
         text = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
         reader = csv.reader(text, delimiter=delimiter)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import weakref
 
 from app.importing.detection import check_zip_safety, is_relocated_ooxml
 from app.importing.faults import FileRejected
@@ -28,13 +29,15 @@ _NOT_THE_FILE = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 def open_guarded(path: str, fmt: str, sheet=None, header_row: int = 1,
                  max_unpacked_bytes: int = 1024 * 1024 * 1024,
-                 limits: ReadLimits | None = None) -> Table:
-    """`readers.open_table` for a file of untrusted bytes; only `FileRejected` comes out."""
+                 limits: ReadLimits | None = None, encoding: str | None = None) -> Table:
+    """`readers.open_table` for a file of untrusted bytes; only `FileRejected` comes out.
+    `encoding`: a CSV's encoding when the template fixes it."""
     if fmt == "csv":  # pure Python: only its opening is guarded
-        return _guarded_call(open_table, fmt, path, fmt, sheet, header_row)
+        return _guarded_call(open_table, fmt, path, fmt, sheet, header_row, encoding)
     if fmt in ZIPPED_FORMATS:
         check_zip_safety(path, max_unpacked_bytes)
-    with _named_as(path, fmt) as typed:
+    with _named_as(path, fmt) as name:
+        typed = name.path
         if fmt in SANDBOXED_FORMATS:
             limits = limits or ReadLimits(memory_bytes=max_unpacked_bytes)
             return open_table_in_child(typed, fmt, sheet, header_row, limits)
@@ -48,6 +51,9 @@ def open_guarded(path: str, fmt: str, sheet=None, header_row: int = 1,
                     "parts are not under xl/), which cannot be read: open it in Excel and "
                     "save it as .xlsx (Excel Workbook).") from fault
             raise
+        # The number formats of text columns are read from the package when first needed
+        # (readers.Table.rows): the name stays while the table lives.
+        name.keep_while(table)
     return _guard_rows(table, fmt)
 
 
@@ -79,18 +85,36 @@ def _guard_rows(table: Table, fmt: str) -> Table:
     return table
 
 
+class _TypedName:
+    """A name for the stored file that ends in `.fmt` (a hard link beside it)."""
+
+    def __init__(self, path, fmt):
+        self.path, self.linked, self.kept = path, False, False
+        if not path.lower().endswith("." + fmt):
+            self.path = f"{path}.{fmt}"
+            try:
+                os.link(path, self.path)
+            except OSError:
+                os.symlink(os.path.abspath(path), self.path)
+            self.linked = True
+
+    def keep_while(self, table):
+        if self.linked:
+            self.kept = True
+            weakref.finalize(table, _remove_quietly, self.path)
+
+
+def _remove_quietly(path):
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
 @contextlib.contextmanager
 def _named_as(path, fmt):
-    """`path` under a name ending in `.fmt` (a hard link beside it) while in the block."""
-    if path.lower().endswith("." + fmt):
-        yield path
-        return
-    typed = f"{path}.{fmt}"
+    """`path` under a name ending in `.fmt` while in the block (or while a table kept it)."""
+    name = _TypedName(path, fmt)
     try:
-        os.link(path, typed)
-    except OSError:
-        os.symlink(os.path.abspath(path), typed)
-    try:
-        yield typed
+        yield name
     finally:
-        os.unlink(typed)
+        if name.linked and not name.kept:
+            _remove_quietly(name.path)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from app.importing.faults import FileRejected
 from app.importing.readers import Table
+from app.importing.xlsx_styles import NO_FORMATS
 
 MB = 1024 * 1024
 CHUNK_ROWS = 5000
@@ -120,7 +121,12 @@ def _table_from_spool(spool):
                 yield from chunk
 
     table._records = records
+    table._cell_formats = no_cell_formats  # number formats are read from xlsx styles only
     return table
+
+
+def no_cell_formats():
+    return NO_FORMATS
 
 
 def _remove(path):
@@ -164,7 +170,9 @@ def _lower_limit(kind, wanted):
 
 
 def _spool_table(table, spool):
-    attributes = {k: v for k, v in vars(table).items() if k != "_records"}
+    # The row source and the cell-format reader are closures over the child's workbook.
+    attributes = {k: v for k, v in vars(table).items()
+                  if k not in ("_records", "_cell_formats")}
     with open(spool, "wb") as fh:
         pickle.dump(attributes, fh, protocol=pickle.HIGHEST_PROTOCOL)
         chunk = []

@@ -4,7 +4,6 @@ records are upserted batch by batch (IMP-6). Staged modules open their files her
 (app.importing.staging)."""
 import json
 from dataclasses import dataclass
-from typing import Optional, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +12,9 @@ from app.importing.batches import Batch, Settings, rejection_rows
 from app.importing.modules import Module, module_label
 from app.importing.detection import detect_format
 from app.importing.faults import FileRejected
+from app.importing.file_warnings import file_warnings, text_field_columns
 from app.importing.safe_read import open_guarded
+from app.importing.sheets import sheet_argument
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
 from app.importing.writers import AFFECTS_BALANCES, WRITERS, Origin, refresh_customer_balances
 from app.models import (
@@ -40,18 +41,12 @@ def template_spec(template: MapperTemplate) -> TemplateSpec:
         all_or_nothing=template.policy == RejectionPolicy.all_or_nothing,
         lines=[LineSpec(field=line.field, source_column=line.source_column,
                         required=line.required, default_value=line.default_value,
+                        source_kind=line.source_kind,
                         trim=line.trim, case=line.case, date_formats=line.date_formats,
                         decimal_separator=line.decimal_separator,
                         thousands_separator=line.thousands_separator,
                         value_map=line.value_map)
                for line in template.fields])
-
-
-def sheet_argument(sheet: Optional[str]) -> Union[int, str, None]:
-    """A template's sheet: a 1-based number or a name."""
-    if sheet and sheet.strip().isdigit():
-        return int(sheet) - 1
-    return sheet or None
 
 
 def load_lookups(session: Session, org_id: int, module: Module) -> dict:
@@ -101,7 +96,8 @@ def open_with_template(session: Session, imp: ImportFile, module: Module, path: 
                                           "create one before importing.")
     spec = template_spec(template)
     table = open_guarded(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row,
-                         max_unpacked_bytes=settings.max_unpacked_bytes)
+                         max_unpacked_bytes=settings.max_unpacked_bytes,
+                         encoding=template.encoding or None)
     org = session.get(Organization, imp.organization_id)
     imp.rows_total = _estimate_rows(path, table)
     # A document's header and line fields are checked per document (staging).
@@ -110,6 +106,9 @@ def open_with_template(session: Session, imp: ImportFile, module: Module, path: 
                              org.multi_location, expected_rows=imp.rows_total,
                              optional_fields=deferred)
     imp.header_json = json.dumps(table.header)
+    table.show_as_text(text_field_columns(validator))
+    imp.read_as_json = json.dumps(table.read_as())
+    imp.warnings_json = json.dumps(file_warnings(table, module, spec.lines))
     session.commit()
     return OpenedFile(table, validator, spec)
 

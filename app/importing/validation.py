@@ -6,7 +6,6 @@ Converters (app.importing.values) are compiled once per job into small closures,
 per-row function is generated once per job from them (app.importing.rowcode) so each row
 runs straight-line code.
 """
-import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Optional
@@ -14,10 +13,10 @@ from typing import Optional
 from app.importing.modules import WHEN_MULTI_LOCATION, Field, Module
 from app.importing.faults import FileRejected
 from app.importing.rowcode import generate_validate
+from app.importing.columns import HEADER, describe_source, resolve_column
 from app.importing.seen_keys import SeenKeys
 from app.importing.values import COMPILERS, Invalid, Rejection, compile_text
 
-_COLUMN_LETTERS = re.compile(r"^[A-Z]{1,3}$")
 
 
 @dataclass
@@ -25,6 +24,7 @@ class LineSpec:
     """One template line (see app.models.templates.TemplateField)."""
     field: str
     source_column: Optional[str] = None
+    source_kind: str = HEADER  # or LETTER (app.importing.columns)
     required: bool = False
     default_value: Optional[str] = None
     trim: bool = True
@@ -53,29 +53,6 @@ def default_template(module: Module) -> TemplateSpec:
         for f in module.fields])
 
 
-def normalise_header(text: object) -> str:
-    return " ".join(str(text).split()).casefold()
-
-
-def column_letter_index(letters: str) -> int:
-    index = 0
-    for char in letters:
-        index = index * 26 + (ord(char) - 64)
-    return index - 1
-
-
-def resolve_column(header: list, source: str) -> Optional[int]:
-    """Index of `source` (header text, else a column letter like "C") in `header`."""
-    wanted = normalise_header(source)
-    for index, text in enumerate(header):
-        if normalise_header(text) == wanted:
-            return index
-    stripped = source.strip()
-    if _COLUMN_LETTERS.match(stripped):
-        index = column_letter_index(stripped)
-        if index < len(header):
-            return index
-    return None
 
 
 @dataclass
@@ -132,10 +109,11 @@ class RowValidator:
             index = None
             source = line.source_column if line else None
             if source:
-                index = resolve_column(header, source)
+                index = resolve_column(header, source, line.source_kind)
             has_default = bool(line and line.default_value not in (None, ""))
             if index is None and required and not has_default:
-                missing.append((source or fld.header, fld.header))
+                missing.append((describe_source(source, line.source_kind) if source
+                                else f"'{fld.header}'", fld.header))
                 continue
             spec = line or LineSpec(field=fld.name)
             convert = COMPILERS.get(fld.type, compile_text)(spec, fld)
@@ -153,7 +131,7 @@ class RowValidator:
                 default, fld.lookup, lookups.get(fld.lookup, {}) if fld.lookup else {},
                 self.layout[fld.name], self.layout.get(fld.name + "_id"), fld, spec))
         if missing:
-            names = ", ".join(f"'{src}'" for src, _ in missing)
+            names = ", ".join(src for src, _ in missing)
             found = ", ".join(f"'{h}'" for h in header if h) or "none"
             raise FileRejected("missing_column",
                                f"The file has no column {names}, which the template "

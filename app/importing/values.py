@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Optional
 
+from app.importing.cell_text import imprecise_number_message, is_imprecise
 from app.importing.modules import DATE, DECIMAL, INTEGER, TIME, Field
 
 # A compiled converter: a cell's value -> the typed value (None: empty); raises Invalid.
@@ -92,6 +93,8 @@ def compile_text(spec: Any, fld: Field) -> Converter:
     def general(value):
         if value is None:
             return None
+        if is_imprecise(value):  # readers.Table shows text fields' cells as text
+            raise Invalid("imprecise_number", imprecise_number_message(label))
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # a code typed as a number in Excel
         text = value if isinstance(value, str) else str(value)

@@ -67,6 +67,10 @@ class ImportFile(TenantOwned, Model):
     task_id = Column(Integer, ForeignKey("background_task.id", ondelete="SET NULL"))
     # The file's header row as read, to rebuild rejected rows with their columns.
     header_json = Column(Text)
+    # How the file was read ({"format", "encoding", "delimiter", "sheet"}) and the
+    # file-level warnings ([{"code", "message"}]): shown with the result (issue 13).
+    read_as_json = Column(Text)
+    warnings_json = Column(Text)
     # Smart-Portal modules (seed 000): validated into staging (staged_at), then
     # consolidated (consolidated_at, with the number of documents it wrote).
     staged_at = Column(DateTime)

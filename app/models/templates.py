@@ -34,7 +34,11 @@ class MapperTemplate(TenantOwned, Model):
     name = Column(String(100), nullable=False)
     # xlsx, xls, ods, csv or xml; empty = whatever the file turns out to be.
     file_format = Column(String(10))
-    sheet = Column(String(100))  # a name, or a 1-based number; empty = the first sheet
+    # A sheet's name ("2025" is a name), or its position written "#2"; empty = the first
+    # visible sheet (app.importing.sheets).
+    sheet = Column(String(100))
+    # The CSV text encoding (a Python codec name); empty = decided from the file's bytes.
+    encoding = Column(String(40))
     header_row = Column(Integer, nullable=False, default=1)
     policy = Column(Enum(RejectionPolicy, name="rejection_policy", native_enum=False, length=20),
                     nullable=False, default=RejectionPolicy.accept_valid)
@@ -58,8 +62,10 @@ class TemplateField(Model):
     template = relationship("MapperTemplate", back_populates="fields")
     position = Column(Integer, nullable=False, default=0)
     field = Column(String(60), nullable=False)
-    # The header text, or a column letter such as "C".
+    # The header text, or a column letter such as "C": source_kind says which, so a
+    # header whose text is "a" is never taken for column A (app.importing.columns).
     source_column = Column(String(100))
+    source_kind = Column(String(10), nullable=False, default="header", server_default="header")
     required = Column(Boolean, nullable=False, default=False)
     default_value = Column(String(200))
     trim = Column(Boolean, nullable=False, default=True)

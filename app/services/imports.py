@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
+from app.importing.file_warnings import stored_read_as, stored_warnings
 from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES, Module
 from app.models import (
     Connection,
@@ -213,6 +214,13 @@ def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
     result = {"import_id": imp.id, "status": str(imp.status),
               "rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected,
               "rejections": [entry(r) for r in lines if r.severity == "error"]}
+    # How the file was read and what the reader warns of (issue 13), once it was read;
+    # like "messages", "warnings" is there when there are some.
+    if imp.read_as_json:
+        result["read_as"] = stored_read_as(imp.read_as_json)
+    warnings = stored_warnings(imp.warnings_json)
+    if warnings:
+        result["warnings"] = warnings
     # Warnings and infos of the message log (customer returns) are not rejections.
     messages = [dict(entry(r), severity=r.severity) for r in lines if r.severity != "error"]
     if messages:

@@ -7,14 +7,17 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
+from app.importing.columns import HEADER, LETTER, SOURCE_KINDS, is_column_letter
+from app.importing.encodings import given_encoding
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
 from app.models import MapperTemplate, Organization, TemplateField
 from app.models.organizations import OrgKind
 from app.models.templates import RejectionPolicy
 from app.services.transaction import owns_transaction
 
-LINE_ATTRIBUTES = ("field", "source_column", "required", "default_value", "trim", "case",
-                   "date_formats", "decimal_separator", "thousands_separator", "value_map")
+LINE_ATTRIBUTES = ("field", "source_column", "source_kind", "required", "default_value", "trim",
+                   "case", "date_formats", "decimal_separator", "thousands_separator",
+                   "value_map")
 TEMPLATE_FORMAT = "muara-template/1"
 
 
@@ -87,6 +90,7 @@ def export_template(template: MapperTemplate) -> str:
     return json.dumps({
         "format": TEMPLATE_FORMAT, "name": template.name, "module": template.module,
         "file_format": template.file_format, "sheet": template.sheet,
+        "encoding": template.encoding,
         "header_row": template.header_row, "policy": str(template.policy),
         "fields": [{attr: getattr(line, attr) for attr in LINE_ATTRIBUTES}
                    for line in template.fields],
@@ -126,6 +130,7 @@ def import_template(org: Organization, text: bytes, name: Optional[str] = None) 
     if sheet is not None and len(sheet) > 100:
         raise MuaraError("the sheet name in the template file is longer than 100 characters")
     header_row = parse_header_row(data.get("header_row"))
+    encoding = check_encoding(data.get("encoding"))
     try:
         policy = RejectionPolicy(data.get("policy") or "accept_valid")
     except ValueError:
@@ -141,7 +146,7 @@ def import_template(org: Organization, text: bytes, name: Optional[str] = None) 
     seen = set()
     template = MapperTemplate(organization_id=org.id, module=module.name, name=name,
                               file_format=file_format, sheet=sheet, header_row=header_row,
-                              policy=policy)
+                              encoding=encoding, policy=policy)
     for position, line in enumerate(lines):
         field = line.get("field")
         if field not in known:
@@ -153,6 +158,8 @@ def import_template(org: Organization, text: bytes, name: Optional[str] = None) 
         values = {attr: _line_value(field, attr, line.get(attr)) for attr in LINE_ATTRIBUTES}
         values["required"] = bool(values["required"])
         values["trim"] = values["trim"] is not False
+        values["source_column"], values["source_kind"] = check_source(
+            field, values["source_column"], values["source_kind"])
         if values["case"] not in (None, "", "upper", "lower"):
             raise MuaraError(f"field {field}: case must be upper or lower, not {values['case']}")
         template.fields.append(TemplateField(position=position, **values))
@@ -163,7 +170,8 @@ def import_template(org: Organization, text: bytes, name: Optional[str] = None) 
 
 FILE_FORMATS = ("xlsx", "xls", "ods", "csv", "xml")
 # Longest text each line attribute may hold (the columns' sizes).
-_LINE_LIMITS = {"field": 60, "source_column": 100, "default_value": 200, "case": 10,
+_LINE_LIMITS = {"field": 60, "source_column": 100, "source_kind": 10, "default_value": 200,
+                "case": 10,
                 "date_formats": 200, "decimal_separator": 1, "thousands_separator": 1}
 
 
@@ -179,6 +187,31 @@ def _line_value(field, attr, value):
     if limit and len(value) > limit:
         raise MuaraError(f"field {field}: {attr} is longer than {limit} characters")
     return value
+
+
+def check_source(field, source, kind):
+    """A line's (source, kind), checked. A file exported before lines said their kind
+    reads as they were migrated: one or two letters are a column letter."""
+    if kind is None:
+        kind = LETTER if source and len(source.strip()) <= 2 and is_column_letter(source) \
+            else HEADER
+    if kind not in SOURCE_KINDS:
+        raise MuaraError(f"field {field}: source_kind must be header or letter, not {kind}")
+    if kind == LETTER:
+        if not is_column_letter(source or ""):
+            raise MuaraError(f"field {field}: {source} is not a column letter (A to XFD)")
+        source = source.strip().upper()
+    return source, kind
+
+
+def check_encoding(name):
+    """A template's fixed CSV encoding (a codec name), or None to decide from the file."""
+    if name in (None, ""):
+        return None
+    try:
+        return given_encoding(str(name)).codec
+    except LookupError:
+        raise MuaraError(f"'{name}' is not a known text encoding") from None
 
 
 def _template_name(name):
@@ -215,11 +248,12 @@ def export_filename(template: MapperTemplate) -> str:
 
 @owns_transaction
 def create_template_from_mapping(org, module_name, name, columns, file_format=None,
-                                 sheet=None, header_row=1):
+                                 sheet=None, header_row=1, encoding=None):
     """A template with one line per field of the module (TPL-4, confirmed proposal).
 
     `columns` maps a field name to the chosen source column (a header of the sample
-    file), or None when the field is not mapped. A required field must have a column.
+    file, or (letter, "letter") for a column by position), or None when the field is not
+    mapped. A required field must have a column.
     """
     module = MODULES.get(module_name)
     if module is None:
@@ -236,17 +270,20 @@ def create_template_from_mapping(org, module_name, name, columns, file_format=No
     unmapped = [f.header for f in needed if not columns.get(f.name)]
     if unmapped:
         raise MuaraError("choose a column for every required field: " + ", ".join(unmapped))
+    encoding = check_encoding(encoding)
     template = MapperTemplate(organization_id=org.id, module=module.name, name=name,
                               file_format=file_format or None,
                               sheet=(str(sheet).strip() or None) if sheet is not None else None,
-                              header_row=parse_header_row(header_row),
+                              header_row=parse_header_row(header_row), encoding=encoding,
                               policy=RejectionPolicy.accept_valid)
     for position, fld in enumerate(module.fields):
-        source = columns.get(fld.name) or None
+        source, kind = columns.get(fld.name) or None, HEADER
+        if isinstance(source, tuple):
+            source, kind = check_source(fld.name, *source)
         if source is not None and len(source) > 100:
             raise MuaraError(f"the column name for {fld.header} is longer than 100 characters")
         template.fields.append(TemplateField(position=position, field=fld.name,
-                                             source_column=source,
+                                             source_column=source, source_kind=kind,
                                              required=fld.required is True, trim=True))
     db.session.add(template)
     db.session.flush()

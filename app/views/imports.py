@@ -2,6 +2,7 @@
 import json
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
+from markupsafe import Markup
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.errors import MuaraError
 from app.extensions import db
 from app.importing.modules import MODULES, module_choices, module_label
+from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
@@ -136,6 +138,15 @@ class DataImportView(BaseView):
         return jsonify(status_payload(visible_import(pk)))
 
 
+def warnings_list(warnings_json):
+    """The file's warnings on its page, one per line (escaped: they quote the file)."""
+    lines = warning_lines(warnings_json)
+    if not lines:
+        return "none"
+    return Markup("<ul class=\"file-warnings\">{}</ul>").format(
+        Markup("").join(Markup("<li>{}</li>").format(line) for line in lines))
+
+
 # (filter argument, value, label). "Imported" is seed 000's Imported list: every file not
 # archived (waiting, processing, or failed and needing action); then one tab per state.
 IMPORTED_LIST = ("_flt_1_status", "archived", "Imported")
@@ -160,15 +171,17 @@ class ImportFileView(TenantModelView):
                     "rejected", "uploaded_by", "uploaded_at", "principal"]
     show_columns = ["id", "organization", "filename", "module_name", "status_name", "size",
                     "sha256", "uploaded_by", "uploaded_at", "principal", "integration",
-                    "template", "rows_done", "accepted", "rejected", "error_message",
-                    "started_at", "finished_at", "forced"]
+                    "template", "read_as_json", "warnings_json", "rows_done", "accepted",
+                    "rejected", "error_message", "started_at", "finished_at", "forced"]
     search_columns = ["status", "module", "filename", "uploaded_at", "organization"]
     order_columns = ["id", "filename", "uploaded_at", "rows_done", "accepted", "rejected"]
     base_order = ("id", "desc")
     label_columns = {"id": "#", "module_name": "Module", "status_name": "Status",
                      "rows_done": "Rows", "error_message": "Reason", "sha256": "SHA-256",
-                     "size": "Size (bytes)"}
-    formatters_columns = {"template": name_only}
+                     "size": "Size (bytes)", "read_as_json": "Read as",
+                     "warnings_json": "Warnings"}
+    formatters_columns = {"template": name_only, "read_as_json": read_as_words,
+                          "warnings_json": warnings_list}
 
     @expose("/download/<int:pk>")
     @has_access

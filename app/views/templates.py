@@ -1,7 +1,6 @@
 """Mapper templates edited in forms, with their field lines inline (TPL-1..4); export
 and import as a file (TPL-2); a mapping proposed from a sample file (TPL-4)."""
 import os
-import tempfile
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
@@ -9,12 +8,12 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import SelectField
 
 from app.errors import MuaraError
-from app.importing.detection import detect_format
-from app.importing.faults import FileRejected
+from app.importing.columns import HEADER, LETTER, column_letter
+from app.importing.encodings import LABELS as ENCODING_LABELS
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.importing.safe_read import open_guarded
-from app.importing.tabular import sheet_argument
+from app.importing.faults import FileRejected
+from app.importing.samples import read_sample_header
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.templates import RejectionPolicy
@@ -27,6 +26,16 @@ from app.views.downloads import attachment
 from app.views.wording import counted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
+SOURCE_KIND_LABELS = {HEADER: "a header's text", LETTER: "a column letter (A = the sheet's first column)"}
+ENCODING_CHOICES = [("", "decided from the file"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16"),
+                    ("cp1250", "Windows-1250 (Central European)"),
+                    ("cp1252", "Windows-1252 (Western)"), ("iso8859-1", "ISO-8859-1 (Latin-1)"),
+                    ("iso8859-2", "ISO-8859-2 (Latin-2)"), ("cp1251", "Windows-1251 (Cyrillic)")]
+
+
+def encoding_label(codec):
+    return ENCODING_LABELS.get(codec, codec) if codec else "decided from the file"
 
 
 def module_field_choices():
@@ -41,9 +50,10 @@ def field_title(name):
 class TemplateFieldView(TenantModelView):
     """The field lines of a template, shown inside it."""
     datamodel = SQLAInterface(TemplateField)
-    add_columns = edit_columns = ["template", "position", "field", "source_column", "required",
-                                  "default_value", "trim", "case", "date_formats",
-                                  "decimal_separator", "thousands_separator", "value_map"]
+    add_columns = edit_columns = ["template", "position", "field", "source_column",
+                                  "source_kind", "required", "default_value", "trim", "case",
+                                  "date_formats", "decimal_separator", "thousands_separator",
+                                  "value_map"]
     # Pages show the module field's header ("Customer PO"), the forms its name.
     list_columns = ["field_header" if c == "field" else c for c in add_columns[1:]]
     show_columns = ["template"] + list_columns
@@ -51,13 +61,16 @@ class TemplateFieldView(TenantModelView):
     add_form_query_rel_fields = edit_form_query_rel_fields = {"template": WRITABLE_ORGS}
     search_form_query_rel_fields = {"template": TENANT_BASE_FILTERS}
     label_columns = {"field_header": "Field",
-                     "source_column": "Source column (header text or letter)",
+                     "source_column": "Source column",
+                     "source_kind": "The source column is",
                      "date_formats": "Date formats (e.g. %Y-%m-%d, %d/%m/%Y)",
                      "value_map": "Value map (e.g. Y=true; N=false)",
                      "case": "Case (upper/lower)"}
-    formatters_columns = {"template": name_only}
+    formatters_columns = {"template": name_only, "source_kind": SOURCE_KIND_LABELS.get}
     add_form_extra_fields = edit_form_extra_fields = {
         "field": SelectField("Field", choices=module_field_choices()),
+        "source_kind": SelectField("The source column is",
+                                   choices=list(SOURCE_KIND_LABELS.items()), default=HEADER),
         "case": SelectField("Case", choices=[("", "unchanged"), ("upper", "UPPER"),
                                              ("lower", "lower")]),
     }
@@ -71,6 +84,11 @@ class TemplateFieldView(TenantModelView):
             if module and item.field not in {f.name for f in module.fields}:
                 raise ValueError(f"{field_title(item.field)} is not a field of {module.label}: "
                                  f"choose a field of {module.label}.")
+        try:
+            item.source_column, item.source_kind = template_service.check_source(
+                item.field, item.source_column, item.source_kind or HEADER)
+        except MuaraError as exc:
+            raise ValueError(str(exc)) from None
         super()._check_write(item)
 
 
@@ -85,22 +103,42 @@ class TemplateView(TenantModelView):
     list_columns = ["organization", "name", "module", "file_format", "sheet", "header_row",
                     "policy"]
     add_columns = edit_columns = ["organization", "name", "module", "file_format", "sheet",
-                                  "header_row", "policy"]
+                                  "header_row", "encoding", "policy"]
     show_columns = add_columns
     search_columns = ["organization", "name", "module", "policy"]
     base_order = ("name", "asc")
-    label_columns = {"sheet": "Sheet (name or number; empty = first)",
-                     "policy": "On rejections"}
+    label_columns = {"sheet": "Sheet", "policy": "On rejections",
+                     "encoding": "CSV text encoding"}
+    description_columns = {"sheet": SHEET_HELP,
+                           "encoding": "Empty: decided from the file's bytes, and shown with "
+                                       "the result."}
     formatters_columns = {"module": module_label,
                           "file_format": or_text("any (detected)"),
-                          "sheet": or_text("first sheet"),
+                          "sheet": or_text("first visible sheet"),
+                          "encoding": encoding_label,
                           "policy": lambda value: RejectionPolicy(value).label}
     add_form_extra_fields = edit_form_extra_fields = {
         "module": SelectField("Module", choices=[(m.name, m.label) for m in MODULES.values()]),
         "file_format": SelectField("File format", choices=[
             ("", "any (detected from the file)"), ("xlsx", "xlsx"), ("xls", "xls"),
             ("ods", "ods"), ("csv", "csv")]),
+        "encoding": SelectField("CSV text encoding", choices=ENCODING_CHOICES, default=""),
     }
+
+    def pre_add(self, item):
+        self._check_encoding(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        self._check_encoding(item)
+        super().pre_update(item)
+
+    @staticmethod
+    def _check_encoding(item):
+        try:
+            item.encoding = template_service.check_encoding(item.encoding)
+        except MuaraError as exc:
+            raise ValueError(str(exc)) from None
 
     # --- export and import as a file (TPL-2) ---------------------------------------
 
@@ -184,7 +222,10 @@ class TemplateView(TenantModelView):
             try:
                 header_row = template_service.parse_header_row(form.get("header_row") or 1)
                 sheet = (form.get("sheet") or "").strip() or None
-                fmt, headers = read_sample_header(upload.read(), upload.filename, sheet, header_row)
+                fmt, headers = read_sample_header(
+                    upload.read(), upload.filename,
+                    current_app.config.get("MAX_UNPACKED_MB", 1024) * 1024 * 1024, sheet,
+                    header_row)
             except (MuaraError, FileRejected) as exc:
                 context["error"] = str(exc)
             else:
@@ -205,13 +246,9 @@ class TemplateView(TenantModelView):
         chosen = {f.name: (form.get(f"column-{f.name}") or None) for f in module.fields}
         name = form.get("name", "").strip()
         try:
-            strange = [column for column in chosen.values()
-                       if column is not None and column not in headers]
-            if strange:
-                raise MuaraError("not a column of the sample file: " + ", ".join(strange))
             template = template_service.create_template_from_mapping(
-                org, module.name, name, chosen, file_format=fmt, sheet=sheet,
-                header_row=header_row)
+                org, module.name, name, chosen_sources(chosen, headers), file_format=fmt,
+                sheet=sheet, header_row=header_row)
         except MuaraError as exc:
             context["error"] = str(exc)
             try:
@@ -248,29 +285,8 @@ class ModuleTemplateView(BaseView):
 
 # --- helpers of the template tools ------------------------------------------------------
 
-SAMPLE_FORMATS = ("xlsx", "xls", "ods", "csv")
-
-
 def visible_template(pk):
     return visible_or_404(MapperTemplate, pk)
-
-
-def read_sample_header(content, filename, sheet=None, header_row=1):
-    """(format, header) of a sample file; FileRejected when it cannot be read."""
-    fmt = detect_format(content[:64 * 1024], filename)
-    if fmt not in SAMPLE_FORMATS:
-        raise FileRejected("wrong_format", "The sample must be a spreadsheet (.xlsx, .xls, "
-                                           ".ods) or a CSV file with a header row.")
-    handle, path = tempfile.mkstemp(prefix="muara-sample-", suffix=f".{fmt}")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        table = open_guarded(path, fmt, sheet=sheet_argument(sheet), header_row=header_row,
-                             max_unpacked_bytes=current_app.config.get("MAX_UNPACKED_MB", 1024)
-                             * 1024 * 1024)
-        return fmt, list(table.header)
-    finally:
-        os.unlink(path)
 
 
 def default_proposal_name(module, filename):
@@ -279,13 +295,23 @@ def default_proposal_name(module, filename):
     return name[:100]
 
 
-def column_letter(index):
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
+LETTER_CHOICE = "letter:"  # a column chosen by its letter: "letter:C"
+
+
+def chosen_sources(chosen, headers):
+    """The confirm form's choices as sources: a header of the sample, or ("C", "letter")
+    for a column chosen by its position (app.importing.columns)."""
+    sources, strange = {}, []
+    for field, value in chosen.items():
+        if value is None or value in headers:
+            sources[field] = value
+        elif value.startswith(LETTER_CHOICE):
+            sources[field] = (value[len(LETTER_CHOICE):], LETTER)
+        else:
+            strange.append(value)
+    if strange:
+        raise MuaraError("not a column of the sample file: " + ", ".join(strange))
+    return sources
 
 
 def mapping_context(context, module, headers, fmt, sheet, header_row, name, chosen=None):
@@ -299,6 +325,8 @@ def mapping_context(context, module, headers, fmt, sheet, header_row, name, chos
                      "required": fld.required is True,
                      "required_multi": fld.required == WHEN_MULTI_LOCATION})
     columns = [(column_letter(i), h) for i, h in enumerate(headers) if h]
+    letters = [column_letter(i) for i in range(len(headers))]
     context.update(step="confirm", module=module, headers=headers, columns=columns, rows=rows,
+                   letters=letters, letter_choice=LETTER_CHOICE,
                    file_format=fmt, sheet=sheet or "", header_row=header_row, name=name)
     return context

@@ -1,0 +1,30 @@
+"""The header row of a sample file, for the template proposal (TPL-4): the same reading
+as an import (format from the bytes, the guarded reader, sheet, header row), from bytes."""
+import os
+import tempfile
+
+from app.importing.detection import detect_format
+from app.importing.faults import FileRejected
+from app.importing.safe_read import open_guarded
+from app.importing.sheets import sheet_argument
+
+SAMPLE_FORMATS = ("xlsx", "xls", "ods", "csv")
+
+
+def read_sample_header(content: bytes, filename: str, max_unpacked_bytes: int, sheet=None,
+                       header_row: int = 1) -> tuple[str, list]:
+    """(format, header in sheet columns) of a sample file; FileRejected when it cannot be
+    read. `sheet` is the template's value (a name or "#N")."""
+    fmt = detect_format(content[:64 * 1024], filename)
+    if fmt not in SAMPLE_FORMATS:
+        raise FileRejected("wrong_format", "The sample must be a spreadsheet (.xlsx, .xls, "
+                                           ".ods) or a CSV file with a header row.")
+    handle, path = tempfile.mkstemp(prefix="muara-sample-", suffix=f".{fmt}")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        table = open_guarded(path, fmt, sheet=sheet_argument(sheet), header_row=header_row,
+                             max_unpacked_bytes=max_unpacked_bytes)
+        return fmt, list(table.header)
+    finally:
+        os.unlink(path)
