@@ -15,7 +15,7 @@ Each measurement runs in a fresh Python process so that its peak memory
   integration and the default Open Invoices template; the file stored by
   app.services.imports.create_import. Not timed.
 - "job": a new process, as a worker is: the app is created, then
-  app.jobs.imports.process_import runs synchronously and is timed as a whole; its peak
+  app.services.import_job.process_import runs synchronously and is timed as a whole; its peak
   RSS is the figure reported (the app's own footprint included).
 - "read": the bare read of the same file, python-calamine for spreadsheets and
   csv.reader for CSV, iterating every row.
@@ -205,7 +205,7 @@ def child_job(args):
     from sqlalchemy import func, select
 
     from app.extensions import db
-    from app.jobs.imports import process_import
+    from app.services.import_job import process_import
     from app.models import ImportRejection, OpenInvoice
     with app.app_context():
         before_mb = current_mb()

@@ -7,7 +7,7 @@ with the job process's time and peak RSS.
     python bench/bench_returns.py --returns 1000,10000
 
 Each file is generated in bench-out/, stored by create_import in a fresh schema (one
-process), then app.jobs.imports.process_import runs in a new process whose
+process), then app.services.import_job.process_import runs in a new process whose
 getrusage(RUSAGE_SELF).ru_maxrss is the "peak MB" reported (the app's own footprint
 included). Peak memory that does not grow with the file is the point: the reader holds
 one CustomerReturn at a time and the session is emptied after every batch.
@@ -91,7 +91,7 @@ def child_job(args):
     run, when only returns are being read and written."""
     import threading
     app = make_app(args["database_url"])
-    from app.jobs.imports import process_import
+    from app.services.import_job import process_import
     samples, done = [], threading.Event()
 
     def sample():

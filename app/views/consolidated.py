@@ -27,6 +27,16 @@ READ_ONLY = {"can_list", "can_show"}
 DISTRIBUTOR = {"organization": "Distributor"}
 
 
+# Where a consolidated record came from: the file that last wrote it, and when.
+TRACE_COLUMNS = ["file_id", "consolidated_at"]
+TRACE_LABELS = dict(DISTRIBUTOR, file_id="From file #", consolidated_at="Consolidated at")
+
+
+class ConsolidatedView(TenantModelView):
+    """A consolidated record, read-only; its page names the file it came from."""
+    base_permissions = READ_ONLY
+
+
 class DocumentLinesView(TenantModelView):
     """The lines of a consolidated document, read-only, shown under their document."""
     base_permissions = READ_ONLY
@@ -34,78 +44,72 @@ class DocumentLinesView(TenantModelView):
     label_columns = {"line_no": "Line"}
 
 
+def line_columns(document, price):
+    return [document, "line_no", "product", "quantity", price, "amount"]
+
+
 class SalesOrderLineView(DocumentLinesView):
     datamodel = SQLAInterface(SalesOrderLine)
     search_form_query_rel_fields = {"order": TENANT_BASE_FILTERS}
-    list_columns = ["order", "line_no", "product", "quantity", "unit_price", "amount"]
-    show_columns = list_columns
+    list_columns = show_columns = line_columns("order", "unit_price")
     search_columns = ["order", "product"]
 
 
-class SalesOrderView(TenantModelView):
+class SalesOrderView(ConsolidatedView):
     datamodel = SQLAInterface(SalesOrder)
-    base_permissions = READ_ONLY
     related_views = [SalesOrderLineView]
     list_columns = ["organization", "number", "order_date", "customer", "location",
                     "line_count", "total", "principal"]
-    show_columns = list_columns + ["file_id", "consolidated_at"]
+    show_columns = list_columns + TRACE_COLUMNS
     search_columns = ["organization", "order_date", "number", "customer", "principal"]
     base_order = ("order_date", "desc")
-    label_columns = dict(DISTRIBUTOR, number="Order Number", line_count="Lines",
-                         file_id="From file #", consolidated_at="Consolidated at")
+    label_columns = dict(TRACE_LABELS, number="Order Number", line_count="Lines")
 
 
 class SalesInvoiceLineView(DocumentLinesView):
     datamodel = SQLAInterface(SalesInvoiceLine)
     search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
-    list_columns = ["invoice", "line_no", "product", "quantity", "unit_price", "amount"]
-    show_columns = list_columns
+    list_columns = show_columns = line_columns("invoice", "unit_price")
     search_columns = ["invoice", "product"]
 
 
-class SalesInvoiceView(TenantModelView):
+class SalesInvoiceView(ConsolidatedView):
     datamodel = SQLAInterface(SalesInvoice)
-    base_permissions = READ_ONLY
     related_views = [SalesInvoiceLineView]
     list_columns = ["organization", "number", "invoice_date", "customer", "location",
                     "line_count", "total", "principal"]
-    show_columns = list_columns + ["file_id", "consolidated_at"]
+    show_columns = list_columns + TRACE_COLUMNS
     search_columns = ["organization", "invoice_date", "number", "customer", "principal"]
     base_order = ("invoice_date", "desc")
-    label_columns = dict(DISTRIBUTOR, number="Invoice Number", line_count="Lines",
-                         file_id="From file #", consolidated_at="Consolidated at")
+    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
 
 
 class PurchaseInvoiceLineView(DocumentLinesView):
     datamodel = SQLAInterface(PurchaseInvoiceLine)
     search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
-    list_columns = ["invoice", "line_no", "product", "quantity", "unit_cost", "amount"]
-    show_columns = list_columns
+    list_columns = show_columns = line_columns("invoice", "unit_cost")
     search_columns = ["invoice", "product"]
 
 
-class PurchaseInvoiceView(TenantModelView):
+class PurchaseInvoiceView(ConsolidatedView):
     datamodel = SQLAInterface(PurchaseInvoice)
-    base_permissions = READ_ONLY
     related_views = [PurchaseInvoiceLineView]
     list_columns = ["organization", "number", "invoice_date", "supplier", "line_count",
                     "total", "principal"]
-    show_columns = list_columns + ["file_id", "consolidated_at"]
+    show_columns = list_columns + TRACE_COLUMNS
     search_columns = ["organization", "invoice_date", "number", "principal"]
     base_order = ("invoice_date", "desc")
-    label_columns = dict(DISTRIBUTOR, number="Invoice Number", line_count="Lines",
-                         file_id="From file #", consolidated_at="Consolidated at")
+    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
 
 
-class DailyVisitView(TenantModelView):
+class DailyVisitView(ConsolidatedView):
     datamodel = SQLAInterface(DailyVisit)
-    base_permissions = READ_ONLY
     list_columns = ["organization", "visit_date", "salesperson", "customer", "check_in",
                     "check_out", "notes", "principal"]
-    show_columns = list_columns + ["file_id", "consolidated_at"]
+    show_columns = list_columns + TRACE_COLUMNS
     search_columns = ["organization", "visit_date", "salesperson", "customer", "principal"]
     base_order = ("visit_date", "desc")
-    label_columns = dict(DISTRIBUTOR, file_id="From file #", consolidated_at="Consolidated at")
+    label_columns = dict(TRACE_LABELS)  # FAB fills in the other labels in place
 
 
 def principals_for_viewer():
