@@ -13,6 +13,7 @@ from sqlalchemy import (Column, DateTime, Enum, ForeignKey, Index, Integer, Stri
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
+from app.models.mixins import IntegrationOwned
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
 
@@ -30,13 +31,11 @@ class SyncStatus(str, enum.Enum):
         return self.value.capitalize()
 
 
-class SyncRun(TenantOwned, Model):
+class SyncRun(IntegrationOwned, TenantOwned, Model):
+    __integration_index__ = True
     __tablename__ = "sync_run"
 
     id = Column(Integer, primary_key=True)
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False, index=True)
-    integration = relationship("Integration")
     # What started it: push, shift_closed, scheduled, transfer_schedule, manual,
     # refresh, master_data, transaction.
     trigger = Column(String(40), nullable=False)
@@ -50,7 +49,7 @@ class SyncRun(TenantOwned, Model):
         return f"Run #{self.id} ({self.trigger})"
 
 
-class SyncRecord(TenantOwned, Model):
+class SyncRecord(IntegrationOwned, TenantOwned, Model):
     __tablename__ = "sync_record"
     __table_args__ = (
         # The same document pushed twice is stored once (idempotency by source reference).
@@ -60,9 +59,6 @@ class SyncRecord(TenantOwned, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False)
-    integration = relationship("Integration")
     run_id = Column(Integer, ForeignKey("sync_run.id", ondelete="SET NULL"), index=True)
     run = relationship("SyncRun")
     # sales_transaction, transfer_out, transfer_in, stock_adjustment, stock_opname,
