@@ -13,7 +13,7 @@ from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Nume
                         Text, UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
-from app.models.mixins import ProductLine
+from app.models.mixins import InvoiceLine, ProductLine, reference, related
 from app.models.organizations import TenantOwned
 
 
@@ -67,22 +67,10 @@ class ConsolidatedDocument(SharedWithPrincipal):
 
 class SoldToCustomer:
     """Mixin: a sales document's customer and, optionally, its location."""
-
-    @declared_attr
-    def customer_id(cls):
-        return Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
-
-    @declared_attr
-    def customer(cls):
-        return relationship("Customer")
-
-    @declared_attr
-    def location_id(cls):
-        return Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
-
-    @declared_attr
-    def location(cls):
-        return relationship("Location")
+    customer_id = reference("customer", "RESTRICT", nullable=False)
+    customer = related("Customer")
+    location_id = reference("location", "RESTRICT")
+    location = related("Location")
 
 
 class SalesOrder(SoldToCustomer, ConsolidatedDocument, Model):
@@ -108,13 +96,10 @@ class SalesInvoice(SoldToCustomer, ConsolidatedDocument, Model):
     invoice_date = Column(Date, nullable=False, index=True)
 
 
-class SalesInvoiceLine(ProductLine, Model):
+class SalesInvoiceLine(InvoiceLine, Model):
     __tablename__ = "sales_invoice_line"
     __tenant_parent__ = ("invoice_id", SalesInvoice)
 
-    invoice_id = Column(Integer, ForeignKey("sales_invoice.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    invoice = relationship("SalesInvoice", back_populates="lines")
     unit_price = Column(Numeric(18, 3), nullable=False)
 
 
@@ -127,13 +112,10 @@ class PurchaseInvoice(ConsolidatedDocument, Model):
     supplier = relationship("Organization", foreign_keys=[supplier_id])
 
 
-class PurchaseInvoiceLine(ProductLine, Model):
+class PurchaseInvoiceLine(InvoiceLine, Model):
     __tablename__ = "purchase_invoice_line"
     __tenant_parent__ = ("invoice_id", PurchaseInvoice)
 
-    invoice_id = Column(Integer, ForeignKey("purchase_invoice.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    invoice = relationship("PurchaseInvoice", back_populates="lines")
     unit_cost = Column(Numeric(18, 3), nullable=False)
 
 

@@ -29,6 +29,17 @@ class IntegrationOwned:
         return relationship("Integration")
 
 
+def reference(table, ondelete, **options):
+    """A mixin's foreign key to `table`.id: a column of its own in every model."""
+    return declared_attr(lambda cls: Column(Integer, ForeignKey(f"{table}.id", ondelete=ondelete),
+                                            **options))
+
+
+def related(model, **options):
+    """A mixin's relationship to `model`: one of its own in every model."""
+    return declared_attr(lambda cls: relationship(model, **options))
+
+
 class ProductLine:
     """Mixin: a document line of one product, with its quantity and amount; the line's
     price column (unit_price, unit_cost) is the model's own."""
@@ -36,11 +47,18 @@ class ProductLine:
     line_no = Column(Integer, nullable=False)
     quantity = Column(Numeric(18, 3), nullable=False)
     amount = Column(Numeric(18, 3), nullable=False)
+    product_id = reference("product", "RESTRICT", nullable=False)
+    product = related("Product")
+
+
+class InvoiceLine(ProductLine):
+    """Mixin: a line of the invoice its `__tenant_parent__` names (invoice_id)."""
 
     @declared_attr
-    def product_id(cls):
-        return Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
+    def invoice_id(cls):
+        return Column(Integer, ForeignKey(f"{cls.__tenant_parent__[1].__tablename__}.id",
+                                          ondelete="CASCADE"), nullable=False, index=True)
 
     @declared_attr
-    def product(cls):
-        return relationship("Product")
+    def invoice(cls):
+        return relationship(cls.__tenant_parent__[1], back_populates="lines")

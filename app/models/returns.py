@@ -14,6 +14,7 @@ from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
+from app.models.mixins import reference, related
 from app.models.organizations import SharedThroughFile, TenantOwned
 
 
@@ -193,17 +194,9 @@ class TextOwner:
     def customer_return(cls):
         return relationship("CustomerReturn", foreign_keys=f"{cls.__name__}.return_id")
 
-    @declared_attr
-    def detail_id(cls):
-        return Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"))
-
-    @declared_attr
-    def detail(cls):
-        return relationship("CustomerReturnDetail")
-
-    @declared_attr
-    def sub_detail_id(cls):
-        return Column(Integer, ForeignKey("customer_return_sub_detail.id", ondelete="CASCADE"))
+    detail_id = reference("customer_return_detail", "CASCADE")
+    detail = related("CustomerReturnDetail")
+    sub_detail_id = reference("customer_return_sub_detail", "CASCADE")
 
 
 class ReturnInfoText(TextOwner, Model):
