@@ -7,25 +7,20 @@ Customers are Muara's customers (`Customer`, code = the seed's customer number) 
 are Muara's products (`Product`, code = the seed's item number): one master data list
 each, whatever module refers to them.
 """
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer, Numeric,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
-from app.models.mixins import reference, related
-from app.models.organizations import SharedThroughFile, TenantOwned
+from app.models.mixins import ValueEnum, reference, related
+from app.models.organizations import MasterData, SharedThroughFile, TenantOwned
 
 
-class ReturnStatus(str, enum.Enum):
+class ReturnStatus(ValueEnum):
     in_preparation = "in_preparation"  # "W opracowaniu": the opening status of a type
     released = "released"              # "Zwolniony"
     blocked = "blocked"                # "Zablokowany"
     invalid = "invalid"                # "Nieprawidłowy": while it is being imported
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):
@@ -51,11 +46,10 @@ class Partner(TenantOwned, Model):
         return f"{self.number} - {self.name}"
 
 
-class UnitOfMeasure(TenantOwned, Model):
+class UnitOfMeasure(MasterData, Model):
     __tablename__ = "unit_of_measure"
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_uom_org_code"),)
 
-    id = Column(Integer, primary_key=True)
     code = Column(String(20), nullable=False)
     name = Column(String(100), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -64,13 +58,11 @@ class UnitOfMeasure(TenantOwned, Model):
         return self.code
 
 
-class ReturnType(TenantOwned, Model):
+class ReturnType(MasterData, Model):
     """A customer return type with its number range: numbers are
     prefix + next_number zero-padded to number_width digits."""
     __tablename__ = "return_type"
-    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_return_type_org_code"),)
 
-    id = Column(Integer, primary_key=True)
     code = Column(String(20), nullable=False)
     name = Column(String(100), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -78,9 +70,6 @@ class ReturnType(TenantOwned, Model):
     number_width = Column(Integer, nullable=False, default=6)
     next_number = Column(Integer, nullable=False, default=1)
     opening_status = _status_column(ReturnStatus.in_preparation)
-
-    def __repr__(self):
-        return f"{self.code} - {self.name}"
 
 
 class CustomerReturn(SharedThroughFile, Model):

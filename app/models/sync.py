@@ -6,25 +6,20 @@ from, whether applying it succeeded and why not. A sync run is one pass of apply
 records (a push, a shift closing, a schedule, a "Sync Master Data", a refresh); the
 status panel's "View details" lists a run's records.
 """
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import (Column, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
-from app.models.mixins import IntegrationOwned
+from app.models.mixins import IntegrationOwned, ValueEnum
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
 
 
-class SyncStatus(str, enum.Enum):
+class SyncStatus(ValueEnum):
     pending = "pending"    # received, waiting for its sync mode (shift closing, schedule)
     success = "success"
     failed = "failed"
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):
