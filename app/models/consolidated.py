@@ -90,10 +90,13 @@ class SalesOrderLine(ProductLine, Model):
     unit_price = Column(Numeric(18, 3), nullable=False)
 
 
-class SalesInvoice(SoldToCustomer, ConsolidatedDocument, Model):
-    __tablename__ = "sales_invoice"
-
+class Invoice(ConsolidatedDocument):
+    """Mixin: an invoice, by its date."""
     invoice_date = Column(Date, nullable=False, index=True)
+
+
+class SalesInvoice(SoldToCustomer, Invoice, Model):
+    __tablename__ = "sales_invoice"
 
 
 class SalesInvoiceLine(InvoiceLine, Model):
@@ -103,10 +106,9 @@ class SalesInvoiceLine(InvoiceLine, Model):
     unit_price = Column(Numeric(18, 3), nullable=False)
 
 
-class PurchaseInvoice(ConsolidatedDocument, Model):
+class PurchaseInvoice(Invoice, Model):
     __tablename__ = "purchase_invoice"
 
-    invoice_date = Column(Date, nullable=False, index=True)
     supplier_id = Column(Integer, ForeignKey("organization.id", ondelete="RESTRICT"),
                          nullable=False)
     supplier = relationship("Organization", foreign_keys=[supplier_id])

@@ -115,16 +115,20 @@ class CustomerReturn(SharedThroughFile, Model):
         return self.status.label
 
 
-class CustomerReturnDetail(Model):
-    __tablename__ = "customer_return_detail"
+class ReturnPart:
+    """Mixin: a detail or sub-detail of a return, scoped as its return is."""
     __tenant_parent__ = ("return_id", CustomerReturn)
-    __table_args__ = (UniqueConstraint("return_id", "number", name="uq_return_detail_number"),)
 
     id = Column(Integer, primary_key=True)
-    return_id = Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
-                       nullable=False, index=True)
-    customer_return = relationship("CustomerReturn", back_populates="details")
+    return_id = reference("customer_return", "CASCADE", nullable=False, index=True)
     guid = Column(String(36), nullable=False, unique=True)
+
+
+class CustomerReturnDetail(ReturnPart, Model):
+    __tablename__ = "customer_return_detail"
+    __table_args__ = (UniqueConstraint("return_id", "number", name="uq_return_detail_number"),)
+
+    customer_return = relationship("CustomerReturn", back_populates="details")
     number = Column(Integer, nullable=False)
     item_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
     item = relationship("Product")
@@ -145,19 +149,14 @@ class CustomerReturnDetail(Model):
         return f"{self.customer_return} / {self.number}"
 
 
-class CustomerReturnSubDetail(Model):
+class CustomerReturnSubDetail(ReturnPart, Model):
     """A kit component of a detail (the seed's `SubDetails`)."""
     __tablename__ = "customer_return_sub_detail"
-    __tenant_parent__ = ("return_id", CustomerReturn)
     __table_args__ = (UniqueConstraint("detail_id", "sub_number", name="uq_return_sub_detail"),)
 
-    id = Column(Integer, primary_key=True)
-    return_id = Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
-                       nullable=False, index=True)
     detail_id = Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"),
                        nullable=False, index=True)
     detail = relationship("CustomerReturnDetail", back_populates="sub_details")
-    guid = Column(String(36), nullable=False, unique=True)
     sub_number = Column(Integer, nullable=False)
     item_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"))
     item = relationship("Product")
