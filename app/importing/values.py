@@ -186,6 +186,15 @@ def _number_text(text, decimal_sep, thousands_sep):
     return text
 
 
+def _finite_decimal(text):
+    """The finite number a cleaned text writes, or None (not a number, NaN, Infinity)."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 _PLAIN_NUMBER = re.compile(r"-?[0-9]{1,15}(?:\.([0-9]*))?\Z")
 
 
@@ -223,12 +232,8 @@ def compile_decimal(spec: Any, fld: Field) -> Converter:
                 text = _number_text(str(value), decimal_sep, thousands_sep)
             if not text:
                 return None
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise Invalid("invalid_number",
-                              f"{label} '{str(value).strip()}' is not a number.") from None
-            if not number.is_finite():
+            number = _finite_decimal(text)
+            if number is None:
                 raise Invalid("invalid_number", f"{label} '{str(value).strip()}' is not a number.")
         # Fast path: a plain number that shows few enough decimals and digits is fine
         # as written; anything else takes the exact checks below.
@@ -271,11 +276,8 @@ def compile_integer(spec: Any, fld: Field) -> Converter:
             text = _number_text(str(value), decimal_sep, thousands_sep)
             if not text:
                 return None
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                number = None
-            if number is None or not number.is_finite() or number != number.to_integral_value():
+            number = _finite_decimal(text)
+            if number is None or number != number.to_integral_value():
                 raise Invalid("not_whole_number",
                               f"{label} '{str(value).strip()}' is not a whole number.")
             number = int(number)

@@ -13,6 +13,7 @@ from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Nume
                         Text, UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
+from app.models.mixins import InvoiceLine, ProductLine, reference, related
 from app.models.organizations import TenantOwned
 
 
@@ -38,116 +39,86 @@ class SharedWithPrincipal(TenantOwned):
         return Column(DateTime, nullable=False)
 
 
-class SalesOrder(SharedWithPrincipal, Model):
-    __tablename__ = "sales_order"
+class ConsolidatedDocument(SharedWithPrincipal):
+    """Mixin: a numbered document (unique per distributor) with its lines, the model named
+    after it + "Line" whose `__parent_attr__` relationship points back at it."""
     __organization_index__ = False  # the unique key starts with it
-    __table_args__ = (UniqueConstraint("organization_id", "number", name="uq_sales_order_number"),)
+    __line_parent__ = "invoice"
 
     id = Column(Integer, primary_key=True)
     number = Column(String(40), nullable=False)
-    order_date = Column(Date, nullable=False, index=True)
-    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
-    customer = relationship("Customer")
-    location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
-    location = relationship("Location")
     line_count = Column(Integer, nullable=False)
     total = Column(Numeric(18, 3), nullable=False)
-    lines = relationship("SalesOrderLine", cascade="all, delete-orphan",
-                         order_by="SalesOrderLine.line_no", back_populates="order")
+
+    @declared_attr
+    def __table_args__(cls):
+        return (UniqueConstraint("organization_id", "number",
+                                 name=f"uq_{cls.__tablename__}_number"),)
+
+    @declared_attr
+    def lines(cls):
+        line = f"{cls.__name__}Line"
+        return relationship(line, cascade="all, delete-orphan", order_by=f"{line}.line_no",
+                            back_populates=cls.__line_parent__)
 
     def __repr__(self):
         return self.number
 
 
-class SalesOrderLine(Model):
+class SoldToCustomer:
+    """Mixin: a sales document's customer and, optionally, its location."""
+    customer_id = reference("customer", "RESTRICT", nullable=False)
+    customer = related("Customer")
+    location_id = reference("location", "RESTRICT")
+    location = related("Location")
+
+
+class SalesOrder(SoldToCustomer, ConsolidatedDocument, Model):
+    __tablename__ = "sales_order"
+    __line_parent__ = "order"
+
+    order_date = Column(Date, nullable=False, index=True)
+
+
+class SalesOrderLine(ProductLine, Model):
     __tablename__ = "sales_order_line"
     __tenant_parent__ = ("order_id", SalesOrder)
 
-    id = Column(Integer, primary_key=True)
     order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False,
                       index=True)
     order = relationship("SalesOrder", back_populates="lines")
-    line_no = Column(Integer, nullable=False)
-    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
-    product = relationship("Product")
-    quantity = Column(Numeric(18, 3), nullable=False)
     unit_price = Column(Numeric(18, 3), nullable=False)
-    amount = Column(Numeric(18, 3), nullable=False)
 
 
-class SalesInvoice(SharedWithPrincipal, Model):
-    __tablename__ = "sales_invoice"
-    __organization_index__ = False
-    __table_args__ = (UniqueConstraint("organization_id", "number",
-                                       name="uq_sales_invoice_number"),)
-
-    id = Column(Integer, primary_key=True)
-    number = Column(String(40), nullable=False)
+class Invoice(ConsolidatedDocument):
+    """Mixin: an invoice, by its date."""
     invoice_date = Column(Date, nullable=False, index=True)
-    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
-    customer = relationship("Customer")
-    location_id = Column(Integer, ForeignKey("location.id", ondelete="RESTRICT"))
-    location = relationship("Location")
-    line_count = Column(Integer, nullable=False)
-    total = Column(Numeric(18, 3), nullable=False)
-    lines = relationship("SalesInvoiceLine", cascade="all, delete-orphan",
-                         order_by="SalesInvoiceLine.line_no", back_populates="invoice")
-
-    def __repr__(self):
-        return self.number
 
 
-class SalesInvoiceLine(Model):
+class SalesInvoice(SoldToCustomer, Invoice, Model):
+    __tablename__ = "sales_invoice"
+
+
+class SalesInvoiceLine(InvoiceLine, Model):
     __tablename__ = "sales_invoice_line"
     __tenant_parent__ = ("invoice_id", SalesInvoice)
 
-    id = Column(Integer, primary_key=True)
-    invoice_id = Column(Integer, ForeignKey("sales_invoice.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    invoice = relationship("SalesInvoice", back_populates="lines")
-    line_no = Column(Integer, nullable=False)
-    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
-    product = relationship("Product")
-    quantity = Column(Numeric(18, 3), nullable=False)
     unit_price = Column(Numeric(18, 3), nullable=False)
-    amount = Column(Numeric(18, 3), nullable=False)
 
 
-class PurchaseInvoice(SharedWithPrincipal, Model):
+class PurchaseInvoice(Invoice, Model):
     __tablename__ = "purchase_invoice"
-    __organization_index__ = False
-    __table_args__ = (UniqueConstraint("organization_id", "number",
-                                       name="uq_purchase_invoice_number"),)
 
-    id = Column(Integer, primary_key=True)
-    number = Column(String(40), nullable=False)
-    invoice_date = Column(Date, nullable=False, index=True)
     supplier_id = Column(Integer, ForeignKey("organization.id", ondelete="RESTRICT"),
                          nullable=False)
     supplier = relationship("Organization", foreign_keys=[supplier_id])
-    line_count = Column(Integer, nullable=False)
-    total = Column(Numeric(18, 3), nullable=False)
-    lines = relationship("PurchaseInvoiceLine", cascade="all, delete-orphan",
-                         order_by="PurchaseInvoiceLine.line_no", back_populates="invoice")
-
-    def __repr__(self):
-        return self.number
 
 
-class PurchaseInvoiceLine(Model):
+class PurchaseInvoiceLine(InvoiceLine, Model):
     __tablename__ = "purchase_invoice_line"
     __tenant_parent__ = ("invoice_id", PurchaseInvoice)
 
-    id = Column(Integer, primary_key=True)
-    invoice_id = Column(Integer, ForeignKey("purchase_invoice.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
-    invoice = relationship("PurchaseInvoice", back_populates="lines")
-    line_no = Column(Integer, nullable=False)
-    product_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
-    product = relationship("Product")
-    quantity = Column(Numeric(18, 3), nullable=False)
     unit_cost = Column(Numeric(18, 3), nullable=False)
-    amount = Column(Numeric(18, 3), nullable=False)
 
 
 class DailyVisit(SharedWithPrincipal, Model):

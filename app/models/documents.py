@@ -7,10 +7,11 @@ from sqlalchemy import (Column, Date, ForeignKey, Integer, Numeric, String,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
+from app.models.mixins import IntegrationOwned
 from app.models.organizations import TenantOwned
 
 
-class _Pushed(TenantOwned):
+class _Pushed(IntegrationOwned, TenantOwned):
     __organization_index__ = False
 
     id = Column(Integer, primary_key=True)
@@ -27,13 +28,16 @@ def _unique(table):
                              name=f"uq_{table}_ref"),)
 
 
+def _stock_lines(parent_column):
+    return relationship("StockDocumentLine", cascade="all, delete-orphan",
+                        foreign_keys=f"StockDocumentLine.{parent_column}",
+                        order_by="StockDocumentLine.id")
+
+
 class SalesTransaction(_Pushed, Model):
     __tablename__ = "sales_transaction"
     __table_args__ = _unique("sales_transaction")
 
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False)
-    integration = relationship("Integration")
     customer_code = Column(String(60))
     total = Column(Numeric(18, 3), nullable=False)
     lines = relationship("SalesTransactionLine", cascade="all, delete-orphan",
@@ -58,28 +62,18 @@ class StockTransfer(_Pushed, Model):
     __table_args__ = (UniqueConstraint("organization_id", "integration_id", "direction",
                                        "reference", name="uq_stock_transfer_ref"),)
 
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False)
-    integration = relationship("Integration")
     direction = Column(String(3), nullable=False)  # out | in
     transfer_out_reference = Column(String(120))   # of an "in"
     destination_code = Column(String(40))
-    lines = relationship("StockDocumentLine", cascade="all, delete-orphan",
-                         foreign_keys="StockDocumentLine.transfer_id",
-                         order_by="StockDocumentLine.id")
+    lines = _stock_lines("transfer_id")
 
 
 class StockAdjustment(_Pushed, Model):
     __tablename__ = "stock_adjustment"
     __table_args__ = _unique("stock_adjustment")
 
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False)
-    integration = relationship("Integration")
     note = Column(String(200))
-    lines = relationship("StockDocumentLine", cascade="all, delete-orphan",
-                         foreign_keys="StockDocumentLine.adjustment_id",
-                         order_by="StockDocumentLine.id")
+    lines = _stock_lines("adjustment_id")
 
 
 class StockOpname(_Pushed, Model):
@@ -87,12 +81,7 @@ class StockOpname(_Pushed, Model):
     __tablename__ = "stock_opname"
     __table_args__ = _unique("stock_opname")
 
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False)
-    integration = relationship("Integration")
-    lines = relationship("StockDocumentLine", cascade="all, delete-orphan",
-                         foreign_keys="StockDocumentLine.opname_id",
-                         order_by="StockDocumentLine.id")
+    lines = _stock_lines("opname_id")
 
 
 class StockDocumentLine(Model):

@@ -1,6 +1,4 @@
 """Imported files, their stored bytes and their rejections (IMP-3..IMP-9)."""
-import enum
-
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Enum, ForeignKey, Index,
@@ -9,9 +7,10 @@ from sqlalchemy.orm import deferred, relationship
 
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
+from app.models.mixins import ValueEnum
 
 
-class ImportStatus(str, enum.Enum):
+class ImportStatus(ValueEnum):
     # stored and waiting for a worker; for Smart-Portal modules also validated into
     # staging and waiting for consolidation (staged_at set)
     imported = "imported"
@@ -19,9 +18,6 @@ class ImportStatus(str, enum.Enum):
     archived = "archived"          # done, nothing rejected
     needs_attention = "needs_attention"  # done, some rows rejected
     failed = "failed"              # the file itself could not be read
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):

@@ -1,21 +1,17 @@
 """Integrations: where an organization's data comes from (INT-1)."""
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import Boolean, Column, Date, DateTime, Enum, Integer, String, UniqueConstraint, false
 
+from app.models.mixins import ValueEnum
 from app.models.organizations import TenantOwned
 
 
-class IntegrationKind(str, enum.Enum):
+class IntegrationKind(ValueEnum):
     external = "external"
     dms = "dms"
     sap = "sap"
     accurate = "accurate"
     pos = "pos"
-
-    def __str__(self):
-        return self.value
 
 
 INTEGRATION_KIND_LABELS = {
@@ -27,14 +23,11 @@ INTEGRATION_KIND_LABELS = {
 }
 
 
-class SyncMode(str, enum.Enum):
+class SyncMode(ValueEnum):
     """When pushed sales documents are applied (INT-2, seed 001's Sync Mode)."""
     realtime = "realtime"
     shift_closing = "shift_closing"
     scheduled = "scheduled"
-
-    def __str__(self):
-        return self.value
 
 
 SYNC_MODE_LABELS = {

@@ -1,19 +1,16 @@
 """Organizations (distributors and principals), their locations and master data (ORG-1)."""
-import enum
-
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, Numeric, String,
                         UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
+from app.models.mixins import ValueEnum
 
-class OrgKind(str, enum.Enum):
+
+class OrgKind(ValueEnum):
     distributor = "distributor"
     principal = "principal"
-
-    def __str__(self):
-        return self.value
 
 
 class Organization(Model):
@@ -65,45 +62,39 @@ class SharedThroughFile(TenantOwned):
         return relationship("Organization", foreign_keys=f"{cls.__name__}.principal_id")
 
 
-class Location(TenantOwned, Model):
-    __tablename__ = "location"
-    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_location_org_code"),)
-
+class MasterData(TenantOwned):
+    """Mixin: an organization's master data, unique by its code within the organization."""
     id = Column(Integer, primary_key=True)
-    organization = relationship("Organization", back_populates="locations")
     code = Column(String(40), nullable=False)
     name = Column(String(200), nullable=False)
+
+    @declared_attr
+    def __table_args__(cls):
+        return (UniqueConstraint("organization_id", "code",
+                                 name=f"uq_{cls.__tablename__}_org_code"),)
 
     def __repr__(self):
         return f"{self.code} - {self.name}"
 
 
-class Customer(TenantOwned, Model):
-    __tablename__ = "customer"
-    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_customer_org_code"),)
+class Location(MasterData, Model):
+    __tablename__ = "location"
 
-    id = Column(Integer, primary_key=True)
-    code = Column(String(40), nullable=False)
-    name = Column(String(200), nullable=False)
+    organization = relationship("Organization", back_populates="locations")
+
+
+class Customer(MasterData, Model):
+    __tablename__ = "customer"
+
     # The source system's id of the customer (INT-2's customer data mapping).
     source_id = Column(String(60))
     balance = Column(Numeric(18, 3), nullable=False, default=0)
 
-    def __repr__(self):
-        return f"{self.code} - {self.name}"
 
-
-class Product(TenantOwned, Model):
+class Product(MasterData, Model):
     __tablename__ = "product"
-    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_product_org_code"),)
 
-    id = Column(Integer, primary_key=True)
-    code = Column(String(40), nullable=False)
-    name = Column(String(200), nullable=False)
     unit = Column(String(20), nullable=False)
-
-    def __repr__(self):
-        return f"{self.code} - {self.name}"
 
 
 class Membership(Model):

@@ -7,24 +7,20 @@ Customers are Muara's customers (`Customer`, code = the seed's customer number) 
 are Muara's products (`Product`, code = the seed's item number): one master data list
 each, whatever module refers to them.
 """
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer, Numeric,
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import declared_attr, relationship
 
-from app.models.organizations import SharedThroughFile, TenantOwned
+from app.models.mixins import ValueEnum, reference, related
+from app.models.organizations import MasterData, SharedThroughFile, TenantOwned
 
 
-class ReturnStatus(str, enum.Enum):
+class ReturnStatus(ValueEnum):
     in_preparation = "in_preparation"  # "W opracowaniu": the opening status of a type
     released = "released"              # "Zwolniony"
     blocked = "blocked"                # "Zablokowany"
     invalid = "invalid"                # "Nieprawidłowy": while it is being imported
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):
@@ -50,11 +46,10 @@ class Partner(TenantOwned, Model):
         return f"{self.number} - {self.name}"
 
 
-class UnitOfMeasure(TenantOwned, Model):
+class UnitOfMeasure(MasterData, Model):
     __tablename__ = "unit_of_measure"
     __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_uom_org_code"),)
 
-    id = Column(Integer, primary_key=True)
     code = Column(String(20), nullable=False)
     name = Column(String(100), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -63,13 +58,11 @@ class UnitOfMeasure(TenantOwned, Model):
         return self.code
 
 
-class ReturnType(TenantOwned, Model):
+class ReturnType(MasterData, Model):
     """A customer return type with its number range: numbers are
     prefix + next_number zero-padded to number_width digits."""
     __tablename__ = "return_type"
-    __table_args__ = (UniqueConstraint("organization_id", "code", name="uq_return_type_org_code"),)
 
-    id = Column(Integer, primary_key=True)
     code = Column(String(20), nullable=False)
     name = Column(String(100), nullable=False)
     guid = Column(String(36), nullable=False, unique=True)
@@ -77,9 +70,6 @@ class ReturnType(TenantOwned, Model):
     number_width = Column(Integer, nullable=False, default=6)
     next_number = Column(Integer, nullable=False, default=1)
     opening_status = _status_column(ReturnStatus.in_preparation)
-
-    def __repr__(self):
-        return f"{self.code} - {self.name}"
 
 
 class CustomerReturn(SharedThroughFile, Model):
@@ -125,16 +115,20 @@ class CustomerReturn(SharedThroughFile, Model):
         return self.status.label
 
 
-class CustomerReturnDetail(Model):
-    __tablename__ = "customer_return_detail"
+class ReturnPart:
+    """Mixin: a detail or sub-detail of a return, scoped as its return is."""
     __tenant_parent__ = ("return_id", CustomerReturn)
-    __table_args__ = (UniqueConstraint("return_id", "number", name="uq_return_detail_number"),)
 
     id = Column(Integer, primary_key=True)
-    return_id = Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
-                       nullable=False, index=True)
-    customer_return = relationship("CustomerReturn", back_populates="details")
+    return_id = reference("customer_return", "CASCADE", nullable=False, index=True)
     guid = Column(String(36), nullable=False, unique=True)
+
+
+class CustomerReturnDetail(ReturnPart, Model):
+    __tablename__ = "customer_return_detail"
+    __table_args__ = (UniqueConstraint("return_id", "number", name="uq_return_detail_number"),)
+
+    customer_return = relationship("CustomerReturn", back_populates="details")
     number = Column(Integer, nullable=False)
     item_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
     item = relationship("Product")
@@ -155,19 +149,14 @@ class CustomerReturnDetail(Model):
         return f"{self.customer_return} / {self.number}"
 
 
-class CustomerReturnSubDetail(Model):
+class CustomerReturnSubDetail(ReturnPart, Model):
     """A kit component of a detail (the seed's `SubDetails`)."""
     __tablename__ = "customer_return_sub_detail"
-    __tenant_parent__ = ("return_id", CustomerReturn)
     __table_args__ = (UniqueConstraint("detail_id", "sub_number", name="uq_return_sub_detail"),)
 
-    id = Column(Integer, primary_key=True)
-    return_id = Column(Integer, ForeignKey("customer_return.id", ondelete="CASCADE"),
-                       nullable=False, index=True)
     detail_id = Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"),
                        nullable=False, index=True)
     detail = relationship("CustomerReturnDetail", back_populates="sub_details")
-    guid = Column(String(36), nullable=False, unique=True)
     sub_number = Column(Integer, nullable=False)
     item_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"))
     item = relationship("Product")
@@ -193,17 +182,9 @@ class TextOwner:
     def customer_return(cls):
         return relationship("CustomerReturn", foreign_keys=f"{cls.__name__}.return_id")
 
-    @declared_attr
-    def detail_id(cls):
-        return Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"))
-
-    @declared_attr
-    def detail(cls):
-        return relationship("CustomerReturnDetail")
-
-    @declared_attr
-    def sub_detail_id(cls):
-        return Column(Integer, ForeignKey("customer_return_sub_detail.id", ondelete="CASCADE"))
+    detail_id = reference("customer_return_detail", "CASCADE")
+    detail = related("CustomerReturnDetail")
+    sub_detail_id = reference("customer_return_sub_detail", "CASCADE")
 
 
 class ReturnInfoText(TextOwner, Model):

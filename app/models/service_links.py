@@ -7,8 +7,6 @@ columns hold Fernet tokens, never the secrets themselves.
 Synced sales orders have their own tables here; issue 4's consolidated sales orders are
 built separately and the two could be unified later.
 """
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import (Boolean, Column, Date, DateTime, Enum, ForeignKey, Integer, Numeric,
                         String, Text, UniqueConstraint)
@@ -16,15 +14,13 @@ from sqlalchemy.orm import relationship
 
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
+from app.models.mixins import ValueEnum
 
 
-class LinkStatus(str, enum.Enum):
+class LinkStatus(ValueEnum):
     disconnected = "disconnected"
     choose_branch = "choose_branch"   # authorized, the user still picks a branch
     connected = "connected"
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):

@@ -6,37 +6,31 @@ from, whether applying it succeeded and why not. A sync run is one pass of apply
 records (a push, a shift closing, a schedule, a "Sync Master Data", a refresh); the
 status panel's "View details" lists a run's records.
 """
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import (Column, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
+from app.models.mixins import IntegrationOwned, ValueEnum
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
 
 
-class SyncStatus(str, enum.Enum):
+class SyncStatus(ValueEnum):
     pending = "pending"    # received, waiting for its sync mode (shift closing, schedule)
     success = "success"
     failed = "failed"
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):
         return self.value.capitalize()
 
 
-class SyncRun(TenantOwned, Model):
+class SyncRun(IntegrationOwned, TenantOwned, Model):
+    __integration_index__ = True
     __tablename__ = "sync_run"
 
     id = Column(Integer, primary_key=True)
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False, index=True)
-    integration = relationship("Integration")
     # What started it: push, shift_closed, scheduled, transfer_schedule, manual,
     # refresh, master_data, transaction.
     trigger = Column(String(40), nullable=False)
@@ -50,7 +44,7 @@ class SyncRun(TenantOwned, Model):
         return f"Run #{self.id} ({self.trigger})"
 
 
-class SyncRecord(TenantOwned, Model):
+class SyncRecord(IntegrationOwned, TenantOwned, Model):
     __tablename__ = "sync_record"
     __table_args__ = (
         # The same document pushed twice is stored once (idempotency by source reference).
@@ -60,9 +54,6 @@ class SyncRecord(TenantOwned, Model):
     )
 
     id = Column(Integer, primary_key=True)
-    integration_id = Column(Integer, ForeignKey("integration.id", ondelete="CASCADE"),
-                            nullable=False)
-    integration = relationship("Integration")
     run_id = Column(Integer, ForeignKey("sync_run.id", ondelete="SET NULL"), index=True)
     run = relationship("SyncRun")
     # sales_transaction, transfer_out, transfer_in, stock_adjustment, stock_opname,

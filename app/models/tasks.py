@@ -4,24 +4,22 @@ The queue is only a trigger (ARCHITECTURE.md): a task row says what must run and
 far it got, so a lost queue entry is found here and queued again.
 """
 import datetime as dt
-import enum
 
 from flask_appbuilder import Model
 from sqlalchemy import Column, DateTime, Enum, Integer, String, Text
+
+from app.models.mixins import ValueEnum
 
 
 def utcnow():
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-class TaskStatus(str, enum.Enum):
+class TaskStatus(ValueEnum):
     queued = "queued"
     running = "running"
     done = "done"
     failed = "failed"
-
-    def __str__(self):
-        return self.value
 
 
 class BackgroundTask(Model):

@@ -1,20 +1,16 @@
 """Mapper templates: how a file becomes records of a module (TPL-1, TPL-2)."""
-import enum
-
 from flask_appbuilder import Model
 from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import relationship
 
 from app.models.organizations import TenantOwned
+from app.models.mixins import ValueEnum
 
 
-class RejectionPolicy(str, enum.Enum):
+class RejectionPolicy(ValueEnum):
     accept_valid = "accept_valid"
     all_or_nothing = "all_or_nothing"
-
-    def __str__(self):
-        return self.value
 
     @property
     def label(self):

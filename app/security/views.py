@@ -71,17 +71,25 @@ def _current_password_matches(form, field):
         raise ValidationError("This is not your current password.")
 
 
+def _new_password_fields(label, confirm_label, user_name, whose):
+    """A new password under the password policy (against the user name that `user_name`
+    gives for the form) and its confirmation."""
+    password = PasswordField(
+        label, validators=[DataRequired(), PasswordPolicy(user_name)],
+        description=f"At least 12 characters; not {whose} user name; not a common password.",
+        widget=BS3PasswordFieldWidget())
+    conf_password = PasswordField(
+        confirm_label, validators=[EqualTo("password", message="Passwords must match")],
+        widget=BS3PasswordFieldWidget())
+    return password, conf_password
+
+
 class OwnPasswordForm(DynamicForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired(), _current_password_matches],
         widget=BS3PasswordFieldWidget())
-    password = PasswordField(
-        "New password", validators=[DataRequired(), PasswordPolicy(lambda form: g.user.username)],
-        description="At least 12 characters; not your user name; not a common password.",
-        widget=BS3PasswordFieldWidget())
-    conf_password = PasswordField(
-        "Confirm new password", validators=[EqualTo("password", message="Passwords must match")],
-        widget=BS3PasswordFieldWidget())
+    password, conf_password = _new_password_fields(
+        "New password", "Confirm new password", lambda form: g.user.username, "your")
 
 
 class PortalResetMyPasswordView(ResetMyPasswordView):
@@ -102,13 +110,8 @@ def _user_being_reset(form):
 
 
 class ResetOtherPasswordForm(DynamicForm):
-    password = PasswordField(
-        "Password", validators=[DataRequired(), PasswordPolicy(_user_being_reset)],
-        description="At least 12 characters; not the user name; not a common password.",
-        widget=BS3PasswordFieldWidget())
-    conf_password = PasswordField(
-        "Confirm Password", validators=[EqualTo("password", message="Passwords must match")],
-        widget=BS3PasswordFieldWidget())
+    password, conf_password = _new_password_fields(
+        "Password", "Confirm Password", _user_being_reset, "the")
 
 
 class PortalResetPasswordView(ResetPasswordView):
