@@ -11,7 +11,6 @@ from app import create_app  # `flask --app run` finds this factory and calls it
 from config import SettingError, env_int
 
 
-
 def prepare_and_print_logins(web_app):
     """First start: schema and demo data. Every start: print the demo logins kept in
     the instance folder (owner-readable only)."""

@@ -20,11 +20,11 @@ def create_app(test_config=None, start_background=None):
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from app import models  # noqa: F401  (registers every table on the metadata)
     from flask_appbuilder import AppBuilder
 
-    from app.extensions import csrf, db, tune_sqlite, migrate
+    from app import models  # noqa: F401  (registers every table on the metadata)
     from app.background import start_background_threads
+    from app.extensions import csrf, db, migrate, tune_sqlite
     from app.queue import TaskQueue
     from app.security.bad_requests import refuse_bad_requests
     from app.security.files import make_instance_private

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 # RQ's entry point in the worker: a dotted path, because RQ imports it there.
 RUN_TASK = "app.jobs.runner.run_task"
 # A task whose worker died this many times while running it is not re-queued again: a
-# poison file must not kill worker after worker (its job's give-up handler runs, e.g. its import is failed).
+# poison file must not kill worker after worker (its job's give-up handler runs, e.g. its
+# import is failed).
 MAX_ATTEMPTS = 2
 # RQ states in which a job will never run (again) by itself.
 DEAD_STATES = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}

@@ -205,8 +205,8 @@ def child_job(args):
     from sqlalchemy import func, select
 
     from app.extensions import db
-    from app.services.import_job import process_import
     from app.models import ImportRejection, OpenInvoice
+    from app.services.import_job import process_import
     with app.app_context():
         before_mb = current_mb()
         profiler = None

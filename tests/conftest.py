@@ -12,12 +12,23 @@ from sqlalchemy import delete
 
 from app import create_app
 from app.extensions import db
-from app.services.directory import add_integration
 from app.security import roles
+from app.services.directory import add_integration
+from tests.factories import (
+    ERP_COLUMNS,
+    MIXED_ROWS,
+    add_line,
+    add_template,
+    drain,
+    flashes,
+    invoice_xlsx,
+    make_distributor,
+    rich_template,
+    template_id,
+    upload,
+    uploaded_id,
+)
 from tests.fake_accurate import FakeAccurate
-from tests.factories import (ERP_COLUMNS, MIXED_ROWS, add_line, add_template, drain, flashes,
-                             invoice_xlsx, make_distributor, rich_template, template_id, upload,
-                             uploaded_id)
 
 KEEP_TABLES = {"ab_permission", "ab_view_menu", "ab_permission_view", "ab_role",
                "ab_permission_view_role", "alembic_version"}

@@ -4,8 +4,14 @@ import json
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import (DailyVisit, ImportFile, PurchaseInvoice, SalesOrder, SalesOrderLine,
-                        StagedRow)
+from app.models import (
+    DailyVisit,
+    ImportFile,
+    PurchaseInvoice,
+    SalesOrder,
+    SalesOrderLine,
+    StagedRow,
+)
 from app.services import directory
 from tests.factories import make_distributor, muara, xlsx
 

@@ -22,9 +22,19 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.importing.modules import MODULES
-from app.models import (BalanceAdjustment, Customer, ImportFile, ImportRejection,
-                        InvoiceCharge, MapperTemplate, OpenInvoice, Organization, Product,
-                        StockEntry, TemplateField)
+from app.models import (
+    BalanceAdjustment,
+    Customer,
+    ImportFile,
+    ImportRejection,
+    InvoiceCharge,
+    MapperTemplate,
+    OpenInvoice,
+    Organization,
+    Product,
+    StockEntry,
+    TemplateField,
+)
 from app.queue import queue
 from app.security import roles
 from app.services import directory

@@ -99,7 +99,7 @@ class FakeAccurate:
         return token in self.access_tokens
 
     def _build(self):
-        app = Flask("fake_accurate")
+        app = Flask(__name__)
         fake = self
 
         @app.get("/oauth/authorize")

@@ -76,6 +76,7 @@ def check_counts(app, data):
     """rows = accepted + rejected; every rejected return has at least one error and only
     they have; the log in the database holds exactly the errors and messages printed."""
     from sqlalchemy import func
+
     from app.models import ImportFile
     assert data["rows"] == data["accepted"] + data["rejected"]
     assert len({r["row"] for r in data["rejections"]}) == data["rejected"]

@@ -1,12 +1,17 @@
 """The Accurate Online connector against the fake provider over real HTTP."""
-from urllib.parse import parse_qs, urlparse
 import urllib.request
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from app.connectors.accurate import MASTER_DATA, REQUIRED_RIGHTS, TRANSACTIONS, AccurateConnector
-from app.connectors.base import (ConnectorError, GrantRevoked, MissingAccessRight, ServiceError,
-                                 TokenExpired)
+from app.connectors.base import (
+    ConnectorError,
+    GrantRevoked,
+    MissingAccessRight,
+    ServiceError,
+    TokenExpired,
+)
 from tests.fake_accurate import FakeAccurate
 
 REDIRECT = "http://127.0.0.1:9/service-links/callback"

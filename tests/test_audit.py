@@ -17,9 +17,20 @@ from app.models import (
 from app.models.audit import AuditEvent
 from app.services.audit import as_dict
 from tests.conftest import PASSWORD, login
-from tests.factories import (ERP_COLUMNS, VALID_ROWS, drain, invoice_xlsx, line_id,
-                             make_distributor, page_of, connect, rejection_ids, submit, upload,
-                             uploaded_id)
+from tests.factories import (
+    ERP_COLUMNS,
+    VALID_ROWS,
+    connect,
+    drain,
+    invoice_xlsx,
+    line_id,
+    make_distributor,
+    page_of,
+    rejection_ids,
+    submit,
+    upload,
+    uploaded_id,
+)
 from tests.sync_helpers import auth, make_pos
 
 CLI = f"cli:{getpass.getuser()}"

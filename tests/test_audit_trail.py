@@ -8,11 +8,11 @@ from sqlalchemy import func, insert, select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.services.consolidation import purge_job as purge
 from app.models.audit import AuditEvent
 from app.models.tasks import utcnow
 from app.security import roles
 from app.security.audit import event
+from app.services.consolidation import purge_job as purge
 from tests.conftest import denied, login, row_ids
 
 LIST = "/auditeventview/list/"

@@ -16,9 +16,20 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
-from tests.factories import (CREDIT_HEADER, INVOICE_HEADER, MB, balances, check_counts, counts,
-    invoices, rej, run_import, set_line, write_bytes)
 
+from tests.factories import (
+    CREDIT_HEADER,
+    INVOICE_HEADER,
+    MB,
+    balances,
+    check_counts,
+    counts,
+    invoices,
+    rej,
+    run_import,
+    set_line,
+    write_bytes,
+)
 
 BOM = b"\xef\xbb\xbf"
 

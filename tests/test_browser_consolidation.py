@@ -3,8 +3,7 @@ Sales Order file, which waits in the Imported list; the principal presses Sync A
 confirms, sees the result and then the orders of its connected distributor."""
 import openpyxl
 
-from tests.live_server import SHOTS, drop_file, log_in
-from tests.live_server import needs_chromium
+from tests.live_server import SHOTS, drop_file, log_in, needs_chromium
 
 pytestmark = needs_chromium
 

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_accurate import CLIENT_ID, CLIENT_SECRET, FakeAccurate
-from tests.live_server import LiveServer
-from tests.live_server import CHROMIUM, SHOTS, log_in
+from tests.live_server import CHROMIUM, SHOTS, LiveServer, log_in
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

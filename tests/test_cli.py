@@ -11,7 +11,15 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import delete, func, select
 
 from app.extensions import db
-from app.models import Connection, Customer, Integration, Location, Membership, Organization, Product
+from app.models import (
+    Connection,
+    Customer,
+    Integration,
+    Location,
+    Membership,
+    Organization,
+    Product,
+)
 from tests.conftest import PASSWORD, login
 
 COUNTED = {"organizations": Organization, "locations": Location, "connections": Connection,

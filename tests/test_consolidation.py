@@ -13,7 +13,22 @@ from app.importing import consolidation as consolidation_module
 from app.importing.consolidation import consolidate_file
 from app.models import ImportFile, ImportRejection, Product
 from app.services import directory
-from tests.consolidation_helpers import (PURCHASE_HEADER, VISIT_HEADER, DailyVisit, PurchaseInvoice, SalesOrder, SalesOrderLine, file_state, import_file, muara, order_file, orders, portal, sync_all, xlsx)
+from tests.consolidation_helpers import (
+    PURCHASE_HEADER,
+    VISIT_HEADER,
+    DailyVisit,
+    PurchaseInvoice,
+    SalesOrder,
+    SalesOrderLine,
+    file_state,
+    import_file,
+    muara,
+    order_file,
+    orders,
+    portal,
+    sync_all,
+    xlsx,
+)
 from tests.factories import count, drain
 
 

@@ -9,11 +9,18 @@ import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import (ImportBlob, ImportFile, ImportRejection, Organization, SalesOrder,
-                        SalesOrderLine, StagedRow)
+from app.models import (
+    ImportBlob,
+    ImportFile,
+    ImportRejection,
+    Organization,
+    SalesOrder,
+    SalesOrderLine,
+    StagedRow,
+)
 from app.services import directory
 from tests.conftest import denied, login, row_ids
-from tests.consolidation_helpers import (file_state, import_file, muara, order_file, portal, sync_all)
+from tests.consolidation_helpers import file_state, import_file, muara, order_file, portal, sync_all
 from tests.factories import count, drain
 
 ROWS = [["SO-1", "2025-02-01", "C001", "P001", 2, 10, None],

@@ -19,9 +19,8 @@ from app.models.tasks import TaskStatus
 from app.queue import queue
 from app.services import directory
 from app.services.consolidation import request_sync_all
-from tests.consolidation_helpers import (file_state, import_file, order_file, portal)
-from tests.factories import needs_redis, worker_process
-from tests.factories import count
+from tests.consolidation_helpers import file_state, import_file, order_file, portal
+from tests.factories import count, needs_redis, worker_process
 
 
 @needs_redis

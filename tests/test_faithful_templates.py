@@ -9,9 +9,22 @@ from app.extensions import db
 from app.models import MapperTemplate, TemplateField
 from app.services.templates import export_template
 from tests.conftest import login
-from tests.factories import invoices, run_import
-from tests.factories import (ERP_ROWS, NAME, erp_file, error_text, flashes, form_data, import_file,
-                             line_id, propose, read_form, sample_xlsx, submit)
+from tests.factories import (
+    ERP_ROWS,
+    NAME,
+    erp_file,
+    error_text,
+    flashes,
+    form_data,
+    import_file,
+    invoices,
+    line_id,
+    propose,
+    read_form,
+    run_import,
+    sample_xlsx,
+    submit,
+)
 
 
 def _template(app, name):

@@ -29,8 +29,7 @@ from app.importing.faults import FileRejected
 from app.importing.returns.reading import open_returns
 from app.importing.safe_read import open_guarded
 from app.importing.sandbox import ReadLimits
-from tests.factories import make_returns_distributor
-from tests.factories import make_distributor, set_line
+from tests.factories import make_distributor, make_returns_distributor, set_line
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = int(os.environ.get("MUARA_FUZZ_EXAMPLES", "0"))

@@ -21,14 +21,43 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.importing import pipeline
-from app.models import (BalanceAdjustment, Customer, ImportFile, Integration, Location, OpenInvoice,
-                        Organization, Product, StockEntry)
+from app.models import (
+    BalanceAdjustment,
+    Customer,
+    ImportFile,
+    Integration,
+    Location,
+    OpenInvoice,
+    Organization,
+    Product,
+    StockEntry,
+)
 from app.models.templates import RejectionPolicy
 from app.services import directory
-from tests.factories import (BOXES_HEADER, CREDIT_HEADER, GOOD_INVOICES, INVOICE_HEADER, MB,
-    REJECTION_KEYS, SPEC_KEYS, balances, check_counts, counts, import_status, invoice_file,
-    invoices, make_distributor, muara, refused, rej, run_import, set_template, write_bytes, xlsx,
-    READ_AS_XLSX)
+from tests.factories import (
+    BOXES_HEADER,
+    CREDIT_HEADER,
+    GOOD_INVOICES,
+    INVOICE_HEADER,
+    MB,
+    READ_AS_XLSX,
+    REJECTION_KEYS,
+    SPEC_KEYS,
+    balances,
+    check_counts,
+    counts,
+    import_status,
+    invoice_file,
+    invoices,
+    make_distributor,
+    muara,
+    refused,
+    rej,
+    run_import,
+    set_template,
+    write_bytes,
+    xlsx,
+)
 
 # --- files that cannot be taken -------------------------------------------------------------
 

@@ -10,10 +10,23 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from tests.factories import (BOXES_HEADER, CREDIT_HEADER, INVOICE_HEADER, balances, check_counts,
-    invoice_file, invoices, make_distributor, refused, rej, run_import, set_line, write_bytes,
-    xlsx)
 
+from tests.factories import (
+    BOXES_HEADER,
+    CREDIT_HEADER,
+    INVOICE_HEADER,
+    balances,
+    check_counts,
+    invoice_file,
+    invoices,
+    make_distributor,
+    refused,
+    rej,
+    run_import,
+    set_line,
+    write_bytes,
+    xlsx,
+)
 
 
 def refs(app, org="D1"):

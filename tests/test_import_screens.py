@@ -20,17 +20,25 @@ from sqlalchemy import select, update
 from werkzeug.http import parse_options_header
 
 from app.extensions import db
-from app.models import (Customer, ImportBlob, ImportFile, ImportRejection, Integration,
-                        OpenInvoice)
+from app.models import Customer, ImportBlob, ImportFile, ImportRejection, Integration, OpenInvoice
 from app.models.imports import ImportStatus
 from app.security import roles
 from app.services.directory import connect, get_org
 from app.services.imports import create_import
 from app.services.templates import create_default_template
-from tests.factories import HYPERLINK, VALID_ROWS, rejection_ids
 from tests.conftest import denied, login, row_ids
-from tests.factories import count, drain, html, invoice_xlsx, upload, uploaded_id
-from tests.factories import INVOICE_HEADER
+from tests.factories import (
+    HYPERLINK,
+    INVOICE_HEADER,
+    VALID_ROWS,
+    count,
+    drain,
+    html,
+    invoice_xlsx,
+    rejection_ids,
+    upload,
+    uploaded_id,
+)
 
 
 def import_row(app, pk):

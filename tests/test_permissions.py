@@ -1,15 +1,27 @@
 """Every role against every screen action, through real HTTP after a real login,
 compared with the declared matrix (SEC-1), and the committed matrix document (SEC-3)."""
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from app.extensions import db
-import datetime as dt
-
-from app.models import (BalanceAdjustment, Connection, Customer, ImportFile, ImportRejection,
-                        Integration, Location, MapperTemplate, Membership, OpenInvoice,
-                        Organization, Product, StockEntry, TemplateField)
+from app.models import (
+    BalanceAdjustment,
+    Connection,
+    Customer,
+    ImportFile,
+    ImportRejection,
+    Integration,
+    Location,
+    MapperTemplate,
+    Membership,
+    OpenInvoice,
+    Organization,
+    Product,
+    StockEntry,
+    TemplateField,
+)
 from app.models.audit import AuditEvent
 from app.security import roles
 from app.security.matrix import render_markdown, screens
@@ -85,8 +97,15 @@ def make_rows(org_id, dist_id, prin_id, with_records=True):
 def _consolidated_rows(org, prin_id, customer, product):
     """A sales order, a purchase invoice (each with a line) and a daily visit of the
     organization, shared with the principal."""
-    from app.models import (DailyVisit, PurchaseInvoice, PurchaseInvoiceLine, SalesInvoice,
-                            SalesInvoiceLine, SalesOrder, SalesOrderLine)
+    from app.models import (
+        DailyVisit,
+        PurchaseInvoice,
+        PurchaseInvoiceLine,
+        SalesInvoice,
+        SalesInvoiceLine,
+        SalesOrder,
+        SalesOrderLine,
+    )
     shared = dict(organization=org, principal_id=prin_id, file_id=1,
                   consolidated_at=dt.datetime(2025, 1, 1))
     order = SalesOrder(number="SO-1", order_date=dt.date(2025, 1, 1), customer=customer,
@@ -116,8 +135,7 @@ def _consolidated_rows(org, prin_id, customer, product):
 
 def _service_rows(org, integration_id, customer):
     """What a service sync brings: a tax, a payment term, an employee, an order and line."""
-    from app.models import (Employee, PaymentTerm, ServiceSalesOrder, ServiceSalesOrderLine,
-                            Tax)
+    from app.models import Employee, PaymentTerm, ServiceSalesOrder, ServiceSalesOrderLine, Tax
     order = ServiceSalesOrder(organization=org, integration_id=integration_id, reference="1",
                               number="SO1", order_date=dt.date(2025, 1, 1), customer=customer)
     rows = {"TaxView": Tax(organization=org, reference="1", name="PPN", code="PPN"),
@@ -133,8 +151,15 @@ def _service_rows(org, integration_id, customer):
 
 def _return_rows(org, customer, product, imp):
     """A customer return with a detail, an info text and a text assignment."""
-    from app.models import (CustomerReturn, CustomerReturnDetail, Partner, ReturnInfoText,
-                            ReturnTextAssignment, ReturnType, UnitOfMeasure)
+    from app.models import (
+        CustomerReturn,
+        CustomerReturnDetail,
+        Partner,
+        ReturnInfoText,
+        ReturnTextAssignment,
+        ReturnType,
+        UnitOfMeasure,
+    )
     partner = Partner(organization=org, number="90000", name="S", guid=f"p-{org.id}")
     ret_type = ReturnType(organization=org, code="KR", name="KR", guid=f"t-{org.id}")
     unit = UnitOfMeasure(organization=org, code="pc", name="pc", guid=f"u-{org.id}")
@@ -169,7 +194,8 @@ def test_every_action_of_every_screen_matches_the_declared_matrix(app, client, w
         targets["MembershipView"] = \
             db.session.query(Membership.id).order_by(Membership.id).first()[0]
         # Creating the organizations above was recorded: the first event is one to show.
-        targets["AuditEventView"] = db.session.query(AuditEvent.id).order_by(AuditEvent.id).first()[0]
+        targets["AuditEventView"] = \
+            db.session.query(AuditEvent.id).order_by(AuditEvent.id).first()[0]
         db.session.commit()
     login(client, "someone")
 

@@ -8,10 +8,11 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.models.tasks import BackgroundTask, TaskStatus
 from app.jobs.diagnostics import echo
+from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import queue
 from tests.factories import drain, needs_redis, worker_process
+
 
 def task(task_id):
     db.session.expire_all()

@@ -4,8 +4,16 @@ import pytest
 
 from app.extensions import db
 from tests.conftest import KEEP_TABLES
-from tests.returns_helpers import (MINIMAL, check_counts, detail, doc, import_returns, stored_returns, write)
 from tests.factories import make_returns_distributor
+from tests.returns_helpers import (
+    MINIMAL,
+    check_counts,
+    detail,
+    doc,
+    import_returns,
+    stored_returns,
+    write,
+)
 
 RICH = (MINIMAL + "<number>R1</number><date>2025-03-04</date>"
         "<InfoTexts><language>pl</language><text><html>Tekst &amp; <b>bazy</b></html></text>"

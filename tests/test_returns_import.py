@@ -3,8 +3,19 @@ lookups, updates, details, cancellation, status, control locks, autoRelease, tex
 the message log. Each rule with its exact message."""
 import pytest
 
-from tests.returns_helpers import (DATA, MINIMAL, check_counts, detail, doc, import_returns, log_lines, stored_returns, write)
 from tests.factories import make_returns_distributor
+from tests.returns_helpers import (
+    DATA,
+    MINIMAL,
+    check_counts,
+    detail,
+    doc,
+    import_returns,
+    log_lines,
+    stored_returns,
+    write,
+)
+
 
 def test_seed_sample_with_consistent_tags_imports(app, runner, returns_d1):
     out = import_returns(runner, str(DATA / "seed_minimal.xml"))

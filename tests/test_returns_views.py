@@ -1,8 +1,8 @@
 """Customer return screens: list with search, show with details and texts as related
 views, tenant scoping, read-only for Importer and Supervisor."""
 from tests.conftest import denied, login, row_ids
-from tests.returns_helpers import (MINIMAL, detail, doc, import_returns, write)
 from tests.factories import make_returns_distributor
+from tests.returns_helpers import MINIMAL, detail, doc, import_returns, write
 
 
 def setup_returns(app, runner, world, tmp_path):

@@ -8,7 +8,17 @@ import pytest
 
 from app.importing.readers import FileRejected
 from app.importing.returns.reading import open_returns
-from tests.returns_helpers import (HEAD, MINIMAL, NS, detail, doc, import_returns, log_lines, stored_returns, write)
+from tests.returns_helpers import (
+    HEAD,
+    MINIMAL,
+    NS,
+    detail,
+    doc,
+    import_returns,
+    log_lines,
+    stored_returns,
+    write,
+)
 
 SECRET = "TOP-SECRET-7f3a9c"
 REFUSED = ("The file declares a DOCTYPE (line {}, column 1): DTDs and entities are refused, "

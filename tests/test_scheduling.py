@@ -12,15 +12,14 @@ import pytest
 from rq.cron import get_cron_job_ids
 from sqlalchemy import update
 
+from app.background import start_scheduler_thread
 from app.extensions import db
 from app.models import ImportFile, SalesOrder
 from app.queue import queue
-from app.background import start_scheduler_thread
 from app.scheduling import build_scheduler, daily_cron
 from config import env_time
-from tests.consolidation_helpers import (file_state, import_file, order_file, portal, sync_all)
-from tests.factories import REDIS_URL, ROOT, needs_redis
-from tests.factories import count, drain
+from tests.consolidation_helpers import file_state, import_file, order_file, portal, sync_all
+from tests.factories import REDIS_URL, ROOT, count, drain, needs_redis
 
 ROWS = [["SO-1", "2025-02-01", "C001", "P001", 2, 10, None]]
 

@@ -15,8 +15,17 @@ from app.models import ImportRejection, OpenInvoice
 from app.services.directory import get_org
 from app.services.templates import create_default_template
 from tests.conftest import login, row_ids
-from tests.factories import (CREDIT_HEADER, drain, html, invoice_file, invoice_xlsx,
-    make_distributor, run_import, upload, uploaded_id)
+from tests.factories import (
+    CREDIT_HEADER,
+    drain,
+    html,
+    invoice_file,
+    invoice_xlsx,
+    make_distributor,
+    run_import,
+    upload,
+    uploaded_id,
+)
 
 
 def filter_index(page, column, label):

@@ -96,7 +96,7 @@ def test_an_uploaded_file_downloads_as_an_attachment(app, admin, world, tmp_path
 
 
 def tiny_app(proxies):
-    app = Flask("tiny")
+    app = Flask(__name__)
     app.config.update(PROXY_FIX=proxies, SESSION_COOKIE_SECURE=True,
                       SESSION_COOKIE_SAMESITE="Lax")
     secure_responses(app)

@@ -6,14 +6,19 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Customer, Integration, Location, Product, UnitOfMeasure
-from app.models.service_links import (Employee, LinkStatus, PaymentTerm, ServiceLink,
-                                      ServiceSalesOrder, SyncCursor, Tax)
+from app.models.service_links import (
+    Employee,
+    LinkStatus,
+    PaymentTerm,
+    ServiceLink,
+    ServiceSalesOrder,
+    SyncCursor,
+    Tax,
+)
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.services.secrets import decrypt
-from tests.factories import connect, page_of
 from tests.conftest import denied, login
-from tests.factories import drain
-from tests.factories import count
+from tests.factories import connect, count, drain, page_of
 
 
 def link(app, pk):

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import IntegrationKey, SalesTransaction
 from app.models.sync import SyncRecord
-from tests.sync_helpers import (auth, customer, make_pos, push, records, sale)
-from tests.factories import drain
-from tests.factories import count
+from tests.factories import count, drain
+from tests.sync_helpers import auth, customer, make_pos, push, records, sale
 
 DOCS = "/api/v1/integration/documents"
 

@@ -10,8 +10,8 @@ from app.models import Integration, Product, StockTransfer
 from app.models.integrations import SyncMode
 from app.services import document_sync as sync_service
 from app.services.document_sync.schedule import due_sync_integrations
-from tests.sync_helpers import (auth, make_pos, push, records, sale, transfer_in, transfer_out)
 from tests.factories import drain
+from tests.sync_helpers import auth, make_pos, push, records, sale, transfer_in, transfer_out
 
 
 def settings(app, integration_id, **values):

@@ -7,8 +7,8 @@ from app.models import Integration, IntegrationKey, Product
 from app.models.integrations import SyncMode
 from app.models.sync import SyncRecord, SyncRun
 from tests.conftest import login
-from tests.sync_helpers import (make_pos, push, records, transfer_in, transfer_out)
 from tests.factories import drain
+from tests.sync_helpers import make_pos, push, records, transfer_in, transfer_out
 
 
 def failed_pair(app, client):

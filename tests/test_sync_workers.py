@@ -14,8 +14,8 @@ from app.models.sync import SyncRecord, SyncStatus
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import job_path, queue
 from app.services.document_sync import accept_documents, apply_records_job
-from tests.sync_helpers import make_pos
 from tests.factories import needs_redis, worker_process
+from tests.sync_helpers import make_pos
 
 PAIRS = 150
 

@@ -6,14 +6,13 @@ import datetime as dt
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.jobs.diagnostics import echo
 from app.models import ImportFile, OpenInvoice
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
-from app.jobs.diagnostics import echo
 from app.queue import queue
 from app.services import directory
 from app.services.imports import create_import
-from tests.factories import invoice_file
-from tests.factories import drain
+from tests.factories import drain, invoice_file
 
 
 def task(task_id):

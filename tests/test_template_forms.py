@@ -14,10 +14,23 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.importing.modules import MODULES
 from app.models import MapperTemplate
-from tests.factories import ERP_HEADER, ERP_ROWS, erp_file
-from tests.factories import (ERP_COLUMNS, NAME, add_line, add_template, flashes, line_id, lines,
-                             screen_form, submit)
-from tests.factories import check_counts, invoices, run_import
+from tests.factories import (
+    ERP_COLUMNS,
+    ERP_HEADER,
+    ERP_ROWS,
+    NAME,
+    add_line,
+    add_template,
+    check_counts,
+    erp_file,
+    flashes,
+    invoices,
+    line_id,
+    lines,
+    run_import,
+    screen_form,
+    submit,
+)
 
 
 def test_a_template_added_in_the_form_belongs_to_the_editors_organization(app, client,

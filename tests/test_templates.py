@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-from werkzeug.http import parse_options_header
 from sqlalchemy import func, select
+from werkzeug.http import parse_options_header
 
 from app.extensions import db
 from app.importing.matching import THRESHOLD, normalise, propose_mapping
@@ -16,10 +16,17 @@ from app.models import Customer, MapperTemplate, Organization, TemplateField
 from app.security import roles
 from app.services.directory import add_integration, connect
 from app.services.templates import LINE_ATTRIBUTES
-from tests.factories import (SAMPLE_HEADERS, error_text, file_part, import_file, propose,
-                             sample_xlsx)
 from tests.conftest import denied, login
-from tests.factories import form_data, read_form
+from tests.factories import (
+    SAMPLE_HEADERS,
+    error_text,
+    file_part,
+    form_data,
+    import_file,
+    propose,
+    read_form,
+    sample_xlsx,
+)
 
 OPEN_INVOICES = MODULES["open_invoices"]
 

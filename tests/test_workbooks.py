@@ -19,8 +19,12 @@ from openpyxl.cell.cell import Cell
 from python_calamine import CalamineWorkbook
 
 from app.importing import workbooks
-from app.importing.workbooks import (rejected_rows_workbook, safe_cell, safe_sheet_title,
-                                     template_workbook)
+from app.importing.workbooks import (
+    rejected_rows_workbook,
+    safe_cell,
+    safe_sheet_title,
+    template_workbook,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMULAS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", '=HYPERLINK("http://evil","x")']

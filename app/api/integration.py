@@ -1,17 +1,17 @@
 """POST files, GET imports, POST documents, POST shift-closed (SPEC section 9)."""
-from flask import current_app, g, request
-from flask_appbuilder.api import BaseApi, expose
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import current_app, g, request
+from flask_appbuilder.api import BaseApi, expose
 from sqlalchemy import select
 
 from app.api.auth import api_key_required, error
 from app.errors import MuaraError
 from app.extensions import db
+from app.importing.modules import MODULES, XML_MODULES
 from app.models import ImportFile
 from app.security.tenancy import integration_criterion, scope
 from app.services import document_sync
-from app.importing.modules import MODULES, XML_MODULES
 from app.services.imports import create_import, summary
 from app.services.sync_documents import SCHEMAS, validate_documents
 

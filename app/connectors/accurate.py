@@ -16,9 +16,21 @@
 import base64
 import datetime as dt
 
-from app.connectors.base import (Branch, BranchSession, Connector, ConnectorError, GrantRevoked,
-                                 MissingAccessRight, Page, Resource, ServiceError, Tokens,
-                                 TokenExpired, http, utcnow)
+from app.connectors.base import (
+    Branch,
+    BranchSession,
+    Connector,
+    ConnectorError,
+    GrantRevoked,
+    MissingAccessRight,
+    Page,
+    Resource,
+    ServiceError,
+    TokenExpired,
+    Tokens,
+    http,
+    utcnow,
+)
 
 # The access rights seed 003 lists for a branch (non-administrator) account, in its words.
 MASTER_DATA = (

@@ -231,8 +231,8 @@ def check_zip_safety(path: str, max_uncompressed: int, max_ratio: int = 200) -> 
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
-        raise FileRejected("corrupt_file",
-                           f"The file is damaged: it could not be opened as a zip archive ({exc}).") from exc
+        raise FileRejected("corrupt_file", "The file is damaged: it could not be opened as a zip "
+                                           f"archive ({exc}).") from exc
     total = sum(info.file_size for info in infos)
     if total > max_uncompressed:
         raise FileRejected(

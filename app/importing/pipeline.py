@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.errors import TaskSuperseded
 from app.importing.batches import Settings
+from app.importing.faults import FileRejected
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import RETURNS_XML, STAGED, TABULAR, declared, module_label
-from app.importing.faults import FileRejected
 from app.importing.returns.job import import_returns
 from app.importing.staging import import_staged
 from app.importing.tabular import import_tabular

@@ -26,6 +26,7 @@ from app.importing.encodings import LABELS, decide_encoding, given_encoding
 from app.importing.faults import PASSWORD_MESSAGE, FileRejected
 from app.importing.sheets import choose_sheet
 from app.importing.xlsx_styles import NO_FORMATS, sheet_cell_formats
+
 # Exports quote cells a spreadsheet would run; reading a CSV takes that quote off again.
 from app.security.csv_safety import restore_cells
 
@@ -97,7 +98,8 @@ class Table:
             values = [None if cell == "" else cell for cell in cells[:width]]
             first = values[0] if values else None
             # A row whose first cell has a value is not blank: the full check is for the rest.
-            if (first is None or first.__class__ is str and not first.strip()) and _is_blank(values):
+            if ((first is None or first.__class__ is str and not first.strip())
+                    and _is_blank(values)):
                 continue
             if len(values) < width:
                 values.extend([None] * (width - len(values)))
@@ -176,18 +178,18 @@ def _open_workbook(path, fmt, sheet, header_row):
     try:
         workbook = CalamineWorkbook.from_path(path)
     except PasswordError:
-        raise FileRejected("password_protected", PASSWORD_MESSAGE)
+        raise FileRejected("password_protected", PASSWORD_MESSAGE) from None
     except CalamineError as exc:
         if fmt == "xls" and file_contains(path, ENCRYPTED_PACKAGE):
-            raise FileRejected("password_protected", PASSWORD_MESSAGE)
-        raise _unreadable(fmt, exc)
+            raise FileRejected("password_protected", PASSWORD_MESSAGE) from None
+        raise _unreadable(fmt, exc) from None
     try:
         choice = choose_sheet(workbook, sheet)
         data = workbook.get_sheet_by_name(choice.name)
     except PasswordError:
-        raise FileRejected("password_protected", PASSWORD_MESSAGE)
+        raise FileRejected("password_protected", PASSWORD_MESSAGE) from None
     except CalamineError as exc:
-        raise _unreadable(fmt, exc)
+        raise _unreadable(fmt, exc) from None
     finally:
         workbook.close()  # the sheet keeps its own copy of the cells
 
@@ -235,7 +237,8 @@ def _open_csv(path, header_row, encoding, delimiter):
         try:
             decision = given_encoding(encoding)
         except LookupError:
-            raise FileRejected("bad_encoding", f"'{encoding}' is not a known text encoding.")
+            raise FileRejected("bad_encoding",
+                               f"'{encoding}' is not a known text encoding.") from None
     encoding = decision.codec
     with open(path, "rb") as fh:
         sample = fh.read(SAMPLE_SIZE)
@@ -298,7 +301,7 @@ def _csv_records(path, encoding, delimiter):
         except UnicodeDecodeError:
             pass
         except csv.Error as exc:
-            raise _not_csv(last_line + 1, exc)
+            raise _not_csv(last_line + 1, exc) from None
     # The records up to last_line were read and given out already.
     for record in _escaped_records(path, encoding, delimiter):
         if record[0] > last_line:
@@ -319,12 +322,12 @@ def _escaped_records(path, encoding, delimiter):
             except StopIteration:
                 return
             except UnicodeDecodeError:
-                raise _bad_encoding(first_line, label)
+                raise _bad_encoding(first_line, label) from None
             except csv.Error as exc:
-                raise _not_csv(first_line, exc)
+                raise _not_csv(first_line, exc) from None
             last_line = reader.line_num
             if cells and _ESCAPED.search("".join(cells)):
-                raise _bad_encoding(first_line, label)
+                raise _bad_encoding(first_line, label) from None
             yield first_line, restore_cells(cells)
 
 

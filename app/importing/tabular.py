@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings, rejection_rows
-from app.importing.modules import Module, module_label
 from app.importing.detection import detect_format
 from app.importing.faults import FileRejected
 from app.importing.file_warnings import file_warnings, text_field_columns
+from app.importing.modules import Module, module_label
 from app.importing.safe_read import open_guarded
 from app.importing.sheets import sheet_argument
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec

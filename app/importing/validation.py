@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Optional
 
-from app.importing.modules import WHEN_MULTI_LOCATION, Field, Module
-from app.importing.faults import FileRejected
-from app.importing.rowcode import generate_validate
 from app.importing.columns import HEADER, describe_source, resolve_column
+from app.importing.faults import FileRejected
+from app.importing.modules import WHEN_MULTI_LOCATION, Field, Module
+from app.importing.rowcode import generate_validate
 from app.importing.seen_keys import SeenKeys
 from app.importing.values import COMPILERS, Invalid, Rejection, compile_text
-
 
 
 @dataclass

@@ -19,8 +19,8 @@ from io import BytesIO
 from typing import Iterable
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -158,7 +158,8 @@ def rejected_rows_workbook(header: list[str], rows: Iterable[tuple[list, str]],
         while extra and extra[-1] in (None, ""):
             extra.pop()
         line = values[:width] + [None] * (width - len(values))
-        ws.append([_cell(ws, v) for v in line] + [_cell(ws, reason)] + [_cell(ws, v) for v in extra])
+        ws.append([_cell(ws, v) for v in line] + [_cell(ws, reason)]
+                  + [_cell(ws, v) for v in extra])
     return _to_bytes(wb)
 
 
@@ -203,7 +204,8 @@ def template_workbook(columns: list[dict], module_label: str) -> bytes:
     examples = [_writable(col.get("example")) for col in columns]
     ws.append([_cell(ws, v) for v in examples])
     ws.freeze_panes = "A2"
-    _set_widths(ws, [max(_width(h) + 2, _width(e)) for h, e in zip(headers, examples)])
+    _set_widths(ws, [max(_width(h) + 2, _width(e))
+                     for h, e in zip(headers, examples, strict=False)])
 
     notes = wb.create_sheet(NOTES_SHEET)
     notes.append([_cell(notes, h, bold=True) for h in NOTES_HEADER])

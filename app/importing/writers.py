@@ -9,8 +9,7 @@ from typing import NamedTuple, Optional, Sequence
 from sqlalchemy import Date, DateTime, Numeric, Table, func, select, union_all, update
 from sqlalchemy.orm import Session
 
-from app.models import (BalanceAdjustment, Customer, ImportFile, OpenInvoice, Product,
-                        StockEntry)
+from app.models import BalanceAdjustment, Customer, ImportFile, OpenInvoice, Product, StockEntry
 
 
 class Origin(NamedTuple):

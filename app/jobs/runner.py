@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models.tasks import BackgroundTask, TaskStatus, utcnow
 from app.queue import queue, registered_job, running_task, running_task_done
 
+
 def resolve(path):
     """The registered job function at `path`. Its module is imported first (that is where
     it registers), and only for modules of this app."""

@@ -9,8 +9,18 @@ number of the file that last wrote it (no foreign key: files are purged), so a d
 is only ever updated by a later file.
 """
 from flask_appbuilder import Model
-from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.mixins import InvoiceLine, ProductLine, reference, related

@@ -3,8 +3,7 @@ sales transactions with lines, transfers out and in, stock adjustments and stock
 opnames. Each is unique per integration and source reference, so applying a record
 again updates instead of duplicating."""
 from flask_appbuilder import Model
-from sqlalchemy import (Column, Date, ForeignKey, Integer, Numeric, String,
-                        UniqueConstraint)
+from sqlalchemy import Column, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import relationship
 
 from app.models.mixins import IntegrationOwned

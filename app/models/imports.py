@@ -1,13 +1,24 @@
 """Imported files, their stored bytes and their rejections (IMP-3..IMP-9)."""
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import (BigInteger, Boolean, Column, DateTime, Enum, ForeignKey, Index,
-                        Integer, LargeBinary, String, Text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import deferred, relationship
 
+from app.models.mixins import ValueEnum
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
-from app.models.mixins import ValueEnum
 
 
 class ImportStatus(ValueEnum):

@@ -1,6 +1,16 @@
 """Integrations: where an organization's data comes from (INT-1)."""
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Date, DateTime, Enum, Integer, String, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 
 from app.models.mixins import ValueEnum
 from app.models.organizations import TenantOwned

@@ -1,8 +1,7 @@
 """Organizations (distributors and principals), their locations and master data (ORG-1)."""
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, Numeric, String,
-                        UniqueConstraint)
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.mixins import ValueEnum

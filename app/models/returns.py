@@ -8,8 +8,19 @@ are Muara's products (`Product`, code = the seed's item number): one master data
 each, whatever module refers to them.
 """
 from flask_appbuilder import Model
-from sqlalchemy import (Boolean, Column, Date, Enum, ForeignKey, Index, Integer, Numeric,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.mixins import ValueEnum, reference, related

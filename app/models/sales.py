@@ -1,8 +1,16 @@
 """Records written by the import modules of seed 002: open invoices, balance
 adjustments (open credits) and stock in boxes (INV-1, CRD-1, BOX-1)."""
 from flask_appbuilder import Model
-from sqlalchemy import (BigInteger, Column, Date, ForeignKey, Integer, Numeric, String,
-                        UniqueConstraint)
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.organizations import SharedThroughFile

@@ -8,13 +8,24 @@ Synced sales orders have their own tables here; issue 4's consolidated sales ord
 built separately and the two could be unified later.
 """
 from flask_appbuilder import Model
-from sqlalchemy import (Boolean, Column, Date, DateTime, Enum, ForeignKey, Integer, Numeric,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
+from app.models.mixins import ValueEnum
 from app.models.organizations import TenantOwned
 from app.models.tasks import utcnow
-from app.models.mixins import ValueEnum
 
 
 class LinkStatus(ValueEnum):

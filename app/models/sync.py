@@ -7,8 +7,17 @@ records (a push, a shift closing, a schedule, a "Sync Master Data", a refresh); 
 status panel's "View details" lists a run's records.
 """
 from flask_appbuilder import Model
-from sqlalchemy import (Column, DateTime, Enum, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.mixins import IntegrationOwned, ValueEnum

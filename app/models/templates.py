@@ -1,11 +1,10 @@
 """Mapper templates: how a file becomes records of a module (TPL-1, TPL-2)."""
 from flask_appbuilder import Model
-from sqlalchemy import (Boolean, Column, Enum, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import relationship
 
-from app.models.organizations import TenantOwned
 from app.models.mixins import ValueEnum
+from app.models.organizations import TenantOwned
 
 
 class RejectionPolicy(ValueEnum):

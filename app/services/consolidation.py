@@ -34,7 +34,8 @@ def request_sync_all(principal):
     """Queue Sync All for the principal; returns the task."""
     if principal.kind != OrgKind.principal:
         raise MuaraError(f"{principal.code} is a distributor: Sync All is a principal's")
-    record("sync_all", "organization", principal.id, principal.code, f"Sync All of {principal.code}")
+    record("sync_all", "organization", principal.id, principal.code,
+           f"Sync All of {principal.code}")
     return queue().submit(sync_all_job, principal.id)
 
 

@@ -22,8 +22,8 @@ from app.models.integrations import IntegrationKind
 from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask
 from app.queue import queue
-from app.services.import_job import process_import
 from app.security.audit import record
+from app.services.import_job import process_import
 from app.services.templates import find_template
 from app.services.upload_store import TooLarge, spool_upload, write_blob
 

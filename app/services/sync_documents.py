@@ -181,7 +181,10 @@ def _flatten(messages, prefix=""):
         flat[prefix or "_schema"] = [str(m) for m in messages]
         return flat
     for key, value in messages.items():
-        name = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+        if isinstance(key, int):
+            name = f"{prefix}[{key}]"
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict):
             flat.update(_flatten(value, name))
         else:

@@ -1,22 +1,39 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
 from app.views.audit import AuditEventView
-from app.views.consolidated import (DailyVisitView, DashboardView, PurchaseInvoiceLineView,
-                                    PurchaseInvoiceView, SalesInvoiceLineView, SalesInvoiceView,
-                                    SalesOrderLineView, SalesOrderView, SyncAllView)
+from app.views.consolidated import (
+    DailyVisitView,
+    DashboardView,
+    PurchaseInvoiceLineView,
+    PurchaseInvoiceView,
+    SalesInvoiceLineView,
+    SalesInvoiceView,
+    SalesOrderLineView,
+    SalesOrderView,
+    SyncAllView,
+)
 from app.views.display import with_display_formatters
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
 from app.views.records import BalanceAdjustmentView, OpenInvoiceView, StockEntryView
 from app.views.rejections import ImportRejectionView
-from app.views.returns import (CustomerReturnDetailView, CustomerReturnView, ReturnInfoTextView,
-                               ReturnTextAssignmentView)
+from app.views.returns import (
+    CustomerReturnDetailView,
+    CustomerReturnView,
+    ReturnInfoTextView,
+    ReturnTextAssignmentView,
+)
 from app.views.security import MembershipView
-from app.views.sync import IntegrationKeyView, SyncStatusView
-from app.views.service_data import (EmployeeView, PaymentTermView, ServiceSalesOrderLineView,
-                                    ServiceSalesOrderView, TaxView)
+from app.views.service_data import (
+    EmployeeView,
+    PaymentTermView,
+    ServiceSalesOrderLineView,
+    ServiceSalesOrderView,
+    TaxView,
+)
 from app.views.service_links import ServiceLinkView
+from app.views.sync import IntegrationKeyView, SyncStatusView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 from app.views.titles import title_from_menu
 

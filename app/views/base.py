@@ -11,8 +11,13 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.models import Organization
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS, search_choices
-from app.security.tenancy import (current_viewer, is_tenant_scoped, may_write_org, scope,
-                                  writable_criterion)
+from app.security.tenancy import (
+    current_viewer,
+    is_tenant_scoped,
+    may_write_org,
+    scope,
+    writable_criterion,
+)
 from app.views.integrity import still_in_use_message, with_unique_keys
 
 

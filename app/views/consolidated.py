@@ -11,9 +11,17 @@ from sqlalchemy import func, select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.models import (DailyVisit, ImportFile, Organization, PurchaseInvoice,
-                        PurchaseInvoiceLine, SalesInvoice, SalesInvoiceLine, SalesOrder,
-                        SalesOrderLine)
+from app.models import (
+    DailyVisit,
+    ImportFile,
+    Organization,
+    PurchaseInvoice,
+    PurchaseInvoiceLine,
+    SalesInvoice,
+    SalesInvoiceLine,
+    SalesOrder,
+    SalesOrderLine,
+)
 from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.security.filters import TENANT_BASE_FILTERS

@@ -8,8 +8,12 @@ import enum
 
 from flask_appbuilder.baseviews import BaseModelView
 
-from app.models.integrations import (INTEGRATION_KIND_LABELS, SYNC_MODE_LABELS,
-                                     IntegrationKind, SyncMode)
+from app.models.integrations import (
+    INTEGRATION_KIND_LABELS,
+    SYNC_MODE_LABELS,
+    IntegrationKind,
+    SyncMode,
+)
 
 # Choices whose words are kept beside their enum (the forms offer the same words).
 ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LABELS}

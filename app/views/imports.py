@@ -2,10 +2,10 @@
 import json
 
 from flask import abort, flash, g, jsonify, redirect, request, url_for
-from markupsafe import Markup
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.errors import MuaraError

@@ -4,9 +4,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.models import Connection, Integration
 from app.models.organizations import OrgKind
+from app.security.filters import TENANT_BASE_FILTERS
 from app.services.directory import check_connection_sides
 from app.services.document_sync.settings import check_settings
-from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
 
 DISTRIBUTORS = [["kind", FilterEqual, OrgKind.distributor]]

@@ -7,8 +7,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import (CustomerReturn, CustomerReturnDetail, ReturnInfoText,
-                        ReturnTextAssignment)
+from app.models import CustomerReturn, CustomerReturnDetail, ReturnInfoText, ReturnTextAssignment
 from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
 from app.views.records import SHARED_WITH

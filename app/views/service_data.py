@@ -3,8 +3,13 @@ employees and the synced sales orders with their lines. Read-only: the service i
 source; a change there arrives with the next sync."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.models.service_links import (Employee, PaymentTerm, ServiceSalesOrder,
-                                      ServiceSalesOrderLine, Tax)
+from app.models.service_links import (
+    Employee,
+    PaymentTerm,
+    ServiceSalesOrder,
+    ServiceSalesOrderLine,
+    Tax,
+)
 from app.views.base import TenantModelView
 
 READ_ONLY = ["can_list", "can_show"]

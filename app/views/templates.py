@@ -10,14 +10,14 @@ from wtforms import SelectField
 from app.errors import MuaraError
 from app.importing.columns import HEADER, LETTER, column_letter
 from app.importing.encodings import LABELS as ENCODING_LABELS
+from app.importing.faults import FileRejected
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.importing.faults import FileRejected
 from app.importing.samples import read_sample_header
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
-from app.models.templates import RejectionPolicy
 from app.models.organizations import OrgKind
+from app.models.templates import RejectionPolicy
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
@@ -27,7 +27,8 @@ from app.views.wording import counted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
-SOURCE_KIND_LABELS = {HEADER: "a header's text", LETTER: "a column letter (A = the sheet's first column)"}
+SOURCE_KIND_LABELS = {HEADER: "a header's text",
+                      LETTER: "a column letter (A = the sheet's first column)"}
 ENCODING_CHOICES = [("", "decided from the file"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16"),
                     ("cp1250", "Windows-1250 (Central European)"),
                     ("cp1252", "Windows-1252 (Western)"), ("iso8859-1", "ISO-8859-1 (Latin-1)"),

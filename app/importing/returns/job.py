@@ -3,8 +3,8 @@ its messages logged, batch by batch (app.importing.batches)."""
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings
-from app.importing.modules import Module
 from app.importing.faults import FileRejected
+from app.importing.modules import Module
 from app.importing.returns.elements import ERROR, WARNING
 from app.importing.returns.planner import ReturnsImport
 from app.importing.returns.reading import open_returns
