@@ -8,19 +8,8 @@ file, and tenancy scopes it by that pair and the pair's connection (CON-1). file
 number of the file that last wrote it (no foreign key: files are purged), so a document
 is only ever updated by a later file.
 """
+import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy import (
-    Column,
-    Date,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Text,
-    UniqueConstraint,
-)
 from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.mixins import InvoiceLine, ProductLine, reference, related
@@ -33,8 +22,8 @@ class SharedWithPrincipal(TenantOwned):
 
     @declared_attr
     def principal_id(cls):
-        return Column(Integer, ForeignKey("organization.id", ondelete="CASCADE"),
-                      nullable=False, index=True)
+        return sa.Column(sa.Integer, sa.ForeignKey("organization.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
 
     @declared_attr
     def principal(cls):
@@ -42,11 +31,11 @@ class SharedWithPrincipal(TenantOwned):
 
     @declared_attr
     def file_id(cls):
-        return Column(Integer, nullable=False)
+        return sa.Column(sa.Integer, nullable=False)
 
     @declared_attr
     def consolidated_at(cls):
-        return Column(DateTime, nullable=False)
+        return sa.Column(sa.DateTime, nullable=False)
 
 
 class ConsolidatedDocument(SharedWithPrincipal):
@@ -55,15 +44,15 @@ class ConsolidatedDocument(SharedWithPrincipal):
     __organization_index__ = False  # the unique key starts with it
     __line_parent__ = "invoice"
 
-    id = Column(Integer, primary_key=True)
-    number = Column(String(40), nullable=False)
-    line_count = Column(Integer, nullable=False)
-    total = Column(Numeric(18, 3), nullable=False)
+    id = sa.Column(sa.Integer, primary_key=True)
+    number = sa.Column(sa.String(40), nullable=False)
+    line_count = sa.Column(sa.Integer, nullable=False)
+    total = sa.Column(sa.Numeric(18, 3), nullable=False)
 
     @declared_attr
     def __table_args__(cls):
-        return (UniqueConstraint("organization_id", "number",
-                                 name=f"uq_{cls.__tablename__}_number"),)
+        return (sa.UniqueConstraint("organization_id", "number",
+                                    name=f"uq_{cls.__tablename__}_number"),)
 
     @declared_attr
     def lines(cls):
@@ -87,22 +76,22 @@ class SalesOrder(SoldToCustomer, ConsolidatedDocument, Model):
     __tablename__ = "sales_order"
     __line_parent__ = "order"
 
-    order_date = Column(Date, nullable=False, index=True)
+    order_date = sa.Column(sa.Date, nullable=False, index=True)
 
 
 class SalesOrderLine(ProductLine, Model):
     __tablename__ = "sales_order_line"
     __tenant_parent__ = ("order_id", SalesOrder)
 
-    order_id = Column(Integer, ForeignKey("sales_order.id", ondelete="CASCADE"), nullable=False,
-                      index=True)
+    order_id = sa.Column(sa.Integer, sa.ForeignKey("sales_order.id", ondelete="CASCADE"),
+                         nullable=False, index=True)
     order = relationship("SalesOrder", back_populates="lines")
-    unit_price = Column(Numeric(18, 3), nullable=False)
+    unit_price = sa.Column(sa.Numeric(18, 3), nullable=False)
 
 
 class Invoice(ConsolidatedDocument):
     """Mixin: an invoice, by its date."""
-    invoice_date = Column(Date, nullable=False, index=True)
+    invoice_date = sa.Column(sa.Date, nullable=False, index=True)
 
 
 class SalesInvoice(SoldToCustomer, Invoice, Model):
@@ -113,14 +102,14 @@ class SalesInvoiceLine(InvoiceLine, Model):
     __tablename__ = "sales_invoice_line"
     __tenant_parent__ = ("invoice_id", SalesInvoice)
 
-    unit_price = Column(Numeric(18, 3), nullable=False)
+    unit_price = sa.Column(sa.Numeric(18, 3), nullable=False)
 
 
 class PurchaseInvoice(Invoice, Model):
     __tablename__ = "purchase_invoice"
 
-    supplier_id = Column(Integer, ForeignKey("organization.id", ondelete="RESTRICT"),
-                         nullable=False)
+    supplier_id = sa.Column(sa.Integer, sa.ForeignKey("organization.id", ondelete="RESTRICT"),
+                            nullable=False)
     supplier = relationship("Organization", foreign_keys=[supplier_id])
 
 
@@ -128,34 +117,36 @@ class PurchaseInvoiceLine(InvoiceLine, Model):
     __tablename__ = "purchase_invoice_line"
     __tenant_parent__ = ("invoice_id", PurchaseInvoice)
 
-    unit_cost = Column(Numeric(18, 3), nullable=False)
+    unit_cost = sa.Column(sa.Numeric(18, 3), nullable=False)
 
 
 class DailyVisit(SharedWithPrincipal, Model):
     __tablename__ = "daily_visit"
     __organization_index__ = False
-    __table_args__ = (UniqueConstraint("organization_id", "visit_date", "salesperson",
-                                       "customer_id", "check_in", name="uq_daily_visit"),)
+    __table_args__ = (sa.UniqueConstraint("organization_id", "visit_date", "salesperson",
+                                          "customer_id", "check_in", name="uq_daily_visit"),)
 
-    id = Column(Integer, primary_key=True)
-    visit_date = Column(Date, nullable=False, index=True)
-    salesperson = Column(String(100), nullable=False)
-    customer_id = Column(Integer, ForeignKey("customer.id", ondelete="RESTRICT"), nullable=False)
+    id = sa.Column(sa.Integer, primary_key=True)
+    visit_date = sa.Column(sa.Date, nullable=False, index=True)
+    salesperson = sa.Column(sa.String(100), nullable=False)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customer.id", ondelete="RESTRICT"),
+                            nullable=False)
     customer = relationship("Customer")
-    check_in = Column(String(5), nullable=False)  # HH:MM
-    check_out = Column(String(5))
-    notes = Column(String(500))
+    check_in = sa.Column(sa.String(5), nullable=False)  # HH:MM
+    check_out = sa.Column(sa.String(5))
+    notes = sa.Column(sa.String(500))
 
 
 class StagedRow(Model):
     """A validated row of a file waiting for consolidation: its record as JSON (codes,
     not ids: master data is resolved again when it is consolidated)."""
     __tablename__ = "staged_row"
-    __table_args__ = (Index("ix_staged_row_import_document", "import_id", "document"),)
+    __table_args__ = (sa.Index("ix_staged_row_import_document", "import_id", "document"),)
 
-    id = Column(Integer, primary_key=True)
-    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"), nullable=False)
-    document = Column(String(200), nullable=False)
-    row = Column(Integer)
-    data = Column(Text, nullable=False)
-    original = Column(Text)  # the row's cells as read, for a rejection after the fact
+    id = sa.Column(sa.Integer, primary_key=True)
+    import_id = sa.Column(sa.Integer, sa.ForeignKey("import_file.id", ondelete="CASCADE"),
+                          nullable=False)
+    document = sa.Column(sa.String(200), nullable=False)
+    row = sa.Column(sa.Integer)
+    data = sa.Column(sa.Text, nullable=False)
+    original = sa.Column(sa.Text)  # the row's cells as read, for a rejection after the fact

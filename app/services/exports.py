@@ -16,19 +16,13 @@ from app.importing.modules import SHOWN_ONLY
 from app.models import (
     BalanceAdjustment,
     Customer,
-    DailyVisit,
     Location,
     OpenInvoice,
     Organization,
     Product,
-    PurchaseInvoice,
-    PurchaseInvoiceLine,
-    SalesInvoice,
-    SalesInvoiceLine,
-    SalesOrder,
-    SalesOrderLine,
     StockEntry,
 )
+from app.models import consolidated as documents
 from app.models.organizations import OrgKind
 from app.security.csv_safety import safe_row
 from app.security.tenancy import scope
@@ -104,35 +98,37 @@ def _document_export(header, line, lines_fk, number, date, date_label, party, pa
 
 
 def _sales_orders():
-    return _document_export(SalesOrder, SalesOrderLine, "order_id", "Order Number",
-                            "order_date", "Order Date", ("customer_id", "Customer Code"),
-                            Customer, "unit_price", "Unit Price")
+    return _document_export(documents.SalesOrder, documents.SalesOrderLine, "order_id",
+                            "Order Number", "order_date", "Order Date",
+                            ("customer_id", "Customer Code"), Customer, "unit_price",
+                            "Unit Price")
 
 
 def _sales_invoices():
-    return _document_export(SalesInvoice, SalesInvoiceLine, "invoice_id", "Invoice Number",
-                            "invoice_date", "Invoice Date", ("customer_id", "Customer Code"),
-                            Customer, "unit_price", "Unit Price")
+    return _document_export(documents.SalesInvoice, documents.SalesInvoiceLine, "invoice_id",
+                            "Invoice Number", "invoice_date", "Invoice Date",
+                            ("customer_id", "Customer Code"), Customer, "unit_price",
+                            "Unit Price")
 
 
 def _purchase_invoices():
-    return _document_export(PurchaseInvoice, PurchaseInvoiceLine, "invoice_id",
-                            "Invoice Number", "invoice_date", "Invoice Date",
+    return _document_export(documents.PurchaseInvoice, documents.PurchaseInvoiceLine,
+                            "invoice_id", "Invoice Number", "invoice_date", "Invoice Date",
                             ("supplier_id", "Supplier Code"), Organization, "unit_cost",
                             "Unit Cost", located=False)
 
 
 def _daily_visits():
+    visit = documents.DailyVisit
     customer, principal = aliased(Customer), aliased(Organization)
-    return DailyVisit, (select(
-        DailyVisit.visit_date.label("Visit Date"), DailyVisit.salesperson.label("Salesperson"),
-        customer.code.label("Customer Code"), DailyVisit.check_in.label("Check In"),
-        DailyVisit.check_out.label("Check Out"), DailyVisit.notes.label("Notes"),
+    return visit, (select(
+        visit.visit_date.label("Visit Date"), visit.salesperson.label("Salesperson"),
+        customer.code.label("Customer Code"), visit.check_in.label("Check In"),
+        visit.check_out.label("Check Out"), visit.notes.label("Notes"),
         principal.code.label("Principal"))
-        .join(customer, DailyVisit.customer_id == customer.id)
-        .join(principal, DailyVisit.principal_id == principal.id)
-        .order_by(DailyVisit.visit_date, DailyVisit.salesperson, customer.code,
-                  DailyVisit.check_in))
+        .join(customer, visit.customer_id == customer.id)
+        .join(principal, visit.principal_id == principal.id)
+        .order_by(visit.visit_date, visit.salesperson, customer.code, visit.check_in))
 
 
 CONSOLIDATED_EXPORTS = {"sales_orders": _sales_orders, "sales_invoices": _sales_invoices,

@@ -11,17 +11,8 @@ from sqlalchemy import func, select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.models import (
-    DailyVisit,
-    ImportFile,
-    Organization,
-    PurchaseInvoice,
-    PurchaseInvoiceLine,
-    SalesInvoice,
-    SalesInvoiceLine,
-    SalesOrder,
-    SalesOrderLine,
-)
+from app.models import ImportFile, Organization
+from app.models import consolidated as documents
 from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.security.filters import TENANT_BASE_FILTERS
@@ -52,19 +43,26 @@ class DocumentLinesView(TenantModelView):
     label_columns = {"line_no": "Line"}
 
 
-def line_columns(document, price):
-    return [document, "line_no", "product", "quantity", price, "amount"]
+def lines_view(name, model, document, price):
+    """The read-only lines of one kind of consolidated document."""
+    columns = [document, "line_no", "product", "quantity", price, "amount"]
+    return type(name, (DocumentLinesView,), {
+        "datamodel": SQLAInterface(model),
+        "search_form_query_rel_fields": {document: TENANT_BASE_FILTERS},
+        "list_columns": columns, "show_columns": columns,
+        "search_columns": [document, "product"]})
 
 
-class SalesOrderLineView(DocumentLinesView):
-    datamodel = SQLAInterface(SalesOrderLine)
-    search_form_query_rel_fields = {"order": TENANT_BASE_FILTERS}
-    list_columns = show_columns = line_columns("order", "unit_price")
-    search_columns = ["order", "product"]
+SalesOrderLineView = lines_view("SalesOrderLineView", documents.SalesOrderLine, "order",
+                                "unit_price")
+SalesInvoiceLineView = lines_view("SalesInvoiceLineView", documents.SalesInvoiceLine,
+                                  "invoice", "unit_price")
+PurchaseInvoiceLineView = lines_view("PurchaseInvoiceLineView",
+                                     documents.PurchaseInvoiceLine, "invoice", "unit_cost")
 
 
 class SalesOrderView(ConsolidatedView):
-    datamodel = SQLAInterface(SalesOrder)
+    datamodel = SQLAInterface(documents.SalesOrder)
     related_views = [SalesOrderLineView]
     list_columns = ["organization", "number", "order_date", "customer", "location",
                     "line_count", "total", "principal"]
@@ -74,44 +72,32 @@ class SalesOrderView(ConsolidatedView):
     label_columns = dict(TRACE_LABELS, number="Order Number", line_count="Lines")
 
 
-class SalesInvoiceLineView(DocumentLinesView):
-    datamodel = SQLAInterface(SalesInvoiceLine)
-    search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
-    list_columns = show_columns = line_columns("invoice", "unit_price")
-    search_columns = ["invoice", "product"]
+class InvoiceView(ConsolidatedView):
+    """Sales and purchase invoices: newest first, by their number."""
+    base_order = ("invoice_date", "desc")
+    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
 
 
-class SalesInvoiceView(ConsolidatedView):
-    datamodel = SQLAInterface(SalesInvoice)
+class SalesInvoiceView(InvoiceView):
+    datamodel = SQLAInterface(documents.SalesInvoice)
     related_views = [SalesInvoiceLineView]
     list_columns = ["organization", "number", "invoice_date", "customer", "location",
                     "line_count", "total", "principal"]
     show_columns = list_columns + TRACE_COLUMNS
     search_columns = ["organization", "invoice_date", "number", "customer", "principal"]
-    base_order = ("invoice_date", "desc")
-    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
 
 
-class PurchaseInvoiceLineView(DocumentLinesView):
-    datamodel = SQLAInterface(PurchaseInvoiceLine)
-    search_form_query_rel_fields = {"invoice": TENANT_BASE_FILTERS}
-    list_columns = show_columns = line_columns("invoice", "unit_cost")
-    search_columns = ["invoice", "product"]
-
-
-class PurchaseInvoiceView(ConsolidatedView):
-    datamodel = SQLAInterface(PurchaseInvoice)
+class PurchaseInvoiceView(InvoiceView):
+    datamodel = SQLAInterface(documents.PurchaseInvoice)
     related_views = [PurchaseInvoiceLineView]
     list_columns = ["organization", "number", "invoice_date", "supplier", "line_count",
                     "total", "principal"]
     show_columns = list_columns + TRACE_COLUMNS
     search_columns = ["organization", "invoice_date", "number", "principal"]
-    base_order = ("invoice_date", "desc")
-    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
 
 
 class DailyVisitView(ConsolidatedView):
-    datamodel = SQLAInterface(DailyVisit)
+    datamodel = SQLAInterface(documents.DailyVisit)
     list_columns = ["organization", "visit_date", "salesperson", "customer", "check_in",
                     "check_out", "notes", "principal"]
     show_columns = list_columns + TRACE_COLUMNS
