@@ -165,7 +165,35 @@ def build_config():
         "FAB_CREATE_DB": False,
         "WTF_CSRF_ENABLED": env_bool("MUARA_CSRF", True),
         **security_settings(env_str("REDIS_URL"), env_str("MUARA_PUBLIC_URL", "")),
+        **localization_settings(),
     }
+
+
+def localization_settings():
+    """Two languages (issue 16); an organization's own language and time zone win over
+    these defaults (app/i18n)."""
+    translations = BASE_DIR / "app" / "translations"
+    return {
+        "LANGUAGES": {"id": {"flag": "id", "name": "Bahasa Indonesia"},
+                      "en": {"flag": "gb", "name": "English"}},
+        "BABEL_DEFAULT_LOCALE": env_choice("MUARA_LANGUAGE", "en", ("en", "id")),
+        # Muara's catalogues after the framework's (the later wins): app/i18n/catalogues.
+        "BABEL_TRANSLATION_DIRECTORIES": f"{translations / 'framework'};"
+                                         f"{translations / 'muara'}",
+        "TIME_ZONE": env_time_zone("MUARA_TIME_ZONE", "Asia/Jakarta"),
+    }
+
+
+def env_time_zone(name, default):
+    """An IANA time zone name (Asia/Jakarta, Asia/Makassar, UTC)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    value = env_str(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"{name} must be a time zone name such as Asia/Jakarta, "
+                           f"got {value!r}") from None
+    return value
 
 
 def security_settings(redis_url, public_url):

@@ -45,6 +45,7 @@ def create_app(test_config=None, start_background=None):
     # Permissions are synced by `muara init` (and run.py's first start), not by every
     # process that starts.
     appbuilder = AppBuilder(indexview=HomeView, update_perms=False,
+                            base_template="muara/base.html",
                             security_manager_class=PortalSecurityManager)
     with app.app_context():
         tune_sqlite(db.engine)
@@ -52,6 +53,8 @@ def create_app(test_config=None, start_background=None):
         register_views(appbuilder)
         from app.api import register_apis
         register_apis(appbuilder)
+        from app.i18n import install_localization
+        install_localization(app, appbuilder)
 
     from app.views.errors import register_error_pages
     register_error_pages(app)

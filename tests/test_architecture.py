@@ -20,7 +20,7 @@ FLOORS = {
     "config": 1, "app.extensions": 1, "app.errors": 1, "app.models": 1, "app.connectors": 1,
     "app.importing.modules": 1,
     "app.importing": 2, "app.security": 2, "app.queue": 2,
-    "app.services": 3, "app.notifications": 3, "app.demo": 3, "app.setup": 3,
+    "app.services": 3, "app.i18n": 3, "app.notifications": 3, "app.demo": 3, "app.setup": 3,
     "app.views": 4, "app.api": 4, "app.cli": 4, "app.jobs": 4, "app.security.matrix": 4,
     "app.background": 4, "app.scheduling": 4,
     "app": 5,

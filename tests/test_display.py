@@ -4,6 +4,7 @@
 import datetime as dt
 import html as html_module
 import re
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
@@ -74,7 +75,9 @@ def test_shown_reads_like_a_person_would_and_leaves_other_values_alone():
     assert shown(None) == ""
     assert shown(False) == "No" and shown(True) == "Yes"
     assert shown(STAMP) == "2026-12-01 01:10:29"
-    assert shown(50.0) == "50" and shown(20.125) == 20.125
+    assert shown(50.0) == "50" and shown(20.125) == "20.125"
+    assert shown(Decimal("150000.500")) == "150,000.5"
+    assert shown(dt.date(2026, 11, 5)) == "2026-11-05"
     assert shown(0) == 0 and shown("x") == "x"
 
 

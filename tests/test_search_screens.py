@@ -272,3 +272,14 @@ def test_a_distributor_filters_consolidated_records_by_its_principals(app, clien
     login(client, "imp1")
     page = html(client.get("/salesorderview/list/"))
     assert filter_choices(page, "principal") == ["D1 - D1 name", "P1 - P1 name"]
+
+
+def test_invoice_date_typed_as_shown_in_indonesian_or_as_iso(app, client, invoices):
+    """05/11/2026 is 5 November (day first, as Muara shows dates), never 11 May."""
+    login(client, "imp1")
+    first_of_february = search(client, "openinvoiceview", invoice_date=("Equal to", "2025-02-01"))
+    assert first_of_february == ids(invoices, "INV-3", "INV-4")
+    assert search(client, "openinvoiceview",
+                  invoice_date=("Equal to", "01/02/2025")) == first_of_february
+    assert search(client, "openinvoiceview", invoice_date=("Greater than", "31/01/2025")) == \
+        search(client, "openinvoiceview", invoice_date=("Greater than", "2025-01-31"))

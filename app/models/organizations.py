@@ -21,6 +21,11 @@ class Organization(Model):
     name = Column(String(200), nullable=False)
     kind = Column(Enum(OrgKind, name="org_kind", native_enum=False, length=20), nullable=False)
     multi_location = Column(Boolean, nullable=False, default=False)
+    # What its users read by default (a user may choose otherwise) and the local time of
+    # its screens and e-mails (issue 16).
+    language = Column(String(8), nullable=False, default="en", server_default="en")
+    time_zone = Column(String(64), nullable=False, default="Asia/Jakarta",
+                       server_default="Asia/Jakarta")
 
     locations = relationship("Location", back_populates="organization",
                              cascade="all, delete-orphan")

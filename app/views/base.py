@@ -18,6 +18,7 @@ from app.security.tenancy import (
     scope,
     writable_criterion,
 )
+from app.views.date_filters import LocalFilterConverter
 from app.views.integrity import still_in_use_message, with_unique_keys
 
 
@@ -31,6 +32,10 @@ class TenantModelView(ModelView):
     add_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     edit_form_query_rel_fields = {"organization": WRITABLE_ORGS}
     page_size = 25
+
+    def __init__(self, **kwargs):
+        self.datamodel.filter_converter_class = LocalFilterConverter
+        super().__init__(**kwargs)
 
     def _init_forms(self):
         # Every choice list of a related record (search filters, add and edit forms)

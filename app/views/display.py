@@ -5,9 +5,11 @@ raw values.
 """
 import datetime as dt
 import enum
+from decimal import Decimal
 
 from flask_appbuilder.baseviews import BaseModelView
 
+from app.i18n import formats
 from app.models.integrations import (
     INTEGRATION_KIND_LABELS,
     SYNC_MODE_LABELS,
@@ -21,7 +23,8 @@ ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LAB
 
 def shown(value):
     """A value as a person reads it: None is blank, booleans are Yes/No, a timestamp
-    stops at the second and a whole float (50.0 from a spreadsheet) is an integer."""
+    stops at the second, dates and amounts read the language's way (app/i18n/formats:
+    a whole float, 50.0 from a spreadsheet, reads 50)."""
     if value is None:
         return ""
     if value is True:
@@ -30,8 +33,10 @@ def shown(value):
         return "No"
     if isinstance(value, dt.datetime):
         return str(value.replace(microsecond=0))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, dt.date):
+        return formats.date_text(value)
+    if isinstance(value, (Decimal, float)):
+        return formats.number_text(value)
     if isinstance(value, enum.Enum):
         return enum_label(value)
     return value
