@@ -54,6 +54,19 @@ def resolve_column(header: list, source: str, kind: str = HEADER):
     return None
 
 
+def resolve_line(header: list, source: str, kind: str, field_headers: tuple = ()):
+    """`resolve_column`, and for a line naming one of its field's own headers (a
+    default template's "Customer Code"), the field's header in the other language too:
+    a file headed "Kode Pelanggan" fills it."""
+    index = resolve_column(header, source, kind)
+    if index is not None or kind != HEADER:
+        return index
+    own = {normalise_header(text) for text in field_headers}
+    if normalise_header(source) not in own:
+        return None
+    return next((i for i, text in enumerate(header) if normalise_header(text) in own), None)
+
+
 def describe_source(source: str, kind: str = HEADER) -> str:
     """How a message names the column after "column": 'Customer ID', or C."""
     return source.strip().upper() if kind == LETTER else f"'{source}'"

@@ -10,7 +10,7 @@ though nothing stopped it (issue 13). Each is {"code", "message"}; stored on the
 """
 import json
 
-from app.importing.columns import describe_source, resolve_column
+from app.importing.columns import describe_source, resolve_line
 from app.importing.modules import TEXT
 
 
@@ -37,10 +37,10 @@ def file_warnings(table, module, lines) -> list[dict]:
             "template's encoding) and upload it again."))
     found = ", ".join(f"'{h}'" for h in table.header if h) or "none"
     for line in lines:
-        if not line.source_column or resolve_column(table.header, line.source_column,
-                                                    line.source_kind) is not None:
-            continue
         fld = module.field(line.field)
+        if not line.source_column or resolve_line(table.header, line.source_column,
+                                                  line.source_kind, fld.headers) is not None:
+            continue
         fill = (f"its default value '{line.default_value}' was used"
                 if line.default_value not in (None, "") else "it was left empty")
         warnings.append(_warning(

@@ -6,7 +6,8 @@ Each target field of a module is compared with every header of the file:
 
 - headers are normalised first: case, spaces and punctuation ("Invoice No." and
   "invoice_no" are the same header; "#" reads as "no", so "Invoice #" is "invoice no");
-- a header equal to the field's documented header or one of its aliases scores 1.0;
+- a header equal to the field's documented header (in English or Bahasa Indonesia) or
+  one of its aliases scores 1.0;
 - otherwise the score mixes how alike the two texts are (difflib's SequenceMatcher ratio)
   with how many words they share (common abbreviations such as "cust" or "qty" expanded,
   filler words such as "of" ignored), and stays below 1.0.
@@ -98,8 +99,9 @@ def score(header, candidate):
 
 
 def candidates(field):
-    """The spellings a field is known by: its header, its aliases, its internal name."""
-    exact = [normalise(field.header)] + [normalise(alias) for alias in field.aliases]
+    """The spellings a field is known by: its header in each language, its aliases, its
+    internal name."""
+    exact = [normalise(text) for text in (*field.headers, *field.aliases)]
     return exact, normalise(field.name)
 
 

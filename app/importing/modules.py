@@ -28,6 +28,14 @@ class Field:
     example: Any = None
     note: str = ""
     aliases: tuple = ()  # other header spellings, for the proposed mapping
+    # The field's header in Bahasa Indonesia: a file with either header maps to the
+    # field, in a proposal and through a template line naming the other one (issue 16).
+    header_id: str = ""
+
+    @property
+    def headers(self) -> tuple:
+        """The field's own header in each language."""
+        return (self.header, self.header_id) if self.header_id else (self.header,)
 
     @property
     def rules(self) -> str:
@@ -97,27 +105,33 @@ class Module:
 
 # Fields that several modules declare alike.
 CUSTOMER_CODE = Field("customer", "Customer Code", required=True, max_length=40,
-                      lookup="customer", example="C001")
+                      lookup="customer", example="C001", header_id="Kode Pelanggan",
+                      aliases=("Kode Customer", "Kode Toko"))
 PRODUCT_CODE = Field("product", "Product Code", required=True, max_length=40, lookup="product",
-                     example="P001")
+                     example="P001", header_id="Kode Produk",
+                     aliases=("Kode Barang", "Kode Item"))
 LOCATION_CODE = Field("location", "Location Code", required=WHEN_MULTI_LOCATION,
-                      max_length=40, lookup="location", example="JKT")
+                      max_length=40, lookup="location", example="JKT",
+                      header_id="Kode Lokasi", aliases=("Kode Gudang", "Gudang", "Lokasi"))
 UNIT_PRICE = Field("unit_price", "Unit Price", type=DECIMAL, required=True, decimals=3,
-                   example=3500, aliases=("Price",))
+                   example=3500, header_id="Harga Satuan", aliases=("Price", "Harga"))
 
 
 def quantity(example: int) -> Field:
     return Field("quantity", "Quantity", type=DECIMAL, required=True, decimals=3,
-                 positive=True, example=example, aliases=("Qty",))
+                 positive=True, example=example, header_id="Kuantitas",
+                 aliases=("Qty", "Jumlah"))
 
 
 CUSTOMERS = Module(
     "customers", "Customers",
     fields=(
-        Field("code", "Customer Code", required=True, max_length=40, example="C001"),
-        Field("name", "Customer Name", required=True, max_length=200, example="Toko Makmur"),
+        Field("code", "Customer Code", required=True, max_length=40, example="C001",
+              header_id="Kode Pelanggan", aliases=("Kode Customer", "Kode Toko")),
+        Field("name", "Customer Name", required=True, max_length=200, example="Toko Makmur",
+              header_id="Nama Pelanggan", aliases=("Nama Customer", "Nama Toko")),
         Field("source_id", "Customer ID", max_length=60, example="CUST-88",
-              note="The source system's id of the customer."),
+              note="The source system's id of the customer.", header_id="ID Pelanggan"),
     ),
     natural_key=("code",),
     description="Customers of the company (master data).",
@@ -126,9 +140,11 @@ CUSTOMERS = Module(
 PRODUCTS = Module(
     "products", "Products",
     fields=(
-        Field("code", "Product Code", required=True, max_length=40, example="P001"),
-        Field("name", "Product Name", required=True, max_length=200, example="Mineral water 600ml"),
-        Field("unit", "Unit", required=True, max_length=20, example="btl"),
+        Field("code", "Product Code", required=True, max_length=40, example="P001",
+              header_id="Kode Produk", aliases=("Kode Barang", "Kode Item")),
+        Field("name", "Product Name", required=True, max_length=200, example="Mineral water 600ml",
+              header_id="Nama Produk", aliases=("Nama Barang",)),
+        Field("unit", "Unit", required=True, max_length=20, example="btl", header_id="Satuan"),
     ),
     natural_key=("code",),
     description="Products of the company (master data).",
@@ -138,13 +154,16 @@ OPEN_INVOICES = Module(
     "open_invoices", "Open Invoices",
     fields=(
         Field("reference", "Invoice #", required=True, max_length=20, example="INV-0001",
-              note="Saved as the invoice's Ref #.", aliases=("Invoice Number", "Invoice No")),
+              note="Saved as the invoice's Ref #.", header_id="No. Faktur",
+              aliases=("Invoice Number", "Invoice No", "Nomor Faktur", "No Invoice")),
         CUSTOMER_CODE,
-        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31",
+              header_id="Tanggal Faktur", aliases=("Tgl Faktur",)),
         Field("balance", "Invoice Balance", type=DECIMAL, required=True, decimals=3,
-              example=1250.5, aliases=("Balance", "Amount")),
+              example=1250.5, header_id="Saldo Faktur",
+              aliases=("Balance", "Amount", "Sisa Tagihan", "Saldo")),
         Field("customer_po", "Customer PO", required=True, max_length=20, example="PO-7781",
-              aliases=("PO", "Customer PO #")),
+              header_id="No. PO Pelanggan", aliases=("PO", "Customer PO #", "No. PO", "Nomor PO")),
         LOCATION_CODE,
     ),
     natural_key=("reference",),
@@ -156,10 +175,13 @@ OPEN_CREDITS = Module(
     "open_credits", "Open Credits",
     fields=(
         CUSTOMER_CODE,
-        Field("credit_date", "Credit Date", type=DATE, required=True, example="2025-01-31"),
-        Field("reference", "Reference", required=True, max_length=40, example="CR-0001"),
+        Field("credit_date", "Credit Date", type=DATE, required=True, example="2025-01-31",
+              header_id="Tanggal Kredit", aliases=("Tanggal Nota Kredit",)),
+        Field("reference", "Reference", required=True, max_length=40, example="CR-0001",
+              header_id="Referensi", aliases=("No. Referensi", "No. Nota Kredit")),
         Field("amount", "Amount", type=DECIMAL, required=True, decimals=3, positive=True,
-              example=75.25, aliases=("Credit Balance", "Balance")),
+              example=75.25, header_id="Nilai",
+              aliases=("Credit Balance", "Balance", "Nominal", "Saldo Kredit")),
     ),
     natural_key=("customer", "reference"),
     description="Credits, saved as balance adjustments of the customer.",
@@ -170,11 +192,13 @@ INVENTORY_BOXES = Module(
     fields=(
         PRODUCT_CODE,
         Field("location", "Location Code", required=True, max_length=40, lookup="location",
-              example="JKT"),
-        Field("boxes", "Boxes", type=INTEGER, required=True, positive=True, example=12),
+              example="JKT", header_id="Kode Lokasi", aliases=("Kode Gudang", "Gudang")),
+        Field("boxes", "Boxes", type=INTEGER, required=True, positive=True, example=12,
+              header_id="Jumlah Dus", aliases=("Dus", "Karton")),
         Field("units_per_box", "Units per Box", type=INTEGER, required=True, positive=True,
-              example=24),
-        Field("entry_date", "Date", type=DATE, required=True, example="2025-01-31"),
+              example=24, header_id="Isi per Dus", aliases=("Isi Dus",)),
+        Field("entry_date", "Date", type=DATE, required=True, example="2025-01-31",
+              header_id="Tanggal"),
     ),
     natural_key=("product", "location", "entry_date"),
     description="Stock added in boxes at a location.",
@@ -193,20 +217,25 @@ def sales_document(name: str, label: str, number: Field, date: Field, descriptio
 SALES_ORDERS = sales_document(
     "sales_orders", "Sales Orders",
     Field("number", "Order Number", required=True, max_length=40, example="SO-0001",
-          aliases=("Order #", "Order No", "SO Number")),
-    Field("order_date", "Order Date", type=DATE, required=True, example="2025-01-31"),
+          header_id="No. Pesanan",
+          aliases=("Order #", "Order No", "SO Number", "Nomor Pesanan", "No. SO")),
+    Field("order_date", "Order Date", type=DATE, required=True, example="2025-01-31",
+          header_id="Tanggal Pesanan"),
     "Sales orders, one row per line; the lines of an order share its Order Number.")
 
 DAILY_VISITS = Module(
     "daily_visits", "Daily Visits",
     fields=(
-        Field("visit_date", "Visit Date", type=DATE, required=True, example="2025-01-31"),
+        Field("visit_date", "Visit Date", type=DATE, required=True, example="2025-01-31",
+              header_id="Tanggal Kunjungan"),
         Field("salesperson", "Salesperson", required=True, max_length=100, example="Budi",
-              aliases=("Sales", "Salesman")),
+              header_id="Salesman", aliases=("Sales", "Nama Salesman")),
         CUSTOMER_CODE,
-        Field("check_in", "Check In", type=TIME, required=True, example="09:15"),
-        Field("check_out", "Check Out", type=TIME, example="09:40"),
-        Field("notes", "Notes", max_length=500, example="Took an order"),
+        Field("check_in", "Check In", type=TIME, required=True, example="09:15",
+              header_id="Jam Masuk"),
+        Field("check_out", "Check Out", type=TIME, example="09:40", header_id="Jam Keluar"),
+        Field("notes", "Notes", max_length=500, example="Took an order", header_id="Catatan",
+              aliases=("Keterangan",)),
     ),
     natural_key=("visit_date", "salesperson", "customer", "check_in"),
     kind=STAGED,
@@ -217,14 +246,17 @@ PURCHASE_INVOICES = Module(
     "purchase_invoices", "Purchase Invoices",
     fields=(
         Field("number", "Invoice Number", required=True, max_length=40, example="PI-0001",
-              aliases=("Invoice #", "Invoice No")),
-        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+              header_id="No. Faktur", aliases=("Invoice #", "Invoice No", "Nomor Faktur")),
+        Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31",
+              header_id="Tanggal Faktur"),
         Field("supplier", "Supplier Code", required=True, max_length=40, lookup="principal",
-              example="PRIN", note="The principal's code."),
+              example="PRIN", note="The principal's code.", header_id="Kode Pemasok",
+              aliases=("Kode Supplier", "Kode Prinsipal")),
         PRODUCT_CODE,
         quantity(example=24),
         Field("unit_cost", "Unit Cost", type=DECIMAL, required=True, decimals=3,
-              example=2800, aliases=("Cost",)),
+              example=2800, header_id="Harga Pokok",
+              aliases=("Cost", "Harga Beli")),
     ),
     natural_key=("number", "product"),
     kind=STAGED,
@@ -237,8 +269,9 @@ PURCHASE_INVOICES = Module(
 SALES_INVOICES = sales_document(
     "sales_invoices", "Sales Invoices",
     Field("number", "Invoice Number", required=True, max_length=40, example="SI-0001",
-          aliases=("Invoice #", "Invoice No")),
-    Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31"),
+          header_id="No. Faktur", aliases=("Invoice #", "Invoice No", "Nomor Faktur")),
+    Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31",
+          header_id="Tanggal Faktur"),
     "Sales invoices to customers, one row per line; the lines of an invoice share its "
     "Invoice Number.")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Optional
 
-from app.importing.columns import HEADER, describe_source, resolve_column
+from app.importing.columns import HEADER, describe_source, resolve_line
 from app.importing.faults import FileRejected
 from app.importing.modules import WHEN_MULTI_LOCATION, Field, Module
 from app.importing.rowcode import generate_validate
@@ -108,7 +108,7 @@ class RowValidator:
             index = None
             source = line.source_column if line else None
             if source:
-                index = resolve_column(header, source, line.source_kind)
+                index = resolve_line(header, source, line.source_kind, fld.headers)
             has_default = bool(line and line.default_value not in (None, ""))
             if index is None and required and not has_default:
                 missing.append((describe_source(source, line.source_kind) if source

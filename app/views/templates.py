@@ -13,7 +13,7 @@ from app.importing.encodings import LABELS as ENCODING_LABELS
 from app.importing.faults import FileRejected
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
-from app.importing.samples import read_sample_header
+from app.importing.samples import read_sample
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.organizations import OrgKind
@@ -223,7 +223,7 @@ class TemplateView(TenantModelView):
             try:
                 header_row = template_service.parse_header_row(form.get("header_row") or 1)
                 sheet = (form.get("sheet") or "").strip() or None
-                fmt, headers = read_sample_header(
+                fmt, headers, samples = read_sample(
                     upload.read(), upload.filename,
                     current_app.config.get("MAX_UNPACKED_MB", 1024) * 1024 * 1024, sheet,
                     header_row)
@@ -232,7 +232,7 @@ class TemplateView(TenantModelView):
             else:
                 return self.render_template("template_propose.html", **mapping_context(
                     context, module, headers, fmt, sheet, header_row,
-                    name=default_proposal_name(module, upload.filename)))
+                    name=default_proposal_name(module, upload.filename), samples=samples))
         return self.render_template("template_propose.html", **context), 400
 
     def _confirm(self, org, context):
@@ -241,6 +241,8 @@ class TemplateView(TenantModelView):
         if module is None:
             abort(400)
         headers = form.getlist("headers")
+        samples = [value.split(SAMPLE_SEPARATOR) if value else []
+                   for value in form.getlist("samples")]
         fmt = form.get("file_format") or None
         sheet = form.get("sheet") or None
         header_row = form.get("header_row") or 1
@@ -258,7 +260,7 @@ class TemplateView(TenantModelView):
                 header_row = 1
             return self.render_template("template_propose.html", **mapping_context(
                 context, module, headers, fmt, sheet, header_row, name=name,
-                chosen=chosen)), 400
+                chosen=chosen, samples=samples)), 400
         flash(f"Template {template.name} created for {module.label} with "
               f"{sum(1 for c in chosen.values() if c)} mapped columns.", "success")
         return redirect(url_for("TemplateView.show", pk=template.id))
@@ -297,6 +299,7 @@ def default_proposal_name(module, filename):
 
 
 LETTER_CHOICE = "letter:"  # a column chosen by its letter: "letter:C"
+SAMPLE_SEPARATOR = "\x1f"  # a column's sample values in one hidden field (unit separator)
 
 
 def chosen_sources(chosen, headers):
@@ -315,19 +318,26 @@ def chosen_sources(chosen, headers):
     return sources
 
 
-def mapping_context(context, module, headers, fmt, sheet, header_row, name, chosen=None):
-    """The confirm step: one row per field with its proposal and the user's choice."""
+def mapping_context(context, module, headers, fmt, sheet, header_row, name, chosen=None,
+                    samples=()):
+    """The confirm step: one row per field with its proposal, the proposed column's
+    first values and the user's choice."""
     proposals = {p.field: p for p in propose_mapping(headers, module)}
     rows = []
     for fld in module.fields:
         proposal = proposals[fld.name]
         selected = chosen.get(fld.name) if chosen is not None else proposal.header
+        index = proposal.column_index
         rows.append({"field": fld, "proposal": proposal, "selected": selected,
+                     "samples": samples[index] if index is not None and index < len(samples)
+                     else [],
                      "required": fld.required is True,
                      "required_multi": fld.required == WHEN_MULTI_LOCATION})
     columns = [(column_letter(i), h) for i, h in enumerate(headers) if h]
     letters = [column_letter(i) for i in range(len(headers))]
+    hidden_samples = [SAMPLE_SEPARATOR.join(values) for values in samples]
     context.update(step="confirm", module=module, headers=headers, columns=columns, rows=rows,
+                   hidden_samples=hidden_samples,
                    letters=letters, letter_choice=LETTER_CHOICE,
                    file_format=fmt, sheet=sheet or "", header_row=header_row, name=name)
     return context

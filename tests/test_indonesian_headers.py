@@ -1,0 +1,63 @@
+"""Indonesian headers map by themselves (issue 16): every field knows its header in
+Bahasa Indonesia, the proposal maps an Indonesian file with full confidence and shows
+the first values of each column, and a default template (English headers) imports a
+file headed in Indonesian."""
+import pytest
+
+from app.importing.matching import propose_mapping
+from app.importing.modules import MODULES
+from tests.conftest import login
+from tests.factories import file_part, invoice_xlsx, invoices, make_distributor, run_import
+
+ID_INVOICE_HEADER = ["No. Faktur", "Kode Pelanggan", "Tanggal Faktur", "Saldo Faktur",
+                     "No. PO Pelanggan", "Kode Lokasi"]
+
+
+@pytest.mark.parametrize("module", list(MODULES.values()), ids=lambda m: m.name)
+def test_every_field_of_every_module_maps_from_its_indonesian_header(module):
+    headers = [field.header_id for field in module.fields]
+    assert all(headers), "a field without its Indonesian header"
+    proposals = propose_mapping(headers, module)
+    assert [(p.header, p.confidence) for p in proposals] == [(h, 1.0) for h in headers]
+
+
+@pytest.mark.parametrize("headers, module, expected", [
+    (["Nomor Faktur", "Kode Customer", "Tgl Faktur", "Sisa Tagihan", "No PO", "Gudang"],
+     "open_invoices", ["reference", "customer", "invoice_date", "balance", "customer_po",
+                       "location"]),
+    (["Kode Barang", "Kode Gudang", "Dus", "Isi Dus", "Tanggal"], "inventory_boxes",
+     ["product", "location", "boxes", "units_per_box", "entry_date"]),
+    (["Tanggal Kunjungan", "Nama Salesman", "Kode Toko", "Jam Masuk", "Jam Keluar",
+      "Keterangan"], "daily_visits",
+     ["visit_date", "salesperson", "customer", "check_in", "check_out", "notes"]),
+])
+def test_common_indonesian_spellings_map(headers, module, expected):
+    proposals = propose_mapping(headers, MODULES[module])
+    assert [p.field for p in proposals if p.header] == expected
+    assert all(p.confidence >= 0.9 for p in proposals if p.header)
+
+
+def test_a_default_template_imports_a_file_headed_in_indonesian(app, runner, tmp_path):
+    make_distributor(app)
+    path = tmp_path / "faktur.xlsx"
+    path.write_bytes(invoice_xlsx([["INV-1", "C001", "2025-01-31", 1250.5, "PO-1", "JKT"]],
+                                  header=ID_INVOICE_HEADER))
+    _, data = run_import(runner, str(path))
+    assert (data["accepted"], data["rejected"]) == (1, 0), data
+    assert invoices(app)["INV-1"][0] == "C001"
+
+
+def test_the_proposal_shows_the_first_values_under_each_column(app, client, world):
+    make_distributor(app)
+    world.user("editor", "Template Editor", "D1")
+    login(client, "editor")
+    sample = invoice_xlsx([["INV-1", "C001", "2025-01-31", 1250.5, "PO-1", "JKT"],
+                           ["INV-2", "C002", "2025-02-01", 20, "PO-2", "JKT"]],
+                          header=ID_INVOICE_HEADER)
+    response = client.post("/templateview/propose", data={
+        "module": "open_invoices", "file": file_part(sample, "faktur.xlsx")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert page.count("class=\"confidence\">100%") == 6
+    assert "e.g. C001, C002" in page and "e.g. INV-1, INV-2" in page
