@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint test-scale bench fuzz permissions clean
+.PHONY: run test lint test-scale bench fuzz permissions translations clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,17 @@ FUZZ_EXAMPLES ?= 1500
 fuzz: $(VENV)/.installed
 	MUARA_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_fuzz_readers.py -p no:randomly \
 		-s -q $(PYTEST_ARGS)
+
+# Muara's own strings into the Indonesian catalogue: extract, merge (new strings come in
+# empty for a translator; tests/test_localization.py fails until each has its
+# translation). The app compiles the catalogues itself when they change.
+POT := app/translations/muara/messages.pot
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location \
+		--sort-output --project Muara -o $(POT) app
+	$(VENV)/bin/pybabel update -i $(POT) -d app/translations/muara -l id --no-fuzzy-matching \
+		--no-wrap
+	rm -f $(POT)
 
 permissions: $(VENV)/.installed  ## regenerate docs/permissions.md
 	$(VENV)/bin/flask --app run muara permissions

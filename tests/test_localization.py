@@ -79,6 +79,26 @@ def test_every_framework_string_has_an_indonesian_translation():
     assert missing == []
 
 
+def test_every_muara_string_has_an_indonesian_translation():
+    """What `make translations` extracts from app/ (Python and templates) is all in the
+    Indonesian catalogue with a translation: a new English string fails here until it
+    is translated."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    root = Path(__file__).resolve().parent.parent / "app"
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "_l": None,
+                "ngettext": (1, 2)}
+    wanted = set()
+    for _, _, message, _, _ in extract_from_dir(root, method_map, keywords=keywords):
+        wanted.update([message] if isinstance(message, str) else message)
+    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m.string
+                 for m in read_po(open(root_of("muara"), "rb")) if m.id}
+    missing = sorted(m for m in wanted if m and not catalogue.get(m))
+    assert missing == []
+
+
 def root_of(folder):
     return next(p for p in catalogue_sources() if p.parts[-4] == folder)
 
