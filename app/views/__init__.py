@@ -1,5 +1,6 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
+from app.i18n.screens import menu_text, translate_view
 from app.views.audit import AuditEventView
 from app.views.consolidated import (
     DailyVisitView,
@@ -95,8 +96,11 @@ def register_views(appbuilder):
     for view, name, _ in NO_MENU:
         title_from_menu(view, name)
         with_display_formatters(view)
+        translate_view(view)
         appbuilder.add_view_no_menu(view)
     for view, name, category, icon in MENU:
         title_from_menu(view, name)
         with_display_formatters(view)
+        translate_view(view)
+        menu_text(name, category)
         appbuilder.add_view(view, name, category=category, icon=icon)
