@@ -77,12 +77,18 @@ def test_supervisor_fixes_a_rejected_row_in_the_browser(page, server, tmp_path):
                   + ' .cell-reason').textContent.includes('2025-14-01')""")
     page.screenshot(path=SHOTS / "fix-rows-grid.png", full_page=True)
 
+    # Without the page's CSRF token the check is refused and nothing is imported.
+    forged = page.request.post(f"/fix-rows/{file_id}/import", data={"rows": [
+        {"row": 3, "values": ["INV-F2", "C003", "2025-01-31", "10", "PO-2", "JKT"]}]})
+    assert forged.status == 400
+
     page.click("#import-fixed")
     page.wait_for_selector("#child-link")
     assert "1 row imported as import #" in page.inner_text("#fix-status")
     assert "1 row still wrong" in page.inner_text("#fix-status")
     assert page.locator("#fix-grid tbody tr").count() == 1  # row 4 stays, with its reason
     assert "2025-14-01" in cell(page, 4, 2).locator(".cell-reason").inner_text()
+    assert page.inner_text("#fix-count") == "1 rejected row left to fix in this file."
     page.screenshot(path=SHOTS / "fix-rows-imported.png", full_page=True)
 
     # The child import runs; the parent's page rolls its counts up.

@@ -84,6 +84,19 @@ def test_the_grid_shows_each_rejected_row_with_its_reasons_beside_the_cells(clie
     assert "Import the fixed rows" in page
 
 
+def test_the_rejection_log_of_a_file_offers_to_fix_it_in_the_browser(client, sup):
+    log = html(client.get(f"/rejections/list/?_flt_0_import_file={sup.mixed}"))
+    assert f'id="fix-in-browser" href="/fix-rows/{sup.mixed}"' in log
+    assert 'id="fix-in-browser"' not in html(client.get("/rejections/list/"))
+    with client.application.app_context():
+        rejection = db.session.execute(select(ImportRejection.id).where(
+            ImportRejection.import_id == sup.mixed)).scalars().first()
+    assert f'href="/fix-rows/{sup.mixed}"' in html(client.get(f"/rejections/show/{rejection}"))
+    login(client, "imp_a")  # the Importer sees the log but does not resolve
+    log = html(client.get(f"/rejections/list/?_flt_0_import_file={sup.mixed}"))
+    assert "/fix-rows/" not in log
+
+
 def test_the_check_runs_the_imports_validation(client, sup):
     response = check(client, sup.mixed, [row(3, ROW_3_FIXED), row(4, ROW_4_STILL_WRONG)])
     assert response.status_code == 200

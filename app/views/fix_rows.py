@@ -90,6 +90,7 @@ class FixRowsView(BaseView):
                             "fix the reasons shown and import again.")
         return jsonify({
             "message": message, "imported": outcome.imported,
+            "left": fixes.family(imp)["to_fix"],
             "child": None if child is None else {
                 "id": child.id, "filename": child.filename,
                 "url": url_for("ImportFileView.show", pk=child.id)},
