@@ -233,3 +233,26 @@ def test_who_does_not_resolve_rejections_does_not_fix_them(client, mixed, user):
     assert check(client, mixed.mixed, [row(3, ROW_3_FIXED)]).status_code == 403
     assert import_rows(client, mixed.mixed, [row(3, ROW_3_FIXED)]).status_code == 403
     assert 'id="fix-in-browser"' not in html(client.get(f"/imports/show/{mixed.mixed}"))
+
+
+def test_a_repeated_key_left_unchanged_is_still_a_repeat(app, client, portal):
+    """The file rejected its second INV-20: imported unchanged, it would overwrite the
+    first one's record, so it stays wrong until its key changes."""
+    login(client, "imp_a")
+    rows = [["INV-20", "C001", "2025-01-31", 1, "PO", None],
+            ["INV-20", "C002", "2025-01-31", 2, "PO", None]]
+    pk = uploaded_id(upload(client, invoice_xlsx(rows), filename="twice.xlsx"))
+    drain(app)
+    login(client, "sup_a")
+    same = row(3, ["INV-20", "C002", "2025-01-31", "2", "PO", ""])
+    (result,) = check(client, pk, [same]).get_json()["rows"]
+    assert result["valid"] is False
+    assert [(p["index"], "first on row 2" in p["message"]) for p in result["problems"]] == [
+        (0, True)]
+    answer = import_rows(client, pk, [same]).get_json()
+    assert answer["child"] is None and children(app, pk) == []
+    renamed = row(3, ["INV-21", "C002", "2025-01-31", "2", "PO", ""])
+    assert import_rows(client, pk, [renamed]).get_json()["imported"] == [3]
+    drain(app)
+    assert invoices(app, "DIST-A")["INV-20"][0] == "C001"  # the first row's record stands
+    assert invoices(app, "DIST-A")["INV-21"][0] == "C002"

@@ -63,18 +63,30 @@ def file_validator(session: Session, imp: ImportFile) -> RowValidator:
                         load_lookups(session, org.id, module), org.multi_location)
 
 
-def check_rows(validator: RowValidator, header: list, rows: list) -> list[CheckedRow]:
+def check_rows(validator: RowValidator, header: list, rows: list,
+               duplicates: dict | None = None) -> list[CheckedRow]:
     """Each (row number, values) validated as the import validates a file's rows, in
-    order, so a natural key typed twice is a duplicate here as in a file."""
+    order, so a natural key typed twice is a duplicate here as in a file.
+
+    `duplicates`: row number -> (key as shown, column, message) of the rows the file rejected as
+    a repeated key (duplicate_in_file). Such a row whose key is unchanged is still a
+    repeat of the file's earlier row: imported, it would overwrite that row's record."""
     validator.seen.clear()
+    duplicates = duplicates or {}
+    key_slots = [validator.layout[name] for name in validator.key_fields]
     index_of = {name: index for index, name in enumerate(header) if name}
     checked = []
     for number, values in rows:
         cells = [value if value != "" else None for value in values]
-        _record, rejections = validator.validate(number, cells)
-        checked.append(CheckedRow(number, values, [
-            {"column": r.column, "index": index_of.get(r.column), "message": r.message}
-            for r in rejections]))
+        record, rejections = validator.validate(number, cells)
+        problems = [{"column": r.column, "index": index_of.get(r.column), "message": r.message}
+                    for r in rejections]
+        if record is not None and number in duplicates:
+            shown, column, message = duplicates[number]
+            if " / ".join(str(record[slot]) for slot in key_slots) == shown:
+                problems.append({"column": column, "index": index_of.get(column),
+                                 "message": message})
+        checked.append(CheckedRow(number, values, problems))
     return checked
 
 

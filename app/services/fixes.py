@@ -148,7 +148,14 @@ def check(imp: ImportFile, rows: list) -> list:
         validator = file_validator(db.session, imp)
     except FileRejected as fault:
         raise MuaraError(fault.message) from None
-    return check_rows(validator, file_header(imp), rows)
+    numbers = [number for number, _ in rows]
+    repeated = db.session.execute(
+        select(ImportRejection.row, ImportRejection.value, ImportRejection.column,
+               ImportRejection.message)
+        .where(*_unresolved(imp), ImportRejection.reason == "duplicate_in_file",
+               ImportRejection.row.in_(numbers))).all()
+    duplicates = {row: (value, column, message) for row, value, column, message in repeated}
+    return check_rows(validator, file_header(imp), rows, duplicates)
 
 
 @owns_transaction
