@@ -13,14 +13,17 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ImportFile, ImportRejection
 from app.models.imports import ImportStatus
+from app.models.templates import RejectionPolicy
 from app.services.fixes import PAGE_SIZE
 from tests.conftest import denied, login
 from tests.factories import (
+    MIXED_ROWS,
     count,
     drain,
     html,
     invoice_xlsx,
     invoices,
+    set_template,
     upload,
     uploaded_id,
 )
@@ -256,3 +259,18 @@ def test_a_repeated_key_left_unchanged_is_still_a_repeat(app, client, portal):
     drain(app)
     assert invoices(app, "DIST-A")["INV-20"][0] == "C001"  # the first row's record stands
     assert invoices(app, "DIST-A")["INV-21"][0] == "C002"
+
+
+def test_an_all_or_nothing_file_is_fixed_in_the_file_itself(app, client, portal):
+    """None of its rows was written: its fixed rows alone would leave its valid ones out."""
+    set_template(app, "DIST-A", "open_invoices", policy=RejectionPolicy.all_or_nothing)
+    login(client, "imp_a")
+    pk = uploaded_id(upload(client, invoice_xlsx(MIXED_ROWS), filename="whole.xlsx"))
+    drain(app)
+    login(client, "sup_a")
+    page = html(client.get(f"/fix-rows/{pk}"))
+    assert 'id="fix-problem"' in page and "imports all or nothing" in page
+    assert 'id="fix-in-browser"' not in html(client.get(f"/imports/show/{pk}"))
+    response = import_rows(client, pk, [row(3, ROW_3_FIXED)])
+    assert response.status_code == 400 and "all or nothing" in response.get_json()["error"]
+    assert children(app, pk) == []

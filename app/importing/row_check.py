@@ -16,6 +16,8 @@ from app.importing.sheets import sheet_argument
 from app.importing.tabular import load_lookups, template_spec
 from app.importing.validation import RowValidator
 from app.models import ImportFile, MapperTemplate, Organization
+from app.models.imports import ImportStatus
+from app.models.templates import RejectionPolicy
 
 # The longest value a cell may hold (Excel's limit); longer input is refused whole.
 MAX_CELL = 32767
@@ -46,6 +48,11 @@ def fixable_reason(imp: ImportFile) -> str | None:
         return "The file was never read, so it has no rows to fix."
     if imp.template_id is None:
         return "The file's mapper template was deleted: its rows cannot be checked again."
+    if (imp.template.policy == RejectionPolicy.all_or_nothing
+            and imp.status == ImportStatus.needs_attention):
+        return ("The file's template imports all or nothing, so none of its rows was "
+                "written: importing only the fixed rows would leave its valid rows out. "
+                "Fix the rows in the file itself and import it again.")
     return None
 
 
