@@ -83,6 +83,10 @@ class ImportFile(TenantOwned, Model):
     staged_at = Column(DateTime)
     consolidated_at = Column(DateTime)
     consolidated_records = Column(Integer)
+    # A child import: the rows of `parent` fixed in the browser and imported on their own
+    # (issue 19); its counts roll up to the parent on the parent's page.
+    parent_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"), index=True)
+    parent = relationship("ImportFile", remote_side=[id], foreign_keys=[parent_id])
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"
@@ -117,7 +121,7 @@ class ImportRejection(TenantOwned, Model):
     id = Column(Integer, primary_key=True)
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
                        nullable=False)
-    import_file = relationship("ImportFile")
+    import_file = relationship("ImportFile", foreign_keys=[import_id])
     module = Column(String(40), nullable=False, index=True)
     row = Column(Integer)  # the row number a spreadsheet program shows (CSV: the line)
     column = Column(String(100))
@@ -131,3 +135,7 @@ class ImportRejection(TenantOwned, Model):
     original = Column(Text)  # JSON list: the row's cells as read
     resolved = Column(Boolean, nullable=False, default=False)
     resolved_at = Column(DateTime)
+    # The child import that took the row once fixed in the browser (None: marked resolved
+    # by hand).
+    resolved_by_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
+    resolved_by = relationship("ImportFile", foreign_keys=[resolved_by_id])

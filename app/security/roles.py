@@ -74,6 +74,8 @@ GRANTS = {
         "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess",),
         **{view: READ for view in SERVICE_DATA_VIEWS},
         "ImportRejectionView": READ + ("resolve",),
+        # Fixing rejected rows in the browser resolves them: who resolves, fixes.
+        "FixRowsView": ("can_fix",),
         "SyncStatusView": SYNC_READ,
         "TemplateView": READ,
         "TemplateFieldView": READ,

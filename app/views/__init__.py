@@ -14,6 +14,7 @@ from app.views.consolidated import (
     SyncAllView,
 )
 from app.views.display import with_display_formatters
+from app.views.fix_rows import FixRowsView
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
@@ -80,7 +81,8 @@ NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (SalesInvoiceLineView, "Sales invoice lines", "Consolidated"),
            (PurchaseInvoiceLineView, "Purchase invoice lines", "Consolidated"),
            (ServiceLinkView, "Service connection", "Connectivity"),
-           (ServiceSalesOrderLineView, "Synced sales order lines", "Records")]
+           (ServiceSalesOrderLineView, "Synced sales order lines", "Records"),
+           (FixRowsView, "Fix rejected rows", "Imports")]
 
 
 def menu_of_view():

@@ -15,6 +15,7 @@ from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
+from app.services import fixes
 from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
@@ -223,7 +224,12 @@ class ImportFileView(TenantModelView):
             return redirect(url_for("DataImportView.progress", pk=pk))
         return redirect(url_for("ImportFileView.show", pk=pk))
 
+    def family(self, pk):
+        """The file's parent, child imports and rows to fix, for its page (issue 19)."""
+        return fixes.family(visible_import(pk))
+
     def render_template(self, template, **kwargs):
+        kwargs.setdefault("view", self)
         kwargs.setdefault("status_tabs", STATUS_TABS)
         current = next(((arg, value) for arg, value, _ in STATUS_TABS
                         if request.args.get(arg) == value), None)

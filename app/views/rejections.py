@@ -6,10 +6,14 @@ from flask import abort, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import select
 
+from app.extensions import db
 from app.importing.modules import module_label
-from app.models import ImportRejection
+from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
+from app.security.tenancy import current_viewer, scope, writable_criterion
+from app.services import fixes
 from app.services.rejections import resolve_rejections
 from app.views.base import TenantModelView
 from app.views.display import shown
@@ -22,6 +26,7 @@ class ImportRejectionView(TenantModelView):
     datamodel = SQLAInterface(ImportRejection)
     base_permissions = ["can_list", "can_show"]
     show_template = "rejection_show.html"
+    list_template = "rejections_list.html"
     list_columns = ["import_file", "module", "row", "column", "value", "severity", "reason",
                     "message", "resolved"]
     show_columns = ["import_file", "module", "row", "column", "field", "value", "severity",
@@ -82,6 +87,16 @@ class ImportRejectionView(TenantModelView):
         return [(column, shown(cell))
                 for column, cell in zip(header, cells + [None] * (len(header) - len(cells)),
                                         strict=False)]
+
+    def file_to_fix(self):
+        """The file the log is filtered by, when the user may fix its rows in the browser
+        and some are left (issue 19); else None."""
+        pk = request.args.get("_flt_0_import_file", "")
+        if not pk.isdigit() or not self.appbuilder.sm.has_access("can_fix", "FixRowsView"):
+            return None
+        imp = db.session.execute(scope(select(ImportFile).where(ImportFile.id == int(pk)),
+                                       ImportFile, current_viewer(), writable_criterion)).scalar()
+        return imp if imp is not None and fixes.family(imp)["fixable"] else None
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
