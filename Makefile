@@ -47,7 +47,7 @@ POT := app/translations/muara/messages.pot
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location \
 		--sort-output --project Muara -o $(POT) app
-	MUARA_INSTANCE=$$(mktemp -d) $(PY) -m app.i18n.extract $(POT)
+	MUARA_INSTANCE=$$(mktemp -d) $(VENV)/bin/flask --app run muara screen-strings $(POT)
 	$(VENV)/bin/pybabel update -i $(POT) -d app/translations/muara -l id --no-fuzzy-matching \
 		--no-wrap
 	rm -f $(POT)

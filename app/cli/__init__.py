@@ -5,7 +5,16 @@ exits non-zero with a one-line message on stderr when it cannot do what was aske
 """
 import click
 
-from app.cli import apikeys, audit, directory, document_sync, imports, processes, setup
+from app.cli import (
+    apikeys,
+    audit,
+    directory,
+    document_sync,
+    imports,
+    processes,
+    setup,
+    translations,
+)
 
 
 @click.group()
@@ -13,6 +22,7 @@ def muara():
     """Muara: the data-import portal."""
 
 
-for feature in (setup, directory, processes, imports, apikeys, document_sync, audit):
+for feature in (setup, directory, processes, imports, apikeys, document_sync, audit,
+                translations):
     for command in feature.COMMANDS:
         muara.add_command(command)

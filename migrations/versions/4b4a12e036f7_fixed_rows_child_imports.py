@@ -2,7 +2,7 @@
 that resolved it (issue 19, fix rejected rows in the browser)
 
 Revision ID: 4b4a12e036f7
-Revises: 5d1e7a3c9b20
+Revises: 7a2c4e6b8d10
 Create Date: 2026-12-06 19:00:00
 
 Existing data: no file has a parent and no rejection was resolved by an import, so both
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '4b4a12e036f7'
-down_revision = '5d1e7a3c9b20'
+down_revision = '7a2c4e6b8d10'
 branch_labels = None
 depends_on = None
 
