@@ -140,3 +140,14 @@ def test_times_are_shown_in_the_time_zone_with_its_name(app):
 ])
 def test_dates_typed_in_the_shown_form_or_iso(typed, date):
     assert formats.parse_date_text(typed) == date
+
+
+def test_error_pages_and_the_sign_out_page_speak_indonesian(app, client, world):
+    world.org("D1")
+    world.user("ina", "Importer", "D1")
+    org_speaks(app, "D1", "id")
+    login(client, "ina")
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404
+    assert "Halaman tidak ditemukan" in missing.get_data(as_text=True)
+    assert "Tetap masuk" in client.get("/logout/").get_data(as_text=True)

@@ -1,15 +1,19 @@
 """Readable error pages, inside the portal's layout."""
 from flask import current_app, g, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 # The page a person sees for a status the framework would answer with a bare page.
 PAGES = {
-    400: ("Bad request", "The request could not be understood."),
-    429: ("Too many attempts", "Too many attempts. Wait a minute and try again."),
-    403: ("Not allowed", "You do not have permission to open this page. If you need it, "
-                         "ask an administrator for the right role."),
-    404: ("Page not found", "There is no such page, or what it showed does not exist (any "
-                            "more) or is not yours to see."),
+    400: (lazy_gettext("Bad request"), lazy_gettext("The request could not be understood.")),
+    429: (lazy_gettext("Too many attempts"),
+          lazy_gettext("Too many attempts. Wait a minute and try again.")),
+    403: (lazy_gettext("Not allowed"),
+          lazy_gettext("You do not have permission to open this page. If you need it, "
+                       "ask an administrator for the right role.")),
+    404: (lazy_gettext("Page not found"),
+          lazy_gettext("There is no such page, or what it showed does not exist (any "
+                       "more) or is not yours to see.")),
 }
 
 
@@ -33,11 +37,12 @@ def register_error_pages(app):
     @app.errorhandler(413)
     def too_large(error):
         limit = readable_size(current_app.config["MAX_CONTENT_LENGTH"])
-        message = (f"The file is larger than the upload limit of {limit}. Split it into "
-                   "smaller files, or ask an administrator to raise the limit.")
+        message = gettext("The file is larger than the upload limit of %(limit)s. Split it "
+                          "into smaller files, or ask an administrator to raise the limit.",
+                          limit=limit)
         if wants_json() or request.path.startswith("/api/"):
             return {"message": message, "errors": {"file": [message]}}, 413
-        return error_page("File too large", message), 413
+        return error_page(gettext("File too large"), message), 413
 
 
 def wants_json():
