@@ -68,14 +68,19 @@ def test_form_offers_modules_connected_principals_and_active_external_integratio
     response = client.get("/data-import/")
     assert response.status_code == 200
     page = html(response)
-    modules = dict(re.findall(r'<option value="(\w+)"\s*>([^<]+)</option>',
-                              page[page.index('id="module"'):page.index('id="principal"')]))
+    options = re.findall(r'<option value="(\w+)"([^>]*)>([^<]+)</option>',
+                         page[page.index('id="module"'):page.index('id="principal"')])
+    modules = {name: html_module.unescape(label) for name, _, label in options}
+    disabled = {name for name, attributes, _ in options if "disabled" in attributes}
     assert modules["open_invoices"] == "Open Invoices"
-    assert modules["open_credits"] == "Open Credits"
-    assert modules["delivery_orders"] == "Delivery Order (not supported yet)"
-    assert modules["sales_orders"] == "Sales Orders"
+    # issue 17: what cannot be imported is shown disabled, with the reason
+    assert modules["open_credits"].startswith("Open Credits — not available: no mapper template")
+    assert modules["delivery_orders"] == ("Delivery Order — not available: not supported yet: "
+                                          "Muara cannot import it")
+    assert modules["sales_orders"].startswith("Sales Orders — not available")
     assert modules["customer_returns"] == "Customer Returns"
-    assert "(not supported yet)" not in modules["inventory_boxes"]
+    assert disabled == {name for name, label in modules.items() if "not available" in label}
+    assert "open_invoices" not in disabled and "customer_returns" not in disabled
 
     principals = page[page.index('id="principal"'):page.index('id="integration"')]
     assert re.findall(r'<option value="([^"]+)"', principals) == ["PRIN-P", "PRIN-R"]
@@ -271,11 +276,12 @@ def test_a_duplicate_file_names_the_earlier_import_and_can_be_forced(app, client
     assert re.fullmatch(
         rf"This file was already imported as import #{first} \(first\.xlsx, "
         r"\d{4}-\d\d-\d\d \d\d:\d\d, Archived\)\. To import it again, tick "
-        r'"Import it anyway" below and choose the file again\.', message), message
+        r'"Import it anyway" below and press Import \(the file is kept\)\.', message), message
     assert re.search(r'<input type="checkbox" name="force" value="1"', page)
     assert "Import it anyway" in page
-    # the form keeps what was chosen, so only the file has to be picked again
-    assert '<option value="open_invoices" selected>' in page
+    # the form keeps what was chosen, the file included (issue 17)
+    assert re.search(r'<option value="open_invoices"[^>]*selected', page)
+    assert "File kept: <strong>renamed.xlsx</strong>" in page
     assert '<option value="Ext A" selected>' in page
     assert re.search(r'<option value="PRIN-P" selected>', page)
     assert count(app, ImportFile) == 1

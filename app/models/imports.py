@@ -112,12 +112,14 @@ class ImportBlob(Model):
 
 class ImportRejection(TenantOwned, Model):
     __tablename__ = "import_rejection"
-    __table_args__ = (Index("ix_rejection_import_row", "import_id", "row"),)
+    __table_args__ = (Index("ix_rejection_import_row", "import_id", "row"),
+                      Index("ix_rejection_natural_key", "organization_id", "module",
+                            "natural_key"))
 
     id = Column(Integer, primary_key=True)
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
                        nullable=False)
-    import_file = relationship("ImportFile")
+    import_file = relationship("ImportFile", foreign_keys=[import_id])
     module = Column(String(40), nullable=False, index=True)
     row = Column(Integer)  # the row number a spreadsheet program shows (CSV: the line)
     column = Column(String(100))
@@ -131,3 +133,10 @@ class ImportRejection(TenantOwned, Model):
     original = Column(Text)  # JSON list: the row's cells as read
     resolved = Column(Boolean, nullable=False, default=False)
     resolved_at = Column(DateTime)
+    # The rejected row's natural key as JSON text (None: the module has none, or the row's
+    # key itself was not valid), filled by the batch writer; a later file of the same
+    # organization and module that imports a record with this key resolves the rejection
+    # and is named here (issue 17).
+    natural_key = Column(Text)
+    resolved_by_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
+    resolved_by = relationship("ImportFile", foreign_keys=[resolved_by_id])

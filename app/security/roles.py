@@ -21,7 +21,8 @@ CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 UPLOAD = ("can_upload", "can_progress")
 FILE_READ = READ + ("can_download",)
 REJECTED_ROWS = ("can_rejected_rows",)
-TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose", "can_defaults")
+TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose", "can_defaults",
+                  "can_make_default")
 # The Template Files page lists the files to download, so whoever may download may see it.
 TEMPLATE_FILES = ("can_index", "can_download")
 

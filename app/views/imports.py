@@ -10,16 +10,19 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, module_choices, module_label
+from app.importing.modules import MODULES, module_label
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
 from app.services import imports as import_service
+from app.services import pending_uploads
+from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
 from app.views.import_outcome import outcome, progress_line
+from app.views.wording import size_words
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -62,9 +65,11 @@ class DataImportView(BaseView):
 
     def _form_context(self, org, **extra):
         context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
-                   "modules": module_choices(), "principals": [], "integrations": [],
-                   "templates": [], "problems": [], "missing_templates": None}
+                   "modules": [], "principals": [], "integrations": [],
+                   "templates": [], "problems": [], "missing_templates": None,
+                   "pending": None, "size_words": size_words}
         if org is not None:
+            context["modules"] = module_offers(org)
             context["principals"] = import_service.active_principals(org)
             context["integrations"] = import_service.active_external_integrations(org)
             context["templates"] = db.session.execute(
@@ -92,35 +97,49 @@ class DataImportView(BaseView):
     @has_access
     @permission_name("upload")
     def upload(self):
+        """Import the chosen file, or the file kept from a refused submit; a refused
+        submit keeps the chosen file (pending_uploads) so it is never chosen twice."""
         org = chosen_org(writable_organizations(OrgKind.distributor))
-        upload = request.files.get("file")
         form = request.form
-        error, duplicate = None, False
-        if upload is None or not upload.filename:
-            error = "Choose a file to import (one file per import)."
+        upload = request.files.get("file")
+        kept = pending_uploads.find(form.get("pending", ""), g.user.id)
+        if upload is not None and upload.filename:
+            pending_uploads.discard(kept)  # a newly chosen file replaces the kept one
+            kept, filename, stream = None, upload.filename, upload.stream
+        elif kept is not None:
+            filename, stream = kept.filename, kept.open()
         else:
-            try:
-                imp = import_service.create_import(
-                    org, form.get("module", ""), upload.filename, upload.stream,
-                    user=g.user,
-                    principal_code=form.get("principal") or None,
-                    integration_name=form.get("integration") or None,
-                    template_name=form.get("template") or None,
-                    force=form.get("force") == "1")
-            except import_service.DuplicateFile as exc:
-                db.session.rollback()
-                error = (f"This file was already imported as "
-                         f"{import_service.describe_import(exc.earlier)}. To import it again, "
-                         "tick \"Import it anyway\" below and choose the file again.")
-                duplicate = True
-            except MuaraError as exc:
-                db.session.rollback()
-                error = str(exc)
-        if error:
-            context = self._form_context(org, error=error, duplicate=duplicate,
-                                         chosen=form.to_dict())
-            return self.render_template("data_import.html", **context), 400
+            return self._refused(org, "Choose a file to import (one file per import).")
+        try:
+            imp = import_service.create_import(
+                org, form.get("module", ""), filename, stream, user=g.user,
+                principal_code=form.get("principal") or None,
+                integration_name=form.get("integration") or None,
+                template_name=form.get("template") or None,
+                force=form.get("force") == "1")
+        except import_service.DuplicateFile as exc:
+            db.session.rollback()
+            kept = kept or pending_uploads.keep(stream, filename, g.user.id)
+            return self._refused(
+                org, f"This file was already imported as "
+                f"{import_service.describe_import(exc.earlier)}. To import it again, tick "
+                "\"Import it anyway\" below and press Import (the file is kept).",
+                kept, duplicate=True)
+        except MuaraError as exc:
+            db.session.rollback()
+            kept = kept or pending_uploads.keep(stream, filename, g.user.id)
+            return self._refused(org, str(exc), kept)
+        finally:
+            if stream is not getattr(upload, "stream", None):
+                stream.close()
+        pending_uploads.discard(kept)
         return redirect(url_for("DataImportView.progress", pk=imp.id))
+
+    def _refused(self, org, error, kept=None, duplicate=False):
+        """The form again with the error, the choices made and the file kept."""
+        context = self._form_context(org, error=error, duplicate=duplicate,
+                                     chosen=request.form.to_dict(), pending=kept)
+        return self.render_template("data_import.html", **context), 400
 
     @expose("/progress/<int:pk>")
     @has_access

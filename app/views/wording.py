@@ -8,3 +8,11 @@ def counted(n, noun):
 
 def were(n):
     return "was" if n == 1 else "were"
+
+
+def size_words(size):
+    """1536 -> "1.5 KB": a file's size as a person reads it."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{round(size / factor, 1):g} {unit}"
+    return counted(size, "byte")
