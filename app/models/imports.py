@@ -32,8 +32,33 @@ class ImportStatus(ValueEnum):
 
     @property
     def label(self):
-        return self.value.replace("_", " ").capitalize()
+        return STATE_WORDS[self][0]
 
+    @property
+    def meaning(self):
+        return STATE_WORDS[self][1]
+
+
+# The one set of words for a file's state (issue 17, seed 000: Imported = waiting,
+# Archived = processed): the Files list, its tabs, a file's page, the progress page, the
+# e-mail and the help page all read them here (the views through app.views.wording).
+STATE_WORDS = {
+    ImportStatus.imported: (
+        "Imported", "Stored and waiting: to be read, or (Sales Orders, Daily Visits, "
+        "Purchase Invoices, Sales Invoices) read and waiting for consolidation by the "
+        "principal's Sync All or the daily run."),
+    ImportStatus.processing: ("Processing", "Being read or consolidated now."),
+    ImportStatus.needs_attention: (
+        "Needs attention", "Processed, but some rows were rejected: review them in the "
+        "Rejection Log. The file is archived once every rejection is resolved, by hand or "
+        "by a later file that imports the fixed rows."),
+    ImportStatus.failed: (
+        "Failed", "The file could not be read or consolidated; nothing of it was imported. "
+        "Its page says why."),
+    ImportStatus.archived: (
+        "Archived", "Processed: every record is in (imported, or consolidated for the "
+        "principal)."),
+}
 
 FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed)
 

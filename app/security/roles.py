@@ -46,6 +46,7 @@ SERVICE_DATA_VIEWS = ("TaxView", "PaymentTermView", "EmployeeView", "ServiceSale
 
 GRANTS = {
     IMPORTER: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "LocationView": CRUD,
         "CustomerView": CRUD,
@@ -68,6 +69,7 @@ GRANTS = {
         **{view: READ for view in CONSOLIDATED_VIEWS},
     },
     SUPERVISOR: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "LocationView": READ,
         "CustomerView": READ,
@@ -86,6 +88,7 @@ GRANTS = {
         **{view: READ for view in CONSOLIDATED_VIEWS},
     },
     TEMPLATE_EDITOR: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "LocationView": READ,
         "CustomerView": READ,
@@ -95,6 +98,7 @@ GRANTS = {
         "ModuleTemplateView": TEMPLATE_FILES,
     },
     PRINCIPAL: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "ConnectionView": READ,
         "ImportFileView": FILE_READ,

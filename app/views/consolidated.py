@@ -22,6 +22,7 @@ from app.models import (
     SalesOrder,
     SalesOrderLine,
 )
+from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.security.filters import TENANT_BASE_FILTERS
@@ -186,8 +187,11 @@ class SyncAllView(BaseView):
         finished = task.status in (TaskStatus.done, TaskStatus.failed)
         counts = json.loads(task.result) if task.status == TaskStatus.done else None
         principal = db.session.get(Organization, json.loads(task.args)[0])
-        return self.render_template("sync_all_result.html", task=task, finished=finished,
-                                    counts=counts, principal=principal)
+        return self.render_template(
+            "sync_all_result.html", task=task, finished=finished, counts=counts,
+            principal=principal, archived_words=f'"{ImportStatus.archived.label}"',
+            attention_words=f'"{ImportStatus.needs_attention.label}"',
+            failed_words=f'"{ImportStatus.failed.label}"')
 
 
 class DashboardView(BaseView):

@@ -17,12 +17,13 @@ from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
 from app.services import imports as import_service
 from app.services import pending_uploads
+from app.services.rejections import reason_counts
 from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
 from app.views.import_outcome import outcome, progress_line
-from app.views.wording import size_words
+from app.views.wording import reason_words, size_words, state_tabs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,7 +42,17 @@ def status_payload(imp):
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
     if imp.job_finished:
         payload["outcome_style"], payload["outcome_text"] = outcome(imp, payload)
+        payload["breakdown"] = reason_breakdown(imp) if imp.rejected else []
     return payload
+
+
+def reason_breakdown(imp):
+    """The rejected records by reason, each with the rejection log filtered to it."""
+    return [{"reason": reason, "words": reason_words(reason), "count": count,
+             "text": f"{reason_words(reason)}: {count}",
+             "url": url_for("ImportRejectionView.list", _flt_0_import_file=imp.id,
+                            _flt_3_reason=reason)}
+            for reason, count in reason_counts(imp.id)]
 
 
 def missing_templates_note(org, templates):
@@ -166,16 +177,6 @@ def warnings_list(warnings_json):
         Markup("").join(Markup("<li>{}</li>").format(line) for line in lines))
 
 
-# (filter argument, value, label). "Imported" is seed 000's Imported list: every file not
-# archived (waiting, processing, or failed and needing action); then one tab per state.
-IMPORTED_LIST = ("_flt_1_status", "archived", "Imported")
-STATUS_TABS = [IMPORTED_LIST, ("_flt_0_status", "imported", "Waiting"),
-               ("_flt_0_status", "processing", "Processing"),
-               ("_flt_0_status", "archived", "Archived"),
-               ("_flt_0_status", "needs_attention", "Needs attention"),
-               ("_flt_0_status", "failed", "Failed")]
-
-
 class ImportFileView(TenantModelView):
     """Every imported file with its state, counts and the actions on it."""
     route_base = "/imports"
@@ -243,8 +244,9 @@ class ImportFileView(TenantModelView):
         return redirect(url_for("ImportFileView.show", pk=pk))
 
     def render_template(self, template, **kwargs):
-        kwargs.setdefault("status_tabs", STATUS_TABS)
-        current = next(((arg, value) for arg, value, _ in STATUS_TABS
+        tabs = state_tabs()
+        kwargs.setdefault("status_tabs", tabs)
+        current = next(((arg, value) for arg, value, _, _ in tabs
                         if request.args.get(arg) == value), None)
         kwargs.setdefault("current_tab", current)
         return super().render_template(template, **kwargs)
