@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ImportFile, MapperTemplate
 from app.services.directory import get_org
-from app.services.templates import create_default_template, find_template
+from app.services.templates import export_template, find_template, import_template
 from tests.conftest import login, row_ids
 from tests.factories import (
     VALID_ROWS,
@@ -25,12 +25,12 @@ from tests.factories import (
 
 
 def second_template(app, name="Second invoices"):
-    """A second Open Invoices template of DIST-A (a copy of the default's lines)."""
+    """A second Open Invoices template of DIST-A: the default one exported and imported
+    under another name, as a Template Editor copies one."""
     with app.app_context():
         org = get_org("DIST-A")
-        template = create_default_template(org, "open_invoices")
-        template.name = name
-        db.session.commit()
+        template = import_template(org, export_template(find_template(org, "open_invoices")),
+                                   name=name)
         return template.id, template.is_default
 
 
