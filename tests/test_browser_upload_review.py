@@ -87,7 +87,8 @@ def test_the_breakdown_by_reason_links_to_the_filtered_rejection_log(page, serve
     page.screenshot(path=SHOTS / "17-8-rejection-log.png", full_page=True)
 
     # the reason choice lists the reasons present; "every reason" shows them all again
-    page.select_option("#reason-filter", "")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("#reason-filter", "")
     page.wait_for_selector("#file-filter")
+    assert page.eval_on_selector("#reason-filter", "s => s.value") == ""
     assert "2025-13-01" in page.inner_text("body")

@@ -36,7 +36,7 @@ def second_template(app, name="Second invoices"):
 
 def template_used_text(page):
     found = re.search(r'id="template-used">(.*?)</p>', page, re.S)
-    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else None
+    return html_module.unescape(re.sub(r"<[^>]+>", "", found.group(1)).strip()) if found else None
 
 
 # --- 17.2 the module's default template ----------------------------------------------------
@@ -49,9 +49,12 @@ def test_the_first_template_of_a_module_is_its_default_and_a_second_is_not(app, 
         assert find_template(org, "open_invoices").name == "Default Open Invoices"
 
 
-def test_making_another_template_the_default_unmarks_the_former_one(app, client, portal):
+def test_making_another_template_the_default_unmarks_the_former_one(app, client, portal, world):
+    from app.security import roles
+    world.user("ted_a", roles.TEMPLATE_EDITOR, "DIST-A")
     second, _ = second_template(app)
-    login(client, "admin")
+    login(client, "ted_a")
+    assert 'id="make-default"' in html(client.get(f"/templateview/show/{second}"))
     response = client.post(f"/templateview/make-default/{second}")
     assert response.status_code == 302
     with app.app_context():
