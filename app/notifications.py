@@ -19,7 +19,13 @@ def rejection_log_url(imp):
 
 
 def import_result_message(imp):
-    """(subject, body) for the uploader."""
+    """(subject, body) for the uploader, ending with the file's state in the screens'
+    words."""
+    subject, body = _result_message(imp)
+    return subject, body + state_line(imp)
+
+
+def _result_message(imp):
     what = f"{module_label(imp.module)} file {imp.filename} (import #{imp.id})"
     warned = warnings_paragraph(imp.warnings_json)  # how the file was read (issue 13)
     if imp.status == ImportStatus.imported and imp.staged_at is not None:
@@ -49,6 +55,11 @@ def import_result_message(imp):
 def _all_or_nothing(imp):
     template = imp.template
     return template is not None and template.policy == RejectionPolicy.all_or_nothing
+
+
+def state_line(imp):
+    """The file's state in the words of the Files list (app.models.imports.STATE_WORDS)."""
+    return f"\nState: {imp.status.label}. {imp.status.meaning}\n"
 
 
 def send_import_result(imp):

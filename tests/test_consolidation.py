@@ -107,7 +107,8 @@ def test_a_document_with_one_bad_line_is_rejected_whole_with_every_lines_reason(
                            "Quantity, Unit Price.")
     assert messages[9] == ("Order Date '2025-02-03' differs from '2025-02-01' on row 8 of the "
                            "same document (Order Number SO-5).")
-    assert sync_all(runner, "P1") == {"files": 1, "consolidated": 1, "failed": 0}
+    assert sync_all(runner, "P1") == {"files": 1, "consolidated": 1, "failed": 0,
+                                     "needs_attention": 1}
     assert list(orders(app)) == ["SO-1"]
     assert file_state(app, data["import_id"]) == ("needs_attention", 1, 8, 0)
 
@@ -231,7 +232,8 @@ def test_daily_visits_and_purchase_invoices(app, runner, world3, tmp_path):
         ["PI-2", "2025-02-01", "P2", "P001", 1, 1]])  # P2 is not connected to D1
     data = import_file(runner, purchases, "purchase_invoices")
     assert [(r["row"], r["reason"]) for r in data["rejections"]] == [(4, "unknown_principal")]
-    assert sync_all(runner, "P1") == {"files": 2, "consolidated": 2, "failed": 0}
+    assert sync_all(runner, "P1") == {"files": 2, "consolidated": 2, "failed": 0,
+                                     "needs_attention": 2}
     with app.app_context():
         got = [(v.customer.code, v.check_in, v.check_out, v.notes)
                for v in db.session.execute(
@@ -274,7 +276,8 @@ def test_sales_invoices_are_consolidated_like_orders(app, runner, world3, tmp_pa
         ["SI-2", None, None, "P001", 1, 1, None]])
     data = import_file(runner, path, "sales_invoices")
     assert [(r["row"], r["reason"]) for r in data["rejections"]] == [(4, "no_header")]
-    assert sync_all(runner, "P1") == {"files": 1, "consolidated": 1, "failed": 0}
+    assert sync_all(runner, "P1") == {"files": 1, "consolidated": 1, "failed": 0,
+                                     "needs_attention": 1}
     from app.models import SalesInvoice
     with app.app_context():
         invoice = db.session.execute(select(SalesInvoice)).scalar_one()

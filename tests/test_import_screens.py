@@ -68,14 +68,19 @@ def test_form_offers_modules_connected_principals_and_active_external_integratio
     response = client.get("/data-import/")
     assert response.status_code == 200
     page = html(response)
-    modules = dict(re.findall(r'<option value="(\w+)"\s*>([^<]+)</option>',
-                              page[page.index('id="module"'):page.index('id="principal"')]))
+    options = re.findall(r'<option value="(\w+)"([^>]*)>([^<]+)</option>',
+                         page[page.index('id="module"'):page.index('id="principal"')])
+    modules = {name: html_module.unescape(label) for name, _, label in options}
+    disabled = {name for name, attributes, _ in options if "disabled" in attributes}
     assert modules["open_invoices"] == "Open Invoices"
-    assert modules["open_credits"] == "Open Credits"
-    assert modules["delivery_orders"] == "Delivery Order (not supported yet)"
-    assert modules["sales_orders"] == "Sales Orders"
+    # issue 17: what cannot be imported is shown disabled, with the reason
+    assert modules["open_credits"].startswith("Open Credits — not available: no mapper template")
+    assert modules["delivery_orders"] == ("Delivery Order — not available: not supported yet: "
+                                          "Muara cannot import it")
+    assert modules["sales_orders"].startswith("Sales Orders — not available")
     assert modules["customer_returns"] == "Customer Returns"
-    assert "(not supported yet)" not in modules["inventory_boxes"]
+    assert disabled == {name for name, label in modules.items() if "not available" in label}
+    assert "open_invoices" not in disabled and "customer_returns" not in disabled
 
     principals = page[page.index('id="principal"'):page.index('id="integration"')]
     assert re.findall(r'<option value="([^"]+)"', principals) == ["PRIN-P", "PRIN-R"]
@@ -271,11 +276,12 @@ def test_a_duplicate_file_names_the_earlier_import_and_can_be_forced(app, client
     assert re.fullmatch(
         rf"This file was already imported as import #{first} \(first\.xlsx, "
         r"\d{4}-\d\d-\d\d \d\d:\d\d, Archived\)\. To import it again, tick "
-        r'"Import it anyway" below and choose the file again\.', message), message
+        r'"Import it anyway" below and press Import \(the file is kept\)\.', message), message
     assert re.search(r'<input type="checkbox" name="force" value="1"', page)
     assert "Import it anyway" in page
-    # the form keeps what was chosen, so only the file has to be picked again
-    assert '<option value="open_invoices" selected>' in page
+    # the form keeps what was chosen, the file included (issue 17)
+    assert re.search(r'<option value="open_invoices"[^>]*selected', page)
+    assert "File kept: <strong>renamed.xlsx</strong>" in page
     assert '<option value="Ext A" selected>' in page
     assert re.search(r'<option value="PRIN-P" selected>', page)
     assert count(app, ImportFile) == 1
@@ -345,19 +351,18 @@ def test_files_list_has_status_tabs_and_filters_by_status(app, client, mixed):
     page = html(response)
     tabs = page[page.index('id="status-tabs"'):]
     tabs = tabs[:tabs.index("</ul>")]
-    for value, label in (("imported", "Waiting"), ("processing", "Processing"),
-                         ("archived", "Archived"), ("needs_attention", "Needs attention"),
-                         ("failed", "Failed")):
-        assert f'href="/imports/list/?_flt_0_status={value}">{label}</a>' in tabs
-    # Seed 000's Imported list: every file that is not archived.
-    assert 'href="/imports/list/?_flt_1_status=archived">Imported</a>' in tabs
+    # issue 17: one tab per state, with the state's own word (Imported = waiting)
+    labels = re.findall(r'href="/imports/list/\?_flt_0_status=(\w+)">([^<]+)</a>', tabs)
+    assert labels == [("imported", "Imported"), ("processing", "Processing"),
+                      ("needs_attention", "Needs attention"), ("failed", "Failed"),
+                      ("archived", "Archived")]
     assert row_ids(page, "imports") == sorted([mixed.mixed, clean])
-    imported = html(client.get("/imports/list/?_flt_1_status=archived"))
-    assert row_ids(imported, "imports") == [mixed.mixed]
+    archived = html(client.get("/imports/list/?_flt_0_status=archived"))
+    assert row_ids(archived, "imports") == [clean]
 
     attention = html(client.get("/imports/list/?_flt_0_status=needs_attention"))
     assert row_ids(attention, "imports") == [mixed.mixed]
-    active = re.search(r'<li class="active"><a href="([^"]+)"', attention).group(1)
+    active = re.search(r'<li class="active"[^>]*><a href="([^"]+)"', attention).group(1)
     assert active == "/imports/list/?_flt_0_status=needs_attention"
     assert row_ids(html(client.get("/imports/list/?_flt_0_status=archived")),
                    "imports") == [clean]

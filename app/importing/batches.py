@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.importing.natural_keys import NaturalKeys
 from app.importing.writers import insert_rows
 from app.models import ImportFile, ImportRejection
 
@@ -45,7 +46,8 @@ def rejection_rows(imp: ImportFile, rejections: Iterable, original: Sequence) ->
     return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
              "row": r.row, "column": r.column, "field": r.field,
              "value": None if r.value is None else str(r.value)[:1000],
-             "reason": r.reason, "message": r.message, "original": cells, "resolved": False}
+             "reason": r.reason, "message": r.message, "original": cells, "resolved": False,
+             "natural_key": None}
             for r in rejections]
 
 
@@ -58,10 +60,13 @@ class Batch:
     """
 
     def __init__(self, session: Session, imp: ImportFile, settings: Settings,
-                 write: Optional[Callable] = None, keep_rejections: bool = True):
+                 write: Optional[Callable] = None, keep_rejections: bool = True,
+                 keys: Optional[NaturalKeys] = None):
+        """`keys` (modules with a natural key): each rejection keeps its row's key, and
+        the records written resolve earlier files' rejections of the same key."""
         self.session, self.settings = session, settings
         self.imp, self.import_id = imp, imp.id
-        self.write, self.keep_rejections = write, keep_rejections
+        self.write, self.keep_rejections, self.keys = write, keep_rejections, keys
         self._reset()
 
     def _reset(self) -> None:
@@ -76,11 +81,16 @@ class Batch:
         if self.write is not None:
             self.records.append(record)
 
-    def reject(self, rows: list[dict]) -> None:
-        """One row read and rejected, with its rejection log rows."""
+    def reject(self, rows: list[dict], values: Optional[Sequence] = None) -> None:
+        """One row read and rejected, with its rejection log rows (and the row's cells,
+        for its natural key)."""
         self.rows += 1
         if self.keep_rejections:
             self.rejected += 1
+            if self.keys is not None and values is not None and rows:
+                key = self.keys.of_values(values)
+                for row in rows:
+                    row["natural_key"] = key
             self.rejections.extend(rows)
 
     def log(self, rows: list[dict]) -> None:
@@ -97,10 +107,13 @@ class Batch:
             self.commit()
 
     def commit(self) -> None:
-        """Records, heartbeat, rejections and counters, then one commit."""
+        """Records (and the earlier rejections they resolve), heartbeat, rejections and
+        counters, then one commit."""
         session = self.session
         if self.records:
             self.write(session, self.records)
+            if self.keys is not None:
+                self.keys.resolve(session, self.imp, self.records)
         self.settings.beat(session)
         insert_rows(session, ImportRejection.__table__, self.rejections)
         session.execute(update(ImportFile).where(ImportFile.id == self.import_id).values(

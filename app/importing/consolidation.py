@@ -24,6 +24,7 @@ from sqlalchemy import Select, delete, insert, select, update
 
 from app.errors import TaskSuperseded
 from app.importing.modules import MODULES, STAGED_MODULES
+from app.importing.natural_keys import close_resolved_files
 from app.importing.writers import upsert
 from app.models import Customer, ImportFile, Location, Organization, Product, StagedRow
 from app.models import consolidated as documents
@@ -119,6 +120,8 @@ def consolidate_file(session, import_id, checkpoint: Optional[Callable] = None) 
     imp.consolidated_at = imp.finished_at = utcnow()
     imp.consolidated_records = records
     imp.error_code = None
+    session.flush()
+    close_resolved_files(session, [import_id])  # its rejections resolved while it waited
     session.commit()
     return Outcome(import_id, "consolidated", records=records)
 

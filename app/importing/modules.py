@@ -298,14 +298,6 @@ def declared(name: str) -> Optional[Module]:
     return MODULES.get(name) or XML_MODULES.get(name)
 
 
-def module_choices() -> list[tuple[str, str, bool]]:
-    """(name, label, supported) of every module the import screen shows."""
-    shown = [(m.name, m.label, True) for m in MODULES.values()]
-    shown += [(name, label, False) for name, label in SHOWN_ONLY.items()]
-    shown += [(m.name, m.label, True) for m in XML_MODULES.values()]
-    return shown
-
-
 def module_label(name: str) -> str:
     module = declared(name)
     return module.label if module else SHOWN_ONLY.get(name, name)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings, plain, rejection_rows
 from app.importing.modules import Module
+from app.importing.natural_keys import NaturalKeys
 from app.importing.tabular import all_or_nothing_message, open_with_template
 from app.importing.validation import Rejection, RowValidator
 from app.importing.values import Invalid
@@ -68,7 +69,8 @@ def stage_file(session: Session, imp: ImportFile, table, validator: RowValidator
     session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
     documents = {}
     check = _DocumentRules(module, validator) if module.has_lines else None
-    batch = Batch(session, imp, settings, write=_stage_rows)
+    batch = Batch(session, imp, settings, write=_stage_rows,
+                  keys=NaturalKeys.of(validator, staged=True))
     for number, values in table.rows():
         record, problems = validator.validate(number, values)
         if record is not None:
@@ -84,7 +86,7 @@ def stage_file(session: Session, imp: ImportFile, table, validator: RowValidator
             document = "|".join(str(_plain(record[k])) for k in module.natural_key) \
                 if record else None
         if problems:
-            batch.reject(rejection_rows(imp, problems, values))
+            batch.reject(rejection_rows(imp, problems, values), values)
         else:
             batch.accept({"import_id": imp.id, "document": str(document)[:200], "row": number,
                           "data": json.dumps({f.name: _plain(record.get(f.name))

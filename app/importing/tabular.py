@@ -13,6 +13,7 @@ from app.importing.detection import detect_format
 from app.importing.faults import FileRejected
 from app.importing.file_warnings import file_warnings, text_field_columns
 from app.importing.modules import Module, module_label
+from app.importing.natural_keys import NaturalKeys
 from app.importing.safe_read import open_guarded
 from app.importing.sheets import sheet_argument
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
@@ -134,7 +135,8 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
     opened = open_with_template(session, imp, module, path, settings)
     validator = opened.validator
     if opened.spec.all_or_nothing:
-        _read_all(session, imp, opened, Batch(session, imp, settings))
+        _read_all(session, imp, opened, Batch(session, imp, settings,
+                                              keys=NaturalKeys.of(validator)))
         if imp.rejected:
             imp.status = ImportStatus.needs_attention
             imp.error_message = all_or_nothing_message(imp, "written")
@@ -147,7 +149,7 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
     write, origin, layout = WRITERS[module.name], Origin.of(imp), validator.layout
     _read_all(session, imp, opened, Batch(
         session, imp, settings, write=lambda s, records: write(s, origin, records, layout),
-        keep_rejections=not opened.spec.all_or_nothing))
+        keep_rejections=not opened.spec.all_or_nothing, keys=NaturalKeys.of(validator)))
     validator.seen.clear()  # its memory back before the balances' grouped pass
     if module.name in AFFECTS_BALANCES:
         refresh_customer_balances(session, imp.organization_id)
@@ -164,7 +166,7 @@ def _read_all(session, imp, opened, batch):
     for number, values in opened.table.rows():
         record, problems = validate(number, values)
         if record is None:
-            reject(rejection_rows(imp, problems, values) if keep else ())
+            reject(rejection_rows(imp, problems, values) if keep else (), values)
         else:
             accept(record)
         if batch.rows >= size:

@@ -32,8 +32,33 @@ class ImportStatus(ValueEnum):
 
     @property
     def label(self):
-        return self.value.replace("_", " ").capitalize()
+        return STATE_WORDS[self][0]
 
+    @property
+    def meaning(self):
+        return STATE_WORDS[self][1]
+
+
+# The one set of words for a file's state (issue 17, seed 000: Imported = waiting,
+# Archived = processed): the Files list, its tabs, a file's page, the progress page, the
+# e-mail and the help page all read them here (the views through app.views.wording).
+STATE_WORDS = {
+    ImportStatus.imported: (
+        "Imported", "Stored and waiting: to be read, or (Sales Orders, Daily Visits, "
+        "Purchase Invoices, Sales Invoices) read and waiting for consolidation by the "
+        "principal's Sync All or the daily run."),
+    ImportStatus.processing: ("Processing", "Being read or consolidated now."),
+    ImportStatus.needs_attention: (
+        "Needs attention", "Processed, but some rows were rejected: review them in the "
+        "Rejection Log. The file is archived once every rejection is resolved, by hand or "
+        "by a later file that imports the fixed rows."),
+    ImportStatus.failed: (
+        "Failed", "The file could not be read or consolidated; nothing of it was imported. "
+        "Its page says why."),
+    ImportStatus.archived: (
+        "Archived", "Processed: every record is in (imported, or consolidated for the "
+        "principal)."),
+}
 
 FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed)
 
@@ -116,7 +141,9 @@ class ImportBlob(Model):
 
 class ImportRejection(TenantOwned, Model):
     __tablename__ = "import_rejection"
-    __table_args__ = (Index("ix_rejection_import_row", "import_id", "row"),)
+    __table_args__ = (Index("ix_rejection_import_row", "import_id", "row"),
+                      Index("ix_rejection_natural_key", "organization_id", "module",
+                            "natural_key"))
 
     id = Column(Integer, primary_key=True)
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
@@ -135,7 +162,11 @@ class ImportRejection(TenantOwned, Model):
     original = Column(Text)  # JSON list: the row's cells as read
     resolved = Column(Boolean, nullable=False, default=False)
     resolved_at = Column(DateTime)
-    # The child import that took the row once fixed in the browser (None: marked resolved
-    # by hand).
+    # The rejected row's natural key as JSON text (None: the module has none, or the row's
+    # key itself was not valid), filled by the batch writer; a later file of the same
+    # organization and module that imports a record with this key resolves the rejection
+    # and is named in resolved_by (issue 17), as is the child import that took the row
+    # once fixed in the browser (issue 19); None with resolved: marked resolved by hand.
+    natural_key = Column(Text)
     resolved_by_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
     resolved_by = relationship("ImportFile", foreign_keys=[resolved_by_id])

@@ -1,6 +1,18 @@
 """Mapper templates: how a file becomes records of a module (TPL-1, TPL-2)."""
 from flask_appbuilder import Model
-from sqlalchemy import Boolean, Column, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import relationship
 
 from app.models.mixins import ValueEnum
@@ -22,7 +34,11 @@ POLICY_LABELS = {RejectionPolicy.accept_valid: "Accept valid rows",
 
 class MapperTemplate(TenantOwned, Model):
     __tablename__ = "mapper_template"
-    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_template_org_name"),)
+    # One default template per organization and module: a partial unique index.
+    __table_args__ = (UniqueConstraint("organization_id", "name", name="uq_template_org_name"),
+                      Index("uq_template_module_default", "organization_id", "module",
+                            unique=True, sqlite_where=text("is_default"),
+                            postgresql_where=text("is_default")))
 
     id = Column(Integer, primary_key=True)
     module = Column(String(40), nullable=False, index=True)
@@ -37,6 +53,9 @@ class MapperTemplate(TenantOwned, Model):
     header_row = Column(Integer, nullable=False, default=1)
     policy = Column(Enum(RejectionPolicy, name="rejection_policy", native_enum=False, length=20),
                     nullable=False, default=RejectionPolicy.accept_valid)
+    # The module's default template: the one a file of the module is read with when the
+    # upload names none (issue 17).
+    is_default = Column(Boolean, nullable=False, default=False, server_default=false())
     fields = relationship("TemplateField", back_populates="template",
                           cascade="all, delete-orphan", order_by="TemplateField.position")
 

@@ -21,7 +21,8 @@ CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 UPLOAD = ("can_upload", "can_progress")
 FILE_READ = READ + ("can_download",)
 REJECTED_ROWS = ("can_rejected_rows",)
-TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose", "can_defaults")
+TEMPLATE_TOOLS = ("can_export", "can_import_template", "can_propose", "can_defaults",
+                  "can_make_default")
 # The Template Files page lists the files to download, so whoever may download may see it.
 TEMPLATE_FILES = ("can_index", "can_download")
 
@@ -45,6 +46,7 @@ SERVICE_DATA_VIEWS = ("TaxView", "PaymentTermView", "EmployeeView", "ServiceSale
 
 GRANTS = {
     IMPORTER: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "LocationView": CRUD,
         "CustomerView": CRUD,
@@ -67,6 +69,7 @@ GRANTS = {
         **{view: READ for view in CONSOLIDATED_VIEWS},
     },
     SUPERVISOR: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "LocationView": READ,
         "CustomerView": READ,
@@ -87,6 +90,7 @@ GRANTS = {
         **{view: READ for view in CONSOLIDATED_VIEWS},
     },
     TEMPLATE_EDITOR: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "LocationView": READ,
         "CustomerView": READ,
@@ -96,6 +100,7 @@ GRANTS = {
         "ModuleTemplateView": TEMPLATE_FILES,
     },
     PRINCIPAL: {
+        "HelpView": ("can_index",),
         "OrganizationView": READ,
         "ConnectionView": READ,
         "ImportFileView": FILE_READ,

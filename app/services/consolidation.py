@@ -48,12 +48,21 @@ def pending_for_principal(principal_id):
 
 
 def consolidate(file_ids, checkpoint=None):
-    """Consolidate the files one by one; the counts `sync-all --wait` prints."""
+    """Consolidate the files one by one; the counts `sync-all --wait` prints, and
+    "needs_attention" when some consolidated files had rejected rows (they are in the
+    state Needs attention, not Archived: the result says so, issue 17)."""
     result = {"files": len(file_ids), "consolidated": 0, "failed": 0}
+    attention = 0
     for import_id in file_ids:
         outcome = consolidate_file(db.session, import_id, checkpoint=checkpoint)
         if outcome.status in ("consolidated", "failed"):
             result[outcome.status] += 1
+        if outcome.status == "consolidated" and db.session.execute(
+                select(ImportFile.status).where(ImportFile.id == import_id)
+        ).scalar() == ImportStatus.needs_attention:
+            attention += 1
+    if attention:
+        result["needs_attention"] = attention
     return result
 
 

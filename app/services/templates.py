@@ -3,7 +3,7 @@ import json
 import re
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -32,7 +32,8 @@ def create_default_template(org: Organization, module_name: str) -> MapperTempla
         raise MuaraError(f"Importing {module_label(module_name)} is not supported yet.")
     template = MapperTemplate(organization=org, module=module.name,
                               name=default_template_name(module.name), header_row=1,
-                              policy=RejectionPolicy.accept_valid)
+                              policy=RejectionPolicy.accept_valid,
+                              is_default=module_default(org.id, module.name) is None)
     for position, fld in enumerate(module.fields):
         template.fields.append(TemplateField(position=position, field=fld.name,
                                              source_column=fld.header,
@@ -62,9 +63,17 @@ def add_default_templates(org: Organization) -> list[MapperTemplate]:
     return [create_default_template(org, name) for name in missing_default_modules(org)]
 
 
+def module_default(org_id: int, module_name: str) -> Optional[MapperTemplate]:
+    """The template marked as the module's default in the organization, if any."""
+    return db.session.execute(select(MapperTemplate).where(
+        MapperTemplate.organization_id == org_id, MapperTemplate.module == module_name,
+        MapperTemplate.is_default.is_(True))).scalar()
+
+
 def find_template(org: Organization, module_name: str,
                   name: Optional[str] = None) -> MapperTemplate:
-    """The template to import with: the named one, else the module's only one (TPL-5)."""
+    """The template to import with: the named one, else the module's default one, else
+    its only one (TPL-5)."""
     query = select(MapperTemplate).where(MapperTemplate.organization_id == org.id,
                                          MapperTemplate.module == module_name)
     if name:
@@ -78,11 +87,44 @@ def find_template(org: Organization, module_name: str,
         raise MuaraError(f"{org.code} has no mapper template for {module_label(module_name)}: "
                          "create one before importing (Mapper Templates > Add default "
                          f"templates, or `muara template defaults {org.code}`).")
+    default = next((t for t in templates if t.is_default), None)
+    if default is not None:
+        return default
     if len(templates) > 1:
         names = ", ".join(t.name for t in templates)
         raise MuaraError(f"{org.code} has several templates for {module_label(module_name)} "
-                         f"({names}): choose one.")
+                         f"({names}) and none is its default: choose one, or ask a Template "
+                         "Editor to mark the default (Mapper Templates > Make default).")
     return templates[0]
+
+
+def templates_used(org: Organization) -> dict[str, dict]:
+    """For the upload form, per module: {"name": the template a file is read with when
+    none is chosen, or None; "count": how many templates the module has}."""
+    templates = db.session.execute(select(MapperTemplate).where(
+        MapperTemplate.organization_id == org.id).order_by(MapperTemplate.id)).scalars().all()
+    used = {}
+    for name in MODULES:
+        mine = [t for t in templates if t.module == name]
+        default = next((t for t in mine if t.is_default), None)
+        if default is None and len(mine) == 1:
+            default = mine[0]
+        used[name] = {"name": default.name if default else None, "count": len(mine)}
+    return used
+
+
+@owns_transaction
+def make_default(template: MapperTemplate) -> MapperTemplate:
+    """Mark `template` as its module's default; the organization's former default of the
+    module stops being it (one default per organization and module)."""
+    db.session.execute(update(MapperTemplate).where(
+        MapperTemplate.organization_id == template.organization_id,
+        MapperTemplate.module == template.module, MapperTemplate.id != template.id,
+        MapperTemplate.is_default.is_(True)).values(is_default=False))
+    db.session.flush()
+    template.is_default = True
+    db.session.flush()
+    return template
 
 
 def export_template(template: MapperTemplate) -> str:
@@ -146,7 +188,8 @@ def import_template(org: Organization, text: bytes, name: Optional[str] = None) 
     seen = set()
     template = MapperTemplate(organization_id=org.id, module=module.name, name=name,
                               file_format=file_format, sheet=sheet, header_row=header_row,
-                              encoding=encoding, policy=policy)
+                              encoding=encoding, policy=policy,
+                              is_default=module_default(org.id, module.name) is None)
     for position, line in enumerate(lines):
         field = line.get("field")
         if field not in known:
@@ -275,7 +318,8 @@ def create_template_from_mapping(org, module_name, name, columns, file_format=No
                               file_format=file_format or None,
                               sheet=(str(sheet).strip() or None) if sheet is not None else None,
                               header_row=parse_header_row(header_row), encoding=encoding,
-                              policy=RejectionPolicy.accept_valid)
+                              policy=RejectionPolicy.accept_valid,
+                              is_default=module_default(org.id, module.name) is None)
     for position, fld in enumerate(module.fields):
         source, kind = columns.get(fld.name) or None, HEADER
         if isinstance(source, tuple):

@@ -15,6 +15,7 @@ from app.views.consolidated import (
 )
 from app.views.display import with_display_formatters
 from app.views.fix_rows import FixRowsView
+from app.views.help import HelpView
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
@@ -71,6 +72,7 @@ MENU = [
     (IntegrationKeyView, "API Keys", "Connectivity", "fa-key"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
     (AuditEventView, "Audit Trail", "Security", "fa-history"),
+    (HelpView, "Files and states", "Help", "fa-question-circle"),
 ]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),

@@ -13,6 +13,7 @@ from app.errors import MuaraError
 from app.extensions import db
 from app.models import ImportFile, Organization
 from app.models import consolidated as documents
+from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.security.filters import TENANT_BASE_FILTERS
@@ -172,8 +173,11 @@ class SyncAllView(BaseView):
         finished = task.status in (TaskStatus.done, TaskStatus.failed)
         counts = json.loads(task.result) if task.status == TaskStatus.done else None
         principal = db.session.get(Organization, json.loads(task.args)[0])
-        return self.render_template("sync_all_result.html", task=task, finished=finished,
-                                    counts=counts, principal=principal)
+        return self.render_template(
+            "sync_all_result.html", task=task, finished=finished, counts=counts,
+            principal=principal, archived_words=f'"{ImportStatus.archived.label}"',
+            attention_words=f'"{ImportStatus.needs_attention.label}"',
+            failed_words=f'"{ImportStatus.failed.label}"')
 
 
 class DashboardView(BaseView):

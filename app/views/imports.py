@@ -10,17 +10,20 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, module_choices, module_label
+from app.importing.modules import MODULES, module_label
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
-from app.services import fixes
+from app.services import fixes, pending_uploads
 from app.services import imports as import_service
+from app.services.rejections import reason_counts
+from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
 from app.views.import_outcome import outcome, progress_line
+from app.views.wording import reason_words, size_words, state_tabs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -39,7 +42,17 @@ def status_payload(imp):
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
     if imp.job_finished:
         payload["outcome_style"], payload["outcome_text"] = outcome(imp, payload)
+        payload["breakdown"] = reason_breakdown(imp) if imp.rejected else []
     return payload
+
+
+def reason_breakdown(imp):
+    """The rejected records by reason, each with the rejection log filtered to it."""
+    return [{"reason": reason, "words": reason_words(reason), "count": count,
+             "text": f"{reason_words(reason)}: {count}",
+             "url": url_for("ImportRejectionView.list", _flt_0_import_file=imp.id,
+                            _flt_3_reason=reason)}
+            for reason, count in reason_counts(imp.id)]
 
 
 def missing_templates_note(org, templates):
@@ -63,9 +76,11 @@ class DataImportView(BaseView):
 
     def _form_context(self, org, **extra):
         context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
-                   "modules": module_choices(), "principals": [], "integrations": [],
-                   "templates": [], "problems": [], "missing_templates": None}
+                   "modules": [], "principals": [], "integrations": [],
+                   "templates": [], "problems": [], "missing_templates": None,
+                   "pending": None, "size_words": size_words}
         if org is not None:
+            context["modules"] = module_offers(org)
             context["principals"] = import_service.active_principals(org)
             context["integrations"] = import_service.active_external_integrations(org)
             context["templates"] = db.session.execute(
@@ -93,35 +108,49 @@ class DataImportView(BaseView):
     @has_access
     @permission_name("upload")
     def upload(self):
+        """Import the chosen file, or the file kept from a refused submit; a refused
+        submit keeps the chosen file (pending_uploads) so it is never chosen twice."""
         org = chosen_org(writable_organizations(OrgKind.distributor))
-        upload = request.files.get("file")
         form = request.form
-        error, duplicate = None, False
-        if upload is None or not upload.filename:
-            error = "Choose a file to import (one file per import)."
+        upload = request.files.get("file")
+        kept = pending_uploads.find(form.get("pending", ""), g.user.id)
+        if upload is not None and upload.filename:
+            pending_uploads.discard(kept)  # a newly chosen file replaces the kept one
+            kept, filename, stream = None, upload.filename, upload.stream
+        elif kept is not None:
+            filename, stream = kept.filename, kept.open()
         else:
-            try:
-                imp = import_service.create_import(
-                    org, form.get("module", ""), upload.filename, upload.stream,
-                    user=g.user,
-                    principal_code=form.get("principal") or None,
-                    integration_name=form.get("integration") or None,
-                    template_name=form.get("template") or None,
-                    force=form.get("force") == "1")
-            except import_service.DuplicateFile as exc:
-                db.session.rollback()
-                error = (f"This file was already imported as "
-                         f"{import_service.describe_import(exc.earlier)}. To import it again, "
-                         "tick \"Import it anyway\" below and choose the file again.")
-                duplicate = True
-            except MuaraError as exc:
-                db.session.rollback()
-                error = str(exc)
-        if error:
-            context = self._form_context(org, error=error, duplicate=duplicate,
-                                         chosen=form.to_dict())
-            return self.render_template("data_import.html", **context), 400
+            return self._refused(org, "Choose a file to import (one file per import).")
+        try:
+            imp = import_service.create_import(
+                org, form.get("module", ""), filename, stream, user=g.user,
+                principal_code=form.get("principal") or None,
+                integration_name=form.get("integration") or None,
+                template_name=form.get("template") or None,
+                force=form.get("force") == "1")
+        except import_service.DuplicateFile as exc:
+            db.session.rollback()
+            kept = kept or pending_uploads.keep(stream, filename, g.user.id)
+            return self._refused(
+                org, f"This file was already imported as "
+                f"{import_service.describe_import(exc.earlier)}. To import it again, tick "
+                "\"Import it anyway\" below and press Import (the file is kept).",
+                kept, duplicate=True)
+        except MuaraError as exc:
+            db.session.rollback()
+            kept = kept or pending_uploads.keep(stream, filename, g.user.id)
+            return self._refused(org, str(exc), kept)
+        finally:
+            if stream is not getattr(upload, "stream", None):
+                stream.close()
+        pending_uploads.discard(kept)
         return redirect(url_for("DataImportView.progress", pk=imp.id))
+
+    def _refused(self, org, error, kept=None, duplicate=False):
+        """The form again with the error, the choices made and the file kept."""
+        context = self._form_context(org, error=error, duplicate=duplicate,
+                                     chosen=request.form.to_dict(), pending=kept)
+        return self.render_template("data_import.html", **context), 400
 
     @expose("/progress/<int:pk>")
     @has_access
@@ -146,16 +175,6 @@ def warnings_list(warnings_json):
         return "none"
     return Markup("<ul class=\"file-warnings\">{}</ul>").format(
         Markup("").join(Markup("<li>{}</li>").format(line) for line in lines))
-
-
-# (filter argument, value, label). "Imported" is seed 000's Imported list: every file not
-# archived (waiting, processing, or failed and needing action); then one tab per state.
-IMPORTED_LIST = ("_flt_1_status", "archived", "Imported")
-STATUS_TABS = [IMPORTED_LIST, ("_flt_0_status", "imported", "Waiting"),
-               ("_flt_0_status", "processing", "Processing"),
-               ("_flt_0_status", "archived", "Archived"),
-               ("_flt_0_status", "needs_attention", "Needs attention"),
-               ("_flt_0_status", "failed", "Failed")]
 
 
 class ImportFileView(TenantModelView):
@@ -230,8 +249,9 @@ class ImportFileView(TenantModelView):
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
-        kwargs.setdefault("status_tabs", STATUS_TABS)
-        current = next(((arg, value) for arg, value, _ in STATUS_TABS
+        tabs = state_tabs()
+        kwargs.setdefault("status_tabs", tabs)
+        current = next(((arg, value) for arg, value, _, _ in tabs
                         if request.args.get(arg) == value), None)
         kwargs.setdefault("current_tab", current)
         return super().render_template(template, **kwargs)

@@ -14,9 +14,14 @@ from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
 from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import fixes
-from app.services.rejections import resolve_rejections
+from app.services.rejections import reason_counts, resolve_rejections
 from app.views.base import TenantModelView
 from app.views.display import shown
+from app.views.wording import reason_words
+
+# The list's URL filters (FAB: the n-th filter of the column's type; 3 = "equal to" for text).
+FILE_FILTER = "_flt_0_import_file"
+REASON_FILTER = "_flt_3_reason"
 
 
 class ImportRejectionView(TenantModelView):
@@ -28,9 +33,9 @@ class ImportRejectionView(TenantModelView):
     show_template = "rejection_show.html"
     list_template = "rejections_list.html"
     list_columns = ["import_file", "module", "row", "column", "value", "severity", "reason",
-                    "message", "resolved"]
+                    "message", "resolved", "resolved_by"]
     show_columns = ["import_file", "module", "row", "column", "field", "value", "severity",
-                    "reason", "message", "resolved", "resolved_at"]
+                    "reason", "message", "resolved", "resolved_at", "resolved_by"]
     search_columns = ["import_file", "module", "severity", "reason", "column", "field",
                       "resolved"]
     search_form_query_rel_fields = {"import_file": TENANT_BASE_FILTERS,
@@ -40,8 +45,11 @@ class ImportRejectionView(TenantModelView):
     # "reason" is the stable code, "message" the sentence: both were labelled "Reason".
     # Customer returns log info and warnings too: severity tells them from rejections.
     label_columns = {"import_file": "File", "row": "Row", "reason": "Reason code",
-                     "message": "Reason", "severity": "Severity"}
+                     "message": "Reason", "severity": "Severity",
+                     "resolved_by": "Resolved by file"}
     formatters_columns = {"module": module_label,
+                          "resolved_by": lambda imp: "" if imp is None
+                          else f"#{imp.id} {imp.filename}",
                           "value": lambda value: "" if value is None else value}
     page_size = 50
 
@@ -100,4 +108,22 @@ class ImportRejectionView(TenantModelView):
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
+        if template == self.list_template:
+            kwargs.update(self._filter_bar())
         return super().render_template(template, **kwargs)
+
+    def _filter_bar(self):
+        """The filters shown above the list, not in the collapsed search panel: the file
+        (as the progress page and the file page link here) and a choice of the reasons
+        present (issue 17)."""
+        pk = request.args.get(FILE_FILTER, "")
+        chosen_file = None
+        if pk.isdigit():  # only a file the viewer may see is named
+            chosen_file = db.session.execute(scope(
+                select(ImportFile).where(ImportFile.id == int(pk)), ImportFile,
+                current_viewer())).scalar()
+        reasons = [(code, reason_words(code), count) for code, count
+                   in reason_counts(chosen_file.id if chosen_file else None)]
+        return {"chosen_file": chosen_file, "reasons": reasons,
+                "chosen_reason": request.args.get(REASON_FILTER, ""),
+                "file_filter": FILE_FILTER, "reason_filter": REASON_FILTER}

@@ -101,14 +101,15 @@ class TemplateView(TenantModelView):
     list_template = "template_list.html"
     show_template = "template_show.html"
     edit_template = "appbuilder/general/model/edit_cascade.html"
-    list_columns = ["organization", "name", "module", "file_format", "sheet", "header_row",
-                    "policy"]
+    list_columns = ["organization", "name", "module", "is_default", "file_format", "sheet",
+                    "header_row", "policy"]
     add_columns = edit_columns = ["organization", "name", "module", "file_format", "sheet",
                                   "header_row", "encoding", "policy"]
-    show_columns = add_columns
+    show_columns = [*add_columns, "is_default"]
     search_columns = ["organization", "name", "module", "policy"]
     base_order = ("name", "asc")
     label_columns = {"sheet": "Sheet", "policy": "On rejections",
+                     "is_default": "Module's default",
                      "encoding": "CSV text encoding"}
     description_columns = {"sheet": SHEET_HELP,
                            "encoding": "Empty: decided from the file's bytes, and shown with "
@@ -129,6 +130,10 @@ class TemplateView(TenantModelView):
     def pre_add(self, item):
         self._check_encoding(item)
         super().pre_add(item)
+        # The first template of a module is its default (there is one default per module).
+        item.is_default = template_service.module_default(item.organization_id or
+                                                          item.organization.id,
+                                                          item.module) is None
 
     def pre_update(self, item):
         self._check_encoding(item)
@@ -175,6 +180,26 @@ class TemplateView(TenantModelView):
         flash(f"Template {template.name} imported into {org.code} "
               f"({len(template.fields)} field lines).", "success")
         return redirect(url_for("TemplateView.show", pk=template.id))
+
+    def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:  # for "Make default"
+            kwargs.setdefault("item", self.datamodel.get(kwargs["pk"], self._base_filters))
+        return super().render_template(template, **kwargs)
+
+    # --- the module's default template (issue 17) -----------------------------------
+
+    @expose("/make-default/<int:pk>", methods=["POST"])
+    @has_access
+    def make_default(self, pk):
+        """Mark the template as the one its module's files are read with when the upload
+        names none; the module's former default stops being it."""
+        template = visible_template(pk)
+        self._check_write(template)
+        template_service.make_default(template)
+        flash(f"{template.name} is now the default template for "
+              f"{module_label(template.module)}: files of the module are read with it "
+              "unless the upload names another.", "success")
+        return redirect(url_for("TemplateView.show", pk=pk))
 
     # --- the default templates (TPL-3) ----------------------------------------------
 

@@ -1,4 +1,9 @@
-"""Counts in sentences that agree in number ("1 row was", "2 rows were")."""
+"""The words people read: counts that agree in number ("1 row was", "2 rows were"),
+sizes, rejection reasons, and the file states with their tabs (issue 17).
+
+A file state's word and meaning are kept beside its enum (app.models.imports.STATE_WORDS)
+so that the e-mail, below the views, says the same words; the views read them here."""
+from app.models.imports import ImportStatus
 
 
 def counted(n, noun):
@@ -8,3 +13,43 @@ def counted(n, noun):
 
 def were(n):
     return "was" if n == 1 else "were"
+
+
+def size_words(size):
+    """1536 -> "1.5 KB": a file's size as a person reads it."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{round(size / factor, 1):g} {unit}"
+    return counted(size, "byte")
+
+
+# A rejection's reason code in words (the rejection log's filter and the result's
+# breakdown); a code not listed reads as its words ("unknown_unit" -> "Unknown unit").
+REASON_WORDS = {
+    "required": "Required value missing",
+    "duplicate_in_file": "Duplicate in the file",
+    "invalid_date": "Invalid date",
+    "invalid_number": "Invalid number",
+    "too_many_decimals": "Too many decimals",
+    "too_long": "Text too long",
+    "unknown_customer": "Unknown customer",
+    "unknown_product": "Unknown product",
+    "unknown_location": "Unknown location",
+    "unknown_principal": "Unknown principal",
+}
+
+
+def reason_words(code):
+    return REASON_WORDS.get(code) or str(code).replace("_", " ").capitalize()
+
+
+# The Files list's tabs: one per state, with the state's own word (so a file under the tab
+# "Imported" is in the state "Imported"), in the order a file goes through them.
+def state_tabs():
+    """(filter argument, value, label, meaning) of every tab but "All"."""
+    return [("_flt_0_status", status.value, status.label, status.meaning)
+            for status in STATES_IN_ORDER]
+
+
+STATES_IN_ORDER = (ImportStatus.imported, ImportStatus.processing,
+                   ImportStatus.needs_attention, ImportStatus.failed, ImportStatus.archived)
