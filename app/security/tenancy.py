@@ -8,7 +8,7 @@ from sqlalchemy import and_, false, inspect, or_, select
 
 from app.extensions import db
 from app.models import Connection, Membership, Organization
-from app.security.roles import ADMIN, PRINCIPAL
+from app.security.roles import ADMIN, ASSIGNABLE, PRINCIPAL
 
 
 class Viewer:
@@ -147,6 +147,32 @@ def scope(query, model, viewer, criterion=visible_criterion):
 def may_write_org(viewer, organization_id):
     return viewer.is_admin or (
         viewer.organization_id is not None and viewer.organization_id == organization_id)
+
+
+def users_criterion(user_model, viewer):
+    """The logins `viewer` may see and manage on the Users screen: Admin all; anyone else
+    the logins of their own organization that are not platform Admins (an Organization
+    Admin never sees, edits or removes a platform Admin, nor another organization's
+    users). None means all."""
+    if viewer.is_admin:
+        return None
+    if viewer.organization_id is None:
+        return false()
+    members = select(Membership.user_id).where(
+        Membership.organization_id == viewer.organization_id)
+    return and_(user_model.id.in_(members),
+                ~user_model.roles.any(name=ADMIN))
+
+
+def assignable_role_names(viewer):
+    """The roles `viewer` may give on the Users screen: Admin every one; an Organization
+    Admin those of its organization's kind (never Admin)."""
+    if viewer.is_admin:
+        return None
+    if viewer.organization_id is None:
+        return ()
+    org = db.session.get(Organization, viewer.organization_id)
+    return ASSIGNABLE.get(org.kind.value, ()) if org is not None else ()
 
 
 def integration_criterion(model, integration):

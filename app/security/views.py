@@ -5,7 +5,7 @@ password asked before changing one's own, and an Admin's Unlock on the Users scr
 Each keeps the framework's class name for its permissions (class_permission_name), so
 roles and docs/permissions.md read as before.
 """
-from flask import flash, g, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
@@ -24,9 +24,13 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from app.extensions import db
+from app.models import Membership
 from app.security import login_protection
+from app.security.filters import GROUPS_VIEWER_MAY_GIVE, ROLES_VIEWER_MAY_GIVE, USERS_OF_VIEWER
 from app.security.passwords import PasswordPolicy
+from app.security.scoped_actions import ScopedActions
 from app.security.sessions import end_all_sessions, forget_session, stamp_session
+from app.security.tenancy import assignable_role_names, current_viewer
 
 
 def _refusal():
@@ -119,8 +123,14 @@ class PortalResetPasswordView(ResetPasswordView):
     form = ResetOtherPasswordForm
 
 
-class PortalUserDBModelView(UserDBModelView):
+class PortalUserDBModelView(ScopedActions, UserDBModelView):
+    """The Users screen. The platform Admin sees every login; an Organization Admin only
+    its own organization's (not platform Admins), gives only its organization's roles,
+    and a login it adds belongs to its organization (issue 17 item 5)."""
     class_permission_name = "UserDBModelView"
+    base_filters = USERS_OF_VIEWER  # noqa: RUF012  (the framework's class attributes)
+    add_form_query_rel_fields = edit_form_query_rel_fields = {  # noqa: RUF012
+        "roles": ROLES_VIEWER_MAY_GIVE, "groups": GROUPS_VIEWER_MAY_GIVE}
     add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
         "password": PasswordField(
             "Password", widget=BS3PasswordFieldWidget(),
@@ -130,6 +140,27 @@ class PortalUserDBModelView(UserDBModelView):
             "Confirm Password", widget=BS3PasswordFieldWidget(),
             validators=[DataRequired(), EqualTo("password", message="Passwords must match")]),
     }
+
+    def pre_add(self, item):
+        self._check_grants(item)
+        super().pre_add(item)
+        viewer = current_viewer()
+        if not viewer.is_admin:
+            db.session.add(Membership(user=item, organization_id=viewer.organization_id))
+
+    def pre_update(self, item):
+        self._check_grants(item)
+        super().pre_update(item)
+
+    @staticmethod
+    def _check_grants(item):
+        """Defence behind the form's choices: a role or group the user may not give is
+        refused before anything is written."""
+        names = assignable_role_names(current_viewer())
+        if names is None:
+            return
+        if any(role.name not in names for role in item.roles) or item.groups:
+            abort(403)
 
     @action("unlock", "Unlock", "Let these users sign in again now?", "fa-unlock")
     def unlock(self, users):
