@@ -5,7 +5,7 @@ password asked before changing one's own, and an Admin's Unlock on the Users scr
 Each keeps the framework's class name for its permissions (class_permission_name), so
 roles and docs/permissions.md read as before.
 """
-from flask import abort, flash, g, redirect, request
+from flask import current_app, flash, g, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
+from app.errors import MuaraError
 from app.extensions import db
 from app.models import Membership
 from app.security import login_protection
@@ -154,13 +155,22 @@ class PortalUserDBModelView(ScopedActions, UserDBModelView):
 
     @staticmethod
     def _check_grants(item):
-        """Defence behind the form's choices: a role or group the user may not give is
-        refused before anything is written."""
-        names = assignable_role_names(current_viewer())
-        if names is None:
-            return
-        if any(role.name not in names for role in item.roles) or item.groups:
-            abort(403)
+        """A role or group the user may not give is refused with words before anything
+        is written. The posted ids are checked too: the framework's multiple choice field
+        drops an id outside its choices without a word, so "Importer + Admin" would be
+        saved as "Importer" and the user never told."""
+        with db.session.no_autoflush:  # the new login is not in the session yet
+            names = assignable_role_names(current_viewer())
+            if names is None:
+                return
+            may_give = {str(role.id) for role in current_app.appbuilder.sm.get_all_roles()
+                        if role.name in names}
+        posted = set(request.form.getlist("roles"))
+        if (posted - may_give or request.form.getlist("groups") or item.groups
+                or any(role.name not in names for role in item.roles)):
+            db.session.rollback()
+            raise MuaraError("Nothing was saved: an Organization Admin may give only the roles "
+                             f"{', '.join(names)}. Admin is given by the platform's Admin.")
 
     @action("unlock", "Unlock", "Let these users sign in again now?", "fa-unlock")
     def unlock(self, users):
