@@ -85,6 +85,14 @@ def choice_criterion(related, model, relation, viewer):
     if org_id is None:
         return false()
     if related is Organization:
+        side = _shared_side(model, relation)
+        is_principal = PRINCIPAL in viewer.role_names
+        if side == "distributor":  # e.g. the Distributor filter: never the principal itself
+            return (Organization.id.in_(connected_distributors(org_id)) if is_principal
+                    else Organization.id == org_id)
+        if side == "principal":
+            return (Organization.id == org_id if is_principal
+                    else Organization.id.in_(connected_principals(org_id)))
         return or_(Organization.id == org_id,
                    Organization.id.in_(connected_distributors(org_id)),
                    Organization.id.in_(connected_principals(org_id)))
@@ -94,6 +102,18 @@ def choice_criterion(related, model, relation, viewer):
     (local,) = inspect(model).relationships[relation].local_columns
     named = select(local).where(visible_criterion(model, viewer))
     return or_(own, related.id.in_(named))
+
+
+def _shared_side(model, relation):
+    """Which side of a distributor's row shared with a principal `relation` names:
+    "distributor" (the owning organization), "principal", or None (not such a row)."""
+    if not (hasattr(model, "__shared_principal_column__")
+            or hasattr(model, "__shared_import_key__")):
+        return None
+    (local,) = inspect(model).relationships[relation].local_columns
+    if local.name == getattr(model, "__tenant_column__", None):
+        return "distributor"
+    return "principal" if local.name == "principal_id" else None
 
 
 def is_tenant_scoped(model):
