@@ -436,7 +436,8 @@ def test_integration_add_allows_the_same_name_in_another_org(app, runner, world)
 # --- demo ------------------------------------------------------------------------------
 
 DEMO_ROLES = {"admin": "Admin", "importer": "Importer", "supervisor": "Supervisor",
-              "editor": "Template Editor", "principal": "Principal"}
+              "editor": "Template Editor", "principal": "Principal",
+              "orgadmin": "Organization Admin"}
 
 
 def demo_logins(output):
