@@ -74,7 +74,9 @@ def test_users_list_shows_only_the_own_organizations_non_admin_users(app, client
     login(client, "oa_a")
     page = client.get("/users/list/")
     assert page.status_code == 200
-    assert row_ids(page.get_data(as_text=True), "users") == sorted([orgs_ab.oa, orgs_ab.imp_a])
+    text = page.get_data(as_text=True)
+    assert row_ids(text, "users") == sorted([orgs_ab.oa, orgs_ab.imp_a])
+    assert "<td>Importer</td>" in text and "[Importer]" not in text  # in words
     # By filter: B's login by name finds nothing.
     found = client.get("/users/list/?_flt_0_username=imp_b").get_data(as_text=True)
     assert row_ids(found, "users") == []

@@ -132,6 +132,14 @@ class PortalUserDBModelView(ScopedActions, UserDBModelView):
     base_filters = USERS_OF_VIEWER  # noqa: RUF012  (the framework's class attributes)
     add_form_query_rel_fields = edit_form_query_rel_fields = {  # noqa: RUF012
         "roles": ROLES_VIEWER_MAY_GIVE, "groups": GROUPS_VIEWER_MAY_GIVE}
+    # In words: "Yes"/"No" and role names, not "True" and "[Importer]".
+    list_columns = ["first_name", "last_name", "username", "email", "active",  # noqa: RUF012
+                    "roles"]
+    formatters_columns = {  # noqa: RUF012
+        "active": lambda active: "Yes" if active else "No",
+        "roles": lambda roles: ", ".join(role.name for role in roles or ()),
+        "groups": lambda groups: ", ".join(group.name for group in groups or ()),
+    }
     add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
         "password": PasswordField(
             "Password", widget=BS3PasswordFieldWidget(),
