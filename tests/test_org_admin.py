@@ -203,6 +203,22 @@ def test_it_manages_its_own_integrations_and_connections(app, client, orgs_ab):
         assert db.session.get(Connection, orgs_ab.conn_a) is None
 
 
+def test_the_connection_form_offers_only_its_own_distributor(app, client, orgs_ab):
+    login(client, "oa_a")
+    page = client.get("/connectionview/add").get_data(as_text=True)
+    distributor = page[page.index('id="distributor"'):page.index('id="principal"')]
+    assert "DIST-A" in distributor and "DIST-B" not in distributor
+    # Posting B's id anyway is refused and writes nothing.
+    with app.app_context():
+        before = db.session.query(Connection).count()
+        q = db.session.execute(select(Organization.id).where(
+            Organization.code == "PRIN-P")).scalar()
+    client.post("/connectionview/add", data={"distributor": str(orgs_ab.b),
+                                             "principal": str(q), "active": "y"})
+    with app.app_context():
+        assert db.session.query(Connection).count() == before
+
+
 def test_api_keys_of_another_organization_are_hidden_and_not_revoked(app, client, orgs_ab):
     login(client, "oa_a")
     listed = row_ids(client.get("/api-keys/list/").get_data(as_text=True), "api-keys")
