@@ -25,7 +25,7 @@ def prepare_and_print_logins(web_app):
         fresh = "ab_user" not in inspect(db.engine).get_table_names()
         init_database()
         if fresh or not web_app.appbuilder.sm.count_users():
-            lines = [f"{role:16} {user:12} {password}" for user, password, role in load_demo()]
+            lines = [f"{role:18} {user:12} {password}" for user, password, role in load_demo()]
             db.session.commit()
             fd = os.open(logins_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:

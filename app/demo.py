@@ -17,6 +17,7 @@ DEMO_USERS = [
     ("supervisor", "DEMO-DIST", roles.SUPERVISOR),
     ("editor", "DEMO-DIST", roles.TEMPLATE_EDITOR),
     ("principal", "DEMO-PRIN", roles.PRINCIPAL),
+    ("orgadmin", "DEMO-DIST", roles.ORG_ADMIN),
 ]
 
 

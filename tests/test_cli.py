@@ -355,7 +355,7 @@ def test_user_add_rejects_an_unknown_role(app, runner, world):
     before = counts(app)
     result = user_add(runner, "ida", "D1", "Boss")
     assert_fails(result, "unknown role: Boss (one of: Admin, Importer, Supervisor, "
-                         "Template Editor, Principal)")
+                         "Template Editor, Principal, Organization Admin)")
     assert counts(app) == before
 
 
@@ -436,7 +436,8 @@ def test_integration_add_allows_the_same_name_in_another_org(app, runner, world)
 # --- demo ------------------------------------------------------------------------------
 
 DEMO_ROLES = {"admin": "Admin", "importer": "Importer", "supervisor": "Supervisor",
-              "editor": "Template Editor", "principal": "Principal"}
+              "editor": "Template Editor", "principal": "Principal",
+              "orgadmin": "Organization Admin"}
 
 
 def demo_logins(output):

@@ -297,7 +297,8 @@ def test_no_active_connection(app, runner, d1, tmp_path):
         db.session.commit()
     result, _ = run_import(runner, invoice_file(tmp_path, GOOD_INVOICES), ok=False)
     refused(result, "D1 has no active connection with a principal: a connection is needed "
-                    "before importing.")
+                    "before importing. An Organization Admin or the platform Admin can fix "
+                    "this.")
     assert counts(app)["imports"] == 0
 
 
@@ -307,7 +308,8 @@ def test_no_active_external_integration(app, runner, d1, tmp_path):
         directory.add_integration("D1", "Dms", "dms")
         db.session.commit()
     result, _ = run_import(runner, invoice_file(tmp_path, GOOD_INVOICES), ok=False)
-    refused(result, "D1 has no active External integration: create one before importing.")
+    refused(result, "D1 has no active External integration: create one before importing. "
+                    "An Organization Admin or the platform Admin can fix this.")
     assert counts(app)["imports"] == 0
 
 

@@ -101,7 +101,8 @@ def test_no_active_connection_is_its_own_message_and_disables_import(
     page = html(client.get("/data-import/"))
     problems = re.findall(r'class="alert alert-warning precondition"[^>]*>([^<]+)<', page)
     assert problems == ["DIST-A has no active connection with a principal: a connection is "
-                        "needed before importing."]
+                        "needed before importing. An Organization Admin or the platform "
+                        "Admin can fix this."]
     assert re.search(r'id="import-button"\s+disabled', page)
 
     response = upload(client, invoice_xlsx(VALID_ROWS))
@@ -117,7 +118,7 @@ def test_no_active_external_integration_is_its_own_message_and_disables_import(
     page = html(client.get("/data-import/"))
     problems = re.findall(r'class="alert alert-warning precondition"[^>]*>([^<]+)<', page)
     assert problems == ["DIST-A has no active External integration: create one before "
-                        "importing."]
+                        "importing. An Organization Admin or the platform Admin can fix this."]
     assert re.search(r'id="import-button"\s+disabled', page)
     integrations = page[page.index('id="integration"'):page.index('id="template"')]
     assert "<option" not in integrations  # neither the inactive External nor the DMS one
@@ -678,8 +679,8 @@ def test_modules_without_a_template_are_named_before_upload(app, client, portal)
     note = re.search(r'id="missing-templates"[^>]*>([^<]+)<', page).group(1)
     others = ", ".join(m.label for m in MODULES.values() if m.name != "open_invoices")
     assert note == (f"DIST-A has no mapper template for {others}: files of these modules are "
-                    "refused until there is one. A Template Editor can add the default "
-                    "templates (Mapper Templates > Add default templates).")
+                    "refused until there is one. A Template Editor or the platform Admin can "
+                    "fix this.")
     assert re.search(r'id="import-button"\s*>', page), "open invoices can still be imported"
 
     with app.app_context():

@@ -32,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def route_base(app, view_name):
     return next(v.route_base for v in app.appbuilder.baseviews
-                if type(v).__name__ == view_name)
+                if type(v).__name__ == view_name
+                or (getattr(v, "class_permission_name", None) == view_name
+                    and hasattr(v, "datamodel")))
 
 
 def make_rows(org_id, dist_id, prin_id, with_records=True):
@@ -187,10 +189,11 @@ def test_every_action_of_every_screen_matches_the_declared_matrix(app, client, w
     prin = world.org("P1", kind="principal")
     own_code = "P1" if role == roles.PRINCIPAL else "D1"
     world.user("someone", role, None if role == roles.ADMIN else own_code)
-    world.user("colleague", roles.IMPORTER, "D1")
+    colleague = world.user("colleague", roles.IMPORTER, "D1")
     with app.app_context():
         own_id = dist if own_code == "D1" else prin
         targets = make_rows(own_id, dist, prin)
+        targets["UserDBModelView"] = colleague
         targets["MembershipView"] = \
             db.session.query(Membership.id).order_by(Membership.id).first()[0]
         # Creating the organizations above was recorded: the first event is one to show.

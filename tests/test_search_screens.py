@@ -262,7 +262,8 @@ def test_a_principal_filters_shared_invoices_by_the_customers_they_name(app, cli
     page = html(client.get("/openinvoiceview/list/"))
     assert filter_choices(page, "customer") == ["C001 - C001 name", "C002 - C002 name"]
     assert filter_choices(page, "location") == ["JKT - JKT warehouse"]
-    assert filter_choices(page, "organization") == ["D1 - D1 name", "P1 - P1 name"]
+    # The Distributor filter names distributors only: never the principal itself.
+    assert filter_choices(page, "organization") == ["D1 - D1 name"]
 
 
 def test_a_distributor_filters_consolidated_records_by_its_principals(app, client, world):
@@ -271,7 +272,21 @@ def test_a_distributor_filters_consolidated_records_by_its_principals(app, clien
     world.user("imp1", "Importer", "D1")
     login(client, "imp1")
     page = html(client.get("/salesorderview/list/"))
-    assert filter_choices(page, "principal") == ["D1 - D1 name", "P1 - P1 name"]
+    assert filter_choices(page, "principal") == ["P1 - P1 name"]
+    assert filter_choices(page, "organization") == ["D1 - D1 name"]
+
+
+def test_a_principals_distributor_filter_lists_its_distributors_not_itself(app, client,
+                                                                           world):
+    make_distributor(app)  # D1, connected to P1
+    make_distributor(app, code="D2", principal="P1")
+    make_distributor(app, code="D3", principal="P3")
+    world.user("prin1", "Principal", "P1")
+    login(client, "prin1")
+    for view in ("salesorderview", "openinvoiceview", "salesinvoiceview"):
+        page = html(client.get(f"/{view}/list/"))
+        assert filter_choices(page, "organization") == ["D1 - D1 name", "D2 - D2 name"], view
+
 
 
 def test_invoice_date_typed_as_shown_in_indonesian_or_as_iso(app, client, invoices):

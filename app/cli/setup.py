@@ -23,7 +23,7 @@ def demo():
     from app.demo import load_demo
     from app.services.transaction import in_transaction
     for username, password, role in in_transaction(load_demo):
-        click.echo(f"{role:16} {username:18} {password}")
+        click.echo(f"{role:18} {username:18} {password}")
 
 
 @click.command()

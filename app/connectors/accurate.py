@@ -64,6 +64,7 @@ class AccurateConnector(Connector):
     MASTER_DATA = MASTER_DATA
     TRANSACTIONS = TRANSACTIONS
     REQUIRED_RIGHTS = REQUIRED_RIGHTS
+    CLIENT_SETTINGS = ("ACCURATE_CLIENT_ID", "ACCURATE_CLIENT_SECRET")
 
     def __init__(self, client_id, client_secret, account_url, scope=DEFAULT_SCOPE,
                  page_size=100, timeout=30):
@@ -80,6 +81,10 @@ class AccurateConnector(Connector):
                    settings.get("ACCURATE_ACCOUNT_URL", "https://account.accurate.id"),
                    settings.get("ACCURATE_SCOPE") or DEFAULT_SCOPE,
                    int(settings.get("ACCURATE_PAGE_SIZE", 100)))
+
+    def client_setting(self, name):
+        return {"ACCURATE_CLIENT_ID": self.client_id,
+                "ACCURATE_CLIENT_SECRET": self.client_secret}[name]
 
     # -- OAuth 2 ---------------------------------------------------------------------
     def authorize_url(self, redirect_uri, state):

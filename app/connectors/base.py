@@ -89,6 +89,16 @@ class Connector(abc.ABC):
     # Groups of resources one sync button pages through, in order.
     MASTER_DATA = ()
     TRANSACTIONS = ()
+    # The settings naming the portal's client at the service; without them the service
+    # cannot be connected (the browser would reach the service with an empty client).
+    CLIENT_SETTINGS = ()
+
+    def missing_settings(self):
+        """The client settings the operator has not set, by their names."""
+        return [name for name in self.CLIENT_SETTINGS if not self.client_setting(name)]
+
+    def client_setting(self, name):
+        return ""
 
     def resources(self, group):
         return {"master_data": self.MASTER_DATA, "transaction": self.TRANSACTIONS}[group]

@@ -1,6 +1,6 @@
 """The permission matrix (SEC-3), generated from the running app's views and the
 declared roles, so the document cannot drift from the code."""
-from app.security.roles import ROLES, allowed
+from app.security.roles import FRAMEWORK_MENU, ROLES, allowed
 
 ACTIONS = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
 
@@ -20,6 +20,14 @@ def screens(appbuilder):
         actions = [a for a in ACTIONS if a in permissions]
         actions += sorted(permissions - set(ACTIONS))
         found.append((view_class.__name__, name, category, actions))
+    # The framework's own screens a role other than Admin is given (the Users screen of
+    # the Organization Admin): their list, show, add, edit and delete.
+    for view_name, (name, category) in FRAMEWORK_MENU.items():
+        view = next(v for v in appbuilder.baseviews
+                    if getattr(v, "class_permission_name", None) == view_name
+                    and hasattr(v, "datamodel"))
+        permissions = set(view.base_permissions or ())
+        found.append((view_name, name, category, [a for a in ACTIONS if a in permissions]))
     return found
 
 
@@ -37,6 +45,8 @@ def render_markdown(appbuilder):
         "the roles declared in `app/security/roles.py`. Do not edit by hand: a test fails",
         "when this file is stale. Admin may do everything in every organization; the other",
         "roles act on their own organization's rows only (principals: rows shared with them).",
+        "The Organization Admin manages its own organization's users (never a platform",
+        "Admin, never giving Admin), connections, integrations, sync settings and API keys.",
         "",
         "| category | screen | action | " + " | ".join(ROLES) + " |",
         "|---|---|---|" + "---|" * len(ROLES),

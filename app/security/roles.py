@@ -12,7 +12,13 @@ IMPORTER = "Importer"
 SUPERVISOR = "Supervisor"
 TEMPLATE_EDITOR = "Template Editor"
 PRINCIPAL = "Principal"
-ROLES = (ADMIN, IMPORTER, SUPERVISOR, TEMPLATE_EDITOR, PRINCIPAL)
+# An Admin-level user limited to their own organization (issue 17 item 5): its users,
+# connections, integrations, sync settings and API keys; nothing of other organizations.
+ORG_ADMIN = "Organization Admin"
+ROLES = (ADMIN, IMPORTER, SUPERVISOR, TEMPLATE_EDITOR, PRINCIPAL, ORG_ADMIN)
+# The roles an Organization Admin may give, by the kind of its organization: never Admin.
+ASSIGNABLE = {"distributor": (IMPORTER, SUPERVISOR, TEMPLATE_EDITOR, ORG_ADMIN),
+              "principal": (PRINCIPAL, ORG_ADMIN)}
 
 READ = ("can_list", "can_show")
 CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
@@ -113,6 +119,27 @@ GRANTS = {
     },
 }
 
+# The framework's Users screen (its class name for permissions), for the Organization
+# Admin: the users of its own organization only (app.security.tenancy.users_criterion).
+USERS_SCREEN = "UserDBModelView"
+FRAMEWORK_MENU = {USERS_SCREEN: ("List Users", "Security")}
+
+GRANTS[ORG_ADMIN] = {
+    "OrganizationView": READ,
+    "LocationView": CRUD,
+    "CustomerView": CRUD,
+    "ProductView": CRUD,
+    "ConnectionView": CRUD,
+    "IntegrationView": CRUD,
+    "SyncStatusView": SYNC_READ + SYNC_ACT,
+    "ServiceLinkView": SERVICE_LINK,
+    "IntegrationKeyView": READ + ("can_add", "revoke"),
+    "ImportFileView": FILE_READ,
+    "TemplateView": READ,
+    "TemplateFieldView": READ,
+    USERS_SCREEN: CRUD,
+}
+
 # What every signed-in user may do with their own account.
 SELF_SERVICE = (
     ("UserDBModelView", "can_userinfo"),
@@ -132,6 +159,7 @@ def builtin_roles(menu_of_view):
     matches them with re.match, and "OrganizationView" must not match a longer name.
     """
     declared = {}
+    menu_of_view = {**FRAMEWORK_MENU, **menu_of_view}
     for role, grants in GRANTS.items():
         pairs = list(SELF_SERVICE)
         for view, actions in grants.items():

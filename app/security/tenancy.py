@@ -8,7 +8,7 @@ from sqlalchemy import and_, false, inspect, or_, select
 
 from app.extensions import db
 from app.models import Connection, Membership, Organization
-from app.security.roles import ADMIN, PRINCIPAL
+from app.security.roles import ADMIN, ASSIGNABLE, PRINCIPAL
 
 
 class Viewer:
@@ -85,6 +85,14 @@ def choice_criterion(related, model, relation, viewer):
     if org_id is None:
         return false()
     if related is Organization:
+        side = _shared_side(model, relation)
+        is_principal = PRINCIPAL in viewer.role_names
+        if side == "distributor":  # e.g. the Distributor filter: never the principal itself
+            return (Organization.id.in_(connected_distributors(org_id)) if is_principal
+                    else Organization.id == org_id)
+        if side == "principal":
+            return (Organization.id == org_id if is_principal
+                    else Organization.id.in_(connected_principals(org_id)))
         return or_(Organization.id == org_id,
                    Organization.id.in_(connected_distributors(org_id)),
                    Organization.id.in_(connected_principals(org_id)))
@@ -94,6 +102,18 @@ def choice_criterion(related, model, relation, viewer):
     (local,) = inspect(model).relationships[relation].local_columns
     named = select(local).where(visible_criterion(model, viewer))
     return or_(own, related.id.in_(named))
+
+
+def _shared_side(model, relation):
+    """Which side of a distributor's row shared with a principal `relation` names:
+    "distributor" (the owning organization), "principal", or None (not such a row)."""
+    if not (hasattr(model, "__shared_principal_column__")
+            or hasattr(model, "__shared_import_key__")):
+        return None
+    (local,) = inspect(model).relationships[relation].local_columns
+    if local.name == getattr(model, "__tenant_column__", None):
+        return "distributor"
+    return "principal" if local.name == "principal_id" else None
 
 
 def is_tenant_scoped(model):
@@ -147,6 +167,32 @@ def scope(query, model, viewer, criterion=visible_criterion):
 def may_write_org(viewer, organization_id):
     return viewer.is_admin or (
         viewer.organization_id is not None and viewer.organization_id == organization_id)
+
+
+def users_criterion(user_model, viewer):
+    """The logins `viewer` may see and manage on the Users screen: Admin all; anyone else
+    the logins of their own organization that are not platform Admins (an Organization
+    Admin never sees, edits or removes a platform Admin, nor another organization's
+    users). None means all."""
+    if viewer.is_admin:
+        return None
+    if viewer.organization_id is None:
+        return false()
+    members = select(Membership.user_id).where(
+        Membership.organization_id == viewer.organization_id)
+    return and_(user_model.id.in_(members),
+                ~user_model.roles.any(name=ADMIN))
+
+
+def assignable_role_names(viewer):
+    """The roles `viewer` may give on the Users screen: Admin every one; an Organization
+    Admin those of its organization's kind (never Admin)."""
+    if viewer.is_admin:
+        return None
+    if viewer.organization_id is None:
+        return ()
+    org = db.session.get(Organization, viewer.organization_id)
+    return ASSIGNABLE.get(org.kind.value, ()) if org is not None else ()
 
 
 def integration_criterion(model, integration):

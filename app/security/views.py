@@ -5,7 +5,7 @@ password asked before changing one's own, and an Admin's Unlock on the Users scr
 Each keeps the framework's class name for its permissions (class_permission_name), so
 roles and docs/permissions.md read as before.
 """
-from flask import flash, g, redirect, request
+from flask import current_app, flash, g, redirect, request
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
@@ -23,10 +23,15 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
+from app.errors import MuaraError
 from app.extensions import db
+from app.models import Membership
 from app.security import login_protection
+from app.security.filters import GROUPS_VIEWER_MAY_GIVE, ROLES_VIEWER_MAY_GIVE, USERS_OF_VIEWER
 from app.security.passwords import PasswordPolicy
+from app.security.scoped_actions import ScopedActions
 from app.security.sessions import end_all_sessions, forget_session, stamp_session
+from app.security.tenancy import assignable_role_names, current_viewer
 
 
 def _refusal():
@@ -119,8 +124,22 @@ class PortalResetPasswordView(ResetPasswordView):
     form = ResetOtherPasswordForm
 
 
-class PortalUserDBModelView(UserDBModelView):
+class PortalUserDBModelView(ScopedActions, UserDBModelView):
+    """The Users screen. The platform Admin sees every login; an Organization Admin only
+    its own organization's (not platform Admins), gives only its organization's roles,
+    and a login it adds belongs to its organization (issue 17 item 5)."""
     class_permission_name = "UserDBModelView"
+    base_filters = USERS_OF_VIEWER  # noqa: RUF012  (the framework's class attributes)
+    add_form_query_rel_fields = edit_form_query_rel_fields = {  # noqa: RUF012
+        "roles": ROLES_VIEWER_MAY_GIVE, "groups": GROUPS_VIEWER_MAY_GIVE}
+    # In words: "Yes"/"No" and role names, not "True" and "[Importer]".
+    list_columns = ["first_name", "last_name", "username", "email", "active",  # noqa: RUF012
+                    "roles"]
+    formatters_columns = {  # noqa: RUF012
+        "active": lambda active: "Yes" if active else "No",
+        "roles": lambda roles: ", ".join(role.name for role in roles or ()),
+        "groups": lambda groups: ", ".join(group.name for group in groups or ()),
+    }
     add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
         "password": PasswordField(
             "Password", widget=BS3PasswordFieldWidget(),
@@ -130,6 +149,36 @@ class PortalUserDBModelView(UserDBModelView):
             "Confirm Password", widget=BS3PasswordFieldWidget(),
             validators=[DataRequired(), EqualTo("password", message="Passwords must match")]),
     }
+
+    def pre_add(self, item):
+        self._check_grants(item)
+        super().pre_add(item)
+        viewer = current_viewer()
+        if not viewer.is_admin:
+            db.session.add(Membership(user=item, organization_id=viewer.organization_id))
+
+    def pre_update(self, item):
+        self._check_grants(item)
+        super().pre_update(item)
+
+    @staticmethod
+    def _check_grants(item):
+        """A role or group the user may not give is refused with words before anything
+        is written. The posted ids are checked too: the framework's multiple choice field
+        drops an id outside its choices without a word, so "Importer + Admin" would be
+        saved as "Importer" and the user never told."""
+        with db.session.no_autoflush:  # the new login is not in the session yet
+            names = assignable_role_names(current_viewer())
+            if names is None:
+                return
+            may_give = {str(role.id) for role in current_app.appbuilder.sm.get_all_roles()
+                        if role.name in names}
+        posted = set(request.form.getlist("roles"))
+        if (posted - may_give or request.form.getlist("groups") or item.groups
+                or any(role.name not in names for role in item.roles)):
+            db.session.rollback()
+            raise MuaraError("Nothing was saved: an Organization Admin may give only the roles "
+                             f"{', '.join(names)}. Admin is given by the platform's Admin.")
 
     @action("unlock", "Unlock", "Let these users sign in again now?", "fa-unlock")
     def unlock(self, users):

@@ -6,7 +6,7 @@ from typing import BinaryIO, Optional
 from flask import current_app
 from sqlalchemy import select
 
-from app.errors import MuaraError
+from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
 from app.importing.file_warnings import stored_read_as, stored_warnings
 from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES, Module
@@ -23,6 +23,7 @@ from app.models.organizations import OrgKind
 from app.models.tasks import BackgroundTask
 from app.queue import queue
 from app.security.audit import record
+from app.services import preconditions
 from app.services.import_job import process_import
 from app.services.templates import find_template
 from app.services.upload_store import TooLarge, spool_upload, write_blob
@@ -63,8 +64,7 @@ def resolve_upload_target(org, module_name, principal_code=None, integration_nam
         raise MuaraError(f"{org.code} is a principal: files are imported by distributors")
     principals = active_principals(org)
     if not principals:
-        raise MuaraError(f"{org.code} has no active connection with a principal: a "
-                         "connection is needed before importing.")
+        raise PreconditionFailed(preconditions.no_connection(org))
     if principal_code:
         principal = next((p for p in principals if p.code == principal_code), None)
         if principal is None:
@@ -77,8 +77,7 @@ def resolve_upload_target(org, module_name, principal_code=None, integration_nam
                          + ", ".join(p.code for p in principals))
     externals = active_external_integrations(org)
     if not externals:
-        raise MuaraError(f"{org.code} has no active External integration: create one "
-                         "before importing.")
+        raise PreconditionFailed(preconditions.no_external_integration(org))
     if integration_name:
         integration = db.session.execute(select(Integration).where(
             Integration.organization_id == org.id, Integration.name == integration_name)).scalar()

@@ -9,11 +9,12 @@ from sqlalchemy import select
 
 from app.connectors import connector_for
 from app.connectors.base import GrantRevoked, TokenExpired
-from app.errors import MuaraError
+from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
 from app.models import Integration
 from app.models.service_links import LinkStatus, ServiceLink, SyncCursor
 from app.models.tasks import utcnow
+from app.services import preconditions
 from app.services.secrets import decrypt, encrypt
 from app.services.transaction import owns_transaction
 
@@ -72,10 +73,21 @@ def new_state() -> str:
     return pysecrets.token_urlsafe(32)
 
 
+def not_configured(integration: Integration):
+    """The precondition of a service whose client the operator has not set (issue 17
+    item 9), or None when it is configured."""
+    service = connector(integration)
+    missing = service.missing_settings()
+    return preconditions.service_not_configured(service.label, missing) if missing else None
+
+
 def authorize_url(integration: Integration, redirect_uri: str, state: str) -> str:
+    """Where Connect sends the browser; never with an empty client."""
+    unset = not_configured(integration)
+    if unset is not None:
+        raise PreconditionFailed(unset)
     if not integration.active:
-        raise MuaraError(f"Integration {integration.name} is inactive: activate it before "
-                         "connecting the service.")
+        raise PreconditionFailed(preconditions.inactive_integration(integration))
     return connector(integration).authorize_url(redirect_uri, state)
 
 

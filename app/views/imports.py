@@ -15,7 +15,7 @@ from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
-from app.services import fixes, pending_uploads
+from app.services import fixes, pending_uploads, preconditions
 from app.services import imports as import_service
 from app.services.rejections import reason_counts
 from app.services.upload_form import module_offers
@@ -23,6 +23,7 @@ from app.views.base import TenantModelView, chosen_org, visible_or_404, writable
 from app.views.display import name_only
 from app.views.downloads import attachment
 from app.views.import_outcome import outcome, progress_line
+from app.views.preconditions import error_shown, shown
 from app.views.wording import reason_words, size_words, state_tabs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,10 +63,7 @@ def missing_templates_note(org, templates):
     missing = [m.label for m in MODULES.values() if m.name not in have]
     if not missing:
         return None
-    return (f"{org.code} has no mapper template for {', '.join(missing)}: files of "
-            f"{'this module' if len(missing) == 1 else 'these modules'} are refused until "
-            "there is one. A Template Editor can add the default templates (Mapper "
-            "Templates > Add default templates).")
+    return shown(preconditions.missing_templates(org, missing))
 
 
 class DataImportView(BaseView):
@@ -87,12 +85,9 @@ class DataImportView(BaseView):
                 select(MapperTemplate).where(MapperTemplate.organization_id == org.id)
                 .order_by(MapperTemplate.module, MapperTemplate.name)).scalars().all()
             if not context["principals"]:
-                context["problems"].append(
-                    f"{org.code} has no active connection with a principal: a connection is "
-                    "needed before importing.")
+                context["problems"].append(shown(preconditions.no_connection(org)))
             if not context["integrations"]:
-                context["problems"].append(
-                    f"{org.code} has no active External integration: create one before importing.")
+                context["problems"].append(shown(preconditions.no_external_integration(org)))
             context["missing_templates"] = missing_templates_note(org, context["templates"])
         context.update(extra)
         return context
@@ -139,7 +134,7 @@ class DataImportView(BaseView):
         except MuaraError as exc:
             db.session.rollback()
             kept = kept or pending_uploads.keep(stream, filename, g.user.id)
-            return self._refused(org, str(exc), kept)
+            return self._refused(org, error_shown(exc), kept)
         finally:
             if stream is not getattr(upload, "stream", None):
                 stream.close()

@@ -4,7 +4,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.models import Connection, Integration
 from app.models.organizations import OrgKind
-from app.security.filters import TENANT_BASE_FILTERS
+from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services.directory import check_connection_sides
 from app.services.document_sync.settings import check_settings
 from app.views.base import TenantModelView
@@ -18,8 +18,10 @@ class ConnectionView(TenantModelView):
     list_columns = ["distributor", "principal", "active"]
     add_columns = edit_columns = show_columns = ["distributor", "principal", "active"]
     search_columns = ["distributor", "principal", "active"]
+    # A connection is the distributor's: its side offers only the distributors the user
+    # may act for (an Organization Admin: its own); every principal may be connected to.
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "distributor": DISTRIBUTORS, "principal": PRINCIPALS}
+        "distributor": DISTRIBUTORS + WRITABLE_ORGS, "principal": PRINCIPALS}
     search_form_query_rel_fields = {"distributor": TENANT_BASE_FILTERS,
                                     "principal": TENANT_BASE_FILTERS}
 

@@ -16,6 +16,7 @@ from app.services import service_links as links
 from app.services import service_sync as pulls
 from app.services.service_sync import GROUPS
 from app.views.base import visible_or_404
+from app.views.preconditions import error_shown, shown
 
 STATE_KEY = "service_oauth"
 
@@ -44,8 +45,10 @@ class ServiceLinkView(BaseView):
         runs = pulls.recent_runs(integration)
         records = pulls.recent_records(integration)
         waiting = pulls.waiting_pulls(integration)
+        unset = links.not_configured(integration)
         return self.render_template(
             "service_link.html", waiting=waiting, integration=integration, link=link,
+            not_configured=shown(unset) if unset else None,
             service_label=INTEGRATION_KIND_LABELS[integration.kind],
             rights=links.connector(integration).REQUIRED_RIGHTS, runs=runs, records=records,
             running=bool(waiting) or any(r.finished_at is None for r in runs), groups=GROUPS)
@@ -69,7 +72,7 @@ class ServiceLinkView(BaseView):
         try:
             url = links.authorize_url(integration, _redirect_uri(), state)
         except MuaraError as exc:
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
             return redirect(url_for("ServiceLinkView.show", pk=pk))
         session[STATE_KEY] = {"state": state, "integration": pk}
         return redirect(url)

@@ -15,6 +15,8 @@ from app.extensions import db
 from app.models import Integration
 from app.models.apikeys import IntegrationKey
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
+from app.security.filters import TENANT_BASE_FILTERS
+from app.security.scoped_actions import ScopedActions
 from app.security.tenancy import current_viewer, may_write_org, scope
 from app.services import document_sync
 from app.services.apikeys import revoke_keys
@@ -134,11 +136,15 @@ def _flash_result(result, verb):
     flash(f"{verb}: {result['succeeded']} succeeded, {result['failed']} failed.", category)
 
 
-class IntegrationKeyView(ModelView):
-    """API keys (Admin): list and revoke. Keys are made by `muara apikey create`, which
-    shows a key once; only its hash is kept."""
+class IntegrationKeyView(ScopedActions, ModelView):
+    """API keys (Admin, and an Organization Admin for its own organization's): list and
+    revoke. Keys are made by `muara apikey create`, which shows a key once; only its hash
+    is kept."""
     datamodel = SQLAInterface(IntegrationKey)
     route_base = "/api-keys"
+    base_filters = TENANT_BASE_FILTERS
+    search_form_query_rel_fields = {"integration": TENANT_BASE_FILTERS,
+                                    "organization": TENANT_BASE_FILTERS}
     base_permissions = ["can_list", "can_show"]
     list_columns = ["integration", "organization", "prefix", "created_at", "revoked_at"]
     show_columns = list_columns
@@ -149,6 +155,10 @@ class IntegrationKeyView(ModelView):
     @action("revoke", "Revoke", "Revoke the selected keys? Systems using them are refused at once.",
             "fa-ban", multiple=True, single=False)
     def revoke(self, items):
-        revoked = revoke_keys(items if isinstance(items, list) else [items])
+        items = items if isinstance(items, list) else [items]
+        viewer = current_viewer()
+        if not all(may_write_org(viewer, item.organization_id) for item in items):
+            abort(403)
+        revoked = revoke_keys(items)
         flash(f"{revoked} API key(s) revoked.", "success")
         return redirect(url_for("IntegrationKeyView.list"))
