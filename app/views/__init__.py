@@ -1,5 +1,7 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
+from flask import current_app
+
 from app.views.audit import AuditEventView
 from app.views.consolidated import (
     DailyVisitView,
@@ -15,7 +17,9 @@ from app.views.consolidated import (
 from app.views.display import with_display_formatters
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
+from app.views.operations import OperationsView, mount_dashboard
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
+from app.views.outbox import OutboxView
 from app.views.records import BalanceAdjustmentView, OpenInvoiceView, StockEntryView
 from app.views.rejections import ImportRejectionView
 from app.views.returns import (
@@ -69,7 +73,11 @@ MENU = [
     (IntegrationKeyView, "API Keys", "Connectivity", "fa-key"),
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
     (AuditEventView, "Audit Trail", "Security", "fa-history"),
+    (OperationsView, "Pipeline Figures", "Operations", "fa-tachometer"),
+    (OutboxView, "Outbox", "Operations", "fa-envelope"),
 ]
+# Menu links to pages that are not views of ours: (name, href, category, icon).
+LINKS = [("Queues and workers", "/operations/rq/", "Operations", "fa-tasks")]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
@@ -100,3 +108,6 @@ def register_views(appbuilder):
         title_from_menu(view, name)
         with_display_formatters(view)
         appbuilder.add_view(view, name, category=category, icon=icon)
+    for name, href, category, icon in LINKS:
+        appbuilder.add_link(name, href=href, category=category, icon=icon)
+    mount_dashboard(current_app)

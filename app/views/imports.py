@@ -16,10 +16,13 @@ from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
 from app.services import imports as import_service
+from app.services import notices
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
-from app.views.import_outcome import outcome, progress_line
+from app.views.import_outcome import outcome, progress_line, speed
+from app.views.notices import result_words
+from app.views.outbox import mail_note
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -32,7 +35,7 @@ def status_payload(imp):
     payload = import_service.summary(imp, limit=20)
     payload.update(rows_total=imp.rows_total, rows_done=imp.rows_done,
                    status_label=imp.status.label, finished=imp.job_finished,
-                   progress_text=progress_line(imp),
+                   progress_text=progress_line(imp), **speed(imp),
                    file_url=url_for("ImportFileView.show", pk=imp.id),
                    rejections_url=url_for("ImportRejectionView.list", _flt_0_import_file=imp.id),
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
@@ -106,7 +109,7 @@ class DataImportView(BaseView):
                     principal_code=form.get("principal") or None,
                     integration_name=form.get("integration") or None,
                     template_name=form.get("template") or None,
-                    force=form.get("force") == "1")
+                    force=form.get("force") == "1", base_url=request.url_root)
             except import_service.DuplicateFile as exc:
                 db.session.rollback()
                 error = (f"This file was already imported as "
@@ -127,6 +130,7 @@ class DataImportView(BaseView):
     @permission_name("progress")
     def progress(self, pk):
         imp = visible_import(pk)
+        _seen_by_uploader(imp)
         return self.render_template("import_progress.html", imp=imp,
                                     module_label=module_label(imp.module),
                                     payload=status_payload(imp))
@@ -135,7 +139,15 @@ class DataImportView(BaseView):
     @has_access
     @permission_name("progress")
     def status(self, pk):
-        return jsonify(status_payload(visible_import(pk)))
+        imp = visible_import(pk)
+        _seen_by_uploader(imp)
+        return jsonify(status_payload(imp))
+
+
+def _seen_by_uploader(imp):
+    """The uploader saw the end on the progress page: no notice on their next page."""
+    if imp.job_finished and not imp.result_seen and imp.uploaded_by_id == g.user.id:
+        notices.mark_seen(imp)
 
 
 def warnings_list(warnings_json):
@@ -224,6 +236,11 @@ class ImportFileView(TenantModelView):
         return redirect(url_for("ImportFileView.show", pk=pk))
 
     def render_template(self, template, **kwargs):
+        if template == self.show_template and kwargs.get("pk") is not None:
+            kwargs.setdefault("mail_note", mail_note(visible_import(kwargs["pk"])))
+        if template == self.list_template:
+            kwargs.setdefault("recent_results", [
+                (imp, *result_words(imp)) for imp in notices.recent_results(g.user.id)])
         kwargs.setdefault("status_tabs", STATUS_TABS)
         current = next(((arg, value) for arg, value, _ in STATUS_TABS
                         if request.args.get(arg) == value), None)
