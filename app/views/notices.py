@@ -9,6 +9,7 @@ from app.views.wording import counted, were
 
 # Requests that are not a page a person reads: polls, downloads, the REST API.
 NOT_PAGES = ("DataImportView.status", "static", "appbuilder.static")
+DOWNLOADS = (".static", "download", ".rejected_rows", "export", "csv")
 
 
 def install(app):
@@ -29,11 +30,12 @@ def flash_finished_imports():
 
 def _is_page():
     endpoint = request.endpoint or ""
-    if not endpoint or endpoint in NOT_PAGES or endpoint.endswith((".static", "download")):
+    if not endpoint or endpoint in NOT_PAGES or endpoint.endswith(DOWNLOADS):
         return False
     if request.blueprint == "rq_dashboard" or request.path.startswith("/api/"):
         return False
-    return request.accept_mimetypes.accept_html
+    # No Accept header at all accepts anything (a page too).
+    return not request.accept_mimetypes or request.accept_mimetypes.accept_html
 
 
 def result_words(imp):

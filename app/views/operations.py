@@ -24,7 +24,8 @@ DASHBOARD_POLICY = {**CONTENT_SECURITY_POLICY, "script-src": ["'self'", "'unsafe
 def _dashboard_guard():
     """Before every rq-dashboard request: Admins only, and the portal's own queue."""
     if g.get("user") is None or not g.user.is_authenticated:
-        return redirect(url_for("AuthDBView.login", next=request.path))
+        return redirect(url_for(current_app.appbuilder.sm.auth_view.endpoint + ".login",
+                                next=request.path))
     if not current_viewer().is_admin:
         abort(403)
     if request.method == "POST" and request.headers.get("X-Requested-With") != "XMLHttpRequest":
