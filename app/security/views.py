@@ -36,6 +36,7 @@ def _refusal():
 
 class PortalAuthDBView(AuthDBView):
     class_permission_name = "AuthDBView"
+    previous_class_permission_name = "AuthDBView"  # nothing to converge from
     logout_template = "logout_confirm.html"
 
     @expose("/login/", methods=["GET", "POST"])
@@ -94,6 +95,7 @@ class OwnPasswordForm(DynamicForm):
 
 class PortalResetMyPasswordView(ResetMyPasswordView):
     class_permission_name = "ResetMyPasswordView"
+    previous_class_permission_name = "ResetMyPasswordView"  # nothing to converge from
     form = OwnPasswordForm
 
     def form_post(self, form):
@@ -116,11 +118,13 @@ class ResetOtherPasswordForm(DynamicForm):
 
 class PortalResetPasswordView(ResetPasswordView):
     class_permission_name = "ResetPasswordView"
+    previous_class_permission_name = "ResetPasswordView"  # nothing to converge from
     form = ResetOtherPasswordForm
 
 
 class PortalUserDBModelView(UserDBModelView):
     class_permission_name = "UserDBModelView"
+    previous_class_permission_name = "UserDBModelView"  # nothing to converge from
     add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
         "password": PasswordField(
             "Password", widget=BS3PasswordFieldWidget(),
