@@ -2,7 +2,8 @@
 queues, workers and jobs through rq-dashboard, mounted behind the Admin role.
 
 rq-dashboard is a blueprint we do not own: its pages carry inline scripts without our
-CSP nonce, so its endpoints (and only those) get a policy that allows inline scripts;
+CSP nonce and compile templates with underscore.js, so its endpoints (and only those,
+Admin-only) get a policy that allows inline scripts and eval;
 its POSTs (requeue, delete, empty) are jQuery calls without our CSRF token, so they are
 exempt from the token but must carry X-Requested-With, which a cross-site form cannot.
 In the embedded mode the dashboard reads the in-process queue of this web process."""
@@ -18,7 +19,9 @@ from app.services import pipeline_figures
 
 DASHBOARD_PREFIX = "/operations/rq"
 EMBEDDED_URL = "redis://embedded-in-process-queue/0"
-DASHBOARD_POLICY = {**CONTENT_SECURITY_POLICY, "script-src": ["'self'", "'unsafe-inline'"]}
+# Its pages write inline scripts and compile underscore.js templates (new Function).
+DASHBOARD_POLICY = {**CONTENT_SECURITY_POLICY,
+                    "script-src": ["'self'", "'unsafe-inline'", "'unsafe-eval'"]}
 
 
 def _dashboard_guard():
