@@ -238,7 +238,9 @@ class ImportFileView(TenantModelView):
     def render_template(self, template, **kwargs):
         if template == self.show_template and kwargs.get("pk") is not None:
             kwargs.setdefault("mail_note", mail_note(visible_import(kwargs["pk"])))
-        if template == self.list_template:
+        # The user's recent results head the unfiltered Files screen (issue 17.12).
+        if template == self.list_template and not any(a.startswith("_flt_")
+                                                      for a in request.args):
             kwargs.setdefault("recent_results", [
                 (imp, *result_words(imp)) for imp in notices.recent_results(g.user.id)])
         kwargs.setdefault("status_tabs", STATUS_TABS)
