@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint test-scale bench fuzz permissions translations clean
+.PHONY: run test lint test-scale bench fuzz permissions translations clean check-browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: $(VENV)/.installed  ## serve the portal: SQLite, in-process worker, demo data
 	$(PY) run.py
 
-test: $(VENV)/.installed  ## the test suite (SQLite; set MUARA_TEST_* to add PostgreSQL/Redis)
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: $(VENV)/.installed check-browser  ## the test suite (SQLite; set MUARA_TEST_* to add PostgreSQL/Redis)
+	@start=$$(date +%s); CHROMIUM="$(CHROMIUM)" $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+		echo "make test: $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; \
+		exit $$status
+
+# Before the suite, not at its end: chromium for the browser tests (installed with apt
+# when run as root, else what is missing and how to get it). scripts/check-browser.sh
+check-browser:
+	@CHROMIUM="$(CHROMIUM)" MUARA_SKIP_BROWSER="$(MUARA_SKIP_BROWSER)" MUARA_NO_APT="$(MUARA_NO_APT)" \
+		sh scripts/check-browser.sh
 
 lint: $(VENV)/.installed  ## ruff: pyflakes, pycodestyle, import order, bugbear (pyproject.toml)
 	$(VENV)/bin/ruff check .
@@ -24,7 +32,7 @@ lint: $(VENV)/.installed  ## ruff: pyflakes, pycodestyle, import order, bugbear 
 # The suite on PostgreSQL and Redis with real worker processes (as CI runs it).
 TEST_PG_URL ?= postgresql://postgres@127.0.0.1:5432/muara_test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-test-scale: $(VENV)/.installed
+test-scale: $(VENV)/.installed check-browser
 	MUARA_TEST_DATABASE_URL=$(TEST_PG_URL) MUARA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -138,8 +138,10 @@ def build_config():
         "PURGE_TIME": env_time("MUARA_PURGE_TIME", "03:00"),
         "SCHEDULE_INTERVAL": env_int("MUARA_SCHEDULE_INTERVAL", 0),
         "EMBEDDED_SCHEDULER": env_bool("MUARA_EMBEDDED_SCHEDULER", True),
-        "PUBLIC_URL": env_str("MUARA_PUBLIC_URL", "http://localhost:5000"),
-        "MAIL_SERVER": env_str("MAIL_SERVER", "localhost"),
+        # Links in e-mails; unset, they use the address the uploader used (issue 17.1).
+        "PUBLIC_URL": env_str("MUARA_PUBLIC_URL"),
+        # Unset (embedded mode): e-mails are kept in the outbox (Operations > Outbox).
+        "MAIL_SERVER": env_str("MAIL_SERVER"),
         "MAIL_PORT": env_int("MAIL_PORT", 25, minimum=1),
         "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
         "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),

@@ -58,6 +58,8 @@ def create_app(test_config=None, start_background=None):
 
     from app.views.errors import register_error_pages
     register_error_pages(app)
+    from app.views import notices
+    notices.install(app)
     from app.security import audit_capture, sign_in_audit
     audit_capture.install()
     sign_in_audit.install(app)

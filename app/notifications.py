@@ -1,21 +1,42 @@
-"""E-mail to the uploader when an import ends (IMP-7, seed 002), sent over SMTP."""
+"""E-mail to the uploader when an import ends (IMP-7, seed 002).
+
+Every message is written to the outbox (`MailMessage`, issue 17.1): without a mail
+server (MAIL_SERVER unset, the embedded default) it stays there for the Admin to read;
+with one it is sent over SMTP and the row says whether the server took it, and why not.
+"""
 import logging
 import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
 
+from app.extensions import db
 from app.importing.modules import module_label
 from app.importing.reading_words import warnings_paragraph
 from app.models.imports import ImportStatus
+from app.models.mail import MailMessage, MailState
 from app.models.templates import RejectionPolicy
+from app.services.transaction import owns_transaction
 
 log = logging.getLogger(__name__)
+FALLBACK_URL = "http://localhost:5000"
+
+
+def mail_configured(config=None):
+    """Whether result e-mails leave the portal (else they are kept in the outbox)."""
+    config = config or current_app.config
+    return bool(config.get("MAIL_ENABLED") and config.get("MAIL_SERVER"))
+
+
+def portal_url(imp):
+    """The portal's address for links: MUARA_PUBLIC_URL, else the address the uploader
+    used when they uploaded the file."""
+    base = current_app.config.get("PUBLIC_URL") or imp.base_url or FALLBACK_URL
+    return base.rstrip("/")
 
 
 def rejection_log_url(imp):
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    return f"{base}/rejections/list/?_flt_0_import_file={imp.id}"
+    return f"{portal_url(imp)}/rejections/list/?_flt_0_import_file={imp.id}"
 
 
 def import_result_message(imp):
@@ -62,18 +83,36 @@ def state_line(imp):
     return f"\nState: {imp.status.label}. {imp.status.meaning}\n"
 
 
+@owns_transaction
 def send_import_result(imp):
-    """Send the result to the uploader; a mail failure never fails the import."""
+    """Tell the uploader: sent, or kept in the outbox. A mail failure never fails the
+    import: it is recorded on the message. Returns the outbox row (None: no message)."""
     config = current_app.config
     user = imp.uploaded_by
     if not config.get("MAIL_ENABLED") or user is None or not user.email:
-        return False
+        return None
     subject, body = import_result_message(imp)
+    row = MailMessage(recipient=user.email, subject=subject, body=body,
+                      state=MailState.kept, import_id=imp.id)
+    if config.get("MAIL_SERVER"):
+        reason = _deliver(config, user.email, subject, body)
+        row.state = MailState.not_sent if reason else MailState.sent
+        row.reason = reason
+        if reason:
+            log.warning("could not send the result of import %s to %s: %s", imp.id,
+                        user.email, reason)
+    db.session.add(row)
+    return row
+
+
+def _deliver(config, recipient, subject, body):
+    """Send over SMTP; None when the server took it, else the reason in words."""
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = user.email
+    message["To"] = recipient
     message["Subject"] = subject
     message.set_content(body)
+    server = f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
     try:
         smtp_class = smtplib.SMTP_SSL if config.get("MAIL_USE_SSL") else smtplib.SMTP
         with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
@@ -82,7 +121,10 @@ def send_import_result(imp):
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
             smtp.send_message(message)
-        return True
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send the result of import %s to %s", imp.id, user.email)
-        return False
+        return None
+    except ConnectionRefusedError:
+        return f"The mail server {server} refused the connection (is it running?)."
+    except smtplib.SMTPException as exc:
+        return f"The mail server {server} did not take the message: {exc}"
+    except OSError as exc:
+        return f"The mail server {server} could not be reached: {exc.strerror or exc}"

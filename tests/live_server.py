@@ -78,10 +78,11 @@ class LiveServer:
 
 # --- driving a browser (Debian's chromium through Playwright) ---------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# `make test CHROMIUM=...` names another browser (scripts/check-browser.sh checks it first).
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
-    reason="needs Debian's chromium (`apt-get install chromium`; .ci/run installs it)")
+    reason="needs Debian's chromium (`apt-get install chromium`; `make test` checks it first)")
 SHOTS = Path("/tmp/muara-screens")
 
 

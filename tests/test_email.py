@@ -170,9 +170,11 @@ def test_a_failed_file_mails_the_reason(app, smtp, distributor):
 
 
 def test_an_import_finishes_when_the_mail_server_is_down(app, smtp, distributor, caplog):
+    """A refusing mail server is recorded on the message (not sent, with the reason) and
+    logged in one line: no traceback, and the import and its task still succeed."""
     smtp.controller.stop()
     smtp.running = False
-    with caplog.at_level(logging.ERROR, logger="app.notifications"):
+    with caplog.at_level(logging.WARNING, logger="app.notifications"):
         result = run_import(app, invoice_xlsx([["INV-1", "C001", "2025-01-31", 10, "PO-1", None]]))
     assert result.status == ImportStatus.archived
     assert (result.rows, result.accepted, result.rejected) == (1, 1, 0)
@@ -181,11 +183,27 @@ def test_an_import_finishes_when_the_mail_server_is_down(app, smtp, distributor,
     assert failures, "the mail failure was not logged"
     assert f"import {result.id}" in failures[0].getMessage()
     assert distributor in failures[0].getMessage()
-    assert failures[0].exc_info is not None
+    assert "refused the connection" in failures[0].getMessage()
+    assert failures[0].exc_info is None, "a refused connection is no traceback"
     with app.app_context():
+        from app.models.mail import MailMessage, MailState
         from app.models.tasks import BackgroundTask, TaskStatus
         task = db.session.execute(db.select(BackgroundTask)).scalar_one()
         assert task.status == TaskStatus.done, "the job failed because of the mail"
+        message = db.session.execute(db.select(MailMessage)).scalar_one()
+        assert message.state == MailState.not_sent
+        assert message.recipient == distributor and message.import_id == result.id
+        assert f"127.0.0.1:{smtp.controller.port} refused the connection" in message.reason
+
+
+def test_a_sent_mail_is_recorded_as_sent(app, smtp, distributor):
+    result = run_import(app, invoice_xlsx([["INV-1", "C001", "2025-01-31", 10, "PO-1", None]]))
+    assert len(smtp.collector.envelopes) == 1
+    with app.app_context():
+        from app.models.mail import MailMessage, MailState
+        message = db.session.execute(db.select(MailMessage)).scalar_one()
+        assert (message.state, message.reason, message.import_id) == (
+            MailState.sent, None, result.id)
 
 
 def test_no_mail_when_mail_is_disabled(app, smtp, distributor):

@@ -86,6 +86,9 @@ def make_rows(org_id, dist_id, prin_id, with_records=True):
     later.append(("IntegrationKeyView", IntegrationKey(
         organization=org, integration_id=made["IntegrationView"], prefix="mk_test",
         key_hash=f"{org.id:064d}")))
+    from app.models.mail import MailMessage, MailState
+    later.append(("OutboxView", MailMessage(recipient="r@example.test", subject="s", body="b",
+                                            state=MailState.kept, import_id=imp.id)))
     for view, row in later:
         db.session.add(row)
         db.session.flush()

@@ -64,6 +64,11 @@ def test_every_inline_script_of_the_screens_carries_the_nonce(app, admin):
         response = admin.get(path)
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
+        if path.startswith("/operations/rq/"):
+            # rq-dashboard's templates (not ours, Admin only): inline scripts allowed there
+            script_src = csp_of(response)["script-src"]
+            assert "'unsafe-inline'" in script_src and "nonce" not in script_src, path
+            continue
         nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
         html = response.text
         for tag in re.findall(r"<script\b[^>]*>", html):

@@ -1,22 +1,18 @@
 """The words of the screens the framework builds from a view's declaration (titles,
 column labels, menu entries) in the user's language.
 
-A view declares English; `translate_view` turns every title and column label, the
-framework's own labels made from column names included ("invoice_date" -> "Invoice
-Date"), into a lazy translation, and `SCREEN_STRINGS` keeps each English source so that
+A view declares English; `translate_view` turns every title and column label of the
+built view, the framework's own labels made from column names included ("invoice_date"
+-> "Invoice Date"), into a lazy translation, and `SCREEN_STRINGS` keeps each English source so that
 `make translations` puts it in the catalogue and a test finds any left untranslated
 (the extractor cannot see strings made at run time). Menu names and categories are
 translated by the framework's menu template; they are only registered here.
 """
-import re
-
 from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import lazy_gettext
 
 SCREEN_STRINGS: set = set()
 TITLES = ("list_title", "show_title", "add_title", "edit_title")
-COLUMN_LISTS = ("list_columns", "show_columns", "add_columns", "edit_columns",
-                "search_columns")
 
 
 def screen_text(text):
@@ -32,23 +28,15 @@ def menu_text(*names):
     SCREEN_STRINGS.update(name for name in names if name)
 
 
-def framework_label(column):
-    """The label the framework makes of a column name (its _prettify_column)."""
-    return re.sub("[._]", " ", column).title()
-
-
 def translate_view(view):
-    """Titles and column labels of a model view, translated at render. Set on the class
-    before the framework instantiates it."""
-    if not issubclass(view, BaseModelView):
+    """Titles and column labels of a model view instance, translated at render. Run
+    after the framework built the view: it has made a label for every column then,
+    declared or not."""
+    if not isinstance(view, BaseModelView):
         return
     for attribute in TITLES:
         title = getattr(view, attribute, None)
         if title:
             setattr(view, attribute, screen_text(title))
-    labels = dict(view.label_columns or {})
-    for names in COLUMN_LISTS:
-        for column in getattr(view, names, None) or ():
-            if isinstance(column, str):
-                labels[column] = screen_text(labels.get(column) or framework_label(column))
-    view.label_columns = {column: screen_text(label) for column, label in labels.items()}
+    view.label_columns = {column: screen_text(label)
+                          for column, label in (view.label_columns or {}).items()}

@@ -27,6 +27,7 @@ from app.models.documents import (  # noqa: F401
 )
 from app.models.imports import ImportBlob, ImportFile, ImportRejection  # noqa: F401
 from app.models.integrations import Integration  # noqa: F401
+from app.models.mail import MailMessage  # noqa: F401
 from app.models.organizations import Customer, Location, Membership, Organization, Product  # noqa: F401
 from app.models.returns import (  # noqa: F401
                                 CustomerReturn,

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import deferred, relationship
+from sqlalchemy.sql.expression import false
 
 from app.models.mixins import ValueEnum
 from app.models.organizations import TenantOwned
@@ -112,6 +113,11 @@ class ImportFile(TenantOwned, Model):
     # (issue 19); its counts roll up to the parent on the parent's page.
     parent_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"), index=True)
     parent = relationship("ImportFile", remote_side=[id], foreign_keys=[parent_id])
+    # The address the uploader used ("https://portal.example/"), for the links of the
+    # result e-mail when MUARA_PUBLIC_URL is not set (issue 17.1).
+    base_url = Column(String(255))
+    # The uploader has been told the job ended (a notice on their next page, issue 17.12).
+    result_seen = Column(Boolean, nullable=False, default=False, server_default=false())
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"

@@ -1,7 +1,7 @@
 """The portal's security manager: the framework's, with sign-in protection, the password
 policy and sessions that end (issue 18). Each rule lives in its own module; this class
 only plugs them into the framework's hooks."""
-from flask import g
+from flask import current_app, g
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_login import user_logged_in
 
@@ -31,6 +31,20 @@ class PortalSecurityManager(SecurityManager):
     resetmypasswordview = PortalResetMyPasswordView
     resetpasswordview = PortalResetPasswordView
     security_api = PortalSecurityApi
+
+    def create_db(self):
+        """The roles, without what the framework's create_db adds around them (issue 17.15):
+        - no permission rows for the builtin roles: their permissions are checked against
+          the declaration (FAB_ROLES, regular expressions), and rows named after those
+          patterns ("^DataImportView$") were written only for security_cleanup to delete
+          them again, one commit each;
+        - no "No user yet created, use flask fab command" warning: `muara init` and the
+          first start create the users (`muara user add`, the demo data) right after.
+        The tables come from the migrations, never from here."""
+        if not current_app.config.get("FAB_CREATE_DB", True):
+            return
+        for role_name in (*self.builtin_roles, self.auth_role_admin, self.auth_role_public):
+            self.add_role(role_name)
 
     def create_login_manager(self, app):
         login_manager = super().create_login_manager(app)

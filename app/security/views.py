@@ -41,6 +41,7 @@ def _refusal():
 
 class PortalAuthDBView(AuthDBView):
     class_permission_name = "AuthDBView"
+    previous_class_permission_name = "AuthDBView"  # nothing to converge from
     logout_template = "logout_confirm.html"
 
     @expose("/login/", methods=["GET", "POST"])
@@ -99,6 +100,7 @@ class OwnPasswordForm(DynamicForm):
 
 class PortalResetMyPasswordView(ResetMyPasswordView):
     class_permission_name = "ResetMyPasswordView"
+    previous_class_permission_name = "ResetMyPasswordView"  # nothing to converge from
     form = OwnPasswordForm
 
     def form_post(self, form):
@@ -121,6 +123,7 @@ class ResetOtherPasswordForm(DynamicForm):
 
 class PortalResetPasswordView(ResetPasswordView):
     class_permission_name = "ResetPasswordView"
+    previous_class_permission_name = "ResetPasswordView"  # nothing to converge from
     form = ResetOtherPasswordForm
 
 
@@ -140,6 +143,7 @@ class PortalUserDBModelView(ScopedActions, UserDBModelView):
         "roles": lambda roles: ", ".join(role.name for role in roles or ()),
         "groups": lambda groups: ", ".join(group.name for group in groups or ()),
     }
+    previous_class_permission_name = "UserDBModelView"  # nothing to converge from
     add_form_extra_fields = {  # noqa: RUF012  (the framework's class attribute)
         "password": PasswordField(
             "Password", widget=BS3PasswordFieldWidget(),

@@ -138,8 +138,11 @@ def describe_import(imp: ImportFile) -> str:
 
 def create_import(org, module_name, filename, content: bytes | BinaryIO, user=None,
                   principal_code=None, integration_name=None, template_name=None, force=False,
-                  source="screen"):
+                  source="screen", base_url=None):
     """Store the upload, then queue it. Returns the ImportFile.
+
+    `base_url` is the portal's address as the uploader reached it (the screen's request),
+    for the links of the result e-mail when MUARA_PUBLIC_URL is not set.
 
     `content` is the bytes or a binary stream (an open file, an upload's stream): a
     stream is copied in chunks and refused for size as soon as the limit is passed."""
@@ -154,13 +157,13 @@ def create_import(org, module_name, filename, content: bytes | BinaryIO, user=No
         raise MuaraError(f"the file {shown}; the limit is {_size_text(limit)}") from None
     try:
         return _store(org, module, principal, integration, template, filename, upload, user,
-                      force, source)
+                      force, source, base_url)
     finally:
         upload.discard()
 
 
 def _store(org, module, principal, integration, template, filename, upload, user, force,
-           source):
+           source, base_url=None):
     if not upload.size:
         raise MuaraError("The file is empty.")
     earlier = find_duplicate(org.id, module.name, upload.sha256)
@@ -172,7 +175,7 @@ def _store(org, module, principal, integration, template, filename, upload, user
                      integration_id=integration.id, filename=filename[:255],
                      size=upload.size, sha256=upload.sha256,
                      uploaded_by_id=getattr(user, "id", None), forced=earlier is not None,
-                     source=source,
+                     source=source, base_url=(base_url or None) and base_url[:255],
                      status=ImportStatus.imported)
     db.session.add(imp)
     db.session.flush()
@@ -194,6 +197,7 @@ def reprocess(imp: ImportFile) -> ImportFile:
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
     imp.status = ImportStatus.imported
+    imp.result_seen = False  # the uploader hears of the new run's end
     record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()
     return enqueue_import(imp)

@@ -1,5 +1,7 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
+from flask import current_app
+
 from app.i18n.screens import menu_text, translate_view
 from app.views.audit import AuditEventView
 from app.views.consolidated import (
@@ -18,7 +20,9 @@ from app.views.fix_rows import FixRowsView
 from app.views.help import HelpView
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
+from app.views.operations import OperationsView, mount_dashboard
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
+from app.views.outbox import OutboxView
 from app.views.records import BalanceAdjustmentView, OpenInvoiceView, StockEntryView
 from app.views.rejections import ImportRejectionView
 from app.views.returns import (
@@ -73,7 +77,11 @@ MENU = [
     (MembershipView, "User Organizations", "Security", "fa-id-badge"),
     (AuditEventView, "Audit Trail", "Security", "fa-history"),
     (HelpView, "Files and states", "Help", "fa-question-circle"),
+    (OperationsView, "Pipeline Figures", "Operations", "fa-tachometer"),
+    (OutboxView, "Outbox", "Operations", "fa-envelope"),
 ]
+# Menu links to pages that are not views of ours: (name, href, category, icon).
+LINKS = [("Queues and workers", "/operations/rq/", "Operations", "fa-tasks")]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
@@ -100,11 +108,15 @@ def register_views(appbuilder):
     for view, name, _ in NO_MENU:
         title_from_menu(view, name)
         with_display_formatters(view)
-        translate_view(view)
         appbuilder.add_view_no_menu(view)
     for view, name, category, icon in MENU:
         title_from_menu(view, name)
         with_display_formatters(view)
-        translate_view(view)
         menu_text(name, category)
         appbuilder.add_view(view, name, category=category, icon=icon)
+    for name, href, category, icon in LINKS:
+        menu_text(name, category)
+        appbuilder.add_link(name, href=href, category=category, icon=icon)
+    for built in appbuilder.baseviews:
+        translate_view(built)
+    mount_dashboard(current_app)

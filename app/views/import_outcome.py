@@ -1,15 +1,52 @@
 """What the progress page says about an import, worded here rather than in its script so
 that counts read right ("1 row was rejected", "nothing was imported")."""
 from app.models.imports import ImportStatus
+from app.models.tasks import utcnow
 from app.views.wording import counted, were
 
 
-def progress_line(imp):
+def speed(imp, now=None):
+    """{"rows_per_second", "seconds_left"} of a running import (None when not known yet:
+    not started, nothing read, or no estimate of the rows)."""
+    rate = left = None
+    if imp.status == ImportStatus.processing and imp.started_at and imp.rows_done:
+        elapsed = ((now or utcnow()) - imp.started_at).total_seconds()
+        if elapsed > 0:
+            rate = imp.rows_done / elapsed
+            if imp.rows_total and imp.rows_total > imp.rows_done:
+                left = (imp.rows_total - imp.rows_done) / rate
+    return {"rows_per_second": rate, "seconds_left": left}
+
+
+def duration_words(seconds):
+    """About how long, in words: "less than a minute", "about 3 minutes", "about 1 hour 5
+    minutes"."""
+    if seconds < 60:
+        return "less than a minute" if seconds >= 10 else "a few seconds"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"about {counted(minutes, 'minute')}"
+    hours, minutes = divmod(minutes, 60)
+    return f"about {counted(hours, 'hour')}" + (f" {counted(minutes, 'minute')}"
+                                                  if minutes else "")
+
+
+def progress_line(imp, now=None):
     """The line under the bar while the job runs."""
-    read = (f"{imp.rows_done} of about {counted(imp.rows_total, 'row')}" if imp.rows_total
-            else counted(imp.rows_done or 0, "row"))
-    return (f"{imp.status.label}: {read}, {imp.accepted or 0} accepted, "
-            f"{imp.rejected or 0} rejected")
+    read = (f"{imp.rows_done:,} of about {counted_rows(imp.rows_total)}" if imp.rows_total
+            else counted_rows(imp.rows_done or 0))
+    line = (f"{imp.status.label}: {read}, {imp.accepted or 0:,} accepted, "
+            f"{imp.rejected or 0:,} rejected")
+    figures = speed(imp, now)
+    if figures["rows_per_second"]:
+        line += f" · {figures['rows_per_second']:,.0f} rows per second"
+        if figures["seconds_left"] is not None:
+            line += f" · {duration_words(figures['seconds_left'])} left"
+    return line
+
+
+def counted_rows(n):
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def outcome(imp, summary):

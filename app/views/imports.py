@@ -15,14 +15,16 @@ from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
-from app.services import fixes, pending_uploads, preconditions
+from app.services import fixes, notices, pending_uploads, preconditions
 from app.services import imports as import_service
 from app.services.rejections import reason_counts
 from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
-from app.views.import_outcome import outcome, progress_line
+from app.views.import_outcome import outcome, progress_line, speed
+from app.views.notices import result_words
+from app.views.outbox import mail_note
 from app.views.preconditions import error_shown, shown
 from app.views.wording import reason_words, size_words, state_tabs
 
@@ -37,7 +39,7 @@ def status_payload(imp):
     payload = import_service.summary(imp, limit=20)
     payload.update(rows_total=imp.rows_total, rows_done=imp.rows_done,
                    status_label=imp.status.label, finished=imp.job_finished,
-                   progress_text=progress_line(imp),
+                   progress_text=progress_line(imp), **speed(imp),
                    file_url=url_for("ImportFileView.show", pk=imp.id),
                    rejections_url=url_for("ImportRejectionView.list", _flt_0_import_file=imp.id),
                    rejected_rows_url=url_for("ImportFileView.rejected_rows", pk=imp.id))
@@ -122,7 +124,7 @@ class DataImportView(BaseView):
                 principal_code=form.get("principal") or None,
                 integration_name=form.get("integration") or None,
                 template_name=form.get("template") or None,
-                force=form.get("force") == "1")
+                force=form.get("force") == "1", base_url=request.url_root)
         except import_service.DuplicateFile as exc:
             db.session.rollback()
             kept = kept or pending_uploads.keep(stream, filename, g.user.id)
@@ -152,6 +154,7 @@ class DataImportView(BaseView):
     @permission_name("progress")
     def progress(self, pk):
         imp = visible_import(pk)
+        _seen_by_uploader(imp)
         return self.render_template("import_progress.html", imp=imp,
                                     module_label=module_label(imp.module),
                                     payload=status_payload(imp))
@@ -160,7 +163,15 @@ class DataImportView(BaseView):
     @has_access
     @permission_name("progress")
     def status(self, pk):
-        return jsonify(status_payload(visible_import(pk)))
+        imp = visible_import(pk)
+        _seen_by_uploader(imp)
+        return jsonify(status_payload(imp))
+
+
+def _seen_by_uploader(imp):
+    """The uploader saw the end on the progress page: no notice on their next page."""
+    if imp.job_finished and not imp.result_seen and imp.uploaded_by_id == g.user.id:
+        notices.mark_seen(imp)
 
 
 def warnings_list(warnings_json):
@@ -243,6 +254,13 @@ class ImportFileView(TenantModelView):
         return fixes.family(visible_import(pk))
 
     def render_template(self, template, **kwargs):
+        if template == self.show_template and kwargs.get("pk") is not None:
+            kwargs.setdefault("mail_note", mail_note(visible_import(kwargs["pk"])))
+        # The user's recent results head the unfiltered Files screen (issue 17.12).
+        if template == self.list_template and not any(a.startswith("_flt_")
+                                                      for a in request.args):
+            kwargs.setdefault("recent_results", [
+                (imp, *result_words(imp)) for imp in notices.recent_results(g.user.id)])
         kwargs.setdefault("view", self)
         tabs = state_tabs()
         kwargs.setdefault("status_tabs", tabs)
