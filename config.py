@@ -72,6 +72,18 @@ def env_time(name, default):
                        f"got {value!r}")
 
 
+def env_zone(name, default):
+    """An IANA time zone name (Asia/Jakarta), checked against the zone database."""
+    import zoneinfo
+    value = env_str(name, default).strip()
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"{name} must be a time zone name such as Asia/Jakarta, "
+                           f"got {value!r}") from None
+    return value
+
+
 def instance_dir():
     path = Path(env_str("MUARA_INSTANCE", BASE_DIR / "instance"))
     path.mkdir(parents=True, exist_ok=True)
@@ -134,6 +146,9 @@ def build_config():
         # The daily consolidation of waiting files (seed 000) and the retention purge,
         # at these local times; SCHEDULE_INTERVAL (seconds) replaces both times with an
         # interval, to try the schedule out. The embedded scheduler can be turned off.
+        # The organizations' local time: every time a person reads or enters (sync
+        # settings, timestamps on screens) is in this zone; the database keeps UTC.
+        "TIME_ZONE": env_zone("MUARA_TIME_ZONE", "Asia/Jakarta"),
         "CONSOLIDATION_TIME": env_time("MUARA_CONSOLIDATION_TIME", "02:00"),
         "PURGE_TIME": env_time("MUARA_PURGE_TIME", "03:00"),
         "SCHEDULE_INTERVAL": env_int("MUARA_SCHEDULE_INTERVAL", 0),

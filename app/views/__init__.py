@@ -1,5 +1,8 @@
 """Every view, registered in one place; the menu, the role declarations and the
 permission matrix read these lists."""
+from flask import current_app
+
+from app.views.apikeys import IntegrationKeyView
 from app.views.audit import AuditEventView
 from app.views.consolidated import (
     DailyVisitView,
@@ -12,7 +15,7 @@ from app.views.consolidated import (
     SalesOrderView,
     SyncAllView,
 )
-from app.views.display import with_display_formatters
+from app.views.display import register_filters, with_display_formatters
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.organizations import CustomerView, LocationView, OrganizationView, ProductView
@@ -33,7 +36,7 @@ from app.views.service_data import (
     TaxView,
 )
 from app.views.service_links import ServiceLinkView
-from app.views.sync import IntegrationKeyView, SyncStatusView
+from app.views.sync import SyncStatusView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 from app.views.titles import title_from_menu
 
@@ -92,6 +95,7 @@ def registered_views():
 
 
 def register_views(appbuilder):
+    register_filters(current_app)
     for view, name, _ in NO_MENU:
         title_from_menu(view, name)
         with_display_formatters(view)

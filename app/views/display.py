@@ -1,4 +1,5 @@
-"""How a value reads on a list or show page: no "None", "True" or microseconds.
+"""How a value reads on a list or show page: no "None", "True", codes or microseconds;
+timestamps in the organizations' local time with the zone (MUARA_TIME_ZONE).
 
 Only the screens use this: exports (CSV/JSON/XLSX downloads, `muara export`) keep the
 raw values.
@@ -14,6 +15,7 @@ from app.models.integrations import (
     IntegrationKind,
     SyncMode,
 )
+from app.services.localtime import to_local
 
 # Choices whose words are kept beside their enum (the forms offer the same words).
 ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LABELS}
@@ -21,7 +23,8 @@ ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LAB
 
 def shown(value):
     """A value as a person reads it: None is blank, booleans are Yes/No, a timestamp
-    stops at the second and a whole float (50.0 from a spreadsheet) is an integer."""
+    is local and stops at the second, a date has no time, and a whole float (50.0 from
+    a spreadsheet) is an integer."""
     if value is None:
         return ""
     if value is True:
@@ -29,12 +32,66 @@ def shown(value):
     if value is False:
         return "No"
     if isinstance(value, dt.datetime):
-        return str(value.replace(microsecond=0))
+        return when(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, enum.Enum):
         return enum_label(value)
     return value
+
+
+def when(value):
+    """A stored timestamp (naive UTC) in local time with the zone: "2026-12-07 01:46:16
+    WIB". A value at midnight exactly is a date kept in a timestamp column (a document
+    date): shown as the date alone."""
+    if value is None:
+        return ""
+    if not isinstance(value, dt.datetime):
+        return shown(value)
+    if value.tzinfo is None and value.time() == dt.time(0):
+        return value.date().isoformat()
+    local = to_local(value)
+    return f"{local:%Y-%m-%d %H:%M:%S} {local:%Z}"
+
+
+def clock_time(value):
+    """A time of day of a setting ("22:00", kept as local time) with the zone: "22:00 WIB"."""
+    if not value:
+        return ""
+    return f"{value} {to_local(dt.datetime.now(dt.timezone.utc)):%Z}"
+
+
+# Codes kept in text columns (a sync record's kind, a run's trigger) and their words;
+# a code not listed reads as a phrase ("stock_opname" -> "Stock opname").
+CODE_WORDS = {
+    "file": "Imported file",
+    "push": "Pushed by the integration",
+    "shift_closed": "Register shift closed",
+    "scheduled": "Scheduled time",
+    "transfer_schedule": "Transfer sync time",
+    "manual": "By hand",
+    "refresh": "Refresh",
+    "master_data": "Sync Master Data",
+    "transaction": "Sync Transaction",
+}
+
+
+def words(code):
+    """A snake_case code as words."""
+    if code is None:
+        return ""
+    if isinstance(code, enum.Enum):
+        return enum_label(code)
+    code = str(code)
+    return CODE_WORDS.get(code) or code.replace("_", " ").capitalize()
+
+
+def register_filters(app):
+    """The same words in templates: `{{ value|shown }}`, `{{ stamp|when }}`,
+    `{{ "22:00"|clock_time }}`, `{{ code|words }}`."""
+    app.jinja_env.filters.update(shown=shown, when=when, clock_time=clock_time, words=words)
 
 
 def enum_label(value):

@@ -7,6 +7,7 @@ from app.models.organizations import OrgKind
 from app.security.filters import TENANT_BASE_FILTERS
 from app.services.directory import check_connection_sides
 from app.services.document_sync.settings import check_settings
+from app.services.localtime import zone_name
 from app.views.base import TenantModelView
 
 DISTRIBUTORS = [["kind", FilterEqual, OrgKind.distributor]]
@@ -56,17 +57,26 @@ class IntegrationView(TenantModelView):
         "use_source_customer_id": "Use the id in customer data as the customer code",
     }
     description_columns = {
-        "sync_mode": "Sales transactions and stock adjustments: realtime = as they arrive; "
-                     "shift_closing = when the source signals a register shift closed; "
-                     "scheduled = every day at the scheduled sync time.",
-        "sync_time": "HH:MM, 24 hours, UTC (for scheduled mode).",
+        "sync_mode": "When sales transactions and stock adjustments are applied: "
+                     "Synchronize real time = as they arrive; Synchronize on register shift "
+                     "closing = when the source signals a register shift closed; Sync on "
+                     "scheduled time = every day at the scheduled sync time.",
+        "sync_time": "HH:MM, 24 hours, local time (for Sync on scheduled time).",
         "transfer_sync_enabled": "Transfers and stock opnames: on = every day at the transfer "
                                  "sync time; off = only by hand (Sync transfers now).",
-        "transfer_sync_time": "HH:MM, 24 hours, UTC.",
+        "transfer_sync_time": "HH:MM, 24 hours, local time.",
         "use_source_customer_id": "On: a customer's code is its id in the source (a customer "
                                   "without an id still gets a generated code). Off: codes are "
                                   "generated.",
     }
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The zone by its name where the times are entered (built inside the app context).
+        zone = f"local time, {zone_name()}"
+        self.description_columns = {
+            name: text.replace("local time", zone)
+            for name, text in self.description_columns.items()}
 
     def pre_add(self, item):
         super().pre_add(item)

@@ -1,23 +1,18 @@
 """Synchronization status (SYN-2, seed 001): a panel per integration with its runs,
 "View details" per run, the reason of a failed record one click away, "Refresh" for
-one failed record or all of them, and "Sync transfers now" (INT-2); the API keys
-screen (Admin)."""
+one failed record or all of them, and "Sync transfers now" (INT-2)."""
 import json
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose, has_access
-from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import Integration
-from app.models.apikeys import IntegrationKey
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.security.tenancy import current_viewer, may_write_org, scope
 from app.services import document_sync
-from app.services.apikeys import revoke_keys
 from app.views.base import visible_or_404
 
 RUNS_SHOWN = 50
@@ -132,23 +127,3 @@ def _flash_result(result, verb):
         return
     category = "warning" if result["failed"] else "success"
     flash(f"{verb}: {result['succeeded']} succeeded, {result['failed']} failed.", category)
-
-
-class IntegrationKeyView(ModelView):
-    """API keys (Admin): list and revoke. Keys are made by `muara apikey create`, which
-    shows a key once; only its hash is kept."""
-    datamodel = SQLAInterface(IntegrationKey)
-    route_base = "/api-keys"
-    base_permissions = ["can_list", "can_show"]
-    list_columns = ["integration", "organization", "prefix", "created_at", "revoked_at"]
-    show_columns = list_columns
-    search_columns = ["integration", "organization", "revoked_at"]
-    label_columns = {"prefix": "Key starts with"}
-    base_order = ("id", "desc")
-
-    @action("revoke", "Revoke", "Revoke the selected keys? Systems using them are refused at once.",
-            "fa-ban", multiple=True, single=False)
-    def revoke(self, items):
-        revoked = revoke_keys(items if isinstance(items, list) else [items])
-        flash(f"{revoked} API key(s) revoked.", "success")
-        return redirect(url_for("IntegrationKeyView.list"))
