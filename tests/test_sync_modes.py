@@ -231,3 +231,18 @@ def test_refresh_of_a_service_integration_points_to_its_sync(app, runner, world)
         row = db.session.execute(select(SyncRecord)).scalar_one()
         assert (row.status, row.attempts, row.reason) == (SyncStatus.failed, 1,
                                                           "Name is required.")
+
+
+def test_the_migration_moves_stored_utc_times_to_local_time():
+    """Times stored in UTC before issue 17.7 keep firing at the same moment."""
+    import importlib.util
+    from pathlib import Path
+    path = (Path(__file__).parents[1] / "migrations" / "versions"
+            / "ce8394071772_sync_times_in_local_time.py")
+    spec = importlib.util.spec_from_file_location("sync_times_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration._offset() == dt.timedelta(hours=7)
+    assert migration._shift("18:30", dt.timedelta(hours=7)) == "01:30"
+    assert migration._shift("01:30", -dt.timedelta(hours=7)) == "18:30"
+    assert migration._shift(None, dt.timedelta(hours=7)) is None
