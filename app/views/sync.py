@@ -13,7 +13,9 @@ from app.models import Integration
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
 from app.security.tenancy import current_viewer, may_write_org, scope
 from app.services import document_sync
+from app.services.sync_files import FILE_KIND, import_id_of
 from app.views.base import visible_or_404
+from app.views.wording import counted
 
 RUNS_SHOWN = 50
 
@@ -71,7 +73,9 @@ class SyncStatusView(BaseView):
         """One record: its reason in full and the document as received."""
         sync_record = visible_or_404(SyncRecord, pk)
         payload = json.dumps(json.loads(sync_record.payload or "null"), indent=2)
+        import_id = import_id_of(sync_record) if sync_record.kind == FILE_KIND else None
         return self.render_template("sync_record.html", record=sync_record, payload=payload,
+                                    import_id=import_id,
                                     integration=sync_record.integration,
                                     may_write=may_write_org(current_viewer(),
                                                             sync_record.organization_id))
@@ -122,8 +126,13 @@ def _run_and_tell(action, args, verb):
 
 
 def _flash_result(result, verb):
+    files = result.get("files_queued", 0)
+    if files:
+        flash(f"{counted(files, 'file')} queued to be imported again; the file's status "
+              "follows its import.", "info")
     if not result["run_ids"]:
-        flash("Nothing to synchronize.", "info")
+        if not files:
+            flash("Nothing to synchronize.", "info")
         return
     category = "warning" if result["failed"] else "success"
     flash(f"{verb}: {result['succeeded']} succeeded, {result['failed']} failed.", category)
