@@ -67,6 +67,10 @@ def clock_time(value):
 # a code not listed reads as a phrase ("stock_opname" -> "Stock opname").
 CODE_WORDS = {
     "file": "Imported file",
+    "import_file": "Imported file",
+    "ab_user": "User",
+    "sign_in": "Sign-in",
+    "sign_in_failed": "Sign-in refused",
     "push": "Pushed by the integration",
     "shift_closed": "Register shift closed",
     "scheduled": "Scheduled time",
@@ -125,7 +129,9 @@ def with_display_formatters(view):
     if not issubclass(view, BaseModelView):
         return
     own = view.formatters_columns or {}
-    columns = [*(view.list_columns or ()), *(view.show_columns or ())]
+    columns = [*(view.list_columns or ()), *(view.show_columns or ()),
+               *(column for _, fieldset in (view.show_fieldsets or ())
+                 for column in fieldset.get("fields", ()))]
     view.formatters_columns = {**{column: _formatter(view, column) for column in columns},
                                **own}
 
@@ -133,7 +139,8 @@ def with_display_formatters(view):
 def _formatter(view, column):
     """`shown`, or for a column of choices (an Enum column, which the framework hands
     over as its plain value) the choice's words."""
-    table_column = getattr(view.datamodel.obj, "__table__", None)
+    model = getattr(view.datamodel, "obj", None)  # the framework's user view gets it later
+    table_column = getattr(model, "__table__", None)
     table_column = None if table_column is None else table_column.c.get(column)
     enum_class = getattr(getattr(table_column, "type", None), "enum_class", None)
     if enum_class is None:

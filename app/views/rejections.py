@@ -12,7 +12,7 @@ from app.models import ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
 from app.services.rejections import resolve_rejections
 from app.views.base import TenantModelView
-from app.views.display import shown
+from app.views.display import shown, words
 
 
 class ImportRejectionView(TenantModelView):
@@ -36,7 +36,7 @@ class ImportRejectionView(TenantModelView):
     # Customer returns log info and warnings too: severity tells them from rejections.
     label_columns = {"import_file": "File", "row": "Row", "reason": "Reason code",
                      "message": "Reason", "severity": "Severity"}
-    formatters_columns = {"module": module_label,
+    formatters_columns = {"module": module_label, "reason": words,
                           "value": lambda value: "" if value is None else value}
     page_size = 50
 
