@@ -113,3 +113,14 @@ def test_no_code_or_technical_timestamp_reaches_a_list_or_show_page(busy_demo, c
         assert problems_in(" ".join(cells(page))) == []
     assert "Transfer out" in pages[0] and "Imported file" in pages[0]
     assert re.search(r"\d{2}:\d{2}:\d{2} WIB", pages[0]), "times are local, with the zone"
+
+    # A customer returns file's log is its message log, named by the file.
+    with app.app_context():
+        from app.models import ImportFile
+        returns_id, invoices_id = (db.session.execute(select(ImportFile.id).where(
+            ImportFile.module == module)).scalar() for module in ("customer_returns",
+                                                                   "open_invoices"))
+    log = html(client.get(f"/rejections/list/?_flt_0_import_file={returns_id}"))
+    assert "Message log: seed_minimal.xml" in log and "Rejection Log:" not in log
+    log = html(client.get(f"/rejections/list/?_flt_0_import_file={invoices_id}"))
+    assert "Rejection Log: invoices.csv" in log

@@ -6,10 +6,13 @@ from flask import abort, redirect, request
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from sqlalchemy import select
 
-from app.importing.modules import module_label
-from app.models import ImportRejection
+from app.extensions import db
+from app.importing.modules import XML_MODULES, module_label
+from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
+from app.security.tenancy import current_viewer, scope
 from app.services.rejections import resolve_rejections
 from app.views.base import TenantModelView
 from app.views.display import shown, words
@@ -85,4 +88,19 @@ class ImportRejectionView(TenantModelView):
 
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
+        if template == self.list_template:
+            kwargs["title"] = self._list_title_for_request(kwargs.get("title"))
         return super().render_template(template, **kwargs)
+
+    def _list_title_for_request(self, title):
+        """A customer returns file's log is a message log (info, warnings and errors per
+        return), not a rejection log: titled so, with the file's name."""
+        import_id = request.args.get("_flt_0_import_file", type=int)
+        imp = None if import_id is None else db.session.execute(scope(
+            select(ImportFile).where(ImportFile.id == import_id), ImportFile,
+            current_viewer())).scalar()
+        if imp is None:
+            return title
+        if imp.module in XML_MODULES:
+            return f"Message log: {imp.filename}"
+        return f"{title}: {imp.filename}"
