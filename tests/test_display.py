@@ -80,12 +80,12 @@ def test_shown_reads_like_a_person_would_and_leaves_other_values_alone():
     assert shown(0) == 0 and shown("x") == "x"
 
 
-def test_times_are_local_with_their_zone_and_codes_are_words(app):
+def test_times_are_local_with_their_zone_and_codes_are_words(app, monkeypatch):
     from app.views.display import clock_time, shown, when, words
     with app.app_context():
         assert when(dt.datetime(2026, 1, 5, 20, 30, 1, 999)) == "2026-01-06 03:30:01 WIB"
         assert clock_time("22:00") == "22:00 WIB" and clock_time(None) == ""
-        app.config["TIME_ZONE"] = "Asia/Makassar"
+        monkeypatch.setitem(app.config, "TIME_ZONE", "Asia/Makassar")
         assert shown(dt.datetime(2026, 1, 5, 20, 30, 1)) == "2026-01-06 04:30:01 WITA"
     assert words("stock_opname") == "Stock opname" and words("file") == "Imported file"
     assert words("transfer_schedule") == "Transfer sync time"
