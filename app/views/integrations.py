@@ -1,8 +1,16 @@
 """Connections to principals (CON-1) and integrations (INT-1)."""
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from wtforms import SelectField
+from wtforms.validators import DataRequired
 
 from app.models import Connection, Integration
+from app.models.integrations import (
+    INTEGRATION_KIND_LABELS,
+    SYNC_MODE_LABELS,
+    IntegrationKind,
+    SyncMode,
+)
 from app.models.organizations import OrgKind
 from app.security.filters import TENANT_BASE_FILTERS
 from app.services.directory import check_connection_sides
@@ -68,6 +76,19 @@ class IntegrationView(TenantModelView):
         "use_source_customer_id": "On: a customer's code is its id in the source (a customer "
                                   "without an id still gets a generated code). Off: codes are "
                                   "generated.",
+    }
+
+    # The choices in words, as the list and show pages give them.
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": SelectField("Kind", validators=[DataRequired()],
+                            choices=[(k.value, label) for k, label
+                                     in INTEGRATION_KIND_LABELS.items()],
+                            default=IntegrationKind.external.value),
+        "sync_mode": SelectField("Sync mode", validators=[DataRequired()],
+                                 choices=[(m.value, label) for m, label
+                                          in SYNC_MODE_LABELS.items()],
+                                 default=SyncMode.realtime.value,
+                                 description=description_columns["sync_mode"]),
     }
 
     def __init__(self, **kwargs):
