@@ -92,12 +92,13 @@ class IntegrationView(TenantModelView):
     }
 
     def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        # The zone by its name where the times are entered (built inside the app context).
+        # The zone by its name where the times are entered (the view is built inside the
+        # app context, before the framework builds its forms from these descriptions).
         zone = f"local time, {zone_name()}"
         self.description_columns = {
             name: text.replace("local time", zone)
-            for name, text in self.description_columns.items()}
+            for name, text in type(self).description_columns.items()}
+        super().__init__(**kwargs)
 
     def pre_add(self, item):
         super().pre_add(item)
