@@ -72,6 +72,18 @@ def env_time(name, default):
                        f"got {value!r}")
 
 
+def env_zone(name, default):
+    """An IANA time zone name (Asia/Jakarta), checked against the zone database."""
+    import zoneinfo
+    value = env_str(name, default).strip()
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"{name} must be a time zone name such as Asia/Jakarta, "
+                           f"got {value!r}") from None
+    return value
+
+
 def instance_dir():
     path = Path(env_str("MUARA_INSTANCE", BASE_DIR / "instance"))
     path.mkdir(parents=True, exist_ok=True)
@@ -134,6 +146,9 @@ def build_config():
         # The daily consolidation of waiting files (seed 000) and the retention purge,
         # at these local times; SCHEDULE_INTERVAL (seconds) replaces both times with an
         # interval, to try the schedule out. The embedded scheduler can be turned off.
+        # The organizations' local time: every time a person reads or enters (sync
+        # settings, timestamps on screens) is in this zone; the database keeps UTC.
+        "TIME_ZONE": env_zone("MUARA_TIME_ZONE", "Asia/Jakarta"),
         "CONSOLIDATION_TIME": env_time("MUARA_CONSOLIDATION_TIME", "02:00"),
         "PURGE_TIME": env_time("MUARA_PURGE_TIME", "03:00"),
         "SCHEDULE_INTERVAL": env_int("MUARA_SCHEDULE_INTERVAL", 0),
@@ -173,7 +188,7 @@ def build_config():
 
 def localization_settings():
     """Two languages (issue 16); an organization's own language and time zone win over
-    these defaults (app/i18n)."""
+    these defaults and TIME_ZONE (app/i18n)."""
     translations = BASE_DIR / "app" / "translations"
     return {
         "LANGUAGES": {"id": {"flag": "id", "name": "Bahasa Indonesia"},
@@ -182,20 +197,7 @@ def localization_settings():
         # Muara's catalogues after the framework's (the later wins): app/i18n/catalogues.
         "BABEL_TRANSLATION_DIRECTORIES": f"{translations / 'framework'};"
                                          f"{translations / 'muara'}",
-        "TIME_ZONE": env_time_zone("MUARA_TIME_ZONE", "Asia/Jakarta"),
     }
-
-
-def env_time_zone(name, default):
-    """An IANA time zone name (Asia/Jakarta, Asia/Makassar, UTC)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-    value = env_str(name, default)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingError(f"{name} must be a time zone name such as Asia/Jakarta, "
-                           f"got {value!r}") from None
-    return value
 
 
 def security_settings(redis_url, public_url):

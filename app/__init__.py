@@ -47,6 +47,10 @@ def create_app(test_config=None, start_background=None):
     appbuilder = AppBuilder(indexview=HomeView, update_perms=False,
                             base_template="muara/base.html",
                             security_manager_class=PortalSecurityManager)
+    from app.security.views import PortalUserDBModelView
+    from app.views.display import with_display_formatters
+    # The framework's user screens read like ours (local times to the second).
+    with_display_formatters(PortalUserDBModelView)
     with app.app_context():
         tune_sqlite(db.engine)
         appbuilder.init_app(app, db.session)

@@ -65,7 +65,7 @@ def test_the_admin_sees_the_trail_with_its_changes(app, client, history):
     assert page.index("sync_all by cli:ops") < page.index("export by alice"), "newest first"
     shown = client.get(f"/auditeventview/show/{history[0]}").get_data(as_text=True)
     # before -> after, escaped: a value is data, never markup
-    assert "name: &#34;&lt;b&gt;old&lt;/b&gt;&#34; \u2192 &#34;new&#34;" in shown
+    assert "Name: &#34;&lt;b&gt;old&lt;/b&gt;&#34; \u2192 &#34;new&#34;" in shown
     assert "Audit Trail" in client.get("/").get_data(as_text=True)
 
 

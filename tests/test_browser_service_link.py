@@ -56,7 +56,7 @@ def test_admin_connects_accurate_picks_a_branch_and_syncs_master_data(page, serv
     runs = page.inner_text("#sync-runs")
     assert "Sync Master Data" in runs and "16" in runs
     records = page.inner_text("#sync-records")
-    assert "customer\t101" in records and "Success" in records
+    assert "Customer\t101" in records and "Success" in records
     page.screenshot(path=SHOTS / "oauth-3-synced.png", full_page=True)
 
     page.goto("/customerview/list/?_flt_0_code=C00")

@@ -10,7 +10,7 @@ import config
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MUARA_MAX_UPLOAD_MB",
-                 "MUARA_RETENTION_DAYS", "MAIL_SERVER", "MAIL_PORT"):
+                 "MUARA_RETENTION_DAYS", "MAIL_SERVER", "MAIL_PORT", "MUARA_TIME_ZONE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MUARA_INSTANCE", str(tmp_path / "inst"))
     return tmp_path / "inst"
@@ -22,6 +22,7 @@ def test_defaults_are_sqlite_in_the_instance_folder_and_the_embedded_queue(clean
     assert settings["REDIS_URL"] is None
     assert settings["RETENTION_DAYS"] == 30
     assert settings["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+    assert settings["TIME_ZONE"] == "Asia/Jakarta"
 
 
 def test_secret_key_is_generated_once_kept_private_and_reused(clean_env):
@@ -76,6 +77,8 @@ def test_a_switch_reads_the_words_for_on_and_off(clean_env, monkeypatch, word, e
     ("MUARA_MAX_UPLOAD_MB", "0", "a whole number of at least 1"),
     ("MUARA_RETENTION_DAYS", "-3", "a whole number of at least 0"),
     ("MUARA_PURGE_TIME", "3am", "a time of day as HH:MM (00:00 to 23:59)"),
+    ("MUARA_TIME_ZONE", "Mars/Olympus", "a time zone name such as Asia/Jakarta"),
+    ("MUARA_TIME_ZONE", "../etc/passwd", "a time zone name such as Asia/Jakarta"),
 ])
 def test_an_unknown_value_stops_the_app_naming_the_variable_and_what_it_accepts(
         clean_env, monkeypatch, name, value, accepted):

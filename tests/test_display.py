@@ -74,11 +74,23 @@ def test_shown_reads_like_a_person_would_and_leaves_other_values_alone():
     from app.views.display import shown
     assert shown(None) == ""
     assert shown(False) == "No" and shown(True) == "Yes"
-    assert shown(STAMP) == "2026-12-01 01:10:29"
+    assert shown(STAMP) == "2026-12-01 08:10:29 WIB"
     assert shown(50.0) == "50" and shown(20.125) == "20.125"
     assert shown(Decimal("150000.500")) == "150,000.5"
+    assert shown(dt.datetime(2026, 1, 5)) == "2026-01-05", "a date kept in a timestamp"
     assert shown(dt.date(2026, 11, 5)) == "2026-11-05"
     assert shown(0) == 0 and shown("x") == "x"
+
+
+def test_times_are_local_with_their_zone_and_codes_are_words(app, monkeypatch):
+    from app.views.display import clock_time, shown, when, words
+    with app.app_context():
+        assert when(dt.datetime(2026, 1, 5, 20, 30, 1, 999)) == "2026-01-06 03:30:01 WIB"
+        assert clock_time("22:00") == "22:00 WIB" and clock_time(None) == ""
+        monkeypatch.setitem(app.config, "TIME_ZONE", "Asia/Makassar")
+        assert shown(dt.datetime(2026, 1, 5, 20, 30, 1)) == "2026-01-06 04:30:01 WITA"
+    assert words("stock_opname") == "Stock opname" and words("file") == "Imported file"
+    assert words("transfer_schedule") == "Transfer sync time"
 
 
 # --- mapper templates -------------------------------------------------------------------
@@ -164,10 +176,10 @@ def test_a_file_shows_blank_reason_no_forced_its_template_name_and_seconds(app, 
     assert values["Reason"] == ""
     assert values["Forced"] == "No"
     assert values["Template"] == "Default Open Invoices"
-    assert values["Uploaded At"] == "2026-12-01 01:10:29"
+    assert values["Uploaded At"] == "2026-12-01 08:10:29 WIB"
     response = admin.get("/imports/list/")
     row = dict(zip(list_header(response), list_rows(response)[0], strict=True))
-    assert row["Uploaded At"] == "2026-12-01 01:10:29"
+    assert row["Uploaded At"] == "2026-12-01 08:10:29 WIB"
 
 
 def test_a_consolidated_order_shows_when_to_the_second(app, runner, admin, tmp_path):
@@ -181,7 +193,7 @@ def test_a_consolidated_order_shows_when_to_the_second(app, runner, admin, tmp_p
         db.session.commit()
         order_id = order.id
     values = show_values(admin.get(f"/salesorderview/show/{order_id}"))
-    assert values["Consolidated at"] == "2026-12-01 01:10:29"
+    assert values["Consolidated at"] == "2026-12-01 08:10:29 WIB"
 
 
 def test_an_integration_without_a_sync_time_shows_it_blank(app, admin):

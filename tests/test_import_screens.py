@@ -525,7 +525,7 @@ def test_rejection_log_filters_by_file_and_shows_the_original_row(app, client, m
     assert cells[0] == "INV-11"
     assert cells[1] == '=HYPERLINK(&#34;http://evil.test&#34;,&#34;x&#34;)'
     assert re.search(r'<th class="danger">Customer Code</th>', table.group(1))
-    assert "Reason code" in page and "unknown_customer" in page
+    assert "Reason code" in page and "Unknown customer" in page
 
 
 def test_a_supervisor_marks_rejections_resolved(app, client, mixed):

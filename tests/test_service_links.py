@@ -143,7 +143,7 @@ def test_sync_master_data_upserts_every_kind_with_sync_records(app, client, setu
         assert dict(records) == {"customer": 5, "item": 3, "unit": 2, "warehouse": 2, "tax": 1,
                                  "payment_term": 2, "employee": 1}
     html = client.get(page_of(setup["acc1"])).get_data(as_text=True)
-    assert "<td>customer</td><td>101</td>" in html
+    assert "<td>Customer</td><td>101</td>" in html
     # Again: the same documents are updated, not doubled; attempts count up.
     fake.data["customer"][0]["name"] = "Customer one, renamed"
     sync(app, client, setup["acc1"])

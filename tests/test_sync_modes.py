@@ -23,6 +23,12 @@ def settings(app, integration_id, **values):
         db.session.commit()
 
 
+def wib(*local):
+    """A local time in Jakarta (the default MUARA_TIME_ZONE, UTC+7) as the naive UTC the
+    scheduler is given."""
+    return dt.datetime(*local) - dt.timedelta(hours=7)
+
+
 def status(app, integration_id, kind, reference):
     return records(app, integration_id)[(kind, reference)][0]
 
@@ -52,20 +58,32 @@ def test_scheduled_mode_applies_at_its_time_once_a_day(app, client):
     drain(app)
     assert status(app, integration_id, "sales_transaction", "S-1") == "pending"
     with app.app_context():
-        before = dt.datetime(2026, 1, 5, 18, 29)
+        before = wib(2026, 1, 5, 18, 29)
         assert due_sync_integrations(before) == []
         assert sync_service.run_due_syncs(before) == []
-        at = dt.datetime(2026, 1, 5, 18, 30)
+        at = wib(2026, 1, 5, 18, 30)
         assert sync_service.run_due_syncs(at) == [(integration_id, "sales")]
         assert sync_service.run_due_syncs(at + dt.timedelta(minutes=5)) == [], "ran twice a day"
     drain(app)
     assert status(app, integration_id, "sales_transaction", "S-1") == "success"
     push(client, key, sale("S-2"))
     with app.app_context():
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 6, 18, 31)) == [
+        assert sync_service.run_due_syncs(wib(2026, 1, 6, 18, 31)) == [
             (integration_id, "sales")]
     drain(app)
     assert status(app, integration_id, "sales_transaction", "S-2") == "success"
+
+
+def test_the_scheduled_time_and_its_day_are_local_time(app, client):
+    """06:00 in Jakarta is 23:00 UTC of the day before: it runs then, once that local day."""
+    integration_id, _ = make_pos(app, sync_mode=SyncMode.scheduled, sync_time="06:00")
+    with app.app_context():
+        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 22, 59)) == []
+        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 23, 0)) == [
+            (integration_id, "sales")]
+        # 01:00 UTC on the 6th is still the 6th in Jakarta: not again.
+        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 6, 1, 0)) == []
+        assert db.session.get(Integration, integration_id).sync_ran_on == dt.date(2026, 1, 6)
 
 
 def test_transfers_wait_for_the_transfer_sync_time_when_enabled(app, client):
@@ -75,8 +93,8 @@ def test_transfers_wait_for_the_transfer_sync_time_when_enabled(app, client):
     assert status(app, integration_id, "sales_transaction", "S-1") == "success"
     assert status(app, integration_id, "transfer_out", "T-1") == "pending"
     with app.app_context():
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 22, 59)) == []
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 23, 0)) == [
+        assert sync_service.run_due_syncs(wib(2026, 1, 5, 22, 59)) == []
+        assert sync_service.run_due_syncs(wib(2026, 1, 5, 23, 0)) == [
             (integration_id, "transfers")]
     drain(app)
     assert status(app, integration_id, "transfer_out", "T-1") == "success"
@@ -89,7 +107,7 @@ def test_transfers_sync_only_by_hand_when_disabled(app, client, runner):
                                              "lines": [{"product": "P001", "quantity": "7"}]})
     drain(app)
     with app.app_context():
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 23, 59)) == []
+        assert sync_service.run_due_syncs(wib(2026, 1, 5, 23, 59)) == []
     assert status(app, integration_id, "transfer_out", "T-1") == "pending"
     assert status(app, integration_id, "stock_opname", "O-1") == "pending"
     result = runner.invoke(args=["muara", "sync-now", "Files", "--org", "D1", "--transfers"])
@@ -213,3 +231,18 @@ def test_refresh_of_a_service_integration_points_to_its_sync(app, runner, world)
         row = db.session.execute(select(SyncRecord)).scalar_one()
         assert (row.status, row.attempts, row.reason) == (SyncStatus.failed, 1,
                                                           "Name is required.")
+
+
+def test_the_migration_moves_stored_utc_times_to_local_time():
+    """Times stored in UTC before issue 17.7 keep firing at the same moment."""
+    import importlib.util
+    from pathlib import Path
+    path = (Path(__file__).parents[1] / "migrations" / "versions"
+            / "ce8394071772_sync_times_in_local_time.py")
+    spec = importlib.util.spec_from_file_location("sync_times_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    assert migration._offset() == dt.timedelta(hours=7)
+    assert migration._shift("18:30", dt.timedelta(hours=7)) == "01:30"
+    assert migration._shift("01:30", -dt.timedelta(hours=7)) == "18:30"
+    assert migration._shift(None, dt.timedelta(hours=7)) is None

@@ -12,7 +12,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
+from flask import has_request_context
 from flask_babel import get_locale, get_timezone
+
+from app.services import localtime
 
 DATE_PATTERNS = {"id": "%d/%m/%Y", "en": "%Y-%m-%d"}
 # Plenty of places after the point: the value's own digits decide (no rounding).
@@ -32,8 +35,16 @@ def local_time(value: dt.datetime) -> dt.datetime:
     """A stored (UTC) timestamp in the request's time zone."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    zone = get_timezone()
-    return value.astimezone(ZoneInfo(str(zone)) if zone is not None else dt.timezone.utc)
+    return value.astimezone(_zone())
+
+
+def _zone():
+    """The viewer's organization's zone in a request, else the portal's (TIME_ZONE)."""
+    if has_request_context():
+        zone = get_timezone()
+        if zone is not None:
+            return ZoneInfo(str(zone))
+    return localtime.zone()
 
 
 def datetime_text(value: dt.datetime, seconds=False) -> str:

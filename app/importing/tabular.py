@@ -117,9 +117,19 @@ def open_with_template(session: Session, imp: ImportFile, module: Module, path: 
 def _estimate_rows(path, table):
     if table.last_row is not None:
         return max(table.last_row - table.header_row, 0)
+    return max(count_lines(path) - table.header_row, 0)
+
+
+def count_lines(path):
+    """The lines of a text file: its line ends, plus a last line that has none (a file
+    ending in a line end has no empty line after it: 300,000 rows and a header are
+    300,001 lines, not 300,002)."""
+    lines, last = 0, b"\n"
     with open(path, "rb") as handle:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    return max(lines + 1 - table.header_row, 0)
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def all_or_nothing_message(imp: ImportFile, done: str) -> str:

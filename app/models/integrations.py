@@ -57,7 +57,8 @@ class Integration(TenantOwned, Model):
                   nullable=False, default=IntegrationKind.external)
     active = Column(Boolean, nullable=False, default=True)
 
-    # Sync settings (INT-2). Times are "HH:MM" in UTC, the server's clock.
+    # Sync settings (INT-2). Times are "HH:MM" in the organizations' local time
+    # (MUARA_TIME_ZONE), as people enter and read them.
     sync_mode = Column(Enum(SyncMode, name="sync_mode", native_enum=False, length=20),
                        nullable=False, default=SyncMode.realtime, server_default="realtime")
     sync_time = Column(String(5))

@@ -133,7 +133,7 @@ GRANTS[ORG_ADMIN] = {
     "IntegrationView": CRUD,
     "SyncStatusView": SYNC_READ + SYNC_ACT,
     "ServiceLinkView": SERVICE_LINK,
-    "IntegrationKeyView": READ + ("can_add", "revoke"),
+    "IntegrationKeyView": READ + ("can_create_key", "revoke"),
     "ImportFileView": FILE_READ,
     "TemplateView": READ,
     "TemplateFieldView": READ,

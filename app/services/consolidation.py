@@ -19,6 +19,7 @@ from app.models.tasks import utcnow
 from app.queue import beat, job, job_path, queue
 from app.security.audit import record
 from app.services.audit import purge_old_events
+from app.services.sync_files import follow_import
 
 
 def principal_by_code(code):
@@ -55,6 +56,8 @@ def consolidate(file_ids, checkpoint=None):
     attention = 0
     for import_id in file_ids:
         outcome = consolidate_file(db.session, import_id, checkpoint=checkpoint)
+        follow_import(db.session.get(ImportFile, import_id))
+        db.session.commit()
         if outcome.status in ("consolidated", "failed"):
             result[outcome.status] += 1
         if outcome.status == "consolidated" and db.session.execute(

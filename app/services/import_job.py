@@ -11,6 +11,7 @@ from app.models.tasks import utcnow
 from app.notifications import send_import_result
 from app.queue import beat, job, on_give_up, queue
 from app.services.consolidation import consolidate_one_job, consolidates_on_arrival
+from app.services.sync_files import follow_import
 
 STOPPED_THE_READER = "The file stopped the reader twice; it may be damaged."
 
@@ -38,9 +39,9 @@ def process_import(import_id: int) -> dict:
             _fail(imp, "internal_error", "The import stopped because the reader failed. "
                                          "Re-process the file once the problem is fixed.")
         if imp is not None and imp.status == ImportStatus.failed:
-            send_import_result(imp)
+            _finished(imp)
         raise
-    send_import_result(imp)
+    _finished(imp)
     if imp.staged_at is not None and imp.status == ImportStatus.imported:
         if consolidates_on_arrival(imp):
             queue().submit(consolidate_one_job, imp.id)
@@ -57,6 +58,13 @@ def give_up_import(import_id: int) -> None:
     if imp is None or imp.status not in (ImportStatus.imported, ImportStatus.processing):
         return
     _fail(imp, "reader_stopped", STOPPED_THE_READER)
+    _finished(imp)
+
+
+def _finished(imp):
+    """The file's sync record (a pushed file) follows its outcome; the uploader hears."""
+    follow_import(imp)
+    db.session.commit()
     send_import_result(imp)
 
 

@@ -25,6 +25,7 @@ from app.queue import queue
 from app.security.audit import record
 from app.services import preconditions
 from app.services.import_job import process_import
+from app.services.sync_files import follow_import, record_file
 from app.services.templates import find_template
 from app.services.upload_store import TooLarge, spool_upload, write_blob
 
@@ -180,6 +181,8 @@ def _store(org, module, principal, integration, template, filename, upload, user
     db.session.add(imp)
     db.session.flush()
     write_blob(db.session, imp.id, upload)
+    if source == "api":
+        record_file(imp)  # a pushed file is a synchronized document (SYN-2)
     db.session.commit()
     enqueue_import(imp)
     return imp
@@ -198,6 +201,7 @@ def reprocess(imp: ImportFile) -> ImportFile:
         raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
     imp.status = ImportStatus.imported
     imp.result_seen = False  # the uploader hears of the new run's end
+    follow_import(imp)
     record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()
     return enqueue_import(imp)

@@ -3,6 +3,7 @@ permission matrix read these lists."""
 from flask import current_app
 
 from app.i18n.screens import menu_text, translate_view
+from app.views.apikeys import IntegrationKeyView
 from app.views.audit import AuditEventView
 from app.views.consolidated import (
     DailyVisitView,
@@ -15,7 +16,7 @@ from app.views.consolidated import (
     SalesOrderView,
     SyncAllView,
 )
-from app.views.display import with_display_formatters
+from app.views.display import register_filters, with_display_formatters
 from app.views.fix_rows import FixRowsView
 from app.views.help import HelpView
 from app.views.imports import DataImportView, ImportFileView
@@ -40,7 +41,7 @@ from app.views.service_data import (
     TaxView,
 )
 from app.views.service_links import ServiceLinkView
-from app.views.sync import IntegrationKeyView, SyncStatusView
+from app.views.sync import SyncStatusView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 from app.views.titles import title_from_menu
 
@@ -105,6 +106,7 @@ def registered_views():
 
 
 def register_views(appbuilder):
+    register_filters(current_app)
     for view, name, _ in NO_MENU:
         title_from_menu(view, name)
         with_display_formatters(view)

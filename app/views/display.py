@@ -1,4 +1,5 @@
-"""How a value reads on a list or show page: no "None", "True" or microseconds.
+"""How a value reads on a list or show page: no "None", "True", codes or microseconds;
+timestamps in the organizations' local time with the zone (MUARA_TIME_ZONE).
 
 Only the screens use this: exports (CSV/JSON/XLSX downloads, `muara export`) keep the
 raw values.
@@ -16,6 +17,7 @@ from app.models.integrations import (
     IntegrationKind,
     SyncMode,
 )
+from app.services.localtime import to_local
 
 # Choices whose words are kept beside their enum (the forms offer the same words).
 ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LABELS}
@@ -23,8 +25,9 @@ ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LAB
 
 def shown(value):
     """A value as a person reads it: None is blank, booleans are Yes/No, a timestamp
-    stops at the second, dates and amounts read the language's way (app/i18n/formats:
-    a whole float, 50.0 from a spreadsheet, reads 50)."""
+    is local with its zone and stops at the second, a date has no time, and dates and
+    amounts read the language's way (app/i18n/formats: a whole float, 50.0 from a
+    spreadsheet, reads 50)."""
     if value is None:
         return ""
     if value is True:
@@ -32,7 +35,7 @@ def shown(value):
     if value is False:
         return "No"
     if isinstance(value, dt.datetime):
-        return str(value.replace(microsecond=0))
+        return when(value)
     if isinstance(value, dt.date):
         return formats.date_text(value)
     if isinstance(value, (Decimal, float)):
@@ -40,6 +43,62 @@ def shown(value):
     if isinstance(value, enum.Enum):
         return enum_label(value)
     return value
+
+
+def when(value):
+    """A stored timestamp (naive UTC) in the viewer's local time with the zone, in their
+    language's date form: "2026-12-07 01:46:16 WIB", "07/12/2026 01:46:16 WIB". A value
+    at midnight exactly is a date kept in a timestamp column (a document date): shown as
+    the date alone."""
+    if value is None:
+        return ""
+    if not isinstance(value, dt.datetime):
+        return shown(value)
+    if value.tzinfo is None and value.time() == dt.time(0):
+        return formats.date_text(value.date())
+    return formats.datetime_text(value, seconds=True)
+
+
+def clock_time(value):
+    """A time of day of a setting ("22:00", kept as local time) with the zone: "22:00 WIB"."""
+    if not value:
+        return ""
+    return f"{value} {to_local(dt.datetime.now(dt.timezone.utc)):%Z}"
+
+
+# Codes kept in text columns (a sync record's kind, a run's trigger) and their words;
+# a code not listed reads as a phrase ("stock_opname" -> "Stock opname").
+CODE_WORDS = {
+    "file": "Imported file",
+    "import_file": "Imported file",
+    "ab_user": "User",
+    "sign_in": "Sign-in",
+    "sign_in_failed": "Sign-in refused",
+    "push": "Pushed by the integration",
+    "shift_closed": "Register shift closed",
+    "scheduled": "Scheduled time",
+    "transfer_schedule": "Transfer sync time",
+    "manual": "By hand",
+    "refresh": "Refresh",
+    "master_data": "Sync Master Data",
+    "transaction": "Sync Transaction",
+}
+
+
+def words(code):
+    """A snake_case code as words."""
+    if code is None:
+        return ""
+    if isinstance(code, enum.Enum):
+        return enum_label(code)
+    code = str(code)
+    return CODE_WORDS.get(code) or code.replace("_", " ").capitalize()
+
+
+def register_filters(app):
+    """The same words in templates: `{{ value|shown }}`, `{{ stamp|when }}`,
+    `{{ "22:00"|clock_time }}`, `{{ code|words }}`."""
+    app.jinja_env.filters.update(shown=shown, when=when, clock_time=clock_time, words=words)
 
 
 def enum_label(value):
@@ -73,7 +132,9 @@ def with_display_formatters(view):
     if not issubclass(view, BaseModelView):
         return
     own = view.formatters_columns or {}
-    columns = [*(view.list_columns or ()), *(view.show_columns or ())]
+    columns = [*(view.list_columns or ()), *(view.show_columns or ()),
+               *(column for _, fieldset in (view.show_fieldsets or ())
+                 for column in fieldset.get("fields", ()))]
     view.formatters_columns = {**{column: _formatter(view, column) for column in columns},
                                **own}
 
@@ -81,7 +142,8 @@ def with_display_formatters(view):
 def _formatter(view, column):
     """`shown`, or for a column of choices (an Enum column, which the framework hands
     over as its plain value) the choice's words."""
-    table_column = getattr(view.datamodel.obj, "__table__", None)
+    model = getattr(view.datamodel, "obj", None)  # the framework's user view gets it later
+    table_column = getattr(model, "__table__", None)
     table_column = None if table_column is None else table_column.c.get(column)
     enum_class = getattr(getattr(table_column, "type", None), "enum_class", None)
     if enum_class is None:

@@ -9,7 +9,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 
 from app.extensions import db
-from app.importing.modules import module_label
+from app.importing.modules import XML_MODULES, module_label
 from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
 from app.security.tenancy import current_viewer, scope, writable_criterion
@@ -47,7 +47,7 @@ class ImportRejectionView(TenantModelView):
     label_columns = {"import_file": "File", "row": "Row", "reason": "Reason code",
                      "message": "Reason", "severity": "Severity",
                      "resolved_by": "Resolved by file"}
-    formatters_columns = {"module": module_label,
+    formatters_columns = {"module": module_label, "reason": reason_words,
                           "resolved_by": lambda imp: "" if imp is None
                           else f"#{imp.id} {imp.filename}",
                           "value": lambda value: "" if value is None else value}
@@ -109,6 +109,7 @@ class ImportRejectionView(TenantModelView):
     def render_template(self, template, **kwargs):
         kwargs.setdefault("view", self)
         if template == self.list_template:
+            kwargs["title"] = self._list_title_for_request(kwargs.get("title"))
             kwargs.update(self._filter_bar())
         return super().render_template(template, **kwargs)
 
@@ -127,3 +128,16 @@ class ImportRejectionView(TenantModelView):
         return {"chosen_file": chosen_file, "reasons": reasons,
                 "chosen_reason": request.args.get(REASON_FILTER, ""),
                 "file_filter": FILE_FILTER, "reason_filter": REASON_FILTER}
+
+    def _list_title_for_request(self, title):
+        """A customer returns file's log is a message log (info, warnings and errors per
+        return), not a rejection log: titled so, with the file's name."""
+        import_id = request.args.get("_flt_0_import_file", type=int)
+        imp = None if import_id is None else db.session.execute(scope(
+            select(ImportFile).where(ImportFile.id == import_id), ImportFile,
+            current_viewer())).scalar()
+        if imp is None:
+            return title
+        if imp.module in XML_MODULES:
+            return f"Message log: {imp.filename}"
+        return f"{title}: {imp.filename}"

@@ -1,26 +1,21 @@
 """Synchronization status (SYN-2, seed 001): a panel per integration with its runs,
 "View details" per run, the reason of a failed record one click away, "Refresh" for
-one failed record or all of them, and "Sync transfers now" (INT-2); the API keys
-screen (Admin)."""
+one failed record or all of them, and "Sync transfers now" (INT-2)."""
 import json
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, ModelView, expose, has_access
-from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
 from app.extensions import db
 from app.models import Integration
-from app.models.apikeys import IntegrationKey
 from app.models.sync import SyncRecord, SyncRun, SyncStatus
-from app.security.filters import TENANT_BASE_FILTERS
-from app.security.scoped_actions import ScopedActions
 from app.security.tenancy import current_viewer, may_write_org, scope
 from app.services import document_sync
-from app.services.apikeys import revoke_keys
+from app.services.sync_files import FILE_KIND, import_id_of
 from app.views.base import visible_or_404
+from app.views.wording import counted
 
 RUNS_SHOWN = 50
 
@@ -78,7 +73,9 @@ class SyncStatusView(BaseView):
         """One record: its reason in full and the document as received."""
         sync_record = visible_or_404(SyncRecord, pk)
         payload = json.dumps(json.loads(sync_record.payload or "null"), indent=2)
+        import_id = import_id_of(sync_record) if sync_record.kind == FILE_KIND else None
         return self.render_template("sync_record.html", record=sync_record, payload=payload,
+                                    import_id=import_id,
                                     integration=sync_record.integration,
                                     may_write=may_write_org(current_viewer(),
                                                             sync_record.organization_id))
@@ -129,36 +126,13 @@ def _run_and_tell(action, args, verb):
 
 
 def _flash_result(result, verb):
+    files = result.get("files_queued", 0)
+    if files:
+        flash(f"{counted(files, 'file')} queued to be imported again; the file's status "
+              "follows its import.", "info")
     if not result["run_ids"]:
-        flash("Nothing to synchronize.", "info")
+        if not files:
+            flash("Nothing to synchronize.", "info")
         return
     category = "warning" if result["failed"] else "success"
     flash(f"{verb}: {result['succeeded']} succeeded, {result['failed']} failed.", category)
-
-
-class IntegrationKeyView(ScopedActions, ModelView):
-    """API keys (Admin, and an Organization Admin for its own organization's): list and
-    revoke. Keys are made by `muara apikey create`, which shows a key once; only its hash
-    is kept."""
-    datamodel = SQLAInterface(IntegrationKey)
-    route_base = "/api-keys"
-    base_filters = TENANT_BASE_FILTERS
-    search_form_query_rel_fields = {"integration": TENANT_BASE_FILTERS,
-                                    "organization": TENANT_BASE_FILTERS}
-    base_permissions = ["can_list", "can_show"]
-    list_columns = ["integration", "organization", "prefix", "created_at", "revoked_at"]
-    show_columns = list_columns
-    search_columns = ["integration", "organization", "revoked_at"]
-    label_columns = {"prefix": "Key starts with"}
-    base_order = ("id", "desc")
-
-    @action("revoke", "Revoke", "Revoke the selected keys? Systems using them are refused at once.",
-            "fa-ban", multiple=True, single=False)
-    def revoke(self, items):
-        items = items if isinstance(items, list) else [items]
-        viewer = current_viewer()
-        if not all(may_write_org(viewer, item.organization_id) for item in items):
-            abort(403)
-        revoked = revoke_keys(items)
-        flash(f"{revoked} API key(s) revoked.", "success")
-        return redirect(url_for("IntegrationKeyView.list"))

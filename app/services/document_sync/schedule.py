@@ -8,12 +8,15 @@ from app.extensions import db
 from app.models import Integration
 from app.models.integrations import SyncMode
 from app.services.document_sync.intake import request_apply
+from app.services.localtime import local_now
 
 
 def due_sync_integrations(now: dt.datetime) -> list[tuple[int, str, str]]:
     """[(integration id, group, ran-on column)] whose scheduled time has come today and
-    that have not run today. `now` is UTC (naive)."""
-    today, clock = now.date(), now.strftime("%H:%M")
+    that have not run today. `now` is UTC (naive); the settings' times of day and "today"
+    are the organizations' local time (MUARA_TIME_ZONE)."""
+    local = local_now(now)
+    today, clock = local.date(), local.strftime("%H:%M")
     due = []
     rows = db.session.execute(select(Integration).where(
         Integration.active.is_(True),
@@ -35,7 +38,7 @@ def run_due_syncs(now: dt.datetime) -> list[tuple[int, str]]:
     apply pass for each schedule whose time has come. Each schedule is claimed by a
     compare-and-set on its ran-on day, so many processes calling this queue it once."""
     queued = []
-    today = now.date()
+    today = local_now(now).date()
     for integration_id, group, column in due_sync_integrations(now):
         ran_on = getattr(Integration, column)
         won = db.session.execute(

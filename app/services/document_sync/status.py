@@ -4,10 +4,12 @@ from sqlalchemy import select
 
 from app.errors import MuaraError, NotFound
 from app.extensions import db
-from app.models import Integration
+from app.models import ImportFile, Integration
 from app.models.sync import SyncRecord, SyncStatus
 from app.services.document_sync.apply import apply_pending
+from app.services.imports import reprocess
 from app.services.sync_documents import GROUPS
+from app.services.sync_files import FILE_KIND, import_id_of
 
 
 def record_entry(record: SyncRecord) -> dict:
@@ -43,9 +45,35 @@ def refresh(integration: Integration, record_id: int | None = None) -> dict:
         if record.status != SyncStatus.failed:
             raise MuaraError(f"sync record #{record_id} is {record.status.label.lower()}: "
                              "only failed records are refreshed")
+        if record.kind == FILE_KIND:
+            return {"run_ids": [], "succeeded": 0, "failed": 0,
+                    "files_queued": _reprocess_files([record])}
         ids = [record_id]
-    return apply_pending(integration.id, list(GROUPS), "refresh",
-                         statuses=(SyncStatus.failed,), record_ids=ids)
+    totals = apply_pending(integration.id, list(GROUPS), "refresh",
+                           statuses=(SyncStatus.failed,), record_ids=ids)
+    if record_id is None:
+        failed_files = db.session.execute(select(SyncRecord).where(
+            SyncRecord.integration_id == integration.id, SyncRecord.kind == FILE_KIND,
+            SyncRecord.status == SyncStatus.failed)
+            .order_by(SyncRecord.document_date, SyncRecord.id)).scalars().all()
+        totals["files_queued"] = _reprocess_files(failed_files)
+    return totals
+
+
+def _reprocess_files(records: list[SyncRecord]) -> int:
+    """Refresh of a file: its import runs again (rows whose master data is fixed now go
+    in); its record waits until the import ends. How many files were queued."""
+    queued = 0
+    for record in records:
+        imp = db.session.get(ImportFile, import_id_of(record) or 0)
+        if imp is None:
+            record.reason = ("its stored file was removed after the retention period: "
+                             "push the file again")
+            db.session.commit()
+            continue
+        reprocess(imp)
+        queued += 1
+    return queued
 
 
 def sync_now(integration: Integration, transfers_only: bool = False) -> dict:
