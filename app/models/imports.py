@@ -13,6 +13,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import deferred, relationship
 
@@ -29,13 +30,17 @@ class ImportStatus(ValueEnum):
     archived = "archived"          # done, nothing rejected
     needs_attention = "needs_attention"  # done, some rows rejected
     failed = "failed"              # the file itself could not be read
+    checked = "checked"            # read and validated only (check only): nothing written
+    undoing = "undoing"            # its undo is under way (a re-run completes it)
+    undone = "undone"              # its records removed or given back their values
 
     @property
     def label(self):
         return self.value.replace("_", " ").capitalize()
 
 
-FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed)
+FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed,
+                ImportStatus.checked, ImportStatus.undone)
 
 
 class ImportFile(TenantOwned, Model):
@@ -83,6 +88,13 @@ class ImportFile(TenantOwned, Model):
     staged_at = Column(DateTime)
     consolidated_at = Column(DateTime)
     consolidated_records = Column(Integer)
+    # Check only (issue 19): the job reads and validates the file and writes nothing;
+    # check_json holds what an import would do ({"would_create", "would_update",
+    # "unchanged"}). undo_json: the undo's result ({"removed", "restored", "kept"}).
+    dry_run = Column(Boolean, nullable=False, default=False, server_default=false())
+    check_json = Column(Text)
+    undo_json = Column(Text)
+    undone_at = Column(DateTime)
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"
@@ -131,3 +143,17 @@ class ImportRejection(TenantOwned, Model):
     original = Column(Text)  # JSON list: the row's cells as read
     resolved = Column(Boolean, nullable=False, default=False)
     resolved_at = Column(DateTime)
+
+
+class ImportBeforeImage(Model):
+    """A record as it was before an import wrote it (issue 19, undo): written in the
+    import's batch transaction, one row per record the import touched. `before` is the
+    JSON of the columns the import changed, NULL when the import created the record."""
+    __tablename__ = "import_before_image"
+    __table_args__ = (Index("ix_before_image_record", "table_name", "record_id"),)
+
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
+                       primary_key=True)
+    table_name = Column(String(60), primary_key=True)
+    record_id = Column(Integer, primary_key=True)
+    before = Column(Text)
