@@ -19,6 +19,7 @@ from app.services import imports as import_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
+from app.views.import_actions import FileActions
 from app.views.import_outcome import outcome, progress_line
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -106,7 +107,7 @@ class DataImportView(BaseView):
                     principal_code=form.get("principal") or None,
                     integration_name=form.get("integration") or None,
                     template_name=form.get("template") or None,
-                    force=form.get("force") == "1")
+                    force=form.get("force") == "1", dry_run=form.get("dry_run") == "1")
             except import_service.DuplicateFile as exc:
                 db.session.rollback()
                 error = (f"This file was already imported as "
@@ -154,17 +155,19 @@ STATUS_TABS = [IMPORTED_LIST, ("_flt_0_status", "imported", "Waiting"),
                ("_flt_0_status", "processing", "Processing"),
                ("_flt_0_status", "archived", "Archived"),
                ("_flt_0_status", "needs_attention", "Needs attention"),
-               ("_flt_0_status", "failed", "Failed")]
+               ("_flt_0_status", "failed", "Failed"),
+               ("_flt_0_status", "checked", "Checked"),
+               ("_flt_0_status", "undone", "Undone")]
 
 
-class ImportFileView(TenantModelView):
+class ImportFileView(FileActions, TenantModelView):
     """Every imported file with its state, counts and the actions on it."""
     route_base = "/imports"
     list_title = "Files"
     show_title = "File"
     datamodel = SQLAInterface(ImportFile)
     base_permissions = ["can_list", "can_show", "can_download", "can_rejected_rows",
-                        "can_reprocess"]
+                        "can_reprocess", "can_import_now", "can_undo"]
     list_template = "imports_list.html"
     show_template = "import_show.html"
     list_columns = ["id", "filename", "module_name", "status_name", "rows_done", "accepted",
@@ -224,6 +227,11 @@ class ImportFileView(TenantModelView):
         return redirect(url_for("ImportFileView.show", pk=pk))
 
     def render_template(self, template, **kwargs):
+        if template == self.show_template and "pk" in kwargs:
+            # The file's check and undo results (issue 19) under its details.
+            imp = db.session.get(ImportFile, kwargs["pk"])
+            kwargs.update(file=imp, check=json.loads(imp.check_json or "null"),
+                          undone=json.loads(imp.undo_json or "null"))
         kwargs.setdefault("status_tabs", STATUS_TABS)
         current = next(((arg, value) for arg, value, _ in STATUS_TABS
                         if request.args.get(arg) == value), None)
