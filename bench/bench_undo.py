@@ -124,7 +124,7 @@ def main(argv):
     bench_import.reset_sqlite(work)
     first = run_child("store", payload)["import_id"]
     results = [dict(run(step, first, dict(payload, no_images=True)), baseline=True)
-               for step in ("import_now", "reimport")]
+               for step in ("check", "import_now", "reimport")]
     bench_import.reset_sqlite(work)
     first = run_child("store", payload)["import_id"]
     for step in ("check", "import_now", "reimport"):

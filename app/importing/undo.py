@@ -116,7 +116,7 @@ def _undo_batch(session, imp, spec, rows, state):
                if before is None and record_id not in later]
     in_use = _in_use(session, spec, created)
     removed = [record_id for record_id in created if record_id not in in_use]
-    restored = [dict(from_json(table, json.loads(before)), _id=record_id)
+    restored = [dict(from_json(spec, before), _id=record_id)
                 for record_id, before in rows if before is not None and record_id not in later]
     kept = {record_id: ("changed by a later file", later[record_id]) for record_id in later}
     kept.update({record_id: (f"still used by {noun}", None)
