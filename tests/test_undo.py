@@ -29,7 +29,6 @@ from tests.factories import (
     count,
     counts,
     invoices,
-    make_distributor,
     muara,
     refused,
     run_import,
@@ -236,11 +235,6 @@ def test_an_interrupted_undo_completes_when_run_again(app, runner, d1, tmp_path,
         app.config["IMPORT_BATCH_SIZE"] = 20000
     assert (out["status"], out["restored"], out["removed"]) == ("undone", 7, 0)
     assert snapshot(app, OpenInvoice) == before
-
-
-def test_another_organizations_import_is_not_found_from_a_screen(app, d1):
-    make_distributor(app, "D2", principal="P1")  # the screens' 404: test_undo_screens.py
-    assert count(app, ImportFile) == 0
 
 
 # --- check only ----------------------------------------------------------------------------
