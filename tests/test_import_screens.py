@@ -356,7 +356,7 @@ def test_files_list_has_status_tabs_and_filters_by_status(app, client, mixed):
     labels = re.findall(r'href="/imports/list/\?_flt_0_status=(\w+)">([^<]+)</a>', tabs)
     assert labels == [("imported", "Imported"), ("processing", "Processing"),
                       ("needs_attention", "Needs attention"), ("failed", "Failed"),
-                      ("archived", "Archived")]
+                      ("archived", "Archived"), ("checked", "Checked"), ("undone", "Undone")]
     assert row_ids(page, "imports") == sorted([mixed.mixed, clean])
     archived = html(client.get("/imports/list/?_flt_0_status=archived"))
     assert row_ids(archived, "imports") == [clean]

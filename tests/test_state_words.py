@@ -20,7 +20,8 @@ FIXED = [["SO-2", "2025-02-02", "C002", "P001", 10, 100, None]]
 
 def test_every_state_has_one_word_and_its_meaning():
     assert [STATE_WORDS[s][0] for s in ImportStatus] == [
-        "Imported", "Processing", "Archived", "Needs attention", "Failed"]
+        "Imported", "Processing", "Archived", "Needs attention", "Failed", "Checked",
+        "Undoing", "Undone"]
     assert "waiting" in ImportStatus.imported.meaning
     assert ImportStatus.archived.label == "Archived"
 
@@ -37,7 +38,8 @@ def test_the_help_page_explains_the_words_the_tabs_use(app, client, world):
     tab_words = re.findall(r'_flt_0_status=\w+">([^<]+)</a>', tabs[:tabs.index("</ul>")])
     assert [label for label, _ in explained] == tab_words
     assert [label for label, _ in explained] == [
-        "Imported", "Processing", "Needs attention", "Failed", "Archived"]
+        "Imported", "Processing", "Needs attention", "Failed", "Archived", "Checked",
+        "Undone"]
 
 
 def test_sync_all_says_a_file_with_a_rejected_row_needs_attention(app, runner, tmp_path):

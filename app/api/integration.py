@@ -46,7 +46,10 @@ COMPONENTS = {
                 "encoding": {"type": "string", "nullable": True},
                 "delimiter": {"type": "string", "nullable": True},
                 "sheet": {"type": "string", "nullable": True}}},
-            "error": {"type": "object"}, "note": {"type": "string"}}},
+            "error": {"type": "object"}, "note": {"type": "string"},
+            # A check only (dry_run=true): what an import would do; nothing was written.
+            "dry_run": {"type": "boolean"}, "would_create": {"type": "integer"},
+            "would_update": {"type": "integer"}, "unchanged": {"type": "integer"}}},
     "PushResult": {
         "type": "object", "required": ["stored", "duplicates", "results"],
         "properties": {
@@ -135,6 +138,10 @@ class IntegrationApi(BaseApi):
                     file: {type: string, format: binary}
                     module: {type: string, enum: []}
                     principal: {type: string}
+                    dry_run:
+                      type: boolean
+                      description: Check only; the job validates the file and writes
+                        nothing (its result says what an import would do)
           responses:
             202:
               description: Stored and queued
@@ -161,13 +168,17 @@ class IntegrationApi(BaseApi):
             errors["module"] = ["Missing data for required field."]
         elif module not in FILE_MODULES:
             errors["module"] = [f"Must be one of: {', '.join(FILE_MODULES)}."]
+        dry_run = (request.form.get("dry_run") or "false").strip().lower()
+        if dry_run not in ("true", "false", "1", "0"):
+            errors["dry_run"] = ["Must be true or false."]
         if errors:
             return error(422, "The file was not taken.", errors)
         org = g.integration.organization
         try:
             imp = create_import(org, module, upload.filename or "upload", upload.stream,
                                 principal_code=request.form.get("principal") or None,
-                                integration_name=g.integration.name, source="api")
+                                integration_name=g.integration.name, source="api",
+                                dry_run=dry_run in ("true", "1"))
         except MuaraError as exc:
             db.session.rollback()
             return error(409, str(exc))

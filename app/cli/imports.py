@@ -22,10 +22,13 @@ from app.services import directory
 @click.option("--integration", "integration_name", help="The External integration it came from.")
 @click.option("--template", "template_name", help="The mapper template's name.")
 @click.option("--force", is_flag=True, help="Import even if the same file was imported before.")
+@click.option("--dry-run", is_flag=True,
+              help="Check only: validate the file and say what an import would do; write "
+                   "nothing.")
 @click.option("--wait", is_flag=True, help="Wait for the job and print its JSON summary.")
 @with_appcontext
 def import_file(path, module_name, org_code, principal, integration_name, template_name,
-                force, wait):
+                force, dry_run, wait):
     """Import the file at PATH into MODULE for ORG (SPEC section 8)."""
     from app.services.imports import create_import
     try:
@@ -33,7 +36,8 @@ def import_file(path, module_name, org_code, principal, integration_name, templa
         with open(path, "rb") as handle:  # streamed: refused for size before it is read
             imp = create_import(org_row, module_name, os.path.basename(path), handle,
                                 principal_code=principal, integration_name=integration_name,
-                                template_name=template_name, force=force, source="cli")
+                                template_name=template_name, force=force, source="cli",
+                                dry_run=dry_run)
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
     except MuaraError as exc:
@@ -104,4 +108,24 @@ def export(module_name, org_code, viewer, fmt, out):
         click.echo(text, nl=False)
 
 
-COMMANDS = [import_file, sync_all, purge, export]
+@click.command("undo")
+@click.argument("import_id", type=int)
+@click.option("--wait", is_flag=True, help="Wait for the undo and print its JSON result.")
+@with_appcontext
+@command_errors
+def undo(import_id, wait):
+    """Undo import IMPORT_ID: remove the records it created, give the records it updated
+    their values from before it (a record a later file changed is kept and listed)."""
+    from app.models import ImportFile
+    from app.services.undo import request_undo
+    imp = db.session.get(ImportFile, import_id)
+    if imp is None:
+        raise MuaraError(f"unknown import: {import_id}")
+    task = request_undo(imp)
+    if not wait:
+        click.echo(json.dumps({"import_id": imp.id, "status": "undoing", "task_id": task.id}))
+        return
+    click.echo(json.dumps(wait_for_task(task.id), ensure_ascii=False))
+
+
+COMMANDS = [import_file, sync_all, purge, export, undo]

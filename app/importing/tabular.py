@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings, rejection_rows
+from app.importing.before_images import CheckCounts, imaged, imaging
 from app.importing.detection import detect_format
 from app.importing.faults import FileRejected
 from app.importing.file_warnings import file_warnings, text_field_columns
@@ -141,9 +142,13 @@ def all_or_nothing_message(imp: ImportFile, done: str) -> str:
 
 def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
                    settings: Settings) -> None:
-    """The runner of tabular modules: every valid row upserted, batch by batch."""
+    """The runner of tabular modules: every valid row upserted, batch by batch, with the
+    before-image of every record it touches (undo); a check only writes nothing."""
     opened = open_with_template(session, imp, module, path, settings)
     validator = opened.validator
+    if imp.dry_run:
+        _check_only(session, imp, module, opened, settings)
+        return
     if opened.spec.all_or_nothing:
         _read_all(session, imp, opened, Batch(session, imp, settings,
                                               keys=NaturalKeys.of(validator)))
@@ -156,7 +161,8 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
         validator.seen.clear()
         imp.rows_done = imp.accepted = 0
         session.commit()
-    write, origin, layout = WRITERS[module.name], Origin.of(imp), validator.layout
+    origin, layout = Origin.of(imp), validator.layout
+    write = imaging(WRITERS[module.name], imaged(module.name), imp.id, imp.organization_id)
     _read_all(session, imp, opened, Batch(
         session, imp, settings, write=lambda s, records: write(s, origin, records, layout),
         keep_rejections=not opened.spec.all_or_nothing, keys=NaturalKeys.of(validator)))
@@ -164,6 +170,27 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
     if module.name in AFFECTS_BALANCES:
         refresh_customer_balances(session, imp.organization_id)
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
+    imp.finished_at = utcnow()
+    session.commit()
+
+
+def _check_only(session, imp, module, opened, settings):
+    """Every row read and validated, every natural key resolved against the database,
+    the rejections logged as an import logs them; no record, balance or staged row
+    written. check_json: what an import would do."""
+    counts = CheckCounts(imaged(module.name), imp.organization_id)
+    layout = opened.validator.layout
+    _read_all(session, imp, opened, Batch(
+        session, imp, settings, write=lambda s, records: counts.count(s, records, layout)))
+    opened.validator.seen.clear()
+    result = counts.result()
+    if opened.spec.all_or_nothing and imp.rejected:
+        imp.error_message = (f"All or nothing: an import would write none of the "
+                             f"{imp.accepted} valid rows because {imp.rejected} "
+                             f"{'was' if imp.rejected == 1 else 'were'} rejected.")
+        result = dict.fromkeys(result, 0)
+    imp.check_json = json.dumps(result)
+    imp.status = ImportStatus.checked
     imp.finished_at = utcnow()
     session.commit()
 

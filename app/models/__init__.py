@@ -25,7 +25,12 @@ from app.models.documents import (  # noqa: F401
                                 StockOpname,
                                 StockTransfer,
 )
-from app.models.imports import ImportBlob, ImportFile, ImportRejection  # noqa: F401
+from app.models.imports import (  # noqa: F401
+    ImportBeforeImage,
+    ImportBlob,
+    ImportFile,
+    ImportRejection,
+)
 from app.models.integrations import Integration  # noqa: F401
 from app.models.mail import MailMessage  # noqa: F401
 from app.models.organizations import Customer, Location, Membership, Organization, Product  # noqa: F401

@@ -13,9 +13,9 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import deferred, relationship
-from sqlalchemy.sql.expression import false
 
 from app.models.mixins import ValueEnum
 from app.models.organizations import TenantOwned
@@ -30,6 +30,9 @@ class ImportStatus(ValueEnum):
     archived = "archived"          # done, nothing rejected
     needs_attention = "needs_attention"  # done, some rows rejected
     failed = "failed"              # the file itself could not be read
+    checked = "checked"            # read and validated only (check only): nothing written
+    undoing = "undoing"            # its undo is under way (a re-run completes it)
+    undone = "undone"              # its records removed or given back their values
 
     @property
     def label(self):
@@ -59,9 +62,19 @@ STATE_WORDS = {
     ImportStatus.archived: (
         "Archived", "Processed: every record is in (imported, or consolidated for the "
         "principal)."),
+    ImportStatus.checked: (
+        "Checked", "Read and validated only (Check only): nothing was written. Its page "
+        "says what an import would do; Import now imports it."),
+    ImportStatus.undoing: (
+        "Undoing", "Its undo is under way: the records it created are being removed and "
+        "those it changed given back their earlier values."),
+    ImportStatus.undone: (
+        "Undone", "Its records were removed or given back their earlier values; "
+        "re-process it to import it again."),
 }
 
-FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed)
+FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed,
+                ImportStatus.checked, ImportStatus.undone)
 
 
 class ImportFile(TenantOwned, Model):
@@ -118,6 +131,13 @@ class ImportFile(TenantOwned, Model):
     base_url = Column(String(255))
     # The uploader has been told the job ended (a notice on their next page, issue 17.12).
     result_seen = Column(Boolean, nullable=False, default=False, server_default=false())
+    # Check only (issue 19): the job reads and validates the file and writes nothing;
+    # check_json holds what an import would do ({"would_create", "would_update",
+    # "unchanged"}). undo_json: the undo's result ({"removed", "restored", "kept"}).
+    dry_run = Column(Boolean, nullable=False, default=False, server_default=false())
+    check_json = Column(Text)
+    undo_json = Column(Text)
+    undone_at = Column(DateTime)
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"
@@ -176,3 +196,17 @@ class ImportRejection(TenantOwned, Model):
     natural_key = Column(Text)
     resolved_by_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
     resolved_by = relationship("ImportFile", foreign_keys=[resolved_by_id])
+
+
+class ImportBeforeImage(Model):
+    """A record as it was before an import wrote it (issue 19, undo): written in the
+    import's batch transaction, one row per record the import touched. `before` is the
+    JSON of the columns the import changed, NULL when the import created the record."""
+    __tablename__ = "import_before_image"
+    __table_args__ = (Index("ix_before_image_record", "table_name", "record_id"),)
+
+    import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
+                       primary_key=True)
+    table_name = Column(String(60), primary_key=True)
+    record_id = Column(Integer, primary_key=True)
+    before = Column(Text)

@@ -63,7 +63,7 @@ GRANTS = {
         "ServiceLinkView": SERVICE_LINK,
         **{view: READ for view in SERVICE_DATA_VIEWS},
         "DataImportView": UPLOAD,
-        "ImportFileView": FILE_READ + REJECTED_ROWS,
+        "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_import_now",),
         "ImportRejectionView": READ,
         "TemplateView": READ + ("can_export",),
         "TemplateFieldView": READ,
@@ -80,7 +80,8 @@ GRANTS = {
         "LocationView": READ,
         "CustomerView": READ,
         "ProductView": READ,
-        "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess",),
+        "ImportFileView": FILE_READ + REJECTED_ROWS + ("can_reprocess", "can_import_now",
+                                                       "can_undo"),
         **{view: READ for view in SERVICE_DATA_VIEWS},
         "ImportRejectionView": READ + ("resolve",),
         # Fixing rejected rows in the browser resolves them: who resolves, fixes.

@@ -85,12 +85,15 @@ def run_daily(checkpoint=None):
 def purge_old_files(now=None, days=None):
     """Delete files older than the retention period with their bytes, rejections and
     staged rows (the database cascades); consolidated records stay (they carry their
-    own distributor and principal). A file being processed is left for the next run."""
+    own distributor and principal). A file being processed or undone is left for the
+    next run."""
     days = current_app.config["RETENTION_DAYS"] if days is None else days
     cutoff = (now or utcnow()) - dt.timedelta(days=days)
     ids = db.session.execute(
         select(ImportFile.id).where(ImportFile.uploaded_at < cutoff,
-                                    ImportFile.status != ImportStatus.processing)).scalars().all()
+                                    ImportFile.status.not_in((ImportStatus.processing,
+                                                              ImportStatus.undoing)))
+    ).scalars().all()
     for start in range(0, len(ids), 500):
         db.session.execute(delete(ImportFile).where(ImportFile.id.in_(ids[start:start + 500])))
         db.session.commit()

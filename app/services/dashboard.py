@@ -21,6 +21,12 @@ STATUS_COLORS = {
     ImportStatus.needs_attention: "#f0ad4e",
     ImportStatus.failed: "#d9534f",
 }
+# States shown only when some file is in them (issue 19: check only and undo).
+OCCASIONAL_COLORS = {
+    ImportStatus.checked: "#5bc0de",
+    ImportStatus.undoing: "#8e6cbf",
+    ImportStatus.undone: "#8e6cbf",
+}
 CHART_WIDTH, BAR_HEIGHT, PLOT_HEIGHT = 600, 22, 160
 
 
@@ -29,7 +35,8 @@ def dashboard_figures(viewer, days=30, today=None):
     states = dict(db.session.execute(
         select(files.c.status, func.count()).group_by(files.c.status)).all())
     state_rows = [(status.label, states.get(status, 0))
-                  for status in ImportStatus]
+                  for status in ImportStatus
+                  if status in STATUS_COLORS or states.get(status)]
 
     today = today or utcnow().date()
     since = today - dt.timedelta(days=days - 1)
@@ -55,7 +62,8 @@ def dashboard_figures(viewer, days=30, today=None):
         "states": state_rows,
         "states_chart": horizontal_bars(
             [(label, n, str(n)) for label, n in state_rows],
-            colors={status.label: color for status, color in STATUS_COLORS.items()}),
+            colors={status.label: color
+                    for status, color in {**STATUS_COLORS, **OCCASIONAL_COLORS}.items()}),
         "consolidated": consolidated,
         "consolidated_chart": stacked_days(consolidated, since, today),
         "rejections": rejection_rows,

@@ -1,5 +1,6 @@
 """Taking a file in: preconditions (IMP-2), storing it whole (IMP-3), duplicates (IMP-6),
 queueing, re-processing, and the summary that the CLI and API print."""
+import json
 import math
 from typing import BinaryIO, Optional
 
@@ -9,7 +10,14 @@ from sqlalchemy import select
 from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
 from app.importing.file_warnings import stored_read_as, stored_warnings
-from app.importing.modules import MODULES, RETURNS_XML, SHOWN_ONLY, XML_MODULES, Module
+from app.importing.modules import (
+    MODULES,
+    RETURNS_XML,
+    SHOWN_ONLY,
+    TABULAR,
+    XML_MODULES,
+    Module,
+)
 from app.models import (
     Connection,
     ImportFile,
@@ -115,9 +123,13 @@ def _size_text(size, up=False):
 
 
 def find_duplicate(org_id: int, module_name: str, sha256: str) -> Optional[ImportFile]:
+    """The earlier import of the same file; a file only checked (nothing written) or
+    undone does not count."""
     return db.session.execute(
         select(ImportFile).where(ImportFile.organization_id == org_id,
-                                 ImportFile.module == module_name, ImportFile.sha256 == sha256)
+                                 ImportFile.module == module_name, ImportFile.sha256 == sha256,
+                                 ImportFile.status.not_in((ImportStatus.checked,
+                                                           ImportStatus.undone)))
         .order_by(ImportFile.id)).scalars().first()
 
 
@@ -139,8 +151,9 @@ def describe_import(imp: ImportFile) -> str:
 
 def create_import(org, module_name, filename, content: bytes | BinaryIO, user=None,
                   principal_code=None, integration_name=None, template_name=None, force=False,
-                  source="screen", base_url=None):
-    """Store the upload, then queue it. Returns the ImportFile.
+                  source="screen", base_url=None, dry_run=False):
+    """Store the upload, then queue it. Returns the ImportFile. dry_run: check only (the
+    job validates the file and writes nothing; "Import now" imports it later).
 
     `base_url` is the portal's address as the uploader reached it (the screen's request),
     for the links of the result e-mail when MUARA_PUBLIC_URL is not set.
@@ -149,6 +162,9 @@ def create_import(org, module_name, filename, content: bytes | BinaryIO, user=No
     stream is copied in chunks and refused for size as soon as the limit is passed."""
     module, principal, integration, template = resolve_upload_target(
         org, module_name, principal_code, integration_name, template_name)
+    if dry_run and module.kind != TABULAR:
+        raise MuaraError(f"Check only is not available for {module.label} yet: import the "
+                         "file to see its result.")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
         upload = spool_upload(content, limit)
@@ -158,13 +174,13 @@ def create_import(org, module_name, filename, content: bytes | BinaryIO, user=No
         raise MuaraError(f"the file {shown}; the limit is {_size_text(limit)}") from None
     try:
         return _store(org, module, principal, integration, template, filename, upload, user,
-                      force, source, base_url)
+                      force or dry_run, source, base_url, dry_run)
     finally:
         upload.discard()
 
 
 def _store(org, module, principal, integration, template, filename, upload, user, force,
-           source, base_url=None):
+           source, base_url=None, dry_run=False):
     if not upload.size:
         raise MuaraError("The file is empty.")
     earlier = find_duplicate(org.id, module.name, upload.sha256)
@@ -175,8 +191,9 @@ def _store(org, module, principal, integration, template, filename, upload, user
                      principal_id=principal.id if principal else None,
                      integration_id=integration.id, filename=filename[:255],
                      size=upload.size, sha256=upload.sha256,
-                     uploaded_by_id=getattr(user, "id", None), forced=earlier is not None,
-                     source=source, base_url=(base_url or None) and base_url[:255],
+                     uploaded_by_id=getattr(user, "id", None),
+                     forced=earlier is not None and not dry_run, source=source,
+                     base_url=(base_url or None) and base_url[:255], dry_run=dry_run,
                      status=ImportStatus.imported)
     db.session.add(imp)
     db.session.flush()
@@ -199,10 +216,27 @@ def reprocess(imp: ImportFile) -> ImportFile:
     """Run a stored file again (a fixed template or master data); records upsert."""
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
-    imp.status = ImportStatus.imported
+    if imp.status == ImportStatus.undoing:
+        raise MuaraError(f"import #{imp.id} is being undone: wait until the undo ends")
+    imp.status = ImportStatus.imported  # a checked file is checked again
+    imp.undo_json, imp.undone_at = None, None
     imp.result_seen = False  # the uploader hears of the new run's end
     follow_import(imp)
     record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
+    db.session.commit()
+    return enqueue_import(imp)
+
+
+def import_now(imp: ImportFile) -> BackgroundTask:
+    """Import a checked file: the same stored bytes, no new upload, not a duplicate."""
+    if imp.status != ImportStatus.checked:
+        raise MuaraError(f"import #{imp.id} is not a checked file "
+                         f"({imp.status.label.lower()}): nothing to import now")
+    earlier = find_duplicate(imp.organization_id, imp.module, imp.sha256)
+    imp.forced = earlier is not None and earlier.id != imp.id
+    imp.status = ImportStatus.imported
+    imp.dry_run = False
+    record("import_now", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()
     return enqueue_import(imp)
 
@@ -232,6 +266,8 @@ def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
     messages = [dict(entry(r), severity=r.severity) for r in lines if r.severity != "error"]
     if messages:
         result["messages"] = messages
+    if imp.status == ImportStatus.checked:
+        result.update(dry_run=True, **json.loads(imp.check_json or "{}"))
     if imp.error_code:
         result["error"] = {"reason": imp.error_code, "message": imp.error_message}
     elif imp.error_message:

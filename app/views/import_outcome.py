@@ -56,6 +56,8 @@ def outcome(imp, summary):
     if imp.status == ImportStatus.failed:
         error = summary.get("error") or {}
         return "danger", f"The file could not be imported: {error.get('message', '')}"
+    if imp.status == ImportStatus.checked:
+        return "info", checked_line(summary, rejected, note)
     if accepted == 0:
         why = (f"{counted(rejected, 'row')} {were(rejected)} rejected" if rejected
                else "the file has no rows")
@@ -70,3 +72,11 @@ def outcome(imp, summary):
         return "info", f"{waiting}."
     return "warning", (f"{rejected} of {counted(imp.rows_done or 0, 'record')} "
                        f"{were(rejected)} not imported.{note}")
+
+
+def checked_line(summary, rejected, note=""):
+    """What a check only found (issue 19): nothing was written."""
+    return (f"Checked, nothing written. An import would create "
+            f"{counted(summary.get('would_create', 0), 'record')}, update "
+            f"{summary.get('would_update', 0)} and leave {summary.get('unchanged', 0)} "
+            f"unchanged; {counted(rejected, 'row')} {were(rejected)} rejected.{note}")

@@ -22,6 +22,7 @@ from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
+from app.views.import_actions import FileActions
 from app.views.import_outcome import outcome, progress_line, speed
 from app.views.notices import result_words
 from app.views.outbox import mail_note
@@ -124,7 +125,8 @@ class DataImportView(BaseView):
                 principal_code=form.get("principal") or None,
                 integration_name=form.get("integration") or None,
                 template_name=form.get("template") or None,
-                force=form.get("force") == "1", base_url=request.url_root)
+                force=form.get("force") == "1", base_url=request.url_root,
+                dry_run=form.get("dry_run") == "1")
         except import_service.DuplicateFile as exc:
             db.session.rollback()
             kept = kept or pending_uploads.keep(stream, filename, g.user.id)
@@ -183,14 +185,14 @@ def warnings_list(warnings_json):
         Markup("").join(Markup("<li>{}</li>").format(line) for line in lines))
 
 
-class ImportFileView(TenantModelView):
+class ImportFileView(FileActions, TenantModelView):
     """Every imported file with its state, counts and the actions on it."""
     route_base = "/imports"
     list_title = "Files"
     show_title = "File"
     datamodel = SQLAInterface(ImportFile)
     base_permissions = ["can_list", "can_show", "can_download", "can_rejected_rows",
-                        "can_reprocess"]
+                        "can_reprocess", "can_import_now", "can_undo"]
     list_template = "imports_list.html"
     show_template = "import_show.html"
     list_columns = ["id", "filename", "module_name", "status_name", "rows_done", "accepted",
@@ -256,6 +258,10 @@ class ImportFileView(TenantModelView):
     def render_template(self, template, **kwargs):
         if template == self.show_template and kwargs.get("pk") is not None:
             kwargs.setdefault("mail_note", mail_note(visible_import(kwargs["pk"])))
+            # The file's check and undo results (issue 19) under its details.
+            imp = db.session.get(ImportFile, kwargs["pk"])
+            kwargs.update(file=imp, check=json.loads(imp.check_json or "null"),
+                          undone=json.loads(imp.undo_json or "null"))
         # The user's recent results head the unfiltered Files screen (issue 17.12).
         if template == self.list_template and not any(a.startswith("_flt_")
                                                       for a in request.args):

@@ -52,4 +52,5 @@ def state_tabs():
 
 
 STATES_IN_ORDER = (ImportStatus.imported, ImportStatus.processing,
-                   ImportStatus.needs_attention, ImportStatus.failed, ImportStatus.archived)
+                   ImportStatus.needs_attention, ImportStatus.failed, ImportStatus.archived,
+                   ImportStatus.checked, ImportStatus.undone)

@@ -1,0 +1,218 @@
+"""Before-images (issue 19): what a tabular import's records were before it wrote them,
+kept in the same batch transaction, so the import can be undone exactly; and the check
+only (dry run) that resolves the same natural keys and writes nothing.
+
+Each tabular module declares here which table its records go to, the record fields of
+its natural key (within the organization), the fields an update compares and the columns
+its upsert sets (those an undo gives back). One row of `import_before_image` per record
+the import touched: `before` is the JSON of those columns, NULL for a record it created.
+"""
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from operator import itemgetter
+from typing import Callable, Optional
+
+from sqlalchemy import Date, DateTime, Numeric, Table, select, tuple_
+from sqlalchemy.orm import Session
+
+from app.models import (
+    BalanceAdjustment,
+    Customer,
+    ImportBeforeImage,
+    OpenInvoice,
+    Product,
+    StockEntry,
+)
+
+# Keys looked up per query: well under SQLite's 32,766 bound parameters.
+KEY_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class Imaged:
+    table: Table
+    keys: tuple            # record fields of the natural key (the organization aside)
+    compared: tuple        # record fields an update changes (check only)
+    restored: tuple        # columns the upsert sets, given back by an undo
+    children: tuple = ()   # tables whose rows belong to the record (removed with it)
+    noun: str = "records"  # how the records are named to people
+
+
+IMAGED = {
+    "customers": Imaged(Customer.__table__, ("code",), ("name", "source_id"),
+                        ("name", "source_id"), noun="customers"),
+    "products": Imaged(Product.__table__, ("code",), ("name", "unit"), ("name", "unit"),
+                       noun="products"),
+    "open_invoices": Imaged(
+        OpenInvoice.__table__, ("reference",),
+        ("customer_id", "invoice_date", "balance", "customer_po", "location_id"),
+        ("customer_id", "invoice_date", "balance", "customer_po", "location_id", "carrier",
+         "import_id", "principal_id"), children=("invoice_charge",), noun="open invoices"),
+    "open_credits": Imaged(
+        BalanceAdjustment.__table__, ("customer_id", "reference"), ("credit_date", "amount"),
+        ("credit_date", "amount", "import_id", "principal_id"), noun="open credits"),
+    "inventory_boxes": Imaged(
+        StockEntry.__table__, ("product_id", "location_id", "entry_date"),
+        ("boxes", "units_per_box"),
+        ("boxes", "units_per_box", "quantity", "import_id", "principal_id"),
+        noun="inventory boxes"),
+}
+
+
+def imaged(module_name: str) -> Optional[Imaged]:
+    return IMAGED.get(module_name)
+
+
+def _key_getter(spec: Imaged, layout: dict) -> Callable:
+    getter = itemgetter(*(layout[k] for k in spec.keys))
+    return (lambda record: (getter(record),)) if len(spec.keys) == 1 else getter
+
+
+def existing_rows(session: Session, spec: Imaged, org_id: int, keys: list,
+                  columns: tuple) -> dict:
+    """Natural key -> the row (id and `columns`) of the organization's records with
+    these keys, looked up in chunks on the natural-key index."""
+    table = spec.table
+    key_columns = [table.c[k] for k in spec.keys]
+    query = select(*key_columns, table.c.id, *(table.c[c] for c in columns))
+    found = {}
+    width = len(spec.keys)
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start:start + KEY_CHUNK]
+        where = (key_columns[0].in_([k[0] for k in chunk]) if width == 1
+                 else tuple_(*key_columns).in_(chunk))
+        for row in session.execute(query.where(table.c.organization_id == org_id, where)):
+            found[tuple(row[:width])] = row[width:]
+    return found
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def from_json(spec: Imaged, text: str) -> dict:
+    """A before-image's values as the table's column types take them (the image is a
+    JSON object, or a JSON array in the order of `spec.restored`)."""
+    table, before = spec.table, json.loads(text, parse_float=Decimal)
+    if isinstance(before, list):
+        before = dict(zip(spec.restored, before, strict=True))
+    values = {}
+    for name, value in before.items():
+        kind = table.c[name].type
+        if value is not None:
+            if isinstance(kind, DateTime):
+                value = dt.datetime.fromisoformat(value)
+            elif isinstance(kind, Date):
+                value = dt.date.fromisoformat(value)
+            elif isinstance(kind, Numeric):
+                value = Decimal(str(value))
+        values[name] = value
+    return values
+
+
+def write_images(session: Session, rows: list) -> None:
+    """Insert before-images; a record already imaged by this import keeps its first image
+    (a re-run after a crash must not take the first run's values for the old ones)."""
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {ImportBeforeImage.__tablename__} "
+        f"(import_id, table_name, record_id, before) VALUES ({marker}, {marker}, {marker}, "
+        f"{marker}) ON CONFLICT DO NOTHING", rows)
+
+
+def imaging(write: Callable, spec: Imaged, import_id: int, org_id: int) -> Callable:
+    """`write` (a module's batch writer) that first keeps the before-images of the records
+    it updates, then notes the ones it created, in the batch's transaction."""
+    table_name = spec.table.name
+
+    def write_with_images(session, origin, records, layout):
+        key_of = _key_getter(spec, layout)
+        keys = [key_of(record) for record in records]
+        if session.connection().dialect.name == "sqlite":
+            _sqlite_images(session, spec, import_id, org_id, keys,
+                           lambda: write(session, origin, records, layout))
+            return
+        before = existing_rows(session, spec, org_id, keys, spec.restored)
+        images = [(import_id, table_name, row[0], json.dumps(list(map(_jsonable, row[1:]))))
+                  for row in before.values()]
+        write(session, origin, records, layout)
+        created = [key for key in keys if key not in before]
+        if created:
+            images.extend((import_id, table_name, row[0], None)
+                          for row in existing_rows(session, spec, org_id, created, ()).values())
+        write_images(session, images)
+
+    return write_with_images
+
+
+def _sqlite_images(session, spec, import_id, org_id, keys, write):
+    """The same in two statements, without a Python step per record: the images of the
+    batch's existing records (json_array of their columns) before the write, then a NULL
+    image for every batch record that has none yet (those the write created)."""
+    table = spec.table.name
+    quoted = [f'"{k}"' for k in spec.keys]
+    if len(spec.keys) == 1:
+        batch = f"{quoted[0]} IN (SELECT value FROM json_each(?))"
+        keys_json = json.dumps([key[0] for key in keys], default=_jsonable)
+    else:
+        parts = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(spec.keys)))
+        batch = f"({', '.join(quoted)}) IN (SELECT {parts} FROM json_each(?))"
+        keys_json = json.dumps(keys, default=_jsonable)
+    values = ", ".join(f'"{c}"' for c in spec.restored)
+    insert = (f"INSERT INTO {ImportBeforeImage.__tablename__} "
+              "(import_id, table_name, record_id, before) SELECT ?, ?, id, {image} "
+              f'FROM "{table}" WHERE organization_id = ? AND {batch} ON CONFLICT DO NOTHING')
+    connection = session.connection()
+    parameters = (import_id, table, org_id, keys_json)
+    connection.exec_driver_sql(insert.format(image=f"json_array({values})"), parameters)
+    write()
+    connection.exec_driver_sql(insert.format(image="NULL"), parameters)
+
+
+class CheckCounts:
+    """What an import would do with the valid records (check only): create, update or
+    leave unchanged, each record's natural key resolved against the database."""
+
+    def __init__(self, spec: Imaged, org_id: int):
+        self.spec, self.org_id = spec, org_id
+        self.would_create = self.would_update = self.unchanged = 0
+
+    def count(self, session: Session, records: list, layout: dict) -> None:
+        spec = self.spec
+        key_of = _key_getter(spec, layout)
+        compared = itemgetter(*(layout[f] for f in spec.compared))
+        keys = [key_of(record) for record in records]
+        found = existing_rows(session, spec, self.org_id, keys, spec.compared)
+        for key, record in zip(keys, records, strict=True):
+            row = found.get(key)
+            if row is None:
+                self.would_create += 1
+                continue
+            new = compared(record)
+            new = new if isinstance(new, tuple) else (new,)
+            if all(_same(a, b) for a, b in zip(new, row[1:], strict=True)):
+                self.unchanged += 1
+            else:
+                self.would_update += 1
+
+    def result(self) -> dict:
+        return {"would_create": self.would_create, "would_update": self.would_update,
+                "unchanged": self.unchanged}
+
+
+def _same(new, old) -> bool:
+    if isinstance(new, Decimal) or isinstance(old, Decimal):
+        try:
+            return new is not None and old is not None and Decimal(new) == Decimal(old)
+        except (ArithmeticError, ValueError, TypeError):
+            return False
+    return new == old

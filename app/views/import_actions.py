@@ -1,0 +1,51 @@
+"""Actions on a file's page for issue 19: "Import now" of a checked file, and Undo with its
+confirmation page (the counts per table before anything happens; POST to confirm).
+Mixed into ImportFileView, so they are its permissions (can_import_now, can_undo)."""
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+
+from app.errors import MuaraError
+from app.extensions import db
+from app.models import ImportFile
+from app.services import imports as import_service
+from app.services import undo as undo_service
+from app.views.base import visible_or_404
+
+
+class FileActions:
+    """Import now and Undo, on ImportFileView."""
+
+    @expose("/import-now/<int:pk>", methods=["POST"])
+    @has_access
+    def import_now(self, pk):
+        imp = visible_or_404(ImportFile, pk)
+        try:
+            import_service.import_now(imp)
+        except MuaraError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+            return redirect(url_for("ImportFileView.show", pk=pk))
+        flash(f"Import #{imp.id} is queued to be imported: the same file, not uploaded "
+              "again.", "success")
+        if self.appbuilder.sm.has_access("can_progress", "DataImportView"):
+            return redirect(url_for("DataImportView.progress", pk=pk))
+        return redirect(url_for("ImportFileView.show", pk=pk))
+
+    @expose("/undo/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def undo(self, pk):
+        """GET: what the undo would do, or why it cannot; POST: undo it."""
+        imp = visible_or_404(ImportFile, pk)
+        if request.method == "POST":
+            try:
+                undo_service.request_undo(imp)
+            except MuaraError as exc:
+                flash(str(exc), "danger")
+                return redirect(url_for("ImportFileView.show", pk=pk))
+            flash(f"Import #{imp.id} is being undone; its result will be on this page.",
+                  "success")
+            return redirect(url_for("ImportFileView.show", pk=pk))
+        reason = undo_service.refusal(imp)
+        counts = None if reason else undo_service.undo_plan(imp)
+        return self.render_template("import_undo.html", imp=imp, reason=reason,
+                                    counts=counts), (409 if reason else 200)
