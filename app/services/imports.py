@@ -4,7 +4,7 @@ import math
 from typing import BinaryIO, Optional
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -190,11 +190,24 @@ def enqueue_import(imp: ImportFile) -> BackgroundTask:
     return task
 
 
-def reprocess(imp: ImportFile) -> ImportFile:
-    """Run a stored file again (a fixed template or master data); records upsert."""
-    if imp.status in (ImportStatus.imported, ImportStatus.processing):
-        raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
-    imp.status = ImportStatus.imported
+def reprocess(imp: ImportFile) -> BackgroundTask:
+    """Run a stored file again (a fixed template or master data); records upsert.
+
+    One conditional UPDATE of the import row asks for the run: of two Re-process
+    presses at once, one queues the file and the other is told it is being processed."""
+    asked = db.session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == imp.id,
+               ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing]))
+        .values(status=ImportStatus.imported)
+        .execution_options(synchronize_session=False)).rowcount
+    if not asked:
+        db.session.rollback()
+        db.session.refresh(imp)
+        if imp.status == ImportStatus.processing:
+            raise MuaraError(f"Import #{imp.id}: this file is being processed; wait for it "
+                             "to finish before processing it again.")
+        raise MuaraError(f"Import #{imp.id}: this file is waiting to be processed already.")
     record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()
     return enqueue_import(imp)
