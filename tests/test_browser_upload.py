@@ -83,3 +83,28 @@ def test_a_file_over_the_limit_is_refused_before_it_is_sent(page, server, tmp_pa
         "or ask an administrator to raise the limit.")
     page.screenshot(path=SHOTS / "upload-too-large.png", full_page=True)
     assert not [s for s in sent if s[2] == "data-import/upload"]
+
+
+def test_the_progress_of_a_slow_upload_is_shown_as_it_goes(page, server, tmp_path):
+    log_in(page, server, "importer")
+    page.goto("/data-import/")
+    page.select_option("#module", "open_invoices")
+    slow = page.context.new_cdp_session(page)
+    slow.send("Network.enable")
+    slow.send("Network.emulateNetworkConditions", {  # about 150 KB/s up
+        "offline": False, "latency": 20, "downloadThroughput": -1,
+        "uploadThroughput": 150 * 1024})
+    path = tmp_path / "slow.csv"
+    path.write_bytes(b"Invoice #,Customer Code,Invoice Date,Invoice Balance,Customer PO,"
+                     b"Location Code\n" + b"".join(
+                         f"INV-S{n},C001,2025-01-31,{n},PO-{n},JKT\n".encode()
+                         for n in range(20000)))  # about 860 KB
+    drop_file(page, "#drop-zone", path, "text/csv")
+    page.click("#import-button")
+    page.wait_for_function("() => { const n = Number(document.getElementById('upload-bar')"
+                           ".getAttribute('aria-valuenow')); return n > 0 && n < 100; }")
+    assert page.inner_text("#upload-text").startswith("Uploading: ")
+    assert " of 867 KB (" in page.inner_text("#upload-text")  # the body, file and fields
+    assert page.is_disabled("#import-button")  # no second upload of the same file
+    page.screenshot(path=SHOTS / "upload-progress.png", full_page=True)
+    page.wait_for_url("**/data-import/progress/*", timeout=60000)
