@@ -134,7 +134,10 @@ def build_config():
         "REQUEUE_GRACE_SECONDS": env_int("MUARA_REQUEUE_GRACE_SECONDS", 30),
         # A running job that has not beaten for this long counts as lost (worker killed).
         "TASK_STALE_SECONDS": env_int("MUARA_TASK_STALE_SECONDS", 300, minimum=1),
-        "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024,
+        # A running import retries a lost database connection (back-off) this long, then
+        # fails the file with the reason; deadlocks and serialization failures are retried.
+        "DB_RETRY_SECONDS": env_int("MUARA_DB_RETRY_SECONDS", 300, minimum=1),
+        "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024,
         # A spreadsheet (a zip) that would unpack to more than this is refused unread.
         "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024, minimum=1),
         "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000, minimum=1),

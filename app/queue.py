@@ -179,6 +179,8 @@ class TaskQueue:
             if won:
                 self._push(task_id, new_job_id)
                 requeued.append(task_id)
+        # No transaction left open: a worker calls this at start-up, then waits for jobs.
+        db.session.commit()
         if requeued:
             log.warning("re-queued lost tasks: %s", requeued)
         return requeued
@@ -244,6 +246,12 @@ def running_task(task_id: int, job_id: str) -> contextvars.Token:
 
 def running_task_done(token: contextvars.Token) -> None:
     _running.reset(token)
+
+
+def running_job_id() -> str | None:
+    """The queue job id of the task this context is running (a run's claim token)."""
+    current = _running.get()
+    return current[1] if current else None
 
 
 def beat(session: Session) -> None:

@@ -10,7 +10,8 @@ import config
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "MUARA_MAX_UPLOAD_MB",
-                 "MUARA_RETENTION_DAYS", "MAIL_SERVER", "MAIL_PORT", "MUARA_TIME_ZONE"):
+                 "MUARA_RETENTION_DAYS", "MUARA_DB_RETRY_SECONDS", "MAIL_SERVER", "MAIL_PORT",
+                 "MUARA_TIME_ZONE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MUARA_INSTANCE", str(tmp_path / "inst"))
     return tmp_path / "inst"
@@ -21,7 +22,8 @@ def test_defaults_are_sqlite_in_the_instance_folder_and_the_embedded_queue(clean
     assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{clean_env / 'muara.db'}"
     assert settings["REDIS_URL"] is None
     assert settings["RETENTION_DAYS"] == 30
-    assert settings["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
+    assert settings["MAX_CONTENT_LENGTH"] == 500 * 1024 * 1024  # a yearly file fits
+    assert settings["DB_RETRY_SECONDS"] == 300  # a lost database is retried 5 minutes
     assert settings["TIME_ZONE"] == "Asia/Jakarta"
 
 
@@ -75,6 +77,8 @@ def test_a_switch_reads_the_words_for_on_and_off(clean_env, monkeypatch, word, e
     ("MAIL_USE_TLS", "maybe", "1, true, yes, on (on) or 0, false, no, off (off)"),
     ("MUARA_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("MUARA_MAX_UPLOAD_MB", "0", "a whole number of at least 1"),
+    ("MUARA_DB_RETRY_SECONDS", "0", "a whole number of at least 1"),
+    ("MUARA_DB_RETRY_SECONDS", "5m", "a whole number of at least 1"),
     ("MUARA_RETENTION_DAYS", "-3", "a whole number of at least 0"),
     ("MUARA_PURGE_TIME", "3am", "a time of day as HH:MM (00:00 to 23:59)"),
     ("MUARA_TIME_ZONE", "Mars/Olympus", "a time zone name such as Asia/Jakarta"),

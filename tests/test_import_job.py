@@ -564,7 +564,8 @@ def test_reprocess_of_a_waiting_import_is_refused(app, runner, d1, tmp_path):
                    "--module", "open_invoices", "--org", "D1")
     import_id = json.loads(result.stdout)["import_id"]
     with app.app_context():
-        with pytest.raises(MuaraError, match=rf"^import #{import_id} is imported already$"):
+        with pytest.raises(MuaraError, match=rf"^Import #{import_id}: this file is waiting "
+                                             r"to be processed already\.$"):
             reprocess(db.session.get(ImportFile, import_id))
 
 

@@ -488,7 +488,7 @@ def test_reprocess_refuses_a_file_that_is_waiting(app, client, portal):
     login(client, "sup_a")
     response = client.post(f"/imports/reprocess/{pk}", follow_redirects=True)
     assert response.status_code == 200
-    assert "imported already" in html(response)
+    assert "this file is waiting to be processed already" in html(response)
 
 
 # --- The Rejection log (IMP-8) ------------------------------------------------------------

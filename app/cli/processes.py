@@ -6,6 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.extensions import db
 from app.queue import queue
 
 
@@ -21,6 +22,10 @@ def worker(burst):
                                    "`python run.py`; set REDIS_URL to run separate workers")
     app = current_app._get_current_object()
     task_queue.requeue_lost()
+    # Between jobs the worker holds no transaction and no connection (each job has its
+    # own app context and session): nothing keeps VACUUM from its dead rows.
+    db.session.remove()
+    db.engine.dispose()
     if not burst:
         start_requeue_thread(app)
     task_queue.worker(app).work(burst=burst, logging_level="INFO")

@@ -6,16 +6,23 @@ writer), staged modules (records are staged rows), customer returns (records wri
 the returns writer as they are planned) and the final pass of staging (counters moved
 from accepted to rejected). A job that dies leaves counts that match what was written,
 and a re-run (records upsert on natural keys) ends in the same state.
+
+A batch is counted only by the run that holds the import (app.importing.claim) and only
+once: a deadlock or a lost connection rolls the batch back and writes it again whole
+(app.importing.retry), and a batch whose commit went through before the connection was
+lost is not counted again.
 """
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.errors import TaskSuperseded
+from app.importing.claim import count_batch, local_token
 from app.importing.natural_keys import NaturalKeys
+from app.importing.retry import Retries, retrying
 from app.importing.writers import insert_rows
 from app.models import ImportFile, ImportRejection
 
@@ -27,10 +34,21 @@ class Settings:
     # Called with the session before each batch commit (the job's heartbeat); may raise
     # TaskSuperseded to stop without committing.
     on_batch: Optional[Callable] = None
+    # The run's claim on the import (its queue job id) and its batches committed so far.
+    run_token: str = field(default_factory=local_token)
+    batches: int = 0
+    # How long a lost database connection is retried before the import fails.
+    retry_seconds: float = 300
+    retries: Optional[Retries] = None
 
     def beat(self, session: Session) -> None:
         if self.on_batch:
             self.on_batch(session)
+
+    def retry_budget(self) -> Retries:
+        if self.retries is None:
+            self.retries = Retries(self.retry_seconds)
+        return self.retries
 
 
 def plain(value: Any) -> Any:
@@ -57,16 +75,22 @@ class Batch:
     `write(session, records)` writes the batch's records (None: the records are only
     counted, e.g. validating an all-or-nothing file before writing it). The counters are
     deltas added to the import row in SQL, so they never overwrite another batch's.
+
+    `replayable`: everything the batch writes goes through `write` (or it writes nothing
+    but rejections and counts), so a retry can write it again whole; a runner that writes
+    records as it goes (customer returns) says False, and a retryable error ends the run
+    (the pipeline runs the file again).
     """
 
     def __init__(self, session: Session, imp: ImportFile, settings: Settings,
                  write: Optional[Callable] = None, keep_rejections: bool = True,
-                 keys: Optional[NaturalKeys] = None):
+                 keys: Optional[NaturalKeys] = None, replayable: bool = True):
         """`keys` (modules with a natural key): each rejection keeps its row's key, and
         the records written resolve earlier files' rejections of the same key."""
         self.session, self.settings = session, settings
         self.imp, self.import_id = imp, imp.id
         self.write, self.keep_rejections, self.keys = write, keep_rejections, keys
+        self.replayable = replayable
         self._reset()
 
     def _reset(self) -> None:
@@ -107,20 +131,33 @@ class Batch:
             self.commit()
 
     def commit(self) -> None:
-        """Records (and the earlier rejections they resolve), heartbeat, rejections and
-        counters, then one commit."""
-        session = self.session
+        """Heartbeat, counters (claim checked), records (and the earlier rejections they
+        resolve), rejections, then one commit; written again whole when the database asks
+        for a retry."""
+        session, settings = self.session, self.settings
+        if self.replayable:
+            retrying(session, self._write_batch, settings.retry_budget())
+        else:
+            self._write_batch()
+            session.commit()
+        settings.batches += 1
+        if self.imp in session:
+            session.refresh(self.imp)
+        self._reset()
+
+    def _write_batch(self) -> None:
+        session, settings = self.session, self.settings
+        # The task's heartbeat, then the import row: a run that lost its task or its claim
+        # stops before writing anything.
+        settings.beat(session)
+        outcome = count_batch(session, self.import_id, settings.run_token, settings.batches,
+                              self.rows, self.accepted, self.rejected)
+        if outcome == "lost":
+            raise TaskSuperseded(f"import {self.import_id} is claimed by another run")
+        if outcome == "done":
+            return  # committed before the connection was lost: nothing to write again
         if self.records:
             self.write(session, self.records)
             if self.keys is not None:
                 self.keys.resolve(session, self.imp, self.records)
-        self.settings.beat(session)
         insert_rows(session, ImportRejection.__table__, self.rejections)
-        session.execute(update(ImportFile).where(ImportFile.id == self.import_id).values(
-            rows_done=ImportFile.rows_done + self.rows,
-            accepted=ImportFile.accepted + self.accepted,
-            rejected=ImportFile.rejected + self.rejected))
-        session.commit()
-        if self.imp in session:
-            session.refresh(self.imp)
-        self._reset()

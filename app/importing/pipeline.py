@@ -10,14 +10,23 @@ import os
 import tempfile
 from typing import Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.errors import TaskSuperseded
 from app.importing.batches import Settings
+from app.importing.claim import claim, release
 from app.importing.faults import FileRejected
 from app.importing.gc_pause import collector_paused
 from app.importing.modules import RETURNS_XML, STAGED, TABULAR, declared, module_label
+from app.importing.retry import (
+    DatabaseUnavailable,
+    Retries,
+    retry_kind,
+    retrying,
+    rollback_quietly,
+)
 from app.importing.returns.job import import_returns
 from app.importing.staging import import_staged
 from app.importing.tabular import import_tabular
@@ -31,29 +40,78 @@ RUNNERS = {TABULAR: import_tabular, STAGED: import_staged, RETURNS_XML: import_r
 
 
 def run_import(session: Session, import_id: int,
-               settings: Optional[Settings] = None) -> ImportFile:
-    """Process one stored import to its final state; returns the ImportFile."""
+               settings: Optional[Settings] = None) -> Optional[ImportFile]:
+    """Process one stored import to its final state; returns the ImportFile, or None when
+    the file is not this run's to process (another run holds it, or it is not waiting).
+
+    The run claims the import row first (app.importing.claim). A database error that a
+    retry may cure, met outside a batch's own retry (reading the template, the final
+    balances), runs the file again from the start after a back-off: the claim is the
+    run's still, the counters start from zero and the records upsert. A connection lost
+    for longer than the retry time fails the file with that reason."""
     settings = settings or Settings()
+    retries = settings.retry_budget()
+    while True:
+        try:
+            return _run_once(session, import_id, settings)
+        except (DBAPIError, DatabaseUnavailable) as exc:
+            rollback_quietly(session)
+            try:
+                if isinstance(exc, DatabaseUnavailable):
+                    raise exc
+                retries.wait_or_raise(exc)
+            except DatabaseUnavailable as lost:
+                _fail(session, import_id, settings, "database_unavailable",
+                      unreachable_message(lost.seconds))
+                raise
+            except DBAPIError as failed:
+                _fail(session, import_id, settings, "internal_error",
+                      internal_error_message(failed))
+                raise
+            settings.batches = 0
+
+
+def unreachable_message(seconds: float) -> str:
+    return (f"The database could not be reached for {_duration(seconds)} while the file "
+            "was processed, so the import stopped. Records of batches that were committed "
+            "are kept; Re-process the file to import it whole.")
+
+
+def internal_error_message(exc: BaseException) -> str:
+    return (f"The import stopped because of an internal error ({type(exc).__name__}). "
+            "Re-process the file once the problem is fixed.")
+
+
+def _duration(seconds):
+    minutes = round(seconds / 60)
+    if seconds >= 60 and minutes * 60 == round(seconds):
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} seconds"
+
+
+def _run_once(session, import_id, settings):
+    if not _start(session, import_id, settings.run_token):
+        return None
     imp = session.get(ImportFile, import_id)
-    _start(session, imp)
     path = None
     try:
         path = _spool(session, import_id)
         with collector_paused():
             _process(session, imp, path, settings)
+        _release(session, import_id, settings.run_token)
     except TaskSuperseded:
         session.rollback()  # another run owns the file now
         raise
     except FileRejected as fault:
         session.rollback()
-        _fail(session, import_id, fault.code, fault.message)
+        _fail(session, import_id, settings, fault.code, fault.message)
     except Exception as exc:
+        if retry_kind(exc) is not None or isinstance(exc, DatabaseUnavailable):
+            raise  # run_import retries or fails the file with the reason
         # Never leave the file "processing" for ever: what was committed stays (its counts
         # match it), the file is failed, and the task keeps the traceback (re-raised).
         session.rollback()
-        _fail(session, import_id, "internal_error",
-              f"The import stopped because of an internal error ({type(exc).__name__}). "
-              "Re-process the file once the problem is fixed.")
+        _fail(session, import_id, settings, "internal_error", internal_error_message(exc))
         raise
     finally:
         if path:
@@ -61,25 +119,42 @@ def run_import(session: Session, import_id: int,
     return session.get(ImportFile, import_id)
 
 
-def _fail(session, import_id, code, message):
-    imp = session.get(ImportFile, import_id)
-    imp.status = ImportStatus.failed
-    imp.error_code, imp.error_message = code, message
-    imp.finished_at = utcnow()
-    session.commit()
+def _fail(session, import_id, settings, code, message):
+    """The file failed with its reason, if this run still holds it (a run that lost its
+    claim leaves the file to the run that has it). Retried while the database asks."""
+    token = settings.run_token
+
+    def fail():
+        session.execute(
+            update(ImportFile).where(ImportFile.id == import_id, ImportFile.run_token == token)
+            .values(status=ImportStatus.failed, error_code=code, error_message=message,
+                    finished_at=utcnow(), run_token=None)
+            .execution_options(synchronize_session=False))
+
+    rollback_quietly(session)
+    retrying(session, fail, Retries(settings.retry_seconds))
+    session.expire_all()
 
 
-def _start(session, imp):
-    session.execute(delete(ImportRejection).where(ImportRejection.import_id == imp.id))
-    session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
-    imp.staged_at = None
-    imp.status = ImportStatus.processing
-    imp.started_at, imp.finished_at = utcnow(), None
-    imp.rows_done = imp.accepted = imp.rejected = 0
-    imp.rows_total = None
-    imp.error_code = imp.error_message = None
-    imp.read_as_json = imp.warnings_json = None
+def _start(session, import_id, token):
+    """Claim the file and clear what an earlier run left; whether it is this run's."""
+    if not claim(session, import_id, token):
+        session.rollback()
+        return False
+    session.execute(delete(ImportRejection).where(ImportRejection.import_id == import_id))
+    session.execute(delete(StagedRow).where(StagedRow.import_id == import_id))
     session.commit()
+    return True
+
+
+def _release(session, import_id, token):
+    """The final state is written: the claim is given back (a lost connection here only
+    leaves a token that no waiting state looks at)."""
+    try:
+        release(session, import_id, token)
+        session.commit()
+    except DBAPIError:
+        rollback_quietly(session)
 
 
 SPOOL_CHUNK = 8 * 1024 * 1024

@@ -35,8 +35,9 @@ def upsert(session: Session, table: Table, records: Sequence, layout: Optional[d
     only_if: an SQL condition the existing row must meet to be updated. SQLite: the
     statement is rendered once and the rows go to the driver's executemany as plain
     tuples. PostgreSQL: the rows are COPYed into a staging table (`staged_batch`) and
-    upserted from it in one statement; the keys of a batch must be unique (the
-    validator's duplicate check and consolidation's grouping see to it).
+    upserted from it in one statement, in the keys' order (no deadlock between batches
+    that share records); the keys of a batch must be unique (the validator's duplicate
+    check and consolidation's grouping see to it).
     """
     if not records:
         return
@@ -120,9 +121,12 @@ def _on_conflict(keys, updates, only_if):
 
 @functools.lru_cache(maxsize=64)
 def _upsert_select_sql(table, staged, columns, keys, updates, only_if=None):
+    # In natural-key order: two batches that share records lock them in the same order,
+    # so they wait for each other instead of deadlocking (issue 14).
     quoted = ", ".join(f'"{c}"' for c in columns)
+    order = ", ".join(f'"{k}"' for k in keys)
     return (f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM "{staged}" '
-            + _on_conflict(keys, updates, only_if))
+            f"ORDER BY {order} " + _on_conflict(keys, updates, only_if))
 
 
 @functools.lru_cache(maxsize=64)
@@ -230,7 +234,7 @@ def write_open_invoices(session: Session, origin: Origin, records: list,
             "SELECT invoice.id, 'Additional Charge', invoice.balance "
             f'FROM "{staged_batch("open_invoice")}" AS batch JOIN open_invoice AS invoice '
             "ON invoice.organization_id = batch.organization_id "
-            "AND invoice.reference = batch.reference " + upsert_charge)
+            "AND invoice.reference = batch.reference ORDER BY invoice.id " + upsert_charge)
 
 
 def write_open_credits(session: Session, origin: Origin, records: list,

@@ -111,6 +111,11 @@ class ImportFile(TenantOwned, Model):
     started_at = Column(DateTime)
     finished_at = Column(DateTime)
     task_id = Column(Integer, ForeignKey("background_task.id", ondelete="SET NULL"))
+    # The one run that may write this file (app/importing/claim.py): its queue job id,
+    # and how many batches it has committed (a batch retried after a lost connection is
+    # not counted twice).
+    run_token = Column(String(64))
+    run_batches = Column(Integer, nullable=False, default=0, server_default="0")
     # The file's header row as read, to rebuild rejected rows with their columns.
     header_json = Column(Text)
     # How the file was read ({"format", "encoding", "delimiter", "sheet"}) and the

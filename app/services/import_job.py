@@ -4,16 +4,18 @@ from flask import current_app
 
 from app.errors import TaskSuperseded
 from app.extensions import db
+from app.importing.claim import local_token
 from app.importing.pipeline import Settings, run_import
 from app.models import ImportFile
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 from app.notifications import send_import_result
-from app.queue import beat, job, on_give_up, queue
+from app.queue import beat, job, on_give_up, queue, running_job_id
 from app.services.consolidation import consolidate_one_job, consolidates_on_arrival
 from app.services.sync_files import follow_import
 
 STOPPED_THE_READER = "The file stopped the reader twice; it may be damaged."
+BEING_PROCESSED = "this file is being processed"
 
 
 @job
@@ -21,7 +23,8 @@ def process_import(import_id: int) -> dict:
     config = current_app.config
     settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 20000),
                         max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024,
-                        on_batch=beat)
+                        on_batch=beat, run_token=running_job_id() or local_token(),
+                        retry_seconds=config["DB_RETRY_SECONDS"])
     if db.session.get(ImportFile, import_id) is None:
         return {"import_id": import_id, "status": "deleted"}  # purged while it waited
     try:
@@ -41,6 +44,13 @@ def process_import(import_id: int) -> dict:
         if imp is not None and imp.status == ImportStatus.failed:
             _finished(imp)
         raise
+    if imp is None:
+        # Another run holds the file, or it is not waiting (a second delivery of a run
+        # that already ended): nothing to do, nothing to tell.
+        current = db.session.get(ImportFile, import_id)
+        return {"import_id": import_id, "status": "not run",
+                "reason": BEING_PROCESSED if current is not None
+                and current.status == ImportStatus.processing else "not waiting"}
     _finished(imp)
     if imp.staged_at is not None and imp.status == ImportStatus.imported:
         if consolidates_on_arrival(imp):

@@ -5,7 +5,7 @@ import math
 from typing import BinaryIO, Optional
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
@@ -212,15 +212,31 @@ def enqueue_import(imp: ImportFile) -> BackgroundTask:
     return task
 
 
-def reprocess(imp: ImportFile) -> ImportFile:
-    """Run a stored file again (a fixed template or master data); records upsert."""
-    if imp.status in (ImportStatus.imported, ImportStatus.processing):
-        raise MuaraError(f"import #{imp.id} is {imp.status.label.lower()} already")
-    if imp.status == ImportStatus.undoing:
-        raise MuaraError(f"import #{imp.id} is being undone: wait until the undo ends")
-    imp.status = ImportStatus.imported  # a checked file is checked again
-    imp.undo_json, imp.undone_at = None, None
-    imp.result_seen = False  # the uploader hears of the new run's end
+def reprocess(imp: ImportFile) -> BackgroundTask:
+    """Run a stored file again (a fixed template or master data); records upsert.
+
+    One conditional UPDATE of the import row asks for the run: of two Re-process
+    presses at once, one queues the file and the other is told it is being processed."""
+    asked = db.session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == imp.id,
+               ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
+                                         ImportStatus.undoing]))
+        # A checked file is checked again; an undone one imported again; the uploader
+        # hears of the new run's end.
+        .values(status=ImportStatus.imported, undo_json=None, undone_at=None,
+                result_seen=False)
+        .execution_options(synchronize_session=False)).rowcount
+    if not asked:
+        db.session.rollback()
+        db.session.refresh(imp)
+        if imp.status == ImportStatus.processing:
+            raise MuaraError(f"Import #{imp.id}: this file is being processed; wait for it "
+                             "to finish before processing it again.")
+        if imp.status == ImportStatus.undoing:
+            raise MuaraError(f"Import #{imp.id} is being undone: wait until the undo ends.")
+        raise MuaraError(f"Import #{imp.id}: this file is waiting to be processed already.")
+    db.session.refresh(imp)
     follow_import(imp)
     record("reprocess", "import_file", imp.id, imp.organization.code, imp.filename)
     db.session.commit()

@@ -3,19 +3,19 @@
 An uploaded file (web form, API, `muara import`) is never held in memory whole: it is
 copied in chunks to a temporary file while its size and SHA-256 are counted, refused for
 size as soon as the limit is passed, and then written into `import_blob` chunk by chunk
-(SQLite: incremental blob I/O into a zeroblob; PostgreSQL: bytea appended per chunk).
+(SQLite: incremental blob I/O into a zeroblob; PostgreSQL: one binary COPY row
+streamed chunk by chunk).
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import insert, text
-
-from app.models import ImportBlob
+from sqlalchemy import text
 
 CHUNK = 8 * 1024 * 1024
 
@@ -103,8 +103,17 @@ def write_blob(session, import_id: int, upload: SpooledUpload) -> None:
                 for chunk in upload.chunks():
                     blob.write(chunk)
         return
-    chunks = upload.chunks()
-    session.execute(insert(ImportBlob).values(import_id=import_id, content=next(chunks, b"")))
-    for chunk in chunks:
-        session.execute(text("UPDATE import_blob SET content = content || :chunk "
-                             "WHERE import_id = :id"), {"chunk": chunk, "id": import_id})
+    _copy_blob(connection, import_id, upload)
+
+
+def _copy_blob(connection, import_id: int, upload: SpooledUpload) -> None:
+    """PostgreSQL: one binary COPY row, the bytea streamed chunk by chunk (appending per
+    chunk with `content || chunk` rewrote the whole value each time: a 500 MB file
+    wrote about 16 GB)."""
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy("COPY import_blob (import_id, content) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0))  # signature, flags
+        copy.write(struct.pack("!hii", 2, 4, import_id) + struct.pack("!i", upload.size))
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.write(struct.pack("!h", -1))  # end of data

@@ -1,7 +1,7 @@
 """The Data Import screen with its live progress (IMP-1..3) and the Files list (IMP-5/6)."""
 import json
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
@@ -22,6 +22,7 @@ from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only
 from app.views.downloads import attachment
+from app.views.errors import readable_size
 from app.views.import_actions import FileActions
 from app.views.import_outcome import outcome, progress_line, speed
 from app.views.notices import result_words
@@ -79,7 +80,9 @@ class DataImportView(BaseView):
         context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
                    "modules": [], "principals": [], "integrations": [],
                    "templates": [], "problems": [], "missing_templates": None,
-                   "pending": None, "size_words": size_words}
+                   "pending": None, "size_words": size_words,
+                   "upload_limit": current_app.config["MAX_CONTENT_LENGTH"],
+                   "upload_limit_text": readable_size(current_app.config["MAX_CONTENT_LENGTH"])}
         if org is not None:
             context["modules"] = module_offers(org)
             context["principals"] = import_service.active_principals(org)

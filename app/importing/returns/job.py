@@ -61,7 +61,8 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
     imp.rows_total = returns_file.count
     imp.header_json = None
     import_id = imp.id
-    batch = Batch(session, imp, settings)
+    # Returns are written as they are planned, outside the batch: not replayable.
+    batch = Batch(session, imp, settings, replayable=False)
     batch.log(_log_rows(imp, None, _file_warnings(returns_file)))
     batch.commit()
     importer = ReturnsImport(session, imp)

@@ -1,0 +1,157 @@
+"""Workers scale (issue 14): the same 8 files of 100,000 open invoices imported on
+PostgreSQL by 1, then by 2 `muara worker` processes; prints the wall time of each and
+the ratio (target: 2 workers at least 1.85x as fast as 1).
+
+Each round starts from a fresh database (the bench's own, created and dropped), stores
+the 8 files through create_import (each queued on Redis), then starts the workers with
+--burst and times them until the last one has emptied the queue. It checks that every
+file ended archived with all its rows and that every invoice is there once.
+
+    python bench/bench_workers.py [--files 8] [--rows 100000] [--workers 1,2]
+        [--postgres-url postgresql://postgres@127.0.0.1:5432/muara_bench_workers]
+        [--redis-url redis://127.0.0.1:6379/9]
+
+The machine matters: two workers need two free cores (and PostgreSQL a third).
+"""
+import argparse
+import csv
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from bench_import import CUSTOMERS, LOCATIONS, MODULE, ROOT, log, reset_postgres
+
+HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
+          "Location Code"]
+
+
+def write_files(out, files, rows):
+    paths = []
+    for number in range(1, files + 1):
+        path = out / f"workers-{number}-of-{files}-{rows}.csv"
+        paths.append(path)
+        if path.exists():
+            continue
+        chance = random.Random(number)
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            for row in range(1, rows + 1):
+                writer.writerow([f"F{number}-INV-{row:07}",
+                                 f"C{chance.randint(1, CUSTOMERS):04}",
+                                 f"2025-{chance.randint(1, 12):02}-{chance.randint(1, 28):02}",
+                                 f"{chance.randint(1, 10_000_000) / 100:.2f}",
+                                 f"PO-{row}", chance.choice(LOCATIONS)])
+    return paths
+
+
+def make_app(database_url, redis_url, queue_name):
+    sys.path.insert(0, str(ROOT))
+    from app import create_app
+    from config import normalise_database_url
+    return create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+                       "REDIS_URL": redis_url, "QUEUE_NAME": queue_name, "TESTING": True,
+                       "MAIL_ENABLED": False, "MAX_CONTENT_LENGTH": 4 * 1024 ** 3})
+
+
+def store(app, paths):
+    from sqlalchemy import insert
+
+    from app.extensions import db
+    from app.models import Customer
+    from app.services import directory
+    from app.services.imports import create_import
+    from app.services.templates import create_default_template
+    from app.setup import init_database
+    with app.app_context():
+        init_database()
+        dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
+                                 multi_location=True)
+        for code in LOCATIONS:
+            directory.add_location("BENCH-DIST", code, f"{code} warehouse")
+        directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
+        directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
+        directory.add_integration("BENCH-DIST", "External", "external")
+        db.session.execute(insert(Customer), [
+            {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
+             "balance": 0} for n in range(1, CUSTOMERS + 1)])
+        create_default_template(dist, MODULE)
+        db.session.commit()
+        ids = []
+        for path in paths:
+            with open(path, "rb") as handle:
+                ids.append(create_import(dist, MODULE, path.name, handle).id)
+        return ids
+
+
+def check(app, ids, rows):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import ImportFile, OpenInvoice
+    with app.app_context():
+        states = [(str(i.status), i.accepted, i.rejected) for i in
+                  (db.session.get(ImportFile, n) for n in ids)]
+        invoices = db.session.scalar(select(func.count()).select_from(OpenInvoice))
+    wrong = [s for s in states if s != ("archived", rows, 0)]
+    if wrong or invoices != rows * len(ids):
+        raise SystemExit(f"COUNTS WRONG: {states} invoices={invoices}")
+
+
+def round_with(workers, args, paths):
+    reset_postgres(args.postgres_url)
+    queue_name = f"muara-bench-{uuid.uuid4().hex[:8]}"
+    app = make_app(args.postgres_url, args.redis_url, queue_name)
+    ids = store(app, paths)
+    env = dict(os.environ, DATABASE_URL=args.postgres_url, REDIS_URL=args.redis_url,
+               MUARA_QUEUE=queue_name, MUARA_EMBEDDED_WORKER="false")
+    started = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "muara",
+                               "worker", "--burst"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(workers)]
+    codes = [proc.wait() for proc in procs]
+    seconds = time.perf_counter() - started
+    if any(codes):
+        raise SystemExit(f"a worker failed: {codes}")
+    check(app, ids, args.rows)
+    with app.app_context():
+        from app.extensions import db
+        db.engine.dispose()
+    return seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--postgres-url",
+                        default="postgresql://postgres@127.0.0.1:5432/muara_bench_workers")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
+    parser.add_argument("--out", default=str(ROOT / "bench-out"))
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(exist_ok=True)
+    paths = write_files(out, args.files, args.rows)
+    times = {}
+    try:
+        for workers in (int(w) for w in args.workers.split(",")):
+            log(f"{workers} worker(s): {args.files} files of {args.rows:,} rows ...")
+            times[workers] = round_with(workers, args, paths)
+            rate = args.files * args.rows / times[workers]
+            print(f"{workers} worker(s): {times[workers]:.1f} s ({rate:,.0f} rows/s)")
+    finally:
+        reset_postgres(args.postgres_url, drop_only=True)
+    if 1 in times and 2 in times:
+        print(f"2 workers vs 1: {times[1] / times[2]:.2f}x (target >= 1.85x); "
+              f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
