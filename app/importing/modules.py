@@ -91,8 +91,18 @@ class Module:
         return next(f for f in self.fields if f.name == name)
 
     def template_columns(self) -> list[dict]:
-        return [{"header": f.header, "required": f.required is True, "rules": f.rules,
-                 "example": f.example} for f in self.fields]
+        """The columns of the template file: header, rules and example, and what Excel's
+        data validation needs (app.importing.workbook_rules)."""
+        return [field_column(f) for f in self.fields]
+
+
+def field_column(f: Field, header: Optional[str] = None, required: Optional[bool] = None) -> dict:
+    """One column of a template file for a field (its header in the file may differ)."""
+    return {"header": header or f.header,
+            "required": f.required is True if required is None else required,
+            "rules": f.rules, "example": f.example, "type": f.type,
+            "max_length": f.max_length, "decimals": f.decimals, "positive": f.positive,
+            "lookup": f.lookup}
 
 
 # Fields that several modules declare alike.

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.importing.columns import HEADER, LETTER, SOURCE_KINDS, is_column_letter
 from app.importing.encodings import given_encoding
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
+from app.importing.tabular import load_lookups
 from app.models import MapperTemplate, Organization, TemplateField
 from app.models.organizations import OrgKind
 from app.models.templates import RejectionPolicy
@@ -19,6 +20,15 @@ LINE_ATTRIBUTES = ("field", "source_column", "source_kind", "required", "default
                    "case", "date_formats", "decimal_separator", "thousands_separator",
                    "value_map")
 TEMPLATE_FORMAT = "muara-template/1"
+
+
+def code_lists(org: Optional[Organization], module) -> dict:
+    """The codes a template file of `module` offers in its drop-down lists: per kind of
+    looked-up code, the organization's codes in order (none without an organization)."""
+    if org is None:
+        return {}
+    return {kind: sorted(codes) for kind, codes in
+            load_lookups(db.session, org.id, module).items()}
 
 
 def default_template_name(module_name: str) -> str:

@@ -272,15 +272,22 @@ class ModuleTemplateView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("template_files.html", modules=list(MODULES.values()))
+        organizations = writable_organizations(kind=OrgKind.distributor)
+        return self.render_template("template_files.html", modules=list(MODULES.values()),
+                                    organizations=organizations,
+                                    org=chosen_org(organizations, required=False))
 
     @expose("/<module_name>.xlsx")
     @has_access
     def download(self, module_name):
+        """The module's file; its code columns offer the codes of the chosen distributor
+        (the user's own), read at each download (issue 19.4)."""
         module = MODULES.get(module_name)
         if module is None:
             abort(404)
-        content = template_workbook(module.template_columns(), module.label)
+        org = chosen_org(writable_organizations(kind=OrgKind.distributor), required=False)
+        content = template_workbook(module.template_columns(), module.label,
+                                    code_lists=template_service.code_lists(org, module))
         return attachment(content, f"{module.name}_template.xlsx", XLSX)
 
 
