@@ -292,7 +292,7 @@ def rule_for(column: dict, letter: str, first_row: int, list_range: str | None):
         rule = DataValidation(type="whole", operator="between", formula1=str(low),
                               formula2=str(MAX_WHOLE))
     elif kind == DECIMAL:
-        checks = [f"ISNUMBER({cell})", f"ABS({cell})<1E+{MAX_DIGITS}"]
+        checks = [f"ISNUMBER({cell})", f"ABS(ROUND({cell},0))<1E+{MAX_DIGITS}"]
         if column.get("decimals") is not None:
             checks.append(f"ROUND({cell},{column['decimals']})={cell}")
         if column.get("positive"):
@@ -304,6 +304,12 @@ def rule_for(column: dict, letter: str, first_row: int, list_range: str | None):
     elif kind == TIME:
         rule = DataValidation(type="time", operator="between", formula1="TIME(0,0,0)",
                               formula2="TIME(23,59,59)")
+    elif column.get("max_length") and column.get("required"):
+        # not only blanks: the import trims a text, and a required one left empty is refused
+        visible = f'TRIM(CLEAN(SUBSTITUTE({cell},CHAR(160)," ")))'
+        rule = DataValidation(type="custom",
+                              formula1=f"AND(LEN({cell})<={column['max_length']},"
+                                       f"LEN({visible})>0)")
     elif column.get("max_length"):
         rule = DataValidation(type="textLength", operator="lessThanOrEqual",
                               formula1=str(column["max_length"]))
