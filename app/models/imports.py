@@ -83,6 +83,14 @@ class ImportFile(TenantOwned, Model):
     staged_at = Column(DateTime)
     consolidated_at = Column(DateTime)
     consolidated_records = Column(Integer)
+    # A workbook imported with a template set (issue 19.5): the file is the parent, each
+    # sheet a child import of its module (its own counts and rejections) that reads the
+    # parent's stored bytes, from its `sheet`.
+    template_set_id = Column(Integer, ForeignKey("template_set.id", ondelete="SET NULL"))
+    template_set = relationship("TemplateSet")
+    parent_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"), index=True)
+    parent = relationship("ImportFile", remote_side=[id])
+    sheet = Column(String(100))
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"
