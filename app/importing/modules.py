@@ -283,6 +283,16 @@ def module_choices() -> list[tuple[str, str, bool]]:
     return shown
 
 
+# A workbook imported with a template set: each of its sheets is an import of its own
+# module (issue 19.5); the workbook's import row has this module.
+TEMPLATE_SET = "template_set"
+TEMPLATE_SET_LABEL = "Workbook (template set)"
+# Master data first: a sheet of invoices finds the customers of a sheet of customers.
+DEPENDENCY_ORDER = ("customers", "products")
+
+
 def module_label(name: str) -> str:
+    if name == TEMPLATE_SET:
+        return TEMPLATE_SET_LABEL
     module = declared(name)
     return module.label if module else SHOWN_ONLY.get(name, name)

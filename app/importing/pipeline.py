@@ -38,7 +38,8 @@ def run_import(session: Session, import_id: int,
     _start(session, imp)
     path = None
     try:
-        path = _spool(session, import_id)
+        # a sheet of a workbook imported with a template set reads its parent's bytes
+        path = _spool(session, imp.parent_id or import_id)
         with collector_paused():
             _process(session, imp, path, settings)
     except TaskSuperseded:
