@@ -291,6 +291,17 @@ TEMPLATE_SET_LABEL = "Workbook (template set)"
 DEPENDENCY_ORDER = ("customers", "products")
 
 
+def in_dependency_order(items: list, module_of) -> list:
+    """`items` (sheets of a set) with master data first, otherwise in their order;
+    `module_of(item)` names an item's module."""
+    def rank(pair):
+        module = module_of(pair[1])
+        first = DEPENDENCY_ORDER.index(module) if module in DEPENDENCY_ORDER else \
+            len(DEPENDENCY_ORDER)
+        return first, pair[0]
+    return [item for _, item in sorted(enumerate(items), key=rank)]
+
+
 def module_label(name: str) -> str:
     if name == TEMPLATE_SET:
         return TEMPLATE_SET_LABEL

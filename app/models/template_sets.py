@@ -20,6 +20,13 @@ class TemplateSet(TenantOwned, Model):
     def __repr__(self):
         return self.name
 
+    def sheet_list(self):
+        """"Customers, Products, Invoices": the sheets in the order they are imported."""
+        from app.importing.modules import in_dependency_order
+        ranked = in_dependency_order(list(self.sheets),
+                                     lambda sheet: sheet.template.module if sheet.template else "")
+        return ", ".join(sheet.sheet for sheet in ranked) or "no sheets yet"
+
 
 class TemplateSetSheet(Model):
     """One sheet of a set: its name in the workbook and the template that reads it (the
@@ -39,3 +46,7 @@ class TemplateSetSheet(Model):
 
     def __repr__(self):
         return f"{self.sheet} <- {self.template.name if self.template else '?'}"
+
+    def module_name(self):
+        from app.importing.modules import module_label
+        return module_label(self.template.module) if self.template else ""

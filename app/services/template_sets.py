@@ -14,7 +14,13 @@ from sqlalchemy import select
 from app.errors import MuaraError, TaskSuperseded
 from app.extensions import db
 from app.importing.faults import FileRejected
-from app.importing.modules import DEPENDENCY_ORDER, MODULES, TABULAR, TEMPLATE_SET, module_label
+from app.importing.modules import (
+    MODULES,
+    TABULAR,
+    TEMPLATE_SET,
+    in_dependency_order,
+    module_label,
+)
 from app.importing.pipeline import Settings, run_import
 from app.importing.sheets import missing_sheets, workbook_sheet_names
 from app.models import ImportFile, MapperTemplate, TemplateSet, TemplateSetSheet
@@ -22,6 +28,7 @@ from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 from app.notifications import send_import_result
 from app.queue import beat, job, queue
+from app.security.audit import record
 from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target
 from app.services.transaction import owns_transaction
 from app.services.upload_store import TooLarge, spool_upload, write_blob
@@ -30,13 +37,7 @@ from app.services.upload_store import TooLarge, spool_upload, write_blob
 def ordered_sheets(template_set: TemplateSet) -> list[TemplateSetSheet]:
     """The set's sheets in the order they are imported: customers, products, then the
     others as the set lists them."""
-    def rank(item):
-        position, sheet = item
-        module = sheet.template.module
-        first = DEPENDENCY_ORDER.index(module) if module in DEPENDENCY_ORDER else \
-            len(DEPENDENCY_ORDER)
-        return first, position
-    return [sheet for _, sheet in sorted(enumerate(template_set.sheets), key=rank)]
+    return in_dependency_order(list(template_set.sheets), lambda sheet: sheet.template.module)
 
 
 def check_set(template_set: TemplateSet) -> None:
@@ -115,6 +116,18 @@ def _store(org, template_set, principal, integration, filename, upload, user, fo
         db.session.add(ImportFile(module=sheet.template.module, template_id=sheet.template_id,
                                   parent_id=parent.id, sheet=sheet.sheet, **common))
     db.session.flush()
+    return parent
+
+
+def reprocess_set(parent: ImportFile) -> ImportFile:
+    """Run a stored workbook's sheets again (a fixed template or master data)."""
+    if parent.status in (ImportStatus.imported, ImportStatus.processing):
+        raise MuaraError(f"import #{parent.id} is {parent.status.label.lower()} already")
+    parent.status = ImportStatus.imported
+    record("reprocess", "import_file", parent.id, parent.organization.code, parent.filename)
+    task = queue().submit(process_template_set, parent.id)
+    parent.task_id = task.id
+    db.session.commit()
     return parent
 
 

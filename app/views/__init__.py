@@ -34,6 +34,7 @@ from app.views.service_data import (
 )
 from app.views.service_links import ServiceLinkView
 from app.views.sync import IntegrationKeyView, SyncStatusView
+from app.views.template_sets import TemplateSetSheetView, TemplateSetView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 from app.views.titles import title_from_menu
 
@@ -45,6 +46,7 @@ MENU = [
     (ImportRejectionView, "Rejection Log", "Imports", "fa-ban"),
     (TemplateView, "Mapper Templates", "Templates", "fa-table"),
     (ModuleTemplateView, "Template Files", "Templates", "fa-file-excel-o"),
+    (TemplateSetView, "Template Sets", "Templates", "fa-files-o"),
     (OpenInvoiceView, "Open Invoices", "Records", "fa-file-text"),
     (BalanceAdjustmentView, "Open Credits", "Records", "fa-money"),
     (StockEntryView, "Inventory in Boxes", "Records", "fa-cubes"),
@@ -72,6 +74,7 @@ MENU = [
 ]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
+           (TemplateSetSheetView, "Template set sheets", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
            (ReturnInfoTextView, "Customer return info texts", "Records"),
            (ReturnTextAssignmentView, "Customer return text assignments", "Records"),
