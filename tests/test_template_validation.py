@@ -22,9 +22,9 @@ from sqlalchemy import insert, select
 
 from app.extensions import db
 from app.importing.modules import MODULES
-from app.models import Customer, Organization
+from app.models import Customer, MapperTemplate, Organization
 from tests.conftest import login
-from tests.factories import make_distributor, run_import
+from tests.factories import make_distributor, run_import, set_line, set_template
 
 LAST_ROW = 1_048_576
 IMPORTED = ("customers", "products", "open_invoices", "open_credits", "inventory_boxes")
@@ -51,14 +51,14 @@ def load(data):
     return openpyxl.load_workbook(io.BytesIO(data))
 
 
-def rules_by_column(ws):
+def rules_by_column(ws, first_row=2):
     """{column letter: its DataValidation}, each rule covering one whole column."""
     found = {}
     for rule in ws.data_validations.dataValidation:
         (ref,) = str(rule.sqref).split()
         start, end = ref.split(":")
         letter = re.match(r"[A-Z]+", start)[0]
-        assert (start, end) == (f"{letter}2", f"{letter}{LAST_ROW}")
+        assert (start, end) == (f"{letter}{first_row}", f"{letter}{LAST_ROW}")
         found[letter] = rule
     return found
 
@@ -155,6 +155,46 @@ def test_ten_thousand_customers_are_a_range_and_quick(app, editor):
     codes = listed_codes(wb, rules["B"].formula1)
     assert len(codes) == 10_004 and codes[-1] == "K09999"
     assert elapsed < 8, f"the download took {elapsed:.1f}s"  # about 1s on a quiet machine
+
+
+def template_pk(app, org_code, module):
+    with app.app_context():
+        return db.session.execute(
+            select(MapperTemplate.id).join(Organization).where(
+                Organization.code == org_code, MapperTemplate.module == module)).scalar_one()
+
+
+def test_a_mapper_templates_own_file_has_its_columns_sheet_and_rules(app, editor, runner,
+                                                                      tmp_path):
+    """Its header row, sheet and column names, a column read by letter at its letter."""
+    set_template(app, "D1", "open_invoices", header_row=2, sheet="Faktur")
+    set_line(app, "D1", "open_invoices", "reference", source_column="No Faktur")
+    set_line(app, "D1", "open_invoices", "balance", source_column="G", source_kind="letter")
+    pk = template_pk(app, "D1", "open_invoices")
+    response = editor.get(f"/template-files/template/{pk}.xlsx")
+    assert response.status_code == 200
+    wb = load(response.data)
+    ws = wb["Faktur"]
+    assert [c.value for c in ws[2]] == ["No Faktur", "Customer Code", "Invoice Date",
+                                        "Customer PO", "Location Code", "Column F (not read)",
+                                        "Invoice Balance"]
+    rules = rules_by_column(ws, first_row=3)
+    assert listed_codes(wb, rules["B"].formula1) == ["007", "=HYPERLINK", "C001", "C002"]
+    assert "ROUND(G3,3)=G3" in rules["G"].formula1
+    assert "F" not in rules
+    ws["A3"], ws["B3"], ws["C3"] = "INV-77", "C002", dt.date(2025, 3, 1)
+    ws["D3"], ws["E3"], ws["G3"] = "PO-77", "SBY", 12.5
+    out = io.BytesIO()
+    wb.save(out)
+    path = tmp_path / "faktur.xlsx"
+    path.write_bytes(out.getvalue())
+    _, result = run_import(runner, str(path), "open_invoices")
+    assert (result["accepted"], result["rejections"]) == (1, [])
+
+
+def test_another_organizations_template_file_is_404(app, editor):
+    pk = template_pk(app, "D2", "open_invoices")
+    assert editor.get(f"/template-files/template/{pk}.xlsx").status_code == 404
 
 
 # --- values inside the rules import without a rejection ----------------------------------
