@@ -19,6 +19,7 @@ from app.models import (
     TemplateSet,
     TemplateSetSheet,
 )
+from app.services import imports as import_service
 from app.services import template_sets as service
 from tests.factories import drain, make_distributor
 
@@ -85,7 +86,7 @@ def test_one_upload_imports_every_sheet_master_data_first(app, set_id):
     drain(app)
     with app.app_context():
         parent = db.session.get(ImportFile, parent_id)
-        summary = service.set_summary(parent)
+        summary = import_service.summary(parent)
         assert (summary["status"], summary["rows"], summary["accepted"], summary["rejected"]) \
             == ("needs_attention", 5, 4, 1)
         assert [(s["sheet"], s["module"], s["rows"], s["accepted"], s["rejected"], s["status"])
@@ -97,6 +98,9 @@ def test_one_upload_imports_every_sheet_master_data_first(app, set_id):
         rejected = db.session.execute(select(ImportRejection.row, ImportRejection.value)
                                       .where(ImportRejection.import_id == invoices)).all()
         assert rejected == [(3, "NOPE")]
+        # the workbook's log holds each sheet's rejections, the sheet named
+        assert [(r["sheet"], r["row"], r["value"], r["reason"]) for r in summary["rejections"]] \
+            == [("Invoices", 3, "NOPE", "unknown_customer")]
         assert db.session.execute(select(Customer.name).where(Customer.code == "C900")).scalar() \
             == "Toko Baru"
         # the sheets read the workbook stored once, with the parent

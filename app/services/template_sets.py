@@ -23,13 +23,13 @@ from app.importing.modules import (
 )
 from app.importing.pipeline import Settings, run_import
 from app.importing.sheets import missing_sheets, workbook_sheet_names
-from app.models import ImportFile, MapperTemplate, TemplateSet, TemplateSetSheet
+from app.models import ImportFile, TemplateSet, TemplateSetSheet
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 from app.notifications import send_import_result
 from app.queue import beat, job, queue
 from app.security.audit import record
-from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target
+from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target, summary
 from app.services.transaction import owns_transaction
 from app.services.upload_store import TooLarge, spool_upload, write_blob
 
@@ -160,7 +160,7 @@ def process_template_set(import_id: int) -> dict:
             db.session.rollback()
     roll_up(parent)
     send_import_result(parent)
-    return set_summary(parent)
+    return summary(parent, limit=20)
 
 
 def roll_up(parent: ImportFile) -> None:
@@ -181,20 +181,3 @@ def roll_up(parent: ImportFile) -> None:
                          else ImportStatus.archived)
     parent.finished_at = utcnow()
     db.session.commit()
-
-
-def set_summary(parent: ImportFile) -> dict:
-    """The workbook's result: its totals and one entry per sheet."""
-    return {"import_id": parent.id, "status": str(parent.status), "rows": parent.rows_done,
-            "accepted": parent.accepted, "rejected": parent.rejected,
-            "sheets": [{"sheet": c.sheet, "module": c.module, "import_id": c.id,
-                        "status": str(c.status), "rows": c.rows_done, "accepted": c.accepted,
-                        "rejected": c.rejected} for c in sheet_imports(parent)]}
-
-
-def visible_templates(org) -> list[MapperTemplate]:
-    """The templates a sheet of the organization's sets may use (tabular modules)."""
-    return [t for t in db.session.execute(
-        select(MapperTemplate).where(MapperTemplate.organization_id == org.id)
-        .order_by(MapperTemplate.name)).scalars()
-        if t.module in MODULES and MODULES[t.module].kind == TABULAR]
