@@ -2,7 +2,9 @@
 imports them master data first, as one file with counts per sheet and each sheet's
 rejections; a workbook without a sheet of the set is refused with the sheet named and
 nothing stored."""
+import html
 import io
+import re
 
 import openpyxl
 import pytest
@@ -21,7 +23,8 @@ from app.models import (
 )
 from app.services import imports as import_service
 from app.services import template_sets as service
-from tests.factories import drain, make_distributor
+from tests.conftest import login
+from tests.factories import drain, flashes, make_distributor, submit
 
 INVOICE_HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
                   "Location Code"]
@@ -146,3 +149,71 @@ def test_a_set_without_sheets_is_refused(app):
     set_id = make_set(app, name="Empty", sheets=())
     with pytest.raises(MuaraError, match="has no sheets yet"):
         upload(app, set_id, workbook(SET_WORKBOOK))
+
+
+# --- on screen ----------------------------------------------------------------------------
+
+def template_of(app, module):
+    with app.app_context():
+        return db.session.execute(select(MapperTemplate.id).where(
+            MapperTemplate.module == module)).scalar_one()
+
+
+@pytest.fixture
+def screens(app, world):
+    org_id = make_distributor(app)
+    world.user("ed", "Template Editor", "D1")
+    world.user("imp", "Importer", "D1")
+    return org_id
+
+
+def test_the_template_editor_builds_a_set_in_the_forms(app, client, screens):
+    login(client, "ed")
+    response = submit(client, "/templatesetview/add", {"organization": str(screens),
+                                                       "name": "Monthly"})
+    assert flashes(response, "success") == ["Added Row"]
+    with app.app_context():
+        set_id = db.session.execute(select(TemplateSet.id)).scalar_one()
+    for position, (sheet, module) in enumerate((("Invoices", "open_invoices"),
+                                                ("Customers", "customers"))):
+        response = submit(client, "/templatesetsheetview/add", {
+            "template_set": str(set_id), "position": str(position), "sheet": f" {sheet} ",
+            "template": str(template_of(app, module))})
+        assert flashes(response, "success") == ["Added Row"]
+    page = client.get(f"/templatesetview/show/{set_id}").get_data(as_text=True)
+    assert "Customers, Invoices" in page  # the order they are imported in
+    assert "set-upload-form" not in page  # the Template Editor does not import
+    # a module a set cannot hold is refused with the reason, nothing added
+    response = submit(client, "/templatesetsheetview/add", {
+        "template_set": str(set_id), "position": "3", "sheet": "Orders",
+        "template": str(template_of(app, "sales_orders"))})
+    assert any("which a template set cannot hold" in text
+               for text in flashes(response, "danger")), response.get_data(as_text=True)[:3000]
+    with app.app_context():
+        assert [s.sheet for s in db.session.get(TemplateSet, set_id).sheets] == \
+            ["Invoices", "Customers"]
+
+
+def test_the_importer_uploads_a_workbook_and_sees_each_sheets_counts(app, client, screens):
+    set_id = make_set(app)
+    login(client, "imp")
+    without_products = [sheet for sheet in SET_WORKBOOK if sheet[0] != "Products"]
+    response = client.post(f"/templatesetview/import/{set_id}", data={
+        "file": (io.BytesIO(workbook(without_products)), "month.xlsx")},
+        content_type="multipart/form-data", follow_redirects=True)
+    refusals = [html.unescape(text) for text in flashes(response, "danger")]
+    assert any("no sheet 'Products'" in text and "Nothing was imported" in text
+               for text in refusals), refusals
+    response = client.post(f"/templatesetview/import/{set_id}", data={
+        "file": (io.BytesIO(workbook(SET_WORKBOOK)), "month.xlsx")},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert "/imports/show/" in response.headers["Location"]
+    drain(app)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    rows = re.findall(r'<tr data-sheet="([^"]+)">(.*?)</tr>', page, re.S)
+    cells = [[re.sub(r"<[^>]+>", "", cell).strip()
+              for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)][:6] for _, row in rows]
+    assert cells == [["Customers", "Customers", "Archived", "1", "1", "0"],
+                     ["Products", "Products", "Archived", "2", "2", "0"],
+                     ["Invoices", "Open Invoices", "Needs attention", "2", "1", "1"]]
