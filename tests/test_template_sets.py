@@ -217,3 +217,13 @@ def test_the_importer_uploads_a_workbook_and_sees_each_sheets_counts(app, client
     assert cells == [["Customers", "Customers", "Archived", "1", "1", "0"],
                      ["Products", "Products", "Archived", "2", "2", "0"],
                      ["Invoices", "Open Invoices", "Needs attention", "2", "1", "1"]]
+
+
+def test_a_workbook_whose_worker_died_twice_is_failed_with_its_unfinished_sheets(app, set_id):
+    parent_id = upload(app, set_id, workbook(SET_WORKBOOK))
+    with app.app_context():
+        service.give_up_template_set(parent_id)
+        parent = db.session.get(ImportFile, parent_id)
+        assert (parent.status.value, parent.error_code) == ("failed", "sheet_failed")
+        assert parent.error_message.startswith("Sheet Customers: The file stopped the reader")
+        assert {c.status.value for c in service.sheet_imports(parent)} == {"failed"}

@@ -27,8 +27,9 @@ from app.models import ImportFile, TemplateSet, TemplateSetSheet
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 from app.notifications import send_import_result
-from app.queue import beat, job, queue
+from app.queue import beat, job, on_give_up, queue
 from app.security.audit import record
+from app.services.import_job import STOPPED_THE_READER
 from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target, summary
 from app.services.transaction import owns_transaction
 from app.services.upload_store import TooLarge, spool_upload, write_blob
@@ -161,6 +162,21 @@ def process_template_set(import_id: int) -> dict:
     roll_up(parent)
     send_import_result(parent)
     return summary(parent, limit=20)
+
+
+@on_give_up(process_template_set)
+def give_up_template_set(import_id: int) -> None:
+    """The re-queue pass will not run this workbook again (its worker died twice): the
+    sheets not done are failed, so is the workbook, and the uploader hears of it."""
+    parent = db.session.get(ImportFile, import_id)
+    if parent is None or parent.status not in (ImportStatus.imported, ImportStatus.processing):
+        return
+    for child in sheet_imports(parent):
+        if child.status in (ImportStatus.imported, ImportStatus.processing):
+            child.status, child.finished_at = ImportStatus.failed, utcnow()
+            child.error_code, child.error_message = "reader_stopped", STOPPED_THE_READER
+    roll_up(parent)
+    send_import_result(parent)
 
 
 def roll_up(parent: ImportFile) -> None:
