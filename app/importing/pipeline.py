@@ -39,7 +39,7 @@ def run_import(session: Session, import_id: int,
     path = None
     try:
         # a sheet of a workbook imported with a template set reads its parent's bytes
-        path = _spool(session, imp.parent_id or import_id)
+        path = _spool(session, imp.parent_id if imp.sheet else import_id)
         with collector_paused():
             _process(session, imp, path, settings)
     except TaskSuperseded:
