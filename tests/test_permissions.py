@@ -82,7 +82,11 @@ def make_rows(org_id, dist_id, prin_id, with_records=True):
                                       entry_date=dt.date(2025, 1, 1), boxes=1, units_per_box=1,
                                       quantity=1, import_id=imp.id)),
     ]
-    from app.models import IntegrationKey
+    from app.models import IntegrationKey, TemplateSet, TemplateSetSheet
+    template_set = TemplateSet(organization=org, name="S")
+    template_set.sheets.append(TemplateSetSheet(sheet="Invoices", template=template))
+    later += [("TemplateSetView", template_set),
+              ("TemplateSetSheetView", template_set.sheets[0])]
     later.append(("IntegrationKeyView", IntegrationKey(
         organization=org, integration_id=made["IntegrationView"], prefix="mk_test",
         key_hash=f"{org.id:064d}")))

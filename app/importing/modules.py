@@ -99,8 +99,18 @@ class Module:
         return next(f for f in self.fields if f.name == name)
 
     def template_columns(self) -> list[dict]:
-        return [{"header": f.header, "required": f.required is True, "rules": f.rules,
-                 "example": f.example} for f in self.fields]
+        """The columns of the template file: header, rules and example, and what Excel's
+        data validation needs (app.importing.workbook_rules)."""
+        return [field_column(f) for f in self.fields]
+
+
+def field_column(f: Field, header: Optional[str] = None, required: Optional[bool] = None) -> dict:
+    """One column of a template file for a field (its header in the file may differ)."""
+    return {"header": header or f.header,
+            "required": f.required is True if required is None else required,
+            "rules": f.rules, "example": f.example, "type": f.type,
+            "max_length": f.max_length, "decimals": f.decimals, "positive": f.positive,
+            "lookup": f.lookup}
 
 
 # Fields that several modules declare alike.
@@ -298,6 +308,27 @@ def declared(name: str) -> Optional[Module]:
     return MODULES.get(name) or XML_MODULES.get(name)
 
 
+# A workbook imported with a template set: each of its sheets is an import of its own
+# module (issue 19.5); the workbook's import row has this module.
+TEMPLATE_SET = "template_set"
+TEMPLATE_SET_LABEL = "Workbook (template set)"
+# Master data first: a sheet of invoices finds the customers of a sheet of customers.
+DEPENDENCY_ORDER = ("customers", "products")
+
+
+def in_dependency_order(items: list, module_of) -> list:
+    """`items` (sheets of a set) with master data first, otherwise in their order;
+    `module_of(item)` names an item's module."""
+    def rank(pair):
+        module = module_of(pair[1])
+        first = DEPENDENCY_ORDER.index(module) if module in DEPENDENCY_ORDER else \
+            len(DEPENDENCY_ORDER)
+        return first, pair[0]
+    return [item for _, item in sorted(enumerate(items), key=rank)]
+
+
 def module_label(name: str) -> str:
+    if name == TEMPLATE_SET:
+        return TEMPLATE_SET_LABEL
     module = declared(name)
     return module.label if module else SHOWN_ONLY.get(name, name)

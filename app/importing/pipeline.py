@@ -50,6 +50,7 @@ def run_import(session: Session, import_id: int,
     run's still, the counters start from zero and the records upsert. A connection lost
     for longer than the retry time fails the file with that reason."""
     settings = settings or Settings()
+    settings.batches = 0  # a run counts its own batches (one job may run several files)
     retries = settings.retry_budget()
     while True:
         try:
@@ -95,7 +96,8 @@ def _run_once(session, import_id, settings):
     imp = session.get(ImportFile, import_id)
     path = None
     try:
-        path = _spool(session, import_id)
+        # a sheet of a workbook imported with a template set reads its parent's bytes
+        path = _spool(session, imp.parent_id if imp.sheet else import_id)
         with collector_paused():
             _process(session, imp, path, settings)
         _release(session, import_id, settings.run_token)

@@ -6,8 +6,9 @@ sheet named, the first visible worksheet is read: a hidden sheet is read only wh
 template names it, and the hidden ones passed over are reported (a file-level warning).
 """
 from dataclasses import dataclass, field
+from io import BytesIO
 
-from python_calamine import SheetTypeEnum, SheetVisibleEnum
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from app.importing.faults import FileRejected
 
@@ -64,3 +65,25 @@ def choose_sheet(workbook, sheet) -> SheetChoice:
         hint = f"; for the sheet in position {int(sheet)}, write #{int(sheet)}"
     raise FileRejected("sheet_missing",
                        f"The workbook has no sheet named '{sheet}' (sheets: {listed}){hint}.")
+
+
+def workbook_sheet_names(source) -> list[str]:
+    """The sheet names of a spreadsheet (a path or its bytes), in the workbook's order;
+    FileRejected when it is no workbook calamine reads."""
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            workbook = CalamineWorkbook.from_filelike(BytesIO(source))
+        else:
+            workbook = CalamineWorkbook.from_path(source)
+    except (CalamineError, ValueError, OSError) as exc:
+        raise FileRejected("unreadable", f"The file is not a workbook that can be read "
+                                         f"({exc}).") from None
+    return list(workbook.sheet_names)
+
+
+def missing_sheets(names: list[str], wanted: list[str]) -> list[str]:
+    """The `wanted` sheet names a workbook with sheets `names` lacks, matched as
+    choose_sheet matches a name (exactly, else without regard to case)."""
+    folded = {name.strip().casefold() for name in names}
+    return [sheet for sheet in wanted
+            if sheet not in names and sheet.strip().casefold() not in folded]

@@ -97,6 +97,8 @@ def open_with_template(session: Session, imp: ImportFile, module: Module, path: 
         raise FileRejected("no_template", f"No mapper template for {module.label}: "
                                           "create one before importing.")
     spec = template_spec(template)
+    if imp.sheet:  # a sheet of a template set's workbook (issue 19.5)
+        spec.sheet = imp.sheet
     table = open_guarded(path, fmt, sheet=sheet_argument(spec.sheet), header_row=spec.header_row,
                          max_unpacked_bytes=settings.max_unpacked_bytes,
                          encoding=template.encoding or None)

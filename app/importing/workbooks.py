@@ -16,21 +16,25 @@ import math
 import re
 from decimal import Decimal
 from io import BytesIO
+from itertools import zip_longest
 from typing import Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
 
 __all__ = ["safe_cell", "rejected_rows_workbook", "template_workbook", "safe_sheet_title",
-           "FORMULA_TRIGGERS", "REASON_HEADER", "NOTES_SHEET", "NOTES_HEADER", "DATE_FORMAT"]
+           "FORMULA_TRIGGERS", "REASON_HEADER", "NOTES_SHEET", "NOTES_HEADER", "DATE_FORMAT",
+           "LISTS_SHEET", "LAST_ROW", "rule_for"]
 
 #: First characters that make Excel, LibreOffice or Sheets read a typed value as a formula.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 REASON_HEADER = "Reason"
 NOTES_SHEET = "Notes"
+LISTS_SHEET = "Lists"  # hidden: the codes of the drop-down lists
 NOTES_HEADER = ("Column", "Required", "Rules")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
@@ -38,7 +42,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 _BOLD = Font(bold=True)
 _MAX_SHEET_TITLE = 31
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_RESERVED_SHEET_TITLES = {"history", NOTES_SHEET.casefold()}
+_RESERVED_SHEET_TITLES = {"history", NOTES_SHEET.casefold(), LISTS_SHEET.casefold()}
 _DEFAULT_SHEET_TITLE = "Template"
 _MAX_WIDTH = 60
 
@@ -175,16 +179,23 @@ def safe_sheet_title(label, default: str = _DEFAULT_SHEET_TITLE) -> str:
     return text
 
 
-def template_workbook(columns: list[dict], module_label: str) -> bytes:
-    """The "Download template" file of a module (TPL-3).
+def template_workbook(columns: list[dict], module_label: str,
+                      code_lists: dict | None = None, header_row: int = 1) -> bytes:
+    """The "Download template" file of a module (TPL-3) or of a mapper template.
 
     ``columns``: ``[{"header": "Invoice #", "required": True, "rules": "Max. 20 characters",
-    "example": "INV-0001"}, ...]`` (only ``header`` is mandatory).
+    "example": "INV-0001", "type": "text", "max_length": 20, "lookup": None, ...}, ...]``
+    (only ``header`` is mandatory; ``Module.template_columns()`` gives them all).
+    ``code_lists``: the organization's codes per kind (``{"customer": [...]}``) for the
+    drop-down lists; ``header_row``: the row of the headers (rows above stay empty).
 
     Sheet 1, named after ``module_label`` (see :func:`safe_sheet_title`): the headers exactly as
     given (required ones bold, no marker added to the text), frozen, then one example row.
     Sheet 2 "Notes": a header row Column / Required / Rules, then one row per column with
     the header, "Yes"/"No" and the rules text.
+    Sheet 3 "Lists" (hidden, only when there are codes): the codes of each looked-up kind.
+    The first sheet carries each column's Excel data validation (app.importing.workbook_rules)
+    from the row below the headers down.
     """
     if not columns:
         raise ValueError("a template needs at least one column")
@@ -200,6 +211,8 @@ def template_workbook(columns: list[dict], module_label: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = safe_sheet_title(module_label)
+    for _ in range(header_row - 1):
+        ws.append([])
     ws.append([_cell(ws, col["header"], bold=bool(col.get("required"))) for col in columns])
     examples = [_writable(col.get("example")) for col in columns]
     ws.append([_cell(ws, v) for v in examples])
@@ -216,4 +229,136 @@ def template_workbook(columns: list[dict], module_label: str) -> bytes:
     notes.freeze_panes = "A2"
     _set_widths(notes, [max([_width(h) for h in headers] + [6]), 8,
                         max([_width(c.get("rules")) for c in columns] + [5])])
+    add_rules(ws, columns, _code_sheet(wb, columns, code_lists or {}), first_row=header_row + 1)
     return _to_bytes(wb)
+
+
+def _code_sheet(wb, columns, code_lists) -> dict:
+    """The hidden sheet of codes the drop-down lists refer to: one column per kind, a
+    title row, then the codes. Returns {kind: the range of its codes}."""
+    kinds = lookup_kinds(columns, code_lists)
+    if not kinds:
+        return {}
+    sheet = wb.create_sheet(LISTS_SHEET)
+    sheet.sheet_state = "hidden"
+    lists = [list(code_lists[kind]) for kind in kinds]
+    sheet.append([f"{kind.capitalize()} codes" for kind in kinds])
+    for row in zip_longest(*lists):
+        sheet.append([safe_cell(_writable(code)) for code in row])
+    return {kind: list_range(index, len(codes))
+            for index, (kind, codes) in enumerate(zip(kinds, lists, strict=True), 1)}
+
+
+# --- Excel data validation of a template file (issue 19.4) -------------------------------
+#
+# The rules of each column as Excel checks them while the user types, so a file filled in
+# the template passes the import's validation wherever Excel's did:
+# * a looked-up code (customer, product, location, principal) is a drop-down list: the
+#   codes are on a hidden sheet ("Lists"), one column per kind, and the rule refers to
+#   that range (Excel's inline list holds 255 characters; a range any number);
+# * a whole number, a decimal (at most N decimals, below 10^15 as the import's numbers),
+#   a date or a time of day: Excel's rule of that kind with the import's bounds; the column
+#   is formatted as a date or time so what is typed is stored as one;
+# * a text: at most its maximum length, the column formatted as Text, so a code typed with
+#   digits ("007") stays text as the import reads it;
+# * every rule shows an input message with the column's rules (the Notes sheet's text).
+#
+# The field types of app.importing.modules (this module imports nothing of the app, so it
+# loads without Flask; tests/test_workbook_rules.py checks they agree).
+TEXT, DATE, DECIMAL, INTEGER, TIME = "text", "date", "decimal", "integer", "time"
+LAST_ROW = 1_048_576            # Excel's last row: the rule covers the whole column
+MAX_WHOLE = 2_147_483_647       # app.importing.values.MAX_INTEGER
+MAX_DIGITS = 15                 # app.importing.values.MAX_INTEGER_DIGITS
+_TITLE_LIMIT = 32               # Excel's limits on a rule's titles and messages
+_MESSAGE_LIMIT = 255
+TIME_FORMAT = "hh:mm"
+TEXT_FORMAT = "@"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def rule_for(column: dict, letter: str, first_row: int, list_range: str | None):
+    """The DataValidation of one column (its cells from ``first_row`` down), or None
+    when the column has no rule Excel can check. ``list_range``: the range of its codes
+    on the hidden sheet, for a looked-up column."""
+    kind = column.get("type") or TEXT
+    cell = f"{letter}{first_row}"
+    if column.get("lookup") and list_range:
+        rule = DataValidation(type="list", formula1=list_range)
+    elif kind == INTEGER:
+        low = 1 if column.get("positive") else -MAX_WHOLE
+        rule = DataValidation(type="whole", operator="between", formula1=str(low),
+                              formula2=str(MAX_WHOLE))
+    elif kind == DECIMAL:
+        checks = [f"ISNUMBER({cell})", f"ABS(ROUND({cell},0))<1E+{MAX_DIGITS}"]
+        if column.get("decimals") is not None:
+            checks.append(f"ROUND({cell},{column['decimals']})={cell}")
+        if column.get("positive"):
+            checks.append(f"{cell}>0")
+        rule = DataValidation(type="custom", formula1=f"AND({','.join(checks)})")
+    elif kind == DATE:
+        rule = DataValidation(type="date", operator="between", formula1="DATE(1900,1,1)",
+                              formula2="DATE(9999,12,31)")
+    elif kind == TIME:
+        rule = DataValidation(type="time", operator="between", formula1="TIME(0,0,0)",
+                              formula2="TIME(23,59,59)")
+    elif column.get("max_length") and column.get("required"):
+        # not only blanks: the import trims a text, and a required one left empty is refused
+        visible = f'TRIM(CLEAN(SUBSTITUTE({cell},CHAR(160)," ")))'
+        rule = DataValidation(type="custom",
+                              formula1=f"AND(LEN({cell})<={column['max_length']},"
+                                       f"LEN({visible})>0)")
+    elif column.get("max_length"):
+        rule = DataValidation(type="textLength", operator="lessThanOrEqual",
+                              formula1=str(column["max_length"]))
+    else:
+        return None
+    rule.allow_blank = True   # an empty cell is the import's "required" check, as before
+    rules_text = column.get("rules") or ""
+    rule.promptTitle = _clip(column["header"], _TITLE_LIMIT)
+    rule.prompt = _clip(rules_text, _MESSAGE_LIMIT)
+    rule.showInputMessage = True
+    rule.errorTitle = _clip(f"{column['header']}: not allowed", _TITLE_LIMIT)
+    rule.error = _clip(rules_text or "This value is not allowed here.", _MESSAGE_LIMIT)
+    rule.errorStyle = "stop"
+    rule.showErrorMessage = True
+    return rule
+
+
+_FORMATS = {DATE: DATE_FORMAT, TIME: TIME_FORMAT, TEXT: TEXT_FORMAT}
+
+
+def lookup_kinds(columns: list[dict], code_lists: dict) -> list[str]:
+    """The kinds of code (in column order, once each) that get a drop-down list: those
+    looked up by a column and of which the organization has codes."""
+    kinds = []
+    for column in columns:
+        kind = column.get("lookup")
+        if kind and kind not in kinds and code_lists.get(kind):
+            kinds.append(kind)
+    return kinds
+
+
+def list_range(index: int, count: int) -> str:
+    """The absolute range of ``count`` codes in column ``index`` (from 1) of the hidden
+    sheet, below its title row."""
+    letter = get_column_letter(index)
+    return f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${count + 1}"
+
+
+def add_rules(ws, columns: list[dict], ranges: dict, first_row: int = 2) -> None:
+    """Add each column's validation to ``ws`` (a normal-mode worksheet), from
+    ``first_row`` to Excel's last row; ``ranges``: {kind: range of its codes}."""
+    for index, column in enumerate(columns, 1):
+        letter = get_column_letter(index)
+        kind = column.get("type") or TEXT
+        rule = rule_for(column, letter, first_row, ranges.get(column.get("lookup")))
+        if rule is None:
+            continue
+        rule.add(f"{letter}{first_row}:{letter}{LAST_ROW}")
+        ws.add_data_validation(rule)
+        number_format = _FORMATS.get(kind)
+        if number_format:
+            ws.column_dimensions[letter].number_format = number_format

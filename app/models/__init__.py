@@ -57,4 +57,5 @@ from app.models.service_links import (  # noqa: F401
 )
 from app.models.sync import SyncRecord, SyncRun, SyncStatus  # noqa: F401
 from app.models.tasks import BackgroundTask  # noqa: F401
+from app.models.template_sets import TemplateSet, TemplateSetSheet  # noqa: F401
 from app.models.templates import MapperTemplate, TemplateField  # noqa: F401

@@ -143,6 +143,12 @@ class ImportFile(TenantOwned, Model):
     check_json = Column(Text)
     undo_json = Column(Text)
     undone_at = Column(DateTime)
+    # A workbook imported with a template set (issue 19.5): the file is the parent, each
+    # sheet a child import of its module (its own counts and rejections, `parent_id`
+    # above) that reads the parent's stored bytes, from its `sheet`.
+    template_set_id = Column(Integer, ForeignKey("template_set.id", ondelete="SET NULL"))
+    template_set = relationship("TemplateSet")
+    sheet = Column(String(100))
 
     def __repr__(self):
         return f"#{self.id} {self.filename}"

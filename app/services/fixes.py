@@ -207,7 +207,9 @@ def family(imp: ImportFile) -> dict:
     """What the file's page says of fixing: its parent (for a child import), its child
     imports with the counts rolled up to it, the rejected rows still to fix and whether
     they can be fixed in the browser."""
-    children = db.session.execute(select(ImportFile).where(ImportFile.parent_id == imp.id)
+    # The children of fixed rows (a workbook's sheets are children too: they have a sheet).
+    children = db.session.execute(select(ImportFile).where(ImportFile.parent_id == imp.id,
+                                                           ImportFile.sheet.is_(None))
                                   .order_by(ImportFile.id)).scalars().all()
     to_fix = db.session.execute(
         select(func.count(func.distinct(ImportRejection.row))).where(*_unresolved(imp))).scalar()

@@ -258,19 +258,33 @@ def import_now(imp: ImportFile) -> BackgroundTask:
 
 
 def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
-    """The `import --wait` JSON (SPEC section 8)."""
-    query = (select(ImportRejection).where(ImportRejection.import_id == imp.id)
-             .order_by(ImportRejection.row.asc().nulls_first(), ImportRejection.id))
+    """The `import --wait` JSON (SPEC section 8). A workbook imported with a template set
+    (issue 19.5) also lists its sheets, and its rejections are its sheets', each naming
+    its sheet."""
+    sheets = db.session.execute(select(ImportFile).where(ImportFile.parent_id == imp.id)
+                                .order_by(ImportFile.id)).scalars().all()
+    sheet_of = {child.id: child.sheet for child in sheets}
+    query = (select(ImportRejection)
+             .where(ImportRejection.import_id.in_([imp.id, *sheet_of]))
+             .order_by(ImportRejection.import_id, ImportRejection.row.asc().nulls_first(),
+                       ImportRejection.id))
     if limit:
         query = query.limit(limit)
     lines = db.session.execute(query).scalars().all()
 
     def entry(r):
-        return {"row": r.row, "column": r.column, "field": r.field, "value": r.value,
+        line = {"row": r.row, "column": r.column, "field": r.field, "value": r.value,
                 "reason": r.reason, "message": r.message}
+        if r.import_id in sheet_of:
+            line["sheet"] = sheet_of[r.import_id]
+        return line
     result = {"import_id": imp.id, "status": str(imp.status),
               "rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected,
               "rejections": [entry(r) for r in lines if r.severity == "error"]}
+    if sheets:
+        result["sheets"] = [{"sheet": c.sheet, "module": c.module, "import_id": c.id,
+                             "status": str(c.status), "rows": c.rows_done,
+                             "accepted": c.accepted, "rejected": c.rejected} for c in sheets]
     # How the file was read and what the reader warns of (issue 13), once it was read;
     # like "messages", "warnings" is there when there are some.
     if imp.read_as_json:

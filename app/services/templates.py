@@ -7,9 +7,17 @@ from sqlalchemy import select, update
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.columns import HEADER, LETTER, SOURCE_KINDS, is_column_letter
+from app.importing.columns import (
+    HEADER,
+    LETTER,
+    SOURCE_KINDS,
+    column_index,
+    column_letter,
+    is_column_letter,
+)
 from app.importing.encodings import given_encoding
-from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
+from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, field_column, module_label
+from app.importing.tabular import load_lookups
 from app.models import MapperTemplate, Organization, TemplateField
 from app.models.organizations import OrgKind
 from app.models.templates import RejectionPolicy
@@ -19,6 +27,39 @@ LINE_ATTRIBUTES = ("field", "source_column", "source_kind", "required", "default
                    "case", "date_formats", "decimal_separator", "thousands_separator",
                    "value_map")
 TEMPLATE_FORMAT = "muara-template/1"
+
+
+def code_lists(org: Optional[Organization], module) -> dict:
+    """The codes a template file of `module` offers in its drop-down lists: per kind of
+    looked-up code, the organization's codes in order (none without an organization)."""
+    if org is None:
+        return {}
+    return {kind: sorted(codes) for kind, codes in
+            load_lookups(db.session, org.id, module).items()}
+
+
+def template_file_columns(template: MapperTemplate) -> list[dict]:
+    """The columns of a mapper template's own file (issue 19.4): each mapped line's
+    column with its field's rules; a line read by letter sits at its letter, the lines
+    read by header fill the other places in their order, a place nothing reads is named
+    after its letter."""
+    module = MODULES[template.module]
+    by_letter, by_header = {}, []
+    for line in template.fields:
+        if not line.source_column:
+            continue
+        fld = module.field(line.field)
+        required = bool(line.required) or fld.required is True
+        if line.source_kind == LETTER:
+            by_letter[column_index(line.source_column)] = field_column(fld, required=required)
+        else:
+            by_header.append(field_column(fld, header=line.source_column, required=required))
+    width = max([len(by_letter) + len(by_header)] + [i + 1 for i in by_letter])
+    columns, pending = [], iter(by_header)
+    for index in range(width):
+        column = by_letter.get(index) or next(pending, None)
+        columns.append(column or {"header": f"Column {column_letter(index)} (not read)"})
+    return columns
 
 
 def default_template_name(module_name: str) -> str:

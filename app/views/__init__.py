@@ -42,6 +42,7 @@ from app.views.service_data import (
 )
 from app.views.service_links import ServiceLinkView
 from app.views.sync import SyncStatusView
+from app.views.template_sets import TemplateSetSheetView, TemplateSetView
 from app.views.templates import ModuleTemplateView, TemplateFieldView, TemplateView
 from app.views.titles import title_from_menu
 
@@ -53,6 +54,7 @@ MENU = [
     (ImportRejectionView, "Rejection Log", "Imports", "fa-ban"),
     (TemplateView, "Mapper Templates", "Templates", "fa-table"),
     (ModuleTemplateView, "Template Files", "Templates", "fa-file-excel-o"),
+    (TemplateSetView, "Template Sets", "Templates", "fa-files-o"),
     (OpenInvoiceView, "Open Invoices", "Records", "fa-file-text"),
     (BalanceAdjustmentView, "Open Credits", "Records", "fa-money"),
     (StockEntryView, "Inventory in Boxes", "Records", "fa-cubes"),
@@ -85,6 +87,7 @@ MENU = [
 LINKS = [("Queues and workers", "/operations/rq/", "Operations", "fa-tasks")]
 # Views reached from other views (e.g. a template's field lines), not from the menu.
 NO_MENU = [(TemplateFieldView, "Template field lines", "Templates"),
+           (TemplateSetSheetView, "Template set sheets", "Templates"),
            (CustomerReturnDetailView, "Customer return details", "Records"),
            (ReturnInfoTextView, "Customer return info texts", "Records"),
            (ReturnTextAssignmentView, "Customer return text assignments", "Records"),

@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, module_label
+from app.importing.modules import MODULES, TEMPLATE_SET, module_label
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
 from app.models.organizations import OrgKind
 from app.services import fixes, notices, pending_uploads, preconditions
 from app.services import imports as import_service
+from app.services import template_sets as set_service
 from app.services.rejections import reason_counts
 from app.services.upload_form import module_offers
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
@@ -242,6 +243,14 @@ class ImportFileView(FileActions, TenantModelView):
     @has_access
     def reprocess(self, pk):
         imp = visible_import(pk)
+        if imp.module == TEMPLATE_SET:  # a workbook: its sheets, master data first
+            try:
+                set_service.reprocess_set(imp)
+            except MuaraError as exc:
+                flash(str(exc), "danger")
+            else:
+                flash(f"Import #{imp.id} is queued to be processed again.", "success")
+            return redirect(url_for("ImportFileView.show", pk=pk))
         try:
             import_service.reprocess(imp)
         except MuaraError as exc:
@@ -276,7 +285,17 @@ class ImportFileView(FileActions, TenantModelView):
         current = next(((arg, value) for arg, value, _, _ in tabs
                         if request.args.get(arg) == value), None)
         kwargs.setdefault("current_tab", current)
+        if template == self.show_template and kwargs.get("pk") is not None:
+            kwargs.update(workbook_parts(visible_import(kwargs["pk"])))
         return super().render_template(template, **kwargs)
+
+
+def workbook_parts(imp):
+    """For the file page: a workbook's sheets (issue 19.5) or, for a sheet, its workbook."""
+    children = db.session.execute(select(ImportFile).where(ImportFile.parent_id == imp.id)
+                                  .order_by(ImportFile.id)).scalars().all()
+    return {"sheet_imports": children, "workbook": imp.parent if imp.parent_id else None,
+            "this_import": imp}
 
 
 def _rows_with_reasons(rejections):

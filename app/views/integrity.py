@@ -49,7 +49,7 @@ def taken_keys(model, form):
         fields = [name for name in fields if name]
         if not fields:
             continue
-        labels = " and ".join(form[name].label.text for name in fields)
+        labels = " and ".join(str(form[name].label.text) for name in fields)
         within = (" within the organization"
                   if "organization_id" in {c.name for c in constraint.columns} else "")
         yield fields[-1], f"Already used: {labels} must be unique{within}."

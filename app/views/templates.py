@@ -5,6 +5,7 @@ import os
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
 from wtforms import SelectField
 
 from app.errors import MuaraError
@@ -14,6 +15,7 @@ from app.importing.faults import FileRejected
 from app.importing.matching import propose_mapping
 from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
 from app.importing.samples import read_sample
+from app.importing.sheets import sheet_argument
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.organizations import OrgKind
@@ -299,16 +301,42 @@ class ModuleTemplateView(BaseView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template("template_files.html", modules=list(MODULES.values()))
+        organizations = writable_organizations(kind=OrgKind.distributor)
+        return self.render_template("template_files.html", modules=list(MODULES.values()),
+                                    organizations=organizations,
+                                    org=chosen_org(organizations, required=False))
 
     @expose("/<module_name>.xlsx")
     @has_access
     def download(self, module_name):
+        """The module's file; its code columns offer the codes of the chosen distributor
+        (the user's own), read at each download (issue 19.4)."""
         module = MODULES.get(module_name)
         if module is None:
             abort(404)
-        content = template_workbook(module.template_columns(), module.label)
+        org = chosen_org(writable_organizations(kind=OrgKind.distributor), required=False)
+        content = template_workbook(module.template_columns(), module.label,
+                                    code_lists=template_service.code_lists(org, module))
         return attachment(content, f"{module.name}_template.xlsx", XLSX)
+
+    @expose("/template/<int:pk>.xlsx")
+    @has_access
+    @permission_name("download")
+    def template_download(self, pk):
+        """A mapper template's own file: its columns (headers, letters, header row and
+        sheet) with the rules and the codes of its organization (issue 19.4)."""
+        template = visible_template(pk)
+        module = MODULES.get(template.module)
+        if module is None:
+            abort(404)
+        # the template's sheet when it names one ("#2", a position, makes no name)
+        sheet = template.sheet if isinstance(sheet_argument(template.sheet), str) else None
+        content = template_workbook(
+            template_service.template_file_columns(template), sheet or module.label,
+            code_lists=template_service.code_lists(template.organization, module),
+            header_row=template.header_row or 1)
+        stem = template_service.export_filename(template).removesuffix(".muara-template.json")
+        return attachment(content, f"{stem}.xlsx", XLSX)
 
 
 # --- helpers of the template tools ------------------------------------------------------

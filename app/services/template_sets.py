@@ -1,0 +1,199 @@
+"""Template sets (issue 19.5): one upload of a workbook imports each of its sheets with
+the set's template for it, master data first, as one file.
+
+The workbook is stored once, as the parent import (module "template_set"); each sheet is
+a child import of its module, read from the parent's bytes through the usual pipeline
+(app.importing.pipeline.run_import), with its own counts and rejections. One job runs the
+children in dependency order and rolls their counts up to the parent.
+"""
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.errors import MuaraError, TaskSuperseded
+from app.extensions import db
+from app.importing.faults import FileRejected
+from app.importing.modules import (
+    MODULES,
+    TABULAR,
+    TEMPLATE_SET,
+    in_dependency_order,
+    module_label,
+)
+from app.importing.pipeline import Settings, run_import
+from app.importing.sheets import missing_sheets, workbook_sheet_names
+from app.models import ImportFile, TemplateSet, TemplateSetSheet
+from app.models.imports import ImportStatus
+from app.models.tasks import utcnow
+from app.notifications import send_import_result
+from app.queue import beat, job, on_give_up, queue
+from app.security.audit import record
+from app.services.import_job import STOPPED_THE_READER
+from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target, summary
+from app.services.transaction import owns_transaction
+from app.services.upload_store import TooLarge, spool_upload, write_blob
+
+
+def ordered_sheets(template_set: TemplateSet) -> list[TemplateSetSheet]:
+    """The set's sheets in the order they are imported: customers, products, then the
+    others as the set lists them."""
+    return in_dependency_order(list(template_set.sheets), lambda sheet: sheet.template.module)
+
+
+def check_set(template_set: TemplateSet) -> None:
+    """A set imports only when it has sheets, each read by a template of a tabular
+    module of the set's organization."""
+    if not template_set.sheets:
+        raise MuaraError(f"The template set {template_set.name} has no sheets yet: add a "
+                         "sheet and the template that reads it.")
+    for sheet in template_set.sheets:
+        module = MODULES.get(sheet.template.module)
+        if sheet.template.organization_id != template_set.organization_id:
+            raise MuaraError(f"Sheet {sheet.sheet}: the template {sheet.template.name} belongs "
+                             "to another organization.")
+        if module is None or module.kind != TABULAR:
+            raise MuaraError(f"Sheet {sheet.sheet}: {module_label(sheet.template.module)} "
+                             "cannot be part of a template set (only Customers, Products, "
+                             "Open Invoices, Open Credits and Inventory in Boxes).")
+
+
+def create_set_import(org, template_set: TemplateSet, filename: str,
+                      content: bytes | BinaryIO, user=None, principal_code=None,
+                      integration_name=None, force=False, source="screen") -> ImportFile:
+    """Store the workbook and its sheets' imports, then queue them. A workbook without
+    a sheet of the set is refused with the sheet named, and nothing is stored."""
+    if template_set.organization_id != org.id:
+        raise MuaraError(f"The template set {template_set.name} belongs to another "
+                         "organization.")
+    check_set(template_set)
+    first = ordered_sheets(template_set)[0]
+    _, principal, integration, _ = resolve_upload_target(
+        org, first.template.module, principal_code, integration_name, first.template.name)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    try:
+        upload = spool_upload(content, limit)
+    except TooLarge:
+        raise MuaraError(f"the file is over the limit of {limit // (1024 * 1024)} MB") from None
+    try:
+        if not upload.size:
+            raise MuaraError("The file is empty.")
+        try:
+            names = workbook_sheet_names(upload.content if upload.content is not None
+                                         else upload.path)
+        except FileRejected as fault:
+            raise MuaraError(fault.message) from None
+        missing = missing_sheets(names, [s.sheet for s in template_set.sheets])
+        if missing:
+            raise MuaraError(
+                f"The workbook has no sheet {', '.join(repr(m) for m in missing)}, which the "
+                f"template set {template_set.name} imports (sheets found: {', '.join(names)}). "
+                "Nothing was imported.")
+        earlier = find_duplicate(org.id, TEMPLATE_SET, upload.sha256)
+        if earlier is not None and not force:
+            raise DuplicateFile(earlier)
+        parent = _store(org, template_set, principal, integration, filename, upload, user,
+                        earlier is not None, source)
+    finally:
+        upload.discard()
+    task = queue().submit(process_template_set, parent.id)
+    parent.task_id = task.id
+    db.session.commit()
+    return parent
+
+
+@owns_transaction
+def _store(org, template_set, principal, integration, filename, upload, user, forced, source):
+    common = dict(organization_id=org.id, principal_id=principal.id if principal else None,
+                  integration_id=integration.id, filename=filename[:255], size=upload.size,
+                  sha256=upload.sha256, uploaded_by_id=getattr(user, "id", None),
+                  forced=forced, source=source, status=ImportStatus.imported,
+                  template_set_id=template_set.id)
+    parent = ImportFile(module=TEMPLATE_SET, **common)
+    db.session.add(parent)
+    db.session.flush()
+    write_blob(db.session, parent.id, upload)
+    for sheet in ordered_sheets(template_set):
+        db.session.add(ImportFile(module=sheet.template.module, template_id=sheet.template_id,
+                                  parent_id=parent.id, sheet=sheet.sheet, **common))
+    db.session.flush()
+    return parent
+
+
+def reprocess_set(parent: ImportFile) -> ImportFile:
+    """Run a stored workbook's sheets again (a fixed template or master data)."""
+    if parent.status in (ImportStatus.imported, ImportStatus.processing):
+        raise MuaraError(f"import #{parent.id} is {parent.status.label.lower()} already")
+    parent.status = ImportStatus.imported
+    record("reprocess", "import_file", parent.id, parent.organization.code, parent.filename)
+    task = queue().submit(process_template_set, parent.id)
+    parent.task_id = task.id
+    db.session.commit()
+    return parent
+
+
+def sheet_imports(parent: ImportFile) -> list[ImportFile]:
+    """The children of a workbook's import, in the order they run."""
+    return db.session.execute(select(ImportFile).where(ImportFile.parent_id == parent.id)
+                              .order_by(ImportFile.id)).scalars().all()
+
+
+@job
+def process_template_set(import_id: int) -> dict:
+    """Each sheet through the import pipeline, master data first; then the workbook's
+    counts and state from its sheets'."""
+    config = current_app.config
+    settings = Settings(batch_size=config.get("IMPORT_BATCH_SIZE", 20000),
+                        max_unpacked_bytes=config["MAX_UNPACKED_MB"] * 1024 * 1024,
+                        on_batch=beat)
+    parent = db.session.get(ImportFile, import_id)
+    if parent is None:
+        return {"import_id": import_id, "status": "deleted"}
+    parent.status, parent.started_at, parent.finished_at = ImportStatus.processing, utcnow(), None
+    parent.error_code = parent.error_message = None
+    db.session.commit()
+    for child in sheet_imports(parent):
+        try:
+            run_import(db.session, child.id, settings)
+        except TaskSuperseded:
+            raise
+        except Exception:  # run_import failed the sheet; the others still run
+            db.session.rollback()
+    roll_up(parent)
+    send_import_result(parent)
+    return summary(parent, limit=20)
+
+
+@on_give_up(process_template_set)
+def give_up_template_set(import_id: int) -> None:
+    """The re-queue pass will not run this workbook again (its worker died twice): the
+    sheets not done are failed, so is the workbook, and the uploader hears of it."""
+    parent = db.session.get(ImportFile, import_id)
+    if parent is None or parent.status not in (ImportStatus.imported, ImportStatus.processing):
+        return
+    for child in sheet_imports(parent):
+        if child.status in (ImportStatus.imported, ImportStatus.processing):
+            child.status, child.finished_at = ImportStatus.failed, utcnow()
+            child.error_code, child.error_message = "reader_stopped", STOPPED_THE_READER
+    roll_up(parent)
+    send_import_result(parent)
+
+
+def roll_up(parent: ImportFile) -> None:
+    """The workbook's counts are its sheets' sums; it failed when a sheet failed (the
+    failed sheets named), needs attention when one has rejections, else is archived."""
+    children = sheet_imports(parent)
+    parent.rows_done = sum(c.rows_done for c in children)
+    parent.accepted = sum(c.accepted for c in children)
+    parent.rejected = sum(c.rejected for c in children)
+    parent.rows_total = parent.rows_done
+    failed = [c for c in children if c.status == ImportStatus.failed]
+    if failed:
+        parent.status = ImportStatus.failed
+        parent.error_code = "sheet_failed"
+        parent.error_message = " ".join(f"Sheet {c.sheet}: {c.error_message}" for c in failed)
+    else:
+        parent.status = (ImportStatus.needs_attention if parent.rejected
+                         else ImportStatus.archived)
+    parent.finished_at = utcnow()
+    db.session.commit()
