@@ -18,6 +18,7 @@ from app.security.tenancy import (
     scope,
     writable_criterion,
 )
+from app.views.counting import estimate_counts
 from app.views.date_filters import LocalFilterConverter
 from app.views.integrity import still_in_use_message, with_unique_keys
 
@@ -35,6 +36,7 @@ class TenantModelView(ModelView):
 
     def __init__(self, **kwargs):
         self.datamodel.filter_converter_class = LocalFilterConverter
+        estimate_counts(self)  # no exact count(*) of millions on every page
         super().__init__(**kwargs)
 
     def _init_forms(self):
