@@ -14,7 +14,7 @@ from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal, gettext
 from markupsafe import escape
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, inspect, select
 
 DEFAULT_EXACT_COUNT_LIMIT = 100_000
 
@@ -65,7 +65,7 @@ def exact_count_limit():
 def count_rows(session, query, model, limit):
     """The number of rows of `query` (an ORM query, filters applied, no order): exact up
     to `limit`, else an estimate (a RecordCount that says so)."""
-    rows = query.with_entities(literal_column("1")).order_by(None)
+    rows = query.with_entities(inspect(model).primary_key[0]).order_by(None)
     capped = rows.limit(limit + 1).subquery()
     exact = session.execute(select(func.count()).select_from(capped)).scalar()
     if exact <= limit:
