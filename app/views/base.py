@@ -19,9 +19,9 @@ from app.security.tenancy import (
     scope,
     writable_criterion,
 )
-from app.views.counting import estimate_counts
 from app.views.date_filters import LocalFilterConverter
 from app.views.integrity import still_in_use_message, with_unique_keys
+from app.views.paging import scale_lists
 from app.views.remote_choices import (
     RelatedChoices,
     RemoteChoiceField,
@@ -43,7 +43,7 @@ class TenantModelView(ModelView):
 
     def __init__(self, **kwargs):
         self.datamodel.filter_converter_class = LocalFilterConverter
-        estimate_counts(self)  # no exact count(*) of millions on every page
+        scale_lists(self)  # no count(*) of millions, no deep OFFSET over whole rows
         super().__init__(**kwargs)
 
     def _init_forms(self):

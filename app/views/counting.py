@@ -11,7 +11,6 @@ or "about N" from the table's highest row id when nothing narrows the list.
 import json
 
 from flask import current_app
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import format_decimal, gettext
 from markupsafe import escape
 from sqlalchemy import func, inspect, select
@@ -48,16 +47,6 @@ def more_than(number):
     return count
 
 
-class EstimatingInterface(SQLAInterface):
-    """The framework's data interface, counting as this module says."""
-
-    def query_count(self, query, filters=None, select_columns=None):
-        limit = exact_count_limit()
-        inner = self._apply_inner_all(query, filters, select_columns=select_columns,
-                                      aliases_mapping={})
-        return count_rows(self.session, inner, self.obj, limit)
-
-
 def exact_count_limit():
     return current_app.config.get("LIST_EXACT_COUNT_LIMIT", DEFAULT_EXACT_COUNT_LIMIT)
 
@@ -88,10 +77,3 @@ def planner_estimate(session, statement):
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
     plan = explained if isinstance(explained, list) else json.loads(explained)
     return int(plan[0]["Plan"]["Plan Rows"])
-
-
-def estimate_counts(view):
-    """Make `view`'s data interface count as this module says (FAB builds a plain
-    SQLAInterface from the view's declaration)."""
-    if type(view.datamodel) is SQLAInterface:
-        view.datamodel.__class__ = EstimatingInterface
