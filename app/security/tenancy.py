@@ -65,6 +65,8 @@ def visible_criterion(model, viewer):
     if model is Organization:
         return or_(Organization.id == org_id, Organization.id.in_(connected_distributors(org_id)))
     column = getattr(model, model.__tenant_column__)
+    if viewer.organization_kind == OrgKind.distributor:
+        return column == org_id  # shares its rows, is shared none (Viewer's note)
     principal_column = getattr(model, "__shared_principal_column__", None)
     if principal_column:
         # Consolidated records carry their distributor and principal: the principal sees
@@ -73,7 +75,7 @@ def visible_criterion(model, viewer):
                    and_(getattr(model, principal_column) == org_id,
                         column.in_(connected_distributors(org_id))))
     shared_key = getattr(model, "__shared_import_key__", None)
-    if shared_key and viewer.organization_kind != OrgKind.distributor:
+    if shared_key:
         # Files a distributor imported, and their records, are seen by the principal the
         # file was shared with while their connection is active.
         return or_(column == org_id, getattr(model, shared_key).in_(shared_imports(org_id)))
