@@ -1,5 +1,5 @@
-"""The Open Invoices list's queries use indexes on PostgreSQL (issue 14): with 250,000
-invoices (200,000 of one distributor over 500 customers) and fresh statistics, EXPLAIN
+"""The Open Invoices list's queries use indexes on PostgreSQL (issue 14): with 350,000
+invoices (300,000 of one distributor over 500 customers) and fresh statistics, EXPLAIN
 of every query the list page sends shows no Seq Scan of open_invoice, for the first
 page, a deep page, a Customer PO search, an Invoice Date range and a customer.
 
@@ -51,7 +51,7 @@ def big_lists(app, world):
     make_distributor(app, "D2", principal="P1", customers=("C001",))
     world.user("imp1", roles.IMPORTER, "D1")
     with app.app_context():
-        customer = seed("D1", 200_000, 500)
+        customer = seed("D1", 300_000, 500)
         seed("D2", 50_000, 100)
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

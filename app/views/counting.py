@@ -4,9 +4,10 @@ The framework counts the filtered query exactly (`SELECT count(*)` over every ro
 user may see) before it fetches a page of 25: with ten million open invoices that count
 alone takes seconds. Here a list counts at most `LIST_EXACT_COUNT_LIMIT` rows (a setting,
 default 100,000): below that the count is exact; past it the count is an estimate,
-shown as "about 10,000,000" (PostgreSQL: the planner's estimate of the scoped, filtered
-query) or, where the database has no estimate to give (SQLite), as "more than 100,000",
-or "about N" from the table's highest row id when nothing narrows the list.
+shown as "about 10,000,000". PostgreSQL gives the planner's estimate of the scoped,
+filtered query (far past the limit, no row is counted at all). SQLite has no estimate
+to give: "about N" from the table's highest row id when nothing narrows the list, else
+"more than 100,000".
 """
 import json
 
@@ -55,12 +56,17 @@ def count_rows(session, query, model, limit):
     """The number of rows of `query` (an ORM query, filters applied, no order): exact up
     to `limit`, else an estimate (a RecordCount that says so)."""
     rows = query.with_entities(inspect(model).primary_key[0]).order_by(None)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    guess = planner_estimate(session, rows.statement) if postgresql else None
+    if guess is not None and guess > 2 * limit:
+        # Far past the limit: not even the capped count is worth reading rows for.
+        return estimated(guess)
     capped = rows.limit(limit + 1).subquery()
     exact = session.execute(select(func.count()).select_from(capped)).scalar()
     if exact <= limit:
         return RecordCount(exact)
-    if session.get_bind().dialect.name == "postgresql":
-        return estimated(max(planner_estimate(session, rows.statement), limit + 1))
+    if guess is not None:
+        return estimated(max(guess, limit + 1))
     if rows.whereclause is None:
         # Nothing narrows the list: the table's highest row id bounds it cheaply.
         highest = session.execute(select(func.max(model.id))).scalar() or 0

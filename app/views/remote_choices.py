@@ -14,8 +14,9 @@ import re
 
 from flask import request
 from flask_appbuilder.fields import QuerySelectField
-from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_babel import lazy_gettext
 from sqlalchemy import String, cast, or_
+from wtforms import widgets
 from wtforms.fields.core import UnboundField
 
 PAGE_SIZE = 20
@@ -62,7 +63,7 @@ class RelatedChoices:
         return self.query().filter(self.model.id.in_(ids)).all()
 
 
-class RemoteChoiceWidget(Select2Widget):
+class RemoteChoiceWidget(widgets.Select):
     """A select that lists only its chosen records; select2 fetches the rest."""
 
     def __init__(self, url):
@@ -70,10 +71,12 @@ class RemoteChoiceWidget(Select2Widget):
         self.url = url
 
     def __call__(self, field, **kwargs):
-        html = super().__call__(field, **{"data-choices-url": self.url(), **kwargs})
-        # Not "my_select2": the framework would turn it into a plain select2 of the
-        # options rendered; remote_choices.js makes it look them up instead.
-        return html.replace('class="my_select2 ', 'class="muara-remote-choices ', 1)
+        # Not the framework's "my_select2": it would become a select2 of the options
+        # rendered; remote_choices.js makes it look them up instead.
+        kwargs.update({"class": "muara-remote-choices form-control",
+                       "data-choices-url": self.url(),
+                       "data-placeholder": lazy_gettext("Type to search")})
+        return super().__call__(field, **kwargs)
 
 
 class RemoteChoiceField(QuerySelectField):
