@@ -24,6 +24,14 @@
         }
       }
     });
+    // Opened, the search box takes the typing (with this jQuery select2 leaves it
+    // unfocused, and what the user types would go nowhere).
+    $select.on("select2:open", function () {
+      var box = document.querySelector(".select2-container--open .select2-search__field");
+      if (box) {
+        box.focus();
+      }
+    });
   }
   function scan(root) {
     $(root).find("select.muara-remote-choices").addBack("select.muara-remote-choices")
