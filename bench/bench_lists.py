@@ -79,9 +79,14 @@ def seed(app, rows):
     from app.services import directory
     from app.setup import init_database
     with app.app_context():
-        metadata = MetaData()
-        metadata.reflect(bind=db.engine)
-        metadata.drop_all(bind=db.engine)
+        if db.engine.dialect.name == "postgresql":
+            # Everything, the migrations' functions and triggers included.
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        else:
+            metadata = MetaData()
+            metadata.reflect(bind=db.engine)
+            metadata.drop_all(bind=db.engine)
         init_database()
         dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor")
         directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
