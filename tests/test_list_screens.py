@@ -214,3 +214,21 @@ def test_a_form_still_checks_the_posted_choice(app, client, crowded, world):
         codes = set(db.session.execute(select(Customer.code).where(
             Customer.code.in_(["NEW1", "NEW2"]))).scalars())
     assert codes == {"NEW2"}
+
+
+def test_pages_follow_the_lists_order_without_gaps(app, client, world):
+    """Each page's ids come first (from the index), then the rows: newest first,
+    page after page, every invoice once."""
+    make_distributor(app, "D1")
+    world.user("imp1", roles.IMPORTER, "D1")
+    add_invoices(app, "D1", 40)
+    login(client, "imp1")
+    shown = []
+    for number in (0, 1):
+        page = list_page(client, "/openinvoiceview/list/", page_OpenInvoiceView=number)
+        shown += [int(pk) for pk in re.findall(r"/openinvoiceview/show/(\d+)", page)]
+    shown = list(dict.fromkeys(shown))  # a row links to its page more than once
+    with app.app_context():
+        expected = db.session.execute(select(OpenInvoice.id).order_by(
+            OpenInvoice.invoice_date.desc(), OpenInvoice.id.desc())).scalars().all()
+    assert shown == expected
