@@ -140,6 +140,8 @@ def build_config():
         "MAX_CONTENT_LENGTH": env_int("MUARA_MAX_UPLOAD_MB", 500, minimum=1) * 1024 * 1024,
         # A spreadsheet (a zip) that would unpack to more than this is refused unread.
         "MAX_UNPACKED_MB": env_int("MUARA_MAX_UNPACKED_MB", 1024, minimum=1),
+        # A list counts its rows exactly up to this many; past it, it shows an estimate.
+        "LIST_EXACT_COUNT_LIMIT": env_int("MUARA_LIST_EXACT_COUNT_LIMIT", 100_000, minimum=1),
         "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000, minimum=1),
         # Sync records applied per transaction (the integration's lock is held that long).
         "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500, minimum=1),

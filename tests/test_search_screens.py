@@ -239,12 +239,18 @@ def test_a_supervisor_of_another_organization_finds_none_of_them(app, client, lo
 
 # --- What the filters offer ----------------------------------------------------------------
 
-def filter_choices(page, column):
-    """The option texts of `column`'s filter in the list page's search widget."""
-    import re
-    lines = page[page.index("new AdminFilters("):].splitlines()
-    widgets = json.loads(lines[3].strip().rstrip(","))
-    return re.findall(r"<option[^>]*>([^<]*)</option>", widgets[column])
+def filter_choices(client, view, column):
+    """The choices `column`'s filter on `view`'s list offers: the search widget names the
+    field's search-as-you-type endpoint (issue 14), which gives them page by page."""
+    page = html(client.get(f"/{view}/list/"))
+    url = f"/{view}/choices/search/{column}"
+    assert url in page, f"{column}'s filter does not look its choices up"
+    texts, number, more = [], 1, True
+    while more:
+        answer = client.get(url, query_string={"page": number}).get_json()
+        texts += [choice["text"] for choice in answer["results"]]
+        more, number = answer["pagination"]["more"], number + 1
+    return texts
 
 
 def test_a_principal_filters_shared_invoices_by_the_customers_they_name(app, client, runner,
@@ -259,11 +265,11 @@ def test_a_principal_filters_shared_invoices_by_the_customers_they_name(app, cli
                                     name="d2.xlsx"), "open_invoices", "D2")
     world.user("prin1", "Principal", "P1")
     login(client, "prin1")
-    page = html(client.get("/openinvoiceview/list/"))
-    assert filter_choices(page, "customer") == ["C001 - C001 name", "C002 - C002 name"]
-    assert filter_choices(page, "location") == ["JKT - JKT warehouse"]
+    assert filter_choices(client, "openinvoiceview", "customer") == [
+        "C001 - C001 name", "C002 - C002 name"]
+    assert filter_choices(client, "openinvoiceview", "location") == ["JKT - JKT warehouse"]
     # The Distributor filter names distributors only: never the principal itself.
-    assert filter_choices(page, "organization") == ["D1 - D1 name"]
+    assert filter_choices(client, "openinvoiceview", "organization") == ["D1 - D1 name"]
 
 
 def test_a_distributor_filters_consolidated_records_by_its_principals(app, client, world):
@@ -271,9 +277,8 @@ def test_a_distributor_filters_consolidated_records_by_its_principals(app, clien
     make_distributor(app, code="D2", principal="P2")
     world.user("imp1", "Importer", "D1")
     login(client, "imp1")
-    page = html(client.get("/salesorderview/list/"))
-    assert filter_choices(page, "principal") == ["P1 - P1 name"]
-    assert filter_choices(page, "organization") == ["D1 - D1 name"]
+    assert filter_choices(client, "salesorderview", "principal") == ["P1 - P1 name"]
+    assert filter_choices(client, "salesorderview", "organization") == ["D1 - D1 name"]
 
 
 def test_a_principals_distributor_filter_lists_its_distributors_not_itself(app, client,
@@ -284,8 +289,8 @@ def test_a_principals_distributor_filter_lists_its_distributors_not_itself(app, 
     world.user("prin1", "Principal", "P1")
     login(client, "prin1")
     for view in ("salesorderview", "openinvoiceview", "salesinvoiceview"):
-        page = html(client.get(f"/{view}/list/"))
-        assert filter_choices(page, "organization") == ["D1 - D1 name", "D2 - D2 name"], view
+        assert filter_choices(client, view, "organization") == ["D1 - D1 name",
+                                                               "D2 - D2 name"], view
 
 
 

@@ -300,8 +300,10 @@ def test_list_page_search_forms_do_not_name_other_tenants(app, client, world, te
 def test_add_form_offers_only_the_importers_own_organization(app, client, tenants):
     login(client, "imp_a")
     html = client.get("/customerview/add").get_data(as_text=True)
-    assert f'value="{tenants.a}"' in html
+    assert "/customerview/choices/add/organization" in html  # looked up as one types
     assert "DIST-B" not in html and "PRIN-P" not in html and "PRIN-Q" not in html
+    offered = client.get("/customerview/choices/add/organization").get_json()["results"]
+    assert [choice["id"] for choice in offered] == [str(tenants.a)]
 
 
 # --- Principals --------------------------------------------------------------------

@@ -8,16 +8,20 @@ from sqlalchemy import and_, false, inspect, or_, select
 
 from app.extensions import db
 from app.models import Connection, Membership, Organization
+from app.models.organizations import OrgKind
 from app.security.roles import ADMIN, ASSIGNABLE, PRINCIPAL
 
 
 class Viewer:
     """Who is looking: enough to scope a query, without touching the session each time."""
 
-    def __init__(self, user_id, role_names, organization_id):
+    def __init__(self, user_id, role_names, organization_id, organization_kind=None):
         self.user_id = user_id
         self.role_names = frozenset(role_names)
         self.organization_id = organization_id
+        # Only a principal is shared files (a connection's principal side is one):
+        # a distributor's rows are then just its own, which its indexes serve.
+        self.organization_kind = organization_kind
 
     @property
     def is_admin(self):
@@ -27,10 +31,12 @@ class Viewer:
     def for_user(cls, user):
         if user is None or not getattr(user, "is_authenticated", False):
             return cls(None, (), None)
-        org_id = db.session.execute(
-            select(Membership.organization_id).where(Membership.user_id == user.id)
-        ).scalar()
-        return cls(user.id, [r.name for r in user.roles], org_id)
+        org_id, kind = db.session.execute(
+            select(Membership.organization_id, Organization.kind)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Membership.user_id == user.id)
+        ).first() or (None, None)
+        return cls(user.id, [r.name for r in user.roles], org_id, kind)
 
 
 def current_viewer():
@@ -59,6 +65,8 @@ def visible_criterion(model, viewer):
     if model is Organization:
         return or_(Organization.id == org_id, Organization.id.in_(connected_distributors(org_id)))
     column = getattr(model, model.__tenant_column__)
+    if viewer.organization_kind == OrgKind.distributor:
+        return column == org_id  # shares its rows, is shared none (Viewer's note)
     principal_column = getattr(model, "__shared_principal_column__", None)
     if principal_column:
         # Consolidated records carry their distributor and principal: the principal sees

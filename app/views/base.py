@@ -1,7 +1,8 @@
 """The base of every tenant-owned CRUD view: scoping and write checks live here once."""
-from flask import abort, request
-from flask_appbuilder import ModelView
+from flask import abort, jsonify, request, url_for
+from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import select
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
@@ -20,6 +21,13 @@ from app.security.tenancy import (
 )
 from app.views.date_filters import LocalFilterConverter
 from app.views.integrity import still_in_use_message, with_unique_keys
+from app.views.paging import scale_lists
+from app.views.remote_choices import (
+    RelatedChoices,
+    RemoteChoiceField,
+    choices_json,
+    remote_choice_fields,
+)
 
 
 class TenantModelView(ModelView):
@@ -35,6 +43,7 @@ class TenantModelView(ModelView):
 
     def __init__(self, **kwargs):
         self.datamodel.filter_converter_class = LocalFilterConverter
+        scale_lists(self)  # no count(*) of millions, no deep OFFSET over whole rows
         super().__init__(**kwargs)
 
     def _init_forms(self):
@@ -54,6 +63,10 @@ class TenantModelView(ModelView):
         for form in (self.add_form, self.edit_form):
             allow_unchecked_boxes(form)
         no_blank_choice(self.search_form)
+        for kind, form in self._choice_forms().items():
+            remote_choice_fields(form, self.datamodel, self._choice_filters()[kind],
+                                 lambda column, kind=kind: url_for(
+                                     f"{self.endpoint}.choices", form_kind=kind, column=column))
         self.add_form = with_unique_keys(self.add_form, model)
         self.edit_form = with_unique_keys(self.edit_form, model)
 
@@ -62,6 +75,29 @@ class TenantModelView(ModelView):
                   if self.datamodel.is_relation(column)
                   and is_tenant_scoped(self.datamodel.get_related_model(column))}
         return {**scoped, **(explicit or {})}
+
+    def _choice_forms(self):
+        return {"search": self.search_form, "add": self.add_form, "edit": self.edit_form}
+
+    def _choice_filters(self):
+        return {"search": self.search_form_query_rel_fields,
+                "add": self.add_form_query_rel_fields,
+                "edit": self.edit_form_query_rel_fields}
+
+    @expose("/choices/<form_kind>/<column>")
+    @has_access
+    @permission_name("list")
+    def choices(self, form_kind, column):
+        """A related record's choices matching `q` (select2's search-as-you-type), as
+        the `form_kind` form's field `column` offers them (scoped as that field is)."""
+        filters = self._choice_filters().get(form_kind)
+        form = self._choice_forms().get(form_kind)
+        field = getattr(form, column, None) if form is not None else None
+        if getattr(field, "field_class", None) is not RemoteChoiceField:
+            abort(404)
+        choices = RelatedChoices(self.datamodel, column, filters.get(column))
+        return jsonify(choices_json(choices, request.args.get("q", ""),
+                                    request.args.get("page", 1, type=int)))
 
     def owning_org_id(self, item):
         return item.organization_id if item.organization is None else item.organization.id
