@@ -53,6 +53,7 @@ def test_each_message_names_its_return_by_number(app, client, runner, world, tmp
     assert "Message log: returns.xml" in page
     headers, rows = _table(page)
     assert "Return" in headers and "Row" not in headers
+    assert "Element" in headers and "Column" not in headers  # an XML element's path
     place = headers.index("Return")
     by_message = {row[headers.index("Reason")]: row[place] for row in rows}
     assert by_message["Unknown item 77."] == "RET-0042"
@@ -98,3 +99,4 @@ def test_the_log_of_every_file_keeps_the_row(app, client, runner, world, tmp_pat
     login(client, "sup_d1")
     headers, _ = _table(client.get("/rejections/list/").get_data(as_text=True))
     assert "Row" in headers and "Return" not in headers
+    assert "Column" in headers and "Element" not in headers

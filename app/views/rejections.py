@@ -9,6 +9,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n.screens import screen_text
 from app.importing.modules import XML_MODULES, module_label
 from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
@@ -25,6 +26,8 @@ REASON_FILTER = "_flt_3_reason"
 # A customer-returns message names its return by number (issue 17 item 10): this column
 # stands where the others have the row.
 RETURN_COLUMN = "return_shown"
+# ... and its column is an element of the XML: labelled so.
+ELEMENT_LABEL = screen_text("Element")
 
 
 def _return_for_row(columns):
@@ -71,15 +74,21 @@ class ImportRejectionView(TenantModelView):
         returns = chosen is not None and chosen.module in XML_MODULES
         args["include_columns"] = [column for column in args["include_columns"]
                                    if column != ("row" if returns else RETURN_COLUMN)]
+        if returns:
+            args["label_columns"] = self._labels_of_returns()
         return widgets
+
+    def _labels_of_returns(self):
+        return {**self.label_columns, "column": ELEMENT_LABEL}
 
     def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
         """A customer-returns message shows its return where a rejection shows its row."""
         widgets = widgets or {}
-        columns = (_return_for_row(self.show_columns) if self.is_message_of_return(item)
-                   else self.show_columns)
+        returns = self.is_message_of_return(item)
+        columns = _return_for_row(self.show_columns) if returns else self.show_columns
         widgets["show"] = self.show_widget(
-            pk=pk, label_columns=self.label_columns, include_columns=columns,
+            pk=pk, label_columns=self._labels_of_returns() if returns else self.label_columns,
+            include_columns=columns,
             value_columns=self.datamodel.get_values_item(item, columns),
             formatters_columns=self.formatters_columns, actions=actions or self.actions,
             fieldsets=show_fieldsets or self.show_fieldsets,
