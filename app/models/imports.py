@@ -188,6 +188,9 @@ class ImportRejection(TenantOwned, Model):
     import_file = relationship("ImportFile", foreign_keys=[import_id])
     module = Column(String(40), nullable=False, index=True)
     row = Column(Integer)  # the row number a spreadsheet program shows (CSV: the line)
+    # Customer returns: the return the message is about, by its number (or guid) as the
+    # file gives it; the log shows it instead of the row (issue 17 item 10).
+    document = Column(String(100))
     column = Column(String(100))
     field = Column(String(60))
     value = Column(Text)
@@ -207,6 +210,15 @@ class ImportRejection(TenantOwned, Model):
     natural_key = Column(Text)
     resolved_by_id = Column(Integer, ForeignKey("import_file.id", ondelete="SET NULL"))
     resolved_by = relationship("ImportFile", foreign_keys=[resolved_by_id])
+
+    def return_shown(self):
+        """The return a customer-returns message is about, for the message log: its
+        number, else its place in the file; a message of no return is the file's."""
+        if self.document:
+            return self.document
+        if self.row is not None:
+            return f"Return {self.row} of the file, without a number"
+        return "The whole file"
 
 
 class ImportBeforeImage(Model):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, TEMPLATE_SET, module_label
+from app.importing.modules import MODULES, TEMPLATE_SET, XML_MODULES, module_label
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
@@ -228,8 +228,12 @@ class ImportFileView(FileActions, TenantModelView):
     @expose("/rejected-rows/<int:pk>")
     @has_access
     def rejected_rows(self, pk):
-        """The rejected rows with their original columns plus a Reason column (IMP-8)."""
+        """The rejected rows with their original columns plus a Reason column (IMP-8); of
+        a customer-returns file, its message log with each message's return."""
         imp = visible_import(pk)
+        if imp.module in XML_MODULES:
+            return attachment(_message_log_workbook(imp),
+                              imp.filename.rsplit(".", 1)[0] + "_messages.xlsx", XLSX)
         header = json.loads(imp.header_json or "[]")
         rejections = db.session.execute(
             select(ImportRejection.row, ImportRejection.original, ImportRejection.message)
@@ -263,6 +267,10 @@ class ImportFileView(FileActions, TenantModelView):
             return redirect(url_for("DataImportView.progress", pk=pk))
         return redirect(url_for("ImportFileView.show", pk=pk))
 
+    def is_message_log(self, pk):
+        """A customer-returns file's log holds messages per return, not rejected rows."""
+        return visible_import(pk).module in XML_MODULES
+
     def family(self, pk):
         """The file's parent, child imports and rows to fix, for its page (issue 19)."""
         return fixes.family(visible_import(pk))
@@ -291,11 +299,25 @@ class ImportFileView(FileActions, TenantModelView):
 
 
 def workbook_parts(imp):
-    """For the file page: a workbook's sheets (issue 19.5) or, for a sheet, its workbook."""
-    children = db.session.execute(select(ImportFile).where(ImportFile.parent_id == imp.id)
+    """For the file page: a workbook's sheets (issue 19.5) or, for a sheet, its workbook
+    (children of fixed rows have no sheet: app.services.fixes lists them)."""
+    children = db.session.execute(select(ImportFile).where(ImportFile.parent_id == imp.id,
+                                                           ImportFile.sheet.is_not(None))
                                   .order_by(ImportFile.id)).scalars().all()
-    return {"sheet_imports": children, "workbook": imp.parent if imp.parent_id else None,
+    return {"sheet_imports": children, "workbook": imp.parent if imp.sheet else None,
             "this_import": imp}
+
+
+def _message_log_workbook(imp):
+    """A customer-returns file's messages: the return (by its number), severity, element
+    and value, then the message, in the order of the file."""
+    lines = db.session.execute(
+        select(ImportRejection).where(ImportRejection.import_id == imp.id)
+        .order_by(ImportRejection.row.asc().nulls_first(), ImportRejection.id)).scalars()
+    return rejected_rows_workbook(
+        ["Return", "Severity", "Element", "Value"],
+        (([line.return_shown(), line.severity, line.column, line.value], line.message)
+         for line in lines), sheet_title="Message log")
 
 
 def _rows_with_reasons(rejections):

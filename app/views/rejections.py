@@ -9,6 +9,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n.screens import screen_text
 from app.importing.modules import XML_MODULES, module_label
 from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
@@ -22,6 +23,15 @@ from app.views.wording import reason_words
 # The list's URL filters (FAB: the n-th filter of the column's type; 3 = "equal to" for text).
 FILE_FILTER = "_flt_0_import_file"
 REASON_FILTER = "_flt_3_reason"
+# A customer-returns message names its return by number (issue 17 item 10): this column
+# stands where the others have the row.
+RETURN_COLUMN = "return_shown"
+# ... and its column is an element of the XML: labelled so.
+ELEMENT_LABEL = screen_text("Element")
+
+
+def _return_for_row(columns):
+    return [RETURN_COLUMN if column == "row" else column for column in columns]
 
 
 class ImportRejectionView(TenantModelView):
@@ -32,8 +42,9 @@ class ImportRejectionView(TenantModelView):
     base_permissions = ["can_list", "can_show"]
     show_template = "rejection_show.html"
     list_template = "rejections_list.html"
-    list_columns = ["import_file", "module", "row", "column", "value", "severity", "reason",
-                    "message", "resolved", "resolved_by"]
+    # Both "row" and the return are read; one of them is shown (_get_list_widget).
+    list_columns = ["import_file", "module", "row", RETURN_COLUMN, "column", "value",
+                    "severity", "reason", "message", "resolved", "resolved_by"]
     show_columns = ["import_file", "module", "row", "column", "field", "value", "severity",
                     "reason", "message", "resolved", "resolved_at", "resolved_by"]
     search_columns = ["import_file", "module", "severity", "reason", "column", "field",
@@ -44,7 +55,8 @@ class ImportRejectionView(TenantModelView):
     base_order = ("id", "asc")
     # "reason" is the stable code, "message" the sentence: both were labelled "Reason".
     # Customer returns log info and warnings too: severity tells them from rejections.
-    label_columns = {"import_file": "File", "row": "Row", "reason": "Reason code",
+    label_columns = {"import_file": "File", "row": "Row", RETURN_COLUMN: "Return",
+                     "reason": "Reason code",
                      "message": "Reason", "severity": "Severity",
                      "resolved_by": "Resolved by file"}
     formatters_columns = {"module": module_label, "reason": reason_words,
@@ -52,6 +64,50 @@ class ImportRejectionView(TenantModelView):
                           else f"#{imp.id} {imp.filename}",
                           "value": lambda value: "" if value is None else value}
     page_size = 50
+
+    def _get_list_widget(self, filters, **kwargs):
+        """The list of a customer-returns file names each message's return in a "Return"
+        column instead of the row; every other list keeps the row."""
+        widgets = super()._get_list_widget(filters, **kwargs)
+        args = widgets["list"].template_args
+        chosen = self._chosen_file()
+        returns = chosen is not None and chosen.module in XML_MODULES
+        args["include_columns"] = [column for column in args["include_columns"]
+                                   if column != ("row" if returns else RETURN_COLUMN)]
+        if returns:
+            args["label_columns"] = self._labels_of_returns()
+        return widgets
+
+    def _labels_of_returns(self):
+        return {**self.label_columns, "column": ELEMENT_LABEL}
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """A customer-returns message shows its return where a rejection shows its row."""
+        widgets = widgets or {}
+        returns = self.is_message_of_return(item)
+        columns = _return_for_row(self.show_columns) if returns else self.show_columns
+        widgets["show"] = self.show_widget(
+            pk=pk, label_columns=self._labels_of_returns() if returns else self.label_columns,
+            include_columns=columns,
+            value_columns=self.datamodel.get_values_item(item, columns),
+            formatters_columns=self.formatters_columns, actions=actions or self.actions,
+            fieldsets=show_fieldsets or self.show_fieldsets,
+            modelview_name=self.__class__.__name__)
+        return widgets
+
+    @staticmethod
+    def is_message_of_return(item):
+        return item is not None and item.module in XML_MODULES
+
+    @staticmethod
+    def _chosen_file():
+        """The file the list is filtered by, when the viewer may see it; else None."""
+        pk = request.args.get(FILE_FILTER, "")
+        if not pk.isdigit():
+            return None
+        return db.session.execute(scope(
+            select(ImportFile).where(ImportFile.id == int(pk)), ImportFile,
+            current_viewer())).scalar()
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
@@ -117,12 +173,7 @@ class ImportRejectionView(TenantModelView):
         """The filters shown above the list, not in the collapsed search panel: the file
         (as the progress page and the file page link here) and a choice of the reasons
         present (issue 17)."""
-        pk = request.args.get(FILE_FILTER, "")
-        chosen_file = None
-        if pk.isdigit():  # only a file the viewer may see is named
-            chosen_file = db.session.execute(scope(
-                select(ImportFile).where(ImportFile.id == int(pk)), ImportFile,
-                current_viewer())).scalar()
+        chosen_file = self._chosen_file()  # only a file the viewer may see is named
         reasons = [(code, reason_words(code), count) for code, count
                    in reason_counts(chosen_file.id if chosen_file else None)]
         return {"chosen_file": chosen_file, "reasons": reasons,
@@ -132,10 +183,7 @@ class ImportRejectionView(TenantModelView):
     def _list_title_for_request(self, title):
         """A customer returns file's log is a message log (info, warnings and errors per
         return), not a rejection log: titled so, with the file's name."""
-        import_id = request.args.get("_flt_0_import_file", type=int)
-        imp = None if import_id is None else db.session.execute(scope(
-            select(ImportFile).where(ImportFile.id == import_id), ImportFile,
-            current_viewer())).scalar()
+        imp = self._chosen_file()
         if imp is None:
             return title
         if imp.module in XML_MODULES:

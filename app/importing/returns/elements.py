@@ -39,10 +39,12 @@ SINGLE = {"InfoTexts", "TextAssignments", "Details", "SubDetails", "text"}
 
 
 class Log:
-    """The messages of one return: its position in the file is the log's row."""
+    """The messages of one return: its position in the file is the log's row, its number
+    (or guid) as the file gives it, or as it was numbered, the log's document."""
 
     def __init__(self, position):
         self.position = position
+        self.document = None
         self.lines = []
         self.errors = 0
 

@@ -39,6 +39,7 @@ class HeaderRules:
         number_node, number_path = first(found, "number")
         type_node, type_path = first(found, "type")
         guid, number = given_text(found, "guid"), given_text(found, "number")
+        log.document = (number or guid or "")[:100] or None
         if number and len(number) > 40:
             log.error(number_path, "number", number, "too_long",
                       "The number has more than 40 characters.")

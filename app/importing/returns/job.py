@@ -15,10 +15,12 @@ from app.models.tasks import utcnow
 RETURNS_PER_BATCH = 1000  # each return is several ORM objects: smaller batches
 
 
-def _log_rows(imp, position, lines):
-    """The import log's rows for a return's messages (the position is the log's row)."""
+def _log_rows(imp, position, lines, document=None):
+    """The import log's rows for a return's messages (the position is the log's row, the
+    return's number its document)."""
     return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
-             "row": position, "column": path[:100], "field": (field or "")[:60] or None,
+             "row": position, "document": document, "column": path[:100],
+             "field": (field or "")[:60] or None,
              "value": None if value is None else str(value)[:1000], "reason": reason,
              "message": message, "original": None, "resolved": severity != ERROR,
              "severity": severity}
@@ -70,7 +72,7 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
     for position, node in returns_file.returns():
         with session.no_autoflush:
             log = importer.process(position, node)
-        messages = _log_rows(imp, position, log.lines)
+        messages = _log_rows(imp, position, log.lines, log.document)
         if log.errors:
             batch.reject(messages)
         else:

@@ -39,4 +39,6 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
         state = {}
         for op in ops:
             op(state)
+        if state.get("ret") is not None and state["ret"].number:
+            log.document = state["ret"].number  # a return without a number was numbered
         return log
