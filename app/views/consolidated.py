@@ -4,7 +4,7 @@ and date; "Sync All" with its result; the dashboard."""
 import json
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import func, select
@@ -21,11 +21,11 @@ from app.security.tenancy import current_viewer
 from app.services import consolidation as service
 from app.services.dashboard import dashboard_figures
 from app.views.base import TenantModelView
+from app.views.pages import PageView
 
 READ_ONLY = {"can_list", "can_show"}
 # The distributor is the record's organization; principals filter by it.
 DISTRIBUTOR = {"organization": "Distributor"}
-
 
 # Where a consolidated record came from: the file that last wrote it, and when.
 TRACE_COLUMNS = ["file_id", "consolidated_at"]
@@ -116,10 +116,9 @@ def principals_for_viewer():
     return db.session.execute(query.order_by(Organization.code)).scalars().all()
 
 
-class SyncAllView(BaseView):
+class SyncAllView(PageView):
     """ "Sync All" (seed 000): consolidate every waiting file shared with the principal."""
     route_base = "/sync-all"
-    default_view = "index"
 
     def _principal(self, principals):
         wanted = request.values.get("principal", type=int)
@@ -180,11 +179,10 @@ class SyncAllView(BaseView):
             failed_words=f'"{ImportStatus.failed.label}"')
 
 
-class DashboardView(BaseView):
+class DashboardView(PageView):
     """Files per state, records consolidated per day per distributor and the rejection
     rate per distributor, drawn as SVG bars by the template (no script, nothing fetched)."""
     route_base = "/dashboard"
-    default_view = "index"
 
     @expose("/")
     @has_access

@@ -1,13 +1,13 @@
 """The help page: the words the screens use, explained once (issue 17). It reads the same
 tables as the screens (app.views.wording), so it cannot say other words than they do."""
-from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder import expose, has_access
 
+from app.views.pages import PageView
 from app.views.wording import REASON_WORDS, STATES_IN_ORDER
 
 
-class HelpView(BaseView):
+class HelpView(PageView):
     route_base = "/help"
-    default_view = "index"
 
     @expose("/")
     @has_access

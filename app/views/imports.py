@@ -2,7 +2,7 @@
 import json
 
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from markupsafe import Markup
@@ -28,6 +28,7 @@ from app.views.import_actions import FileActions
 from app.views.import_outcome import outcome, progress_line, speed
 from app.views.notices import result_words
 from app.views.outbox import mail_note
+from app.views.pages import PageView
 from app.views.preconditions import error_shown, shown
 from app.views.wording import reason_words, size_words, state_tabs
 
@@ -71,11 +72,10 @@ def missing_templates_note(org, templates):
     return shown(preconditions.missing_templates(org, missing))
 
 
-class DataImportView(BaseView):
+class DataImportView(PageView):
     """Choose the module, who may view the file, the source integration and the template;
     drop one file. Every precondition of IMP-2 is checked with its own message."""
     route_base = "/data-import"
-    default_view = "index"
 
     def _form_context(self, org, **extra):
         context = {"organizations": writable_organizations(OrgKind.distributor), "org": org,
@@ -159,8 +159,7 @@ class DataImportView(BaseView):
     @has_access
     @permission_name("progress")
     def progress(self, pk):
-        imp = visible_import(pk)
-        _seen_by_uploader(imp)
+        imp = watched_import(pk)
         return self.render_template("import_progress.html", imp=imp,
                                     module_label=module_label(imp.module),
                                     payload=status_payload(imp))
@@ -169,15 +168,16 @@ class DataImportView(BaseView):
     @has_access
     @permission_name("progress")
     def status(self, pk):
-        imp = visible_import(pk)
-        _seen_by_uploader(imp)
-        return jsonify(status_payload(imp))
+        return jsonify(status_payload(watched_import(pk)))
 
 
-def _seen_by_uploader(imp):
-    """The uploader saw the end on the progress page: no notice on their next page."""
+def watched_import(pk):
+    """The import the progress page shows; once its uploader saw it end there, no notice
+    on their next page."""
+    imp = visible_import(pk)
     if imp.job_finished and not imp.result_seen and imp.uploaded_by_id == g.user.id:
         notices.mark_seen(imp)
+    return imp
 
 
 def warnings_list(warnings_json):

@@ -3,7 +3,6 @@ click away, filters by file, module, reason and column, and "mark resolved"."""
 import json
 
 from flask import abort, redirect, request
-from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from app.i18n.screens import screen_text
 from app.importing.modules import XML_MODULES, module_label
 from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
+from app.security.scoped_actions import ScopedActions
 from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import fixes
 from app.services.rejections import reason_counts, resolve_rejections
@@ -34,7 +34,7 @@ def _return_for_row(columns):
     return [RETURN_COLUMN if column == "row" else column for column in columns]
 
 
-class ImportRejectionView(TenantModelView):
+class ImportRejectionView(ScopedActions, TenantModelView):
     route_base = "/rejections"
     list_title = "Rejection Log"
     show_title = "Rejection"
@@ -108,28 +108,6 @@ class ImportRejectionView(TenantModelView):
         return db.session.execute(scope(
             select(ImportFile).where(ImportFile.id == int(pk)), ImportFile,
             current_viewer())).scalar()
-
-    @expose("/action_post", methods=["POST"])
-    def action_post(self):
-        """FAB's action_post, but a missing permission is a 403 (not a flash and a 200
-        page), and rows are looked up through the tenant filters: a row the user may not
-        see, or that does not exist, is a 404."""
-        name = request.form.get("action", "")
-        chosen = self.actions.get(name)
-        if chosen is None:
-            abort(404)
-        if not self.appbuilder.sm.has_access(self.get_action_permission_name(name),
-                                             self.class_permission_name):
-            abort(403)
-        return chosen.func([self._visible_item(pk) for pk in request.form.getlist("rowid")])
-
-    def _visible_item(self, pk):
-        if not str(pk).isdigit():
-            abort(404)
-        item = self.datamodel.get(int(pk), self._base_filters)
-        if item is None:
-            abort(404)
-        return item
 
     @action("resolve", "Mark resolved", "Mark the selected rejections as resolved?",
             "fa-check", single=False)

@@ -4,7 +4,7 @@ one failed record or all of them, and "Sync transfers now" (INT-2)."""
 import json
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder import expose, has_access
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
@@ -15,14 +15,14 @@ from app.security.tenancy import current_viewer, may_write_org, scope
 from app.services import document_sync
 from app.services.sync_files import FILE_KIND, import_id_of
 from app.views.base import visible_or_404
+from app.views.pages import PageView
 from app.views.wording import counted
 
 RUNS_SHOWN = 50
 
 
-class SyncStatusView(BaseView):
+class SyncStatusView(PageView):
     route_base = "/sync-status"
-    default_view = "index"
 
     @expose("/")
     @has_access

@@ -3,7 +3,7 @@ and import as a file (TPL-2); a mapping proposed from a sample file (TPL-4)."""
 import os
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from wtforms import SelectField
@@ -25,6 +25,7 @@ from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only, or_text
 from app.views.downloads import attachment
+from app.views.pages import PageView
 from app.views.wording import counted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -293,10 +294,9 @@ class TemplateView(TenantModelView):
         return redirect(url_for("TemplateView.show", pk=template.id))
 
 
-class ModuleTemplateView(BaseView):
+class ModuleTemplateView(PageView):
     """The documented template file of each module: headers, an example row, notes (TPL-3)."""
     route_base = "/template-files"
-    default_view = "index"
 
     @expose("/")
     @has_access
