@@ -12,39 +12,27 @@ from sqlalchemy import (
     false,
 )
 
-from app.models.mixins import ValueEnum
+from app.models.mixins import WordedEnum
 from app.models.organizations import TenantOwned
 
 
-class IntegrationKind(ValueEnum):
-    external = "external"
-    dms = "dms"
-    sap = "sap"
-    accurate = "accurate"
-    pos = "pos"
+class IntegrationKind(WordedEnum):
+    external = "external", "External (files and API push)"
+    dms = "dms", "DMS"
+    sap = "sap", "SAP"
+    accurate = "accurate", "Accurate Online"
+    pos = "pos", "POS"
 
 
-INTEGRATION_KIND_LABELS = {
-    IntegrationKind.external: "External (files and API push)",
-    IntegrationKind.dms: "DMS",
-    IntegrationKind.sap: "SAP",
-    IntegrationKind.accurate: "Accurate Online",
-    IntegrationKind.pos: "POS",
-}
-
-
-class SyncMode(ValueEnum):
+class SyncMode(WordedEnum):
     """When pushed sales documents are applied (INT-2, seed 001's Sync Mode)."""
-    realtime = "realtime"
-    shift_closing = "shift_closing"
-    scheduled = "scheduled"
+    realtime = "realtime", "Synchronize real time"
+    shift_closing = "shift_closing", "Synchronize on register shift closing"
+    scheduled = "scheduled", "Sync on scheduled time"
 
 
-SYNC_MODE_LABELS = {
-    SyncMode.realtime: "Synchronize real time",
-    SyncMode.shift_closing: "Synchronize on register shift closing",
-    SyncMode.scheduled: "Sync on scheduled time",
-}
+INTEGRATION_KIND_LABELS = {kind: kind.label for kind in IntegrationKind}
+SYNC_MODE_LABELS = {mode: mode.label for mode in SyncMode}
 
 
 class Integration(TenantOwned, Model):

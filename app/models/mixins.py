@@ -14,6 +14,17 @@ class ValueEnum(str, enum.Enum):
         return self.value
 
 
+class WordedEnum(ValueEnum):
+    """A string enum whose members carry the words people read beside their value:
+    `realtime = "realtime", "Synchronize real time"`."""
+
+    def __new__(cls, value, label):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+
 class IntegrationOwned:
     """Mixin: a row that belongs to one integration (deleted with it)."""
     # Its own index on integration_id, unless a unique key or index starting with it serves.
