@@ -304,3 +304,12 @@ def orgs(app, world):
     ids.template_a = world.run(rich_template, ids.a)
     ids.template_b = world.run(rich_template, ids.b)
     return ids
+
+
+def pytest_collection_modifyitems(items):
+    """The browser tests (tests/test_browser*.py) are marked `browser`: they serve the
+    embedded portal (SQLite and the in-process queue) whatever database the suite runs
+    on, so the PostgreSQL pass (`make test-scale`) leaves them to the SQLite pass."""
+    for item in items:
+        if item.module.__name__.rpartition(".")[2].startswith("test_browser"):
+            item.add_marker(pytest.mark.browser)
