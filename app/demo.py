@@ -31,7 +31,10 @@ def load_demo(password_for=None):
     dist = directory.add_org("DEMO-DIST", "Demo Distributor", "distributor", multi_location=True)
     directory.add_location("DEMO-DIST", "JKT", "Jakarta warehouse")
     directory.add_location("DEMO-DIST", "SBY", "Surabaya warehouse")
-    directory.add_org("DEMO-PRIN", "Demo Principal", "principal")
+    principal = directory.add_org("DEMO-PRIN", "Demo Principal", "principal")
+    # Indonesian companies: their people read Bahasa Indonesia in Jakarta time (issue 16).
+    for org in (dist, principal):
+        org.language, org.time_zone = "id", "Asia/Jakarta"
     directory.connect("DEMO-DIST", "DEMO-PRIN", active=True)
     directory.add_integration("DEMO-DIST", "External", "external")
     for n, name in enumerate(["Toko Makmur", "Warung Sejahtera", "CV Sentosa",

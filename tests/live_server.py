@@ -86,12 +86,17 @@ needs_chromium = pytest.mark.skipif(
 SHOTS = Path("/tmp/muara-screens")
 
 
-def log_in(page, server, username):
+def log_in(page, server, username, language="en"):
+    """Sign in as a demo user. The demo companies speak Indonesian; the tests read the
+    language they ask for, chosen with the navigation bar's switch (kept per user)."""
     page.goto("/login/")
     page.fill("#username", username)
     page.fill("#password", server.password(username))
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_selector("#whoami")
+    if language:
+        page.goto(f"/lang/{language}")
+        page.wait_for_selector("#whoami")
 
 
 def drop_file(page, selector, path, mime):
