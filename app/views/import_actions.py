@@ -3,6 +3,7 @@ confirmation page (the counts per table before anything happens; POST to confirm
 Mixed into ImportFileView, so they are its permissions (can_import_now, can_undo)."""
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_babel import gettext
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -25,8 +26,8 @@ class FileActions:
             db.session.rollback()
             flash(str(exc), "danger")
             return redirect(url_for("ImportFileView.show", pk=pk))
-        flash(f"Import #{imp.id} is queued to be imported: the same file, not uploaded "
-              "again.", "success")
+        flash(gettext("Import #%(id)s is queued to be imported: the same file, not uploaded "
+                      "again.", id=imp.id), "success")
         if self.appbuilder.sm.has_access("can_progress", "DataImportView"):
             return redirect(url_for("DataImportView.progress", pk=pk))
         return redirect(url_for("ImportFileView.show", pk=pk))
@@ -42,8 +43,8 @@ class FileActions:
             except MuaraError as exc:
                 flash(str(exc), "danger")
                 return redirect(url_for("ImportFileView.show", pk=pk))
-            flash(f"Import #{imp.id} is being undone; its result will be on this page.",
-                  "success")
+            flash(gettext("Import #%(id)s is being undone; its result will be on this page.",
+                          id=imp.id), "success")
             return redirect(url_for("ImportFileView.show", pk=pk))
         reason = undo_service.refusal(imp)
         counts = None if reason else undo_service.undo_plan(imp)

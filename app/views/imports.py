@@ -5,6 +5,7 @@ from flask import abort, current_app, flash, g, jsonify, redirect, request, url_
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -122,7 +123,7 @@ class DataImportView(PageView):
         elif kept is not None:
             filename, stream = kept.filename, kept.open()
         else:
-            return self._refused(org, "Choose a file to import (one file per import).")
+            return self._refused(org, gettext("Choose a file to import (one file per import)."))
         try:
             imp = import_service.create_import(
                 org, form.get("module", ""), filename, stream, user=g.user,
@@ -135,9 +136,10 @@ class DataImportView(PageView):
             db.session.rollback()
             kept = kept or pending_uploads.keep(stream, filename, g.user.id)
             return self._refused(
-                org, f"This file was already imported as "
-                f"{import_service.describe_import(exc.earlier)}. To import it again, tick "
-                "\"Import it anyway\" below and press Import (the file is kept).",
+                org, gettext("This file was already imported as %(earlier)s. To import it "
+                             "again, tick \"Import it anyway\" below and press Import (the "
+                             "file is kept).",
+                             earlier=import_service.describe_import(exc.earlier)),
                 kept, duplicate=True)
         except MuaraError as exc:
             db.session.rollback()
@@ -253,14 +255,15 @@ class ImportFileView(FileActions, TenantModelView):
             except MuaraError as exc:
                 flash(str(exc), "danger")
             else:
-                flash(f"Import #{imp.id} is queued to be processed again.", "success")
+                flash(gettext("Import #%(id)s is queued to be processed again.", id=imp.id),
+                      "success")
             return redirect(url_for("ImportFileView.show", pk=pk))
         try:
             import_service.reprocess(imp)
         except MuaraError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("ImportFileView.show", pk=pk))
-        flash(f"Import #{imp.id} is queued to be processed again.", "success")
+        flash(gettext("Import #%(id)s is queued to be processed again.", id=imp.id), "success")
         # The live progress page belongs to the Data Import screen; a user without it
         # (a Supervisor) goes back to the file's page instead of a 403.
         if self.appbuilder.sm.has_access("can_progress", "DataImportView"):

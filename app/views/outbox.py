@@ -4,6 +4,7 @@ Read-only: the view offers no add, edit or delete."""
 from flask import current_app
 from flask_appbuilder import ModelView
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -48,13 +49,14 @@ def mail_note(imp):
     if message is None:
         if mail_configured():
             return None
-        return ("info", "E-mail is not configured: the result will be kept in the outbox "
-                        "(an Admin reads it under Operations > Outbox).")
+        return ("info", gettext("E-mail is not configured: the result will be kept in the "
+                                "outbox (an Admin reads it under Operations > Outbox)."))
     if message.state == MailState.kept:
-        return ("info", "E-mail is not configured: the result was kept in the outbox "
-                        "(an Admin reads it under Operations > Outbox), not sent to "
-                        f"{message.recipient}.")
+        return ("info", gettext("E-mail is not configured: the result was kept in the outbox "
+                                "(an Admin reads it under Operations > Outbox), not sent to "
+                                "%(recipient)s.", recipient=message.recipient))
     if message.state == MailState.not_sent:
-        return ("warning", f"The result e-mail to {message.recipient} was not sent: "
-                           f"{message.reason}")
-    return ("success", f"The result was e-mailed to {message.recipient}.")
+        return ("warning", gettext("The result e-mail to %(recipient)s was not sent: %(reason)s",
+                                   recipient=message.recipient, reason=message.reason))
+    return ("success", gettext("The result was e-mailed to %(recipient)s.",
+                               recipient=message.recipient))
