@@ -3,8 +3,8 @@ sizes, rejection reasons, and the file states with their tabs (issue 17).
 
 A file state's word and meaning are kept beside its enum (app.models.imports.STATE_WORDS)
 so that the e-mail, below the views, says the same words; the views read them here."""
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from app.models.imports import ImportStatus
 
@@ -23,7 +23,7 @@ def size_words(size):
     for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
         if size >= factor:
             return f"{round(size / factor, 1):g} {unit}"
-    return ngettext("%(num)d byte", "%(num)d bytes", size)
+    return gettext("1 byte") if size == 1 else gettext("%(num)s bytes", num=size)
 
 
 # A rejection's reason code in words (the rejection log's filter and the result's
