@@ -9,8 +9,12 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.extensions import db
+from app.i18n.choice import account_language
+from app.i18n.formats import language, number_text
 from app.importing.modules import module_label
 from app.importing.reading_words import warnings_paragraph
 from app.models.imports import ImportStatus
@@ -40,37 +44,72 @@ def rejection_log_url(imp):
 
 
 def import_result_message(imp):
-    """(subject, body) for the uploader, ending with the file's state in the screens'
-    words."""
-    subject, body = _result_message(imp)
-    return subject, body + state_line(imp)
+    """(subject, body) for the uploader, in their language (their account's, else their
+    organization's), ending with the file's state in the screens' words."""
+    user = imp.uploaded_by
+    language = account_language(user.id) if user is not None else None
+    with force_locale(language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject, body = _result_message(imp)
+        return subject, body + state_line(imp)
+
+
+def _count(n):
+    """A count in the message: grouped the reader's way in Indonesian (1.234); English
+    keeps the plain digits its readers and scripts have always had."""
+    return str(n) if n is None or language() == "en" else number_text(n)
+
+
+def _rows_read(n):
+    return _("Rows read: %(n)s", n=_count(n)) + "\n"
+
+
+def _accepted(n):
+    return _("Accepted: %(n)s", n=_count(n)) + "\n"
+
+
+def _imported(n):
+    return _("Imported: %(n)s", n=_count(n)) + "\n"
+
+
+def _rejected(n):
+    return _("Rejected: %(n)s", n=_count(n)) + "\n"
+
+
+def _review(imp):
+    return "\n" + _("Review the reasons here:") + f"\n{rejection_log_url(imp)}\n"
 
 
 def _result_message(imp):
-    what = f"{module_label(imp.module)} file {imp.filename} (import #{imp.id})"
+    what = _("%(module)s file %(filename)s (import #%(id)s)",
+             module=_(module_label(imp.module)), filename=imp.filename, id=imp.id)
     warned = warnings_paragraph(imp.warnings_json)  # how the file was read (issue 13)
     if imp.status == ImportStatus.imported and imp.staged_at is not None:
         # Smart-Portal modules: validated, waiting for Sync All or the daily run (seed 000).
-        return (f"Muara: {what} imported, waiting for consolidation",
-                f"Your {what} was imported and waits for consolidation (the principal's "
-                f"Sync All, or the daily run).\n\nRows read: {imp.rows_done}\n"
-                f"Accepted: {imp.accepted}\nRejected: {imp.rejected}\n" + warned
-                + (f"\nReview the reasons here:\n{rejection_log_url(imp)}\n"
-                   if imp.rejected else ""))
+        return (_("Muara: %(what)s imported, waiting for consolidation", what=what),
+                _("Your %(what)s was imported and waits for consolidation (the principal's "
+                  "Sync All, or the daily run).", what=what) + "\n\n"
+                + _rows_read(imp.rows_done) + _accepted(imp.accepted)
+                + _rejected(imp.rejected)
+                + warned + (_review(imp) if imp.rejected else ""))
     if imp.status == ImportStatus.archived:
-        return (f"Muara: {what} imported",
-                f"Your {what} was imported successfully.\n\n"
-                f"Rows read: {imp.rows_done}\nImported: {imp.accepted}\nRejected: 0\n" + warned)
+        return (_("Muara: %(what)s imported", what=what),
+                _("Your %(what)s was imported successfully.", what=what) + "\n\n"
+                + _rows_read(imp.rows_done) + _imported(imp.accepted) + _rejected(0)
+                + warned)
     if imp.status == ImportStatus.needs_attention:
         # "All or nothing" (IMP-9): `accepted` counts the valid rows, none of them written.
         imported = 0 if _all_or_nothing(imp) else imp.accepted
-        return (f"Muara: {imp.rejected} records of {imp.filename} were not imported",
-                f"Your {what} was processed, but {imp.rejected} of {imp.rows_done} records "
-                f"could not be imported.\n\nImported: {imported}\nRejected: {imp.rejected}\n"
+        return (_("Muara: %(rejected)s records of %(filename)s were not imported",
+                  rejected=_count(imp.rejected), filename=imp.filename),
+                _("Your %(what)s was processed, but %(rejected)s of %(rows)s records could "
+                  "not be imported.", what=what, rejected=_count(imp.rejected),
+                  rows=_count(imp.rows_done)) + "\n\n"
+                + _imported(imported) + _rejected(imp.rejected)
                 + warned + (f"\n{imp.error_message}\n" if imp.error_message else "")
-                + f"\nReview the reasons here:\n{rejection_log_url(imp)}\n")
-    return (f"Muara: {imp.filename} could not be imported",
-            f"Your {what} could not be imported:\n\n{imp.error_message}\n")
+                + _review(imp))
+    return (_("Muara: %(filename)s could not be imported", filename=imp.filename),
+            _("Your %(what)s could not be imported:", what=what)
+            + f"\n\n{imp.error_message}\n")
 
 
 def _all_or_nothing(imp):
@@ -80,7 +119,8 @@ def _all_or_nothing(imp):
 
 def state_line(imp):
     """The file's state in the words of the Files list (app.models.imports.STATE_WORDS)."""
-    return f"\nState: {imp.status.label}. {imp.status.meaning}\n"
+    return "\n" + _("State: %(label)s. %(meaning)s", label=imp.status.label,
+                     meaning=imp.status.meaning) + "\n"
 
 
 @owns_transaction

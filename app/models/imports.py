@@ -1,6 +1,7 @@
 """Imported files, their stored bytes and their rejections (IMP-3..IMP-9)."""
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -36,11 +37,12 @@ class ImportStatus(ValueEnum):
 
     @property
     def label(self):
-        return STATE_WORDS[self][0]
+        """The state's word in the current language (English outside a request)."""
+        return str(STATE_WORDS[self][0])
 
     @property
     def meaning(self):
-        return STATE_WORDS[self][1]
+        return str(STATE_WORDS[self][1])
 
 
 # The one set of words for a file's state (issue 17, seed 000: Imported = waiting,
@@ -48,29 +50,30 @@ class ImportStatus(ValueEnum):
 # e-mail and the help page all read them here (the views through app.views.wording).
 STATE_WORDS = {
     ImportStatus.imported: (
-        "Imported", "Stored and waiting: to be read, or (Sales Orders, Daily Visits, "
-        "Purchase Invoices, Sales Invoices) read and waiting for consolidation by the "
-        "principal's Sync All or the daily run."),
-    ImportStatus.processing: ("Processing", "Being read or consolidated now."),
+        _l("Imported"), _l("Stored and waiting: to be read, or (Sales Orders, Daily Visits, "
+                           "Purchase Invoices, Sales Invoices) read and waiting for "
+                           "consolidation by the principal's Sync All or the daily run.")),
+    ImportStatus.processing: (_l("Processing"), _l("Being read or consolidated now.")),
     ImportStatus.needs_attention: (
-        "Needs attention", "Processed, but some rows were rejected: review them in the "
-        "Rejection Log. The file is archived once every rejection is resolved, by hand or "
-        "by a later file that imports the fixed rows."),
+        _l("Needs attention"), _l("Processed, but some rows were rejected: review them in "
+                                  "the Rejection Log. The file is archived once every "
+                                  "rejection is resolved, by hand or by a later file that "
+                                  "imports the fixed rows.")),
     ImportStatus.failed: (
-        "Failed", "The file could not be read or consolidated; nothing of it was imported. "
-        "Its page says why."),
+        _l("Failed"), _l("The file could not be read or consolidated; nothing of it was "
+                         "imported. Its page says why.")),
     ImportStatus.archived: (
-        "Archived", "Processed: every record is in (imported, or consolidated for the "
-        "principal)."),
+        _l("Archived"), _l("Processed: every record is in (imported, or consolidated for "
+                           "the principal).")),
     ImportStatus.checked: (
-        "Checked", "Read and validated only (Check only): nothing was written. Its page "
-        "says what an import would do; Import now imports it."),
+        _l("Checked"), _l("Read and validated only (Check only): nothing was written. Its "
+                          "page says what an import would do; Import now imports it.")),
     ImportStatus.undoing: (
-        "Undoing", "Its undo is under way: the records it created are being removed and "
-        "those it changed given back their earlier values."),
+        _l("Undoing"), _l("Its undo is under way: the records it created are being removed "
+                          "and those it changed given back their earlier values.")),
     ImportStatus.undone: (
-        "Undone", "Its records were removed or given back their earlier values; "
-        "re-process it to import it again."),
+        _l("Undone"), _l("Its records were removed or given back their earlier values; "
+                         "re-process it to import it again.")),
 }
 
 FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.failed,

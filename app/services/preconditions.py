@@ -1,21 +1,31 @@
 """Preconditions in one place (issue 17 item 5): what is missing, who can fix it, and the
-screen where it is fixed. The words serve the CLI and the API as they are; the screens
-add a link to the fixing screen when the signed-in user may use it
-(app.views.preconditions)."""
+screen where it is fixed. The words serve the CLI and the API as they are (English); the
+screens translate them and add a link to the fixing screen when the signed-in user may use
+it (app.views.preconditions). The words are marked with N_ for the catalogue."""
 from dataclasses import dataclass, field
 
 from app.security.roles import ADMIN, ORG_ADMIN, TEMPLATE_EDITOR
 
 
+def N_(text):  # noqa: N802 - Babel's marker: extracted into the catalogue, not translated here
+    return text
+
+
 @dataclass(frozen=True)
 class Precondition:
-    problem: str  # what is missing, in words
+    words: str  # what is missing, with %(name)s placeholders for `values`
     fixers: tuple  # the roles that can fix it (empty: the portal's operator)
     view: str = ""  # the view class whose `permission` lets a user fix it
     permission: str = ""
     endpoint: str = ""  # where it is fixed, with its `args`
     args: dict = field(default_factory=dict)
     link_text: str = ""
+    values: dict = field(default_factory=dict)  # a tuple value: catalogue words, listed
+
+    @property
+    def problem(self):
+        """What is missing, in (English) words."""
+        return self.words % listed(self.values)
 
     @property
     def who(self):
@@ -31,38 +41,58 @@ class Precondition:
         return f"{self.problem} {self.who}"
 
 
+def listed(values, word=str):
+    """The values to put into the words: a tuple reads as its `word`s joined by commas."""
+    return {name: ", ".join(word(item) for item in value) if isinstance(value, tuple)
+            else value for name, value in values.items()}
+
+
+# Who can fix the preconditions below, for the catalogue (the screens translate `who`).
+WHO_WORDS = (N_("The portal's operator can fix this."),
+             N_("An Organization Admin or the platform Admin can fix this."),
+             N_("A Template Editor or the platform Admin can fix this."))
+
+
 def no_connection(org):
     return Precondition(
-        f"{org.code} has no active connection with a principal: a connection is needed "
-        "before importing.", (ORG_ADMIN, ADMIN), "ConnectionView", "can_add",
-        "ConnectionView.add", link_text="Add a connection")
+        N_("%(org)s has no active connection with a principal: a connection is needed "
+           "before importing."), (ORG_ADMIN, ADMIN), "ConnectionView", "can_add",
+        "ConnectionView.add", link_text=N_("Add a connection"), values={"org": org.code})
 
 
 def no_external_integration(org):
     return Precondition(
-        f"{org.code} has no active External integration: create one before importing.",
+        N_("%(org)s has no active External integration: create one before importing."),
         (ORG_ADMIN, ADMIN), "IntegrationView", "can_add", "IntegrationView.add",
-        link_text="Add an integration")
+        link_text=N_("Add an integration"), values={"org": org.code})
 
 
-def inactive_integration(integration, doing="connecting the service"):
+def inactive_integration(integration, doing=None):
+    words = (N_("Integration %(name)s is inactive: activate it before %(doing)s.") if doing
+             else N_("Integration %(name)s is inactive: activate it before connecting the "
+                     "service."))
     return Precondition(
-        f"Integration {integration.name} is inactive: activate it before {doing}.",
+        words,
         (ORG_ADMIN, ADMIN), "IntegrationView", "can_edit", "IntegrationView.edit",
-        {"pk": integration.id}, "Edit the integration")
+        {"pk": integration.id}, N_("Edit the integration"),
+        {"name": integration.name, "doing": doing})
 
 
 def missing_templates(org, labels):
-    these = "this module" if len(labels) == 1 else "these modules"
+    words = (N_("%(org)s has no mapper template for %(modules)s: files of this module are "
+                "refused until there is one.") if len(labels) == 1 else
+             N_("%(org)s has no mapper template for %(modules)s: files of these modules "
+                "are refused until there is one."))
     return Precondition(
-        f"{org.code} has no mapper template for {', '.join(labels)}: files of {these} are "
-        "refused until there is one.", (TEMPLATE_EDITOR, ADMIN), "TemplateView",
-        "can_defaults", "TemplateView.defaults", {"org": org.id}, "Add default templates")
+        words, (TEMPLATE_EDITOR, ADMIN), "TemplateView", "can_defaults",
+        "TemplateView.defaults", {"org": org.id}, N_("Add default templates"),
+        {"org": org.code, "modules": tuple(labels)})
 
 
 def service_not_configured(label, settings):
     """An OAuth service without its client registration (issue 17 item 9)."""
     return Precondition(
-        f"{label} is not configured on this portal: the operator must set "
-        f"{' and '.join(settings)} (the client of the app registered with {label}) and "
-        "restart Muara. Until then Connect is not available.", ())
+        N_("%(service)s is not configured on this portal: the operator must set "
+           "%(settings)s (the client of the app registered with %(service)s) and restart "
+           "Muara. Until then Connect is not available."), (),
+        values={"service": label, "settings": " and ".join(settings)})

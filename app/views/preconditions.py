@@ -1,7 +1,10 @@
-"""A precondition on a screen: its words, and a link to the fixing screen when the
-signed-in user may use it (app.services.preconditions)."""
+"""A precondition on a screen: its words in the reader's language, and a link to the
+fixing screen when the signed-in user may use it (app.services.preconditions)."""
 from flask import current_app, url_for
+from flask_babel import gettext
 from markupsafe import Markup
+
+from app.services.preconditions import listed
 
 
 def fix_url(precondition):
@@ -13,13 +16,19 @@ def fix_url(precondition):
     return url_for(precondition.endpoint, **precondition.args)
 
 
+def problem_words(precondition):
+    """What is missing, translated (the CLI and the API keep `precondition.problem`)."""
+    return gettext(precondition.words, **listed(precondition.values, gettext))
+
+
 def shown(precondition):
     """Markup: the problem, who can fix it, and the link when the user can."""
+    problem, who = problem_words(precondition), gettext(precondition.who)
     url = fix_url(precondition)
     if url is None:
-        return Markup("{} {}").format(precondition.problem, precondition.who)
+        return Markup("{} {}").format(problem, who)
     return Markup('{} {} <a class="alert-link precondition-fix" href="{}">{}</a>').format(
-        precondition.problem, precondition.who, url, precondition.link_text + " \u2192")
+        problem, who, url, gettext(precondition.link_text) + " \u2192")
 
 
 def error_shown(exc):

@@ -3,6 +3,9 @@ sizes, rejection reasons, and the file states with their tabs (issue 17).
 
 A file state's word and meaning are kept beside its enum (app.models.imports.STATE_WORDS)
 so that the e-mail, below the views, says the same words; the views read them here."""
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from app.models.imports import ImportStatus
 
 
@@ -20,27 +23,28 @@ def size_words(size):
     for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
         if size >= factor:
             return f"{round(size / factor, 1):g} {unit}"
-    return counted(size, "byte")
+    return gettext("1 byte") if size == 1 else gettext("%(num)s bytes", num=size)
 
 
 # A rejection's reason code in words (the rejection log's filter and the result's
 # breakdown); a code not listed reads as its words ("unknown_unit" -> "Unknown unit").
 REASON_WORDS = {
-    "required": "Required value missing",
-    "duplicate_in_file": "Duplicate in the file",
-    "invalid_date": "Invalid date",
-    "invalid_number": "Invalid number",
-    "too_many_decimals": "Too many decimals",
-    "too_long": "Text too long",
-    "unknown_customer": "Unknown customer",
-    "unknown_product": "Unknown product",
-    "unknown_location": "Unknown location",
-    "unknown_principal": "Unknown principal",
+    "required": _l("Required value missing"),
+    "duplicate_in_file": _l("Duplicate in the file"),
+    "invalid_date": _l("Invalid date"),
+    "invalid_number": _l("Invalid number"),
+    "too_many_decimals": _l("Too many decimals"),
+    "too_long": _l("Text too long"),
+    "unknown_customer": _l("Unknown customer"),
+    "unknown_product": _l("Unknown product"),
+    "unknown_location": _l("Unknown location"),
+    "unknown_principal": _l("Unknown principal"),
 }
 
 
 def reason_words(code):
-    return REASON_WORDS.get(code) or str(code).replace("_", " ").capitalize()
+    words = REASON_WORDS.get(code)
+    return str(words) if words is not None else str(code).replace("_", " ").capitalize()
 
 
 # The Files list's tabs: one per state, with the state's own word (so a file under the tab
