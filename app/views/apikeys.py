@@ -5,6 +5,7 @@ from flask import abort, flash, make_response, redirect, request, url_for
 from flask_appbuilder import ModelView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -42,7 +43,7 @@ class IntegrationKeyView(ScopedActions, ModelView):
         if not all(may_write_org(viewer, item.organization_id) for item in items):
             abort(403)
         revoked = revoke_keys(items)
-        flash(f"{revoked} API key(s) revoked.", "success")
+        flash(_("%(count)s API key(s) revoked.", count=revoked), "success")
         return redirect(url_for("IntegrationKeyView.list"))
 
     @expose("/create", methods=["GET", "POST"])
@@ -57,8 +58,8 @@ class IntegrationKeyView(ScopedActions, ModelView):
         if not may_write_org(current_viewer(), integration.organization_id):
             abort(403)
         if not integration.active:
-            flash(f"{integration.name} is inactive: activate it before giving it a key.",
-                  "danger")
+            flash(_("%(name)s is inactive: activate it before giving it a key.",
+                    name=integration.name), "danger")
             return redirect(url_for("IntegrationKeyView.create_key"))
         row, key = create_key(integration)
         response = make_response(self.render_template(

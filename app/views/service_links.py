@@ -6,6 +6,7 @@ import hmac
 from flask import abort, flash, redirect, request, session, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
 
 from app.connectors.base import ConnectorError
 from app.errors import MuaraError
@@ -59,7 +60,7 @@ class ServiceLinkView(BaseView):
     def remove(self, pk):
         integration = service_integration(pk)
         links.remove_service(integration)
-        flash("The service was removed: its credentials are dropped and it is disconnected.",
+        flash(_("The service was removed: its credentials are dropped and it is disconnected."),
               "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
@@ -94,7 +95,8 @@ class ServiceLinkView(BaseView):
         if request.args.get("error") or not request.args.get("code"):
             reason = request.args.get("error_description") or request.args.get("error") \
                 or "no authorization code"
-            flash(f"The service did not grant access ({reason}). Nothing changed.", "danger")
+            flash(_("The service did not grant access (%(reason)s). Nothing changed.",
+                    reason=reason), "danger")
             return redirect(url_for("ServiceLinkView.show", pk=pk))
         try:
             branches = links.finish_authorization(integration, request.args["code"],
@@ -104,7 +106,7 @@ class ServiceLinkView(BaseView):
             return redirect(url_for("ServiceLinkView.show", pk=pk))
         if len(branches) > 1:
             return redirect(url_for("ServiceLinkView.branch", pk=pk))
-        flash(f"Connected to {branches[0].name}.", "success")
+        flash(_("Connected to %(branch)s.", branch=branches[0].name), "success")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
     @expose("/integration/<int:pk>/branch", methods=["GET", "POST"])
@@ -117,7 +119,7 @@ class ServiceLinkView(BaseView):
             branches = links.list_branches(integration)
             if request.method == "POST":
                 link = links.choose_branch(integration, request.form.get("branch", ""), branches)
-                flash(f"Connected to {link.branch_name}.", "success")
+                flash(_("Connected to %(branch)s.", branch=link.branch_name), "success")
                 return redirect(url_for("ServiceLinkView.show", pk=pk))
         except (MuaraError, ConnectorError) as exc:
             error = str(exc)
@@ -138,7 +140,8 @@ class ServiceLinkView(BaseView):
         except MuaraError as exc:
             flash(str(exc), "danger")
         else:
-            flash(f"{GROUPS[group]} is queued; this page follows its progress.", "info")
+            flash(_("%(group)s is queued; this page follows its progress.", group=GROUPS[group]),
+                  "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
     def _refuse(self, message):

@@ -5,6 +5,7 @@ import json
 
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
@@ -16,7 +17,6 @@ from app.services import document_sync
 from app.services.sync_files import FILE_KIND, import_id_of
 from app.views.base import visible_or_404
 from app.views.pages import PageView
-from app.views.wording import counted
 
 RUNS_SHOWN = 50
 
@@ -86,7 +86,7 @@ class SyncStatusView(PageView):
         """Retry one failed record (record_id) or every failed one, oldest first."""
         integration = self._writable(pk)
         record_id = request.form.get("record_id", type=int)
-        done = _run_and_tell(document_sync.refresh, (integration, record_id), "Refreshed")
+        done = _run_and_tell(document_sync.refresh, (integration, record_id), _("Refreshed"))
         if done and record_id is not None:
             return redirect(url_for("SyncStatusView.record", pk=record_id))
         return redirect(url_for("SyncStatusView.panel", pk=pk))
@@ -97,7 +97,7 @@ class SyncStatusView(PageView):
         """Apply waiting records by hand (transfers only, or everything waiting)."""
         integration = self._writable(pk)
         transfers_only = request.form.get("transfers") == "1"
-        _run_and_tell(document_sync.sync_now, (integration, transfers_only), "Synchronized")
+        _run_and_tell(document_sync.sync_now, (integration, transfers_only), _("Synchronized"))
         return redirect(url_for("SyncStatusView.panel", pk=pk))
 
     @staticmethod
@@ -128,11 +128,13 @@ def _run_and_tell(action, args, verb):
 def _flash_result(result, verb):
     files = result.get("files_queued", 0)
     if files:
-        flash(f"{counted(files, 'file')} queued to be imported again; the file's status "
-              "follows its import.", "info")
+        flash(_("%(files)s queued to be imported again; the file's status follows its import.",
+                files=f"{files} {_('file') if files == 1 else _('files')}"),
+              "info")
     if not result["run_ids"]:
         if not files:
-            flash("Nothing to synchronize.", "info")
+            flash(_("Nothing to synchronize."), "info")
         return
     category = "warning" if result["failed"] else "success"
-    flash(f"{verb}: {result['succeeded']} succeeded, {result['failed']} failed.", category)
+    flash(_("%(verb)s: %(succeeded)s succeeded, %(failed)s failed.", verb=verb,
+            succeeded=result["succeeded"], failed=result["failed"]), category)

@@ -3,6 +3,7 @@ set (issue 19.5)."""
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 
 from app.errors import MuaraError
 from app.importing.modules import MODULES, TABULAR, module_label
@@ -77,19 +78,19 @@ class TemplateSetView(TenantModelView):
         template_set = visible_or_404(TemplateSet, pk)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            flash("Choose the workbook (.xlsx, .xls or .ods) to import.", "danger")
+            flash(_("Choose the workbook (.xlsx, .xls or .ods) to import."), "danger")
             return redirect(url_for("TemplateSetView.show", pk=pk))
         try:
             parent = set_service.create_set_import(
                 template_set.organization, template_set, upload.filename, upload.stream,
                 user=g.user, force=bool(request.form.get("force")))
         except DuplicateFile as duplicate:
-            flash(f"This workbook was already imported as import #{duplicate.earlier.id}: "
-                  "tick \"Import it again\" to import it once more.", "warning")
+            flash(_('This workbook was already imported as import #%(id)s: tick "Import it again" '
+                    "to import it once more.", id=duplicate.earlier.id), "warning")
             return redirect(url_for("TemplateSetView.show", pk=pk))
         except MuaraError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("TemplateSetView.show", pk=pk))
-        flash(f"{upload.filename} is queued: its sheets are imported one after the other, "
-              "master data first.", "success")
+        flash(_("%(name)s is queued: its sheets are imported one after the other, master data "
+                "first.", name=upload.filename), "success")
         return redirect(url_for("ImportFileView.show", pk=parent.id))

@@ -6,6 +6,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
 from wtforms import SelectField
 
 from app.errors import MuaraError
@@ -26,7 +27,6 @@ from app.views.base import TenantModelView, chosen_org, visible_or_404, writable
 from app.views.display import name_only, or_text
 from app.views.downloads import attachment
 from app.views.pages import PageView
-from app.views.wording import counted
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
@@ -180,8 +180,8 @@ class TemplateView(TenantModelView):
         except MuaraError as exc:
             context["error"] = str(exc)
             return self.render_template("template_import.html", **context), 400
-        flash(f"Template {template.name} imported into {org.code} "
-              f"({len(template.fields)} field lines).", "success")
+        flash(_("Template %(name)s imported into %(org)s (%(lines)s field lines).",
+                name=template.name, org=org.code, lines=len(template.fields)), "success")
         return redirect(url_for("TemplateView.show", pk=template.id))
 
     def render_template(self, template, **kwargs):
@@ -199,9 +199,9 @@ class TemplateView(TenantModelView):
         template = visible_template(pk)
         self._check_write(template)
         template_service.make_default(template)
-        flash(f"{template.name} is now the default template for "
-              f"{module_label(template.module)}: files of the module are read with it "
-              "unless the upload names another.", "success")
+        flash(_("%(name)s is now the default template for %(module)s: files of the module are "
+                "read with it unless the upload names another.", name=template.name,
+                module=module_label(template.module)), "success")
         return redirect(url_for("TemplateView.show", pk=pk))
 
     # --- the default templates (TPL-3) ----------------------------------------------
@@ -216,10 +216,12 @@ class TemplateView(TenantModelView):
         if request.method == "POST":
             made = template_service.add_default_templates(org)
             if made:
-                flash(f"{counted(len(made), 'default template')} added to {org.code}: "
-                      + ", ".join(t.name for t in made) + ".", "success")
+                words = _("1 default template") if len(made) == 1 else _(
+                    "%(count)s default templates", count=len(made))
+                flash(_("%(templates)s added to %(org)s: %(names)s.", templates=words,
+                        org=org.code, names=", ".join(t.name for t in made)), "success")
             else:
-                flash(f"{org.code} already has a template for every module.", "info")
+                flash(_("%(org)s already has a template for every module.", org=org.code), "info")
             return redirect(url_for("TemplateView.list"))
         missing = [MODULES[name] for name in template_service.missing_default_modules(org)]
         return self.render_template("template_defaults.html", organizations=organizations,
@@ -289,8 +291,9 @@ class TemplateView(TenantModelView):
             return self.render_template("template_propose.html", **mapping_context(
                 context, module, headers, fmt, sheet, header_row, name=name,
                 chosen=chosen, samples=samples)), 400
-        flash(f"Template {template.name} created for {module.label} with "
-              f"{sum(1 for c in chosen.values() if c)} mapped columns.", "success")
+        flash(_("Template %(name)s created for %(module)s with %(count)s mapped columns.",
+                name=template.name, module=module.label,
+                count=sum(1 for c in chosen.values() if c)), "success")
         return redirect(url_for("TemplateView.show", pk=template.id))
 
 
