@@ -96,6 +96,7 @@ def log_in(page, server, username, language="en"):
     page.wait_for_selector("#whoami")
     if language:
         page.goto(f"/lang/{language}")
+        page.goto("/")
         page.wait_for_selector("#whoami")
 
 

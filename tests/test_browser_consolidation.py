@@ -43,8 +43,10 @@ def test_principal_presses_sync_all_and_sees_the_orders(page, server, tmp_path):
     page.screenshot(path=SHOTS / "4-sync-all.png", full_page=True)
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#sync-all-button")
-    page.wait_for_selector("#sync-result.alert-success", timeout=60000)
+    # One of the file's rows was rejected: consolidated, and said to need attention.
+    page.wait_for_selector("#sync-result.alert-warning", timeout=60000)
     assert "consolidated: 1" in page.inner_text("#sync-result")
+    assert "Needs attention" in page.inner_text("#sync-result")
     page.screenshot(path=SHOTS / "5-sync-all-result.png", full_page=True)
 
     page.goto("/salesorderview/list/")
