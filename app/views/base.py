@@ -175,8 +175,11 @@ def chosen_org(organizations, required=True):
 
 def visible_or_404(model, pk):
     """The row of `model` with id `pk` if the signed-in user may see it, else 404 (SEC-2:
-    a guessed id never gives the row)."""
-    query = scope(select(model).where(model.id == pk), model, current_viewer())
+    a guessed id never gives the row). `pk` may be text (the framework passes a page's pk
+    so): a non-number is a 404."""
+    if not str(pk).isdigit():
+        abort(404)
+    query = scope(select(model).where(model.id == int(pk)), model, current_viewer())
     row = db.session.execute(query).scalar()
     if row is None:
         abort(404)

@@ -280,11 +280,12 @@ class ImportFileView(FileActions, TenantModelView):
 
     def render_template(self, template, **kwargs):
         if template == self.show_template and kwargs.get("pk") is not None:
-            kwargs.setdefault("mail_note", mail_note(visible_import(kwargs["pk"])))
-            # The file's check and undo results (issue 19) under its details.
-            imp = db.session.get(ImportFile, kwargs["pk"])
+            imp = visible_import(kwargs["pk"])
+            kwargs.setdefault("mail_note", mail_note(imp))
+            # The file's check and undo results (issue 19) under its details, and a
+            # workbook's sheets (issue 19.5).
             kwargs.update(file=imp, check=json.loads(imp.check_json or "null"),
-                          undone=json.loads(imp.undo_json or "null"))
+                          undone=json.loads(imp.undo_json or "null"), **workbook_parts(imp))
         # The user's recent results head the unfiltered Files screen (issue 17.12).
         if template == self.list_template and not any(a.startswith("_flt_")
                                                       for a in request.args):
@@ -296,8 +297,6 @@ class ImportFileView(FileActions, TenantModelView):
         current = next(((arg, value) for arg, value, _, _ in tabs
                         if request.args.get(arg) == value), None)
         kwargs.setdefault("current_tab", current)
-        if template == self.show_template and kwargs.get("pk") is not None:
-            kwargs.update(workbook_parts(visible_import(kwargs["pk"])))
         return super().render_template(template, **kwargs)
 
 

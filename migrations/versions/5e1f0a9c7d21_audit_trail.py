@@ -39,7 +39,7 @@ def upgrade():
     # Append-only in the database too: no statement may change an event. (Deleting stays
     # possible: the retention purge does it, and so do the tests between cases.)
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("CREATE FUNCTION audit_event_refuse_update() RETURNS trigger "
+        op.execute("CREATE OR REPLACE FUNCTION audit_event_refuse_update() RETURNS trigger "
                    "LANGUAGE plpgsql AS $$ BEGIN "
                    "RAISE EXCEPTION 'the audit trail is append-only'; END $$")
         op.execute("CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event "
