@@ -560,16 +560,26 @@ def test_a_template_of_ones_own_header_row_letters_defaults_and_maps(app, runner
     }
 
 
-def test_with_several_templates_one_must_be_chosen(app, runner, d1, tmp_path):
+def test_with_several_templates_the_default_or_the_chosen_one_reads(app, runner, d1, tmp_path):
+    """Issue 17.2: the module's default template reads a file that names none; with no
+    default marked, one must be chosen."""
     add_template(app, d1, "Faktur", "open_invoices", FAKTUR_LINES)
     path = invoice_file(tmp_path, [["INV-1", "C001", "2025-01-31", 1, "PO-1", None]])
-    result, _ = run_import(runner, path, ok=False)
+    _, out = run_import(runner, path)
+    assert (out["status"], out["accepted"]) == ("archived", 1)  # the default's columns
+    from app.extensions import db
+    from app.models import MapperTemplate
+    with app.app_context():
+        db.session.execute(db.update(MapperTemplate).values(is_default=False))
+        db.session.commit()
+    result, _ = run_import(runner, path, "open_invoices", "D1", "--force", ok=False)
     refused(result, "D1 has several templates for Open Invoices (Default Open Invoices, "
-                    "Faktur): choose one.")
+                    "Faktur) and none is its default: choose one, or ask a Template Editor "
+                    "to mark the default (Mapper Templates > Make default).")
     result, _ = run_import(runner, path, "open_invoices", "D1", "--template", "Nope", ok=False)
     refused(result, "unknown template for Open Invoices in D1: Nope")
     _, out = run_import(runner, path, "open_invoices", "D1", "--template",
-                        "Default Open Invoices")
+                        "Default Open Invoices", "--force")
     assert (out["status"], out["accepted"]) == ("archived", 1)
 
 
