@@ -63,8 +63,11 @@ def test_the_result_reaches_the_importer_and_the_admins_outbox(page, server, tmp
     drop_file(page, "#drop-zone", invoices_file(tmp_path / "march.xlsx", [
         ["INV-M1", "C001", "2025-03-31", 100, "PO-1", "JKT"],
         ["INV-M2", "C999", "2025-03-31", 10, "PO-2", "JKT"]]), XLSX)
-    page.click("#import-button")
-    page.wait_for_selector("#held")
+    page.click("#import-button")  # sent by XHR (issue 14): its answer is held here
+    for _ in range(600):
+        if "location" in held:
+            break
+        page.wait_for_timeout(100)
     pk = int(re.search(r"/progress/(\d+)", held["location"])[1])
     page.unroute("**/data-import/upload")
 

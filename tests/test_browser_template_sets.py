@@ -29,10 +29,18 @@ def set_workbook(path):
 
 
 def choose(page, field, label):
-    """Pick an option of a form's select (the framework dresses it with select2)."""
-    value = page.evaluate("""([field, label]) => {
+    """Pick an option of a form's select (the framework dresses it with select2); a
+    choice looked up as you type (issue 14) is found through the same JSON endpoint
+    select2 asks."""
+    value = page.evaluate("""async ([field, label]) => {
         const select = document.querySelector(`select[name="${field}"]`);
-        const option = [...select.options].find(o => o.text.trim().startsWith(label));
+        let option = [...select.options].find(o => o.text.trim().startsWith(label));
+        if (!option && select.dataset.choicesUrl) {
+            const url = select.dataset.choicesUrl + "?q=" + encodeURIComponent(label);
+            const answer = await fetch(url);
+            const found = (await answer.json()).results.find(c => c.text.trim().startsWith(label));
+            if (found) { option = new Option(found.text, found.id); select.add(option); }
+        }
         return option ? option.value : null;
     }""", [field, label])
     assert value is not None, f"no option {label} in {field}"
