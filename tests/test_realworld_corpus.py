@@ -207,6 +207,7 @@ def test_the_import_writes_what_the_file_holds(app, runner, tmp_path, case):
     assert (out["status"], out["accepted"], out["rejected"]) == \
         (case.status, case.accepted, case.rejected)
     with app.app_context():
-        stored = db.session.execute(select(Customer.code, Customer.name)
-                                    .order_by(Customer.id)).all()
-    assert [tuple(row) for row in stored[:len(case.stored)]] == case.stored
+        stored = dict(db.session.execute(select(Customer.code, Customer.name)).all())
+    # By code: on PostgreSQL a batch is written in natural-key order (issue 14), so ids
+    # need not follow the file's rows.
+    assert [(code, stored.get(code)) for code, _ in case.stored] == case.stored
