@@ -6,12 +6,12 @@ from flask_appbuilder.api import BaseApi, expose
 from sqlalchemy import select
 
 from app.api.auth import api_key_required, error
-from app.errors import MuaraError
+from app.errors import MuaraError, NotFound
 from app.extensions import db
 from app.importing.modules import MODULES, XML_MODULES
 from app.models import ImportFile
 from app.security.tenancy import integration_criterion, scope
-from app.services import document_sync
+from app.services import document_sync, template_sets
 from app.services.imports import create_import, summary
 from app.services.sync_documents import SCHEMAS, validate_documents
 
@@ -47,6 +47,12 @@ COMPONENTS = {
                 "delimiter": {"type": "string", "nullable": True},
                 "sheet": {"type": "string", "nullable": True}}},
             "error": {"type": "object"}, "note": {"type": "string"},
+            # A workbook imported with a template set: each sheet's own import.
+            "sheets": {"type": "array", "items": {"type": "object", "properties": {
+                "sheet": {"type": "string"}, "module": {"type": "string"},
+                "import_id": {"type": "integer"}, "status": {"type": "string"},
+                "rows": {"type": "integer"}, "accepted": {"type": "integer"},
+                "rejected": {"type": "integer"}}}},
             # A check only (dry_run=true): what an import would do; nothing was written.
             "dry_run": {"type": "boolean"}, "would_create": {"type": "integer"},
             "would_update": {"type": "integer"}, "unchanged": {"type": "integer"}}},
@@ -133,10 +139,24 @@ class IntegrationApi(BaseApi):
               multipart/form-data:
                 schema:
                   type: object
-                  required: [file, module]
+                  required: [file]
+                  oneOf:
+                  - required: [module]
+                  - required: [template_set]
                   properties:
                     file: {type: string, format: binary}
-                    module: {type: string, enum: []}
+                    module:
+                      type: string
+                      enum: []
+                      description: The module the file is for (required without
+                        template_set)
+                    template_set:
+                      type: string
+                      minLength: 1
+                      pattern: \S
+                      description: A workbook imported with this template set (its name
+                        or id), each sheet into its module, master data first; the
+                        import's summary lists the sheets
                     principal: {type: string}
                     dry_run:
                       type: boolean
@@ -155,6 +175,7 @@ class IntegrationApi(BaseApi):
             401: {description: Missing, unknown or revoked key}
             403: {description: Inactive integration}
             413: {description: Over the upload limit}
+            404: {description: No such template set in the integration's organization}
             409: {description: "Not taken in the current state: a precondition (connection,
               template, principal), the same file imported before, or over the size limit"}
             422: {description: Missing or wrong fields}
@@ -164,9 +185,12 @@ class IntegrationApi(BaseApi):
         module = (request.form.get("module") or "").strip()
         if upload is None:
             errors["file"] = ["Missing file: send it as the multipart field 'file'."]
-        if not module:
-            errors["module"] = ["Missing data for required field."]
-        elif module not in FILE_MODULES:
+        set_name = (request.form.get("template_set") or "").strip()
+        if set_name and module:
+            errors["template_set"] = ["Give either module or template_set, not both."]
+        elif not module and not set_name:
+            errors["module"] = ["Missing data for required field (or give template_set)."]
+        elif module and module not in FILE_MODULES:
             errors["module"] = [f"Must be one of: {', '.join(FILE_MODULES)}."]
         dry_run = (request.form.get("dry_run") or "false").strip().lower()
         if dry_run not in ("true", "false", "1", "0"):
@@ -174,11 +198,21 @@ class IntegrationApi(BaseApi):
         if errors:
             return error(422, "The file was not taken.", errors)
         org = g.integration.organization
+        options = dict(principal_code=request.form.get("principal") or None,
+                       integration_name=g.integration.name, source="api",
+                       dry_run=dry_run in ("true", "1"))
         try:
-            imp = create_import(org, module, upload.filename or "upload", upload.stream,
-                                principal_code=request.form.get("principal") or None,
-                                integration_name=g.integration.name, source="api",
-                                dry_run=dry_run in ("true", "1"))
+            if set_name:
+                template_set = template_sets.find_set(org, set_name)
+                imp = template_sets.create_set_import(org, template_set,
+                                                      upload.filename or "upload",
+                                                      upload.stream, **options)
+            else:
+                imp = create_import(org, module, upload.filename or "upload", upload.stream,
+                                    **options)
+        except NotFound as exc:
+            db.session.rollback()
+            return error(404, str(exc))
         except MuaraError as exc:
             db.session.rollback()
             return error(409, str(exc))

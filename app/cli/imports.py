@@ -16,7 +16,10 @@ from app.services import directory
 
 @click.command("import")
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--module", "module_name", required=True)
+@click.option("--module", "module_name", help="The module the file is for (or --template-set).")
+@click.option("--template-set", "set_name",
+              help="Import a workbook's sheets with this template set (its name or id), "
+                   "master data first, as one file.")
 @click.option("--org", "org_code", required=True)
 @click.option("--principal", help="Who can view the file (a connected principal's code).")
 @click.option("--integration", "integration_name", help="The External integration it came from.")
@@ -27,17 +30,21 @@ from app.services import directory
                    "nothing.")
 @click.option("--wait", is_flag=True, help="Wait for the job and print its JSON summary.")
 @with_appcontext
-def import_file(path, module_name, org_code, principal, integration_name, template_name,
-                force, dry_run, wait):
-    """Import the file at PATH into MODULE for ORG (SPEC section 8)."""
-    from app.services.imports import create_import
+def import_file(path, module_name, set_name, org_code, principal, integration_name,
+                template_name, force, dry_run, wait):
+    """Import the file at PATH into MODULE for ORG (SPEC section 8), or a workbook with a
+    template set (issue 19.5)."""
+    if bool(module_name) == bool(set_name):
+        raise click.UsageError("give either --module or --template-set")
+    if set_name and template_name:
+        raise click.UsageError("--template names one module's template; a template set "
+                               "names the template of each sheet")
     try:
         org_row = directory.get_org(org_code)
         with open(path, "rb") as handle:  # streamed: refused for size before it is read
-            imp = create_import(org_row, module_name, os.path.basename(path), handle,
-                                principal_code=principal, integration_name=integration_name,
-                                template_name=template_name, force=force, source="cli",
-                                dry_run=dry_run)
+            imp = _store(org_row, module_name, set_name, os.path.basename(path), handle,
+                         principal_code=principal, integration_name=integration_name,
+                         template_name=template_name, force=force, dry_run=dry_run)
     except OSError as exc:
         raise click.ClickException(f"cannot read {path}: {exc.strerror}") from None
     except MuaraError as exc:
@@ -50,6 +57,17 @@ def import_file(path, module_name, org_code, principal, integration_name, templa
     click.echo(json.dumps(result, ensure_ascii=False))
     if result["status"] == "failed":
         raise SystemExit(1)
+
+
+def _store(org_row, module_name, set_name, filename, handle, template_name=None, **options):
+    if set_name:
+        from app.services import template_sets
+        template_set = template_sets.find_set(org_row, set_name)
+        return template_sets.create_set_import(org_row, template_set, filename, handle,
+                                               source="cli", **options)
+    from app.services.imports import create_import
+    return create_import(org_row, module_name, filename, handle, template_name=template_name,
+                         source="cli", **options)
 
 
 @click.command("sync-all")

@@ -257,6 +257,15 @@ def import_now(imp: ImportFile) -> BackgroundTask:
     return enqueue_import(imp)
 
 
+def _sheet_summary(child: ImportFile) -> dict:
+    line = {"sheet": child.sheet, "module": child.module, "import_id": child.id,
+            "status": str(child.status), "rows": child.rows_done, "accepted": child.accepted,
+            "rejected": child.rejected}
+    if child.status == ImportStatus.checked:
+        line.update(json.loads(child.check_json or "{}"))
+    return line
+
+
 def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
     """The `import --wait` JSON (SPEC section 8). A workbook imported with a template set
     (issue 19.5) also lists its sheets, and its rejections are its sheets', each naming
@@ -282,9 +291,7 @@ def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
               "rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected,
               "rejections": [entry(r) for r in lines if r.severity == "error"]}
     if sheets:
-        result["sheets"] = [{"sheet": c.sheet, "module": c.module, "import_id": c.id,
-                             "status": str(c.status), "rows": c.rows_done,
-                             "accepted": c.accepted, "rejected": c.rejected} for c in sheets]
+        result["sheets"] = [_sheet_summary(c) for c in sheets]
     # How the file was read and what the reader warns of (issue 13), once it was read;
     # like "messages", "warnings" is there when there are some.
     if imp.read_as_json:

@@ -6,15 +6,17 @@ a child import of its module, read from the parent's bytes through the usual pip
 (app.importing.pipeline.run_import), with its own counts and rejections. One job runs the
 children in dependency order and rolls their counts up to the parent.
 """
+import json
 from typing import BinaryIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.errors import MuaraError, TaskSuperseded
+from app.errors import MuaraError, NotFound, TaskSuperseded
 from app.extensions import db
 from app.importing.faults import FileRejected
 from app.importing.modules import (
+    DEPENDENCY_ORDER,
     MODULES,
     TABULAR,
     TEMPLATE_SET,
@@ -31,8 +33,22 @@ from app.queue import beat, job, on_give_up, queue
 from app.security.audit import record
 from app.services.import_job import STOPPED_THE_READER
 from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target, summary
+from app.services.sync_files import follow_import, record_file
 from app.services.transaction import owns_transaction
 from app.services.upload_store import TooLarge, spool_upload, write_blob
+
+
+def find_set(org, name_or_id: str) -> TemplateSet:
+    """The organization's template set named `name_or_id` (or with that id), for the CLI
+    and the API; another organization's set is not found."""
+    wanted = str(name_or_id).strip()
+    query = select(TemplateSet).where(TemplateSet.organization_id == org.id)
+    found = db.session.execute(query.where(TemplateSet.name == wanted)).scalar()
+    if found is None and wanted.isdigit():
+        found = db.session.execute(query.where(TemplateSet.id == int(wanted))).scalar()
+    if found is None:
+        raise NotFound(f"No template set {wanted} in organization {org.code}.")
+    return found
 
 
 def ordered_sheets(template_set: TemplateSet) -> list[TemplateSetSheet]:
@@ -58,15 +74,32 @@ def check_set(template_set: TemplateSet) -> None:
                              "Open Invoices, Open Credits and Inventory in Boxes).")
 
 
+def check_can_be_checked(template_set: TemplateSet) -> None:
+    """Check only reads each sheet against the records already stored and writes none:
+    a sheet that needs the customers or products of another sheet of the same workbook
+    would be told they are unknown, so such a set is imported, not checked."""
+    modules = {sheet.template.module for sheet in template_set.sheets}
+    masters = sorted(modules & set(DEPENDENCY_ORDER))
+    if masters and modules - set(DEPENDENCY_ORDER):
+        raise MuaraError(
+            f"Check only is not available for the template set {template_set.name}: its "
+            f"other sheets need the {' and '.join(module_label(m) for m in masters)} of the "
+            "same workbook, which a check does not write. Import the workbook, or check "
+            "each sheet as a file of its own.")
+
+
 def create_set_import(org, template_set: TemplateSet, filename: str,
                       content: bytes | BinaryIO, user=None, principal_code=None,
-                      integration_name=None, force=False, source="screen") -> ImportFile:
+                      integration_name=None, force=False, source="screen",
+                      dry_run=False) -> ImportFile:
     """Store the workbook and its sheets' imports, then queue them. A workbook without
-    a sheet of the set is refused with the sheet named, and nothing is stored."""
+    a sheet of the set is refused with the sheet named, and nothing is stored.
+    dry_run: check only, every sheet (see check_can_be_checked)."""
     if template_set.organization_id != org.id:
-        raise MuaraError(f"The template set {template_set.name} belongs to another "
-                         "organization.")
+        raise NotFound(f"No template set {template_set.name} in organization {org.code}.")
     check_set(template_set)
+    if dry_run:
+        check_can_be_checked(template_set)
     first = ordered_sheets(template_set)[0]
     _, principal, integration, _ = resolve_upload_target(
         org, first.template.module, principal_code, integration_name, first.template.name)
@@ -90,10 +123,10 @@ def create_set_import(org, template_set: TemplateSet, filename: str,
                 f"template set {template_set.name} imports (sheets found: {', '.join(names)}). "
                 "Nothing was imported.")
         earlier = find_duplicate(org.id, TEMPLATE_SET, upload.sha256)
-        if earlier is not None and not force:
+        if earlier is not None and not (force or dry_run):
             raise DuplicateFile(earlier)
         parent = _store(org, template_set, principal, integration, filename, upload, user,
-                        earlier is not None, source)
+                        earlier is not None and not dry_run, source, dry_run)
     finally:
         upload.discard()
     task = queue().submit(process_template_set, parent.id)
@@ -103,16 +136,19 @@ def create_set_import(org, template_set: TemplateSet, filename: str,
 
 
 @owns_transaction
-def _store(org, template_set, principal, integration, filename, upload, user, forced, source):
+def _store(org, template_set, principal, integration, filename, upload, user, forced, source,
+           dry_run):
     common = dict(organization_id=org.id, principal_id=principal.id if principal else None,
                   integration_id=integration.id, filename=filename[:255], size=upload.size,
                   sha256=upload.sha256, uploaded_by_id=getattr(user, "id", None),
                   forced=forced, source=source, status=ImportStatus.imported,
-                  template_set_id=template_set.id)
+                  template_set_id=template_set.id, dry_run=dry_run)
     parent = ImportFile(module=TEMPLATE_SET, **common)
     db.session.add(parent)
     db.session.flush()
     write_blob(db.session, parent.id, upload)
+    if source == "api":
+        record_file(parent)  # a pushed file is a synchronized document (SYN-2)
     for sheet in ordered_sheets(template_set):
         db.session.add(ImportFile(module=sheet.template.module, template_id=sheet.template_id,
                                   parent_id=parent.id, sheet=sheet.sheet, **common))
@@ -121,11 +157,41 @@ def _store(org, template_set, principal, integration, filename, upload, user, fo
 
 
 def reprocess_set(parent: ImportFile) -> ImportFile:
-    """Run a stored workbook's sheets again (a fixed template or master data)."""
-    if parent.status in (ImportStatus.imported, ImportStatus.processing):
-        raise MuaraError(f"import #{parent.id} is {parent.status.label.lower()} already")
-    parent.status = ImportStatus.imported
-    record("reprocess", "import_file", parent.id, parent.organization.code, parent.filename)
+    """Run a stored workbook's sheets again (a fixed template or master data); a checked
+    workbook is checked again."""
+    return _run_again(parent, parent.dry_run, "reprocess")
+
+
+def import_set_now(parent: ImportFile) -> ImportFile:
+    """Import a checked workbook: the same stored bytes, its sheets imported this time."""
+    if parent.status != ImportStatus.checked:
+        raise MuaraError(f"import #{parent.id} is not a checked file "
+                         f"({parent.status.label.lower()}): nothing to import now")
+    return _run_again(parent, False, "import_now")
+
+
+def _run_again(parent: ImportFile, dry_run: bool, action: str) -> ImportFile:
+    """The workbook and each of its sheets waiting again, then queued: one conditional
+    UPDATE of the workbook's row, so of two presses at once one is refused."""
+    asked = db.session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == parent.id,
+               ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
+                                         ImportStatus.undoing]))
+        .values(status=ImportStatus.imported, dry_run=dry_run, result_seen=False)
+        .execution_options(synchronize_session=False)).rowcount
+    if not asked:
+        db.session.rollback()
+        db.session.refresh(parent)
+        raise MuaraError(f"Import #{parent.id}: this file is "
+                         f"{parent.status.label.lower()} already; wait for it to finish.")
+    db.session.execute(
+        update(ImportFile).where(ImportFile.parent_id == parent.id)
+        .values(status=ImportStatus.imported, dry_run=dry_run, staged_at=None,
+                check_json=None)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(parent)
+    record(action, "import_file", parent.id, parent.organization.code, parent.filename)
     task = queue().submit(process_template_set, parent.id)
     parent.task_id = task.id
     db.session.commit()
@@ -181,7 +247,8 @@ def give_up_template_set(import_id: int) -> None:
 
 def roll_up(parent: ImportFile) -> None:
     """The workbook's counts are its sheets' sums; it failed when a sheet failed (the
-    failed sheets named), needs attention when one has rejections, else is archived."""
+    failed sheets named), else a checked workbook is checked (what each sheet would
+    do, summed), one with rejections needs attention, and the others are archived."""
     children = sheet_imports(parent)
     parent.rows_done = sum(c.rows_done for c in children)
     parent.accepted = sum(c.accepted for c in children)
@@ -192,8 +259,21 @@ def roll_up(parent: ImportFile) -> None:
         parent.status = ImportStatus.failed
         parent.error_code = "sheet_failed"
         parent.error_message = " ".join(f"Sheet {c.sheet}: {c.error_message}" for c in failed)
+    elif parent.dry_run:
+        parent.status = ImportStatus.checked
+        parent.check_json = json.dumps(_summed_checks(children))
     else:
         parent.status = (ImportStatus.needs_attention if parent.rejected
                          else ImportStatus.archived)
     parent.finished_at = utcnow()
+    follow_import(parent)
     db.session.commit()
+
+
+def _summed_checks(children: list[ImportFile]) -> dict:
+    total: dict = {}
+    for child in children:
+        for key, value in json.loads(child.check_json or "{}").items():
+            if isinstance(value, int):
+                total[key] = total.get(key, 0) + value
+    return total

@@ -7,8 +7,10 @@ from flask_babel import gettext
 
 from app.errors import MuaraError
 from app.extensions import db
+from app.importing.modules import TEMPLATE_SET
 from app.models import ImportFile
 from app.services import imports as import_service
+from app.services import template_sets as set_service
 from app.services import undo as undo_service
 from app.views.base import visible_or_404
 
@@ -21,7 +23,10 @@ class FileActions:
     def import_now(self, pk):
         imp = visible_or_404(ImportFile, pk)
         try:
-            import_service.import_now(imp)
+            if imp.module == TEMPLATE_SET:  # a workbook: its sheets, master data first
+                set_service.import_set_now(imp)
+            else:
+                import_service.import_now(imp)
         except MuaraError as exc:
             db.session.rollback()
             flash(str(exc), "danger")

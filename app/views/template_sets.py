@@ -83,7 +83,8 @@ class TemplateSetView(TenantModelView):
         try:
             parent = set_service.create_set_import(
                 template_set.organization, template_set, upload.filename, upload.stream,
-                user=g.user, force=bool(request.form.get("force")))
+                user=g.user, force=bool(request.form.get("force")),
+                dry_run=bool(request.form.get("dry_run")))
         except DuplicateFile as duplicate:
             flash(_('This workbook was already imported as import #%(id)s: tick "Import it again" '
                     "to import it once more.", id=duplicate.earlier.id), "warning")
@@ -91,6 +92,10 @@ class TemplateSetView(TenantModelView):
         except MuaraError as exc:
             flash(str(exc), "danger")
             return redirect(url_for("TemplateSetView.show", pk=pk))
-        flash(_("%(name)s is queued: its sheets are imported one after the other, master data "
-                "first.", name=upload.filename), "success")
+        if parent.dry_run:
+            flash(_("%(name)s is queued to be checked: nothing is written.",
+                    name=upload.filename), "success")
+        else:
+            flash(_("%(name)s is queued: its sheets are imported one after the other, master "
+                    "data first.", name=upload.filename), "success")
         return redirect(url_for("ImportFileView.show", pk=parent.id))
