@@ -153,7 +153,7 @@ class IntegrationApi(BaseApi):
                     template_set:
                       type: string
                       minLength: 1
-                      pattern: \S
+                      pattern: \\S
                       description: A workbook imported with this template set (its name
                         or id), each sheet into its module, master data first; the
                         import's summary lists the sheets
