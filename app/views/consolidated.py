@@ -4,9 +4,7 @@ and date; "Sync All" with its result; the dashboard."""
 import json
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
@@ -21,7 +19,7 @@ from app.security.tenancy import current_viewer
 from app.services import consolidation as service
 from app.services.dashboard import dashboard_figures
 from app.views.base import TenantModelView
-from app.views.pages import PageView
+from app.views.pages import PageView, page_action
 
 READ_ONLY = {"can_list", "can_show"}
 # The distributor is the record's organization; principals filter by it.
@@ -129,9 +127,7 @@ class SyncAllView(PageView):
             abort(404)
         return found
 
-    @expose("/")
-    @has_access
-    @permission_name("sync")
+    @page_action("/", "sync")
     def index(self):
         principals = principals_for_viewer()
         principal = self._principal(principals)
@@ -146,9 +142,7 @@ class SyncAllView(PageView):
         return self.render_template("sync_all.html", principals=principals,
                                     principal=principal, waiting=waiting)
 
-    @expose("/run", methods=["POST"])
-    @has_access
-    @permission_name("sync")
+    @page_action("/run", "sync", methods=["POST"])
     def run(self):
         principal = self._principal(principals_for_viewer())
         if principal is None:
@@ -160,9 +154,7 @@ class SyncAllView(PageView):
             return redirect(url_for("SyncAllView.index"))
         return redirect(url_for("SyncAllView.result", task_id=task.id))
 
-    @expose("/result/<int:task_id>")
-    @has_access
-    @permission_name("sync")
+    @page_action("/result/<int:task_id>", "sync")
     def result(self, task_id):
         task = db.session.get(BackgroundTask, task_id)
         allowed = {p.id for p in principals_for_viewer()}
@@ -184,9 +176,7 @@ class DashboardView(PageView):
     rate per distributor, drawn as SVG bars by the template (no script, nothing fetched)."""
     route_base = "/dashboard"
 
-    @expose("/")
-    @has_access
-    @permission_name("view")
+    @page_action("/", "view")
     def index(self):
         days = request.args.get("days", 30, type=int)
         figures = dashboard_figures(current_viewer(), days=max(1, min(days, 90)))
