@@ -60,39 +60,28 @@ PurchaseInvoiceLineView = lines_view("PurchaseInvoiceLineView",
                                      documents.PurchaseInvoiceLine, "invoice", "unit_cost")
 
 
-class SalesOrderView(ConsolidatedView):
-    datamodel = SQLAInterface(documents.SalesOrder)
-    related_views = [SalesOrderLineView]
-    list_columns = ["organization", "number", "order_date", "customer", "location",
-                    "line_count", "total", "principal"]
-    show_columns = list_columns + TRACE_COLUMNS
-    search_columns = ["organization", "order_date", "number", "customer", "principal"]
-    base_order = ("order_date", "desc")
-    label_columns = dict(TRACE_LABELS, number="Order Number", line_count="Lines")
+def document_view(name, model, lines, date, parties, number_label, searched=()):
+    """A consolidated document with its lines below it: newest first, searchable by
+    distributor, date, number, the `searched` parties and principal."""
+    columns = ["organization", "number", date, *parties, "line_count", "total", "principal"]
+    return type(name, (ConsolidatedView,), {
+        "datamodel": SQLAInterface(model), "related_views": [lines],
+        "list_columns": columns, "show_columns": columns + TRACE_COLUMNS,
+        "search_columns": ["organization", date, "number", *searched, "principal"],
+        "base_order": (date, "desc"),
+        "label_columns": dict(TRACE_LABELS, number=number_label, line_count="Lines")})
 
 
-class InvoiceView(ConsolidatedView):
-    """Sales and purchase invoices: newest first, by their number."""
-    base_order = ("invoice_date", "desc")
-    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
-
-
-class SalesInvoiceView(InvoiceView):
-    datamodel = SQLAInterface(documents.SalesInvoice)
-    related_views = [SalesInvoiceLineView]
-    list_columns = ["organization", "number", "invoice_date", "customer", "location",
-                    "line_count", "total", "principal"]
-    show_columns = list_columns + TRACE_COLUMNS
-    search_columns = ["organization", "invoice_date", "number", "customer", "principal"]
-
-
-class PurchaseInvoiceView(InvoiceView):
-    datamodel = SQLAInterface(documents.PurchaseInvoice)
-    related_views = [PurchaseInvoiceLineView]
-    list_columns = ["organization", "number", "invoice_date", "supplier", "line_count",
-                    "total", "principal"]
-    show_columns = list_columns + TRACE_COLUMNS
-    search_columns = ["organization", "invoice_date", "number", "principal"]
+SalesOrderView = document_view("SalesOrderView", documents.SalesOrder, SalesOrderLineView,
+                               "order_date", ("customer", "location"), "Order Number",
+                               searched=("customer",))
+SalesInvoiceView = document_view("SalesInvoiceView", documents.SalesInvoice,
+                                 SalesInvoiceLineView, "invoice_date",
+                                 ("customer", "location"), "Invoice Number",
+                                 searched=("customer",))
+PurchaseInvoiceView = document_view("PurchaseInvoiceView", documents.PurchaseInvoice,
+                                    PurchaseInvoiceLineView, "invoice_date", ("supplier",),
+                                    "Invoice Number")
 
 
 class DailyVisitView(ConsolidatedView):
