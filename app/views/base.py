@@ -1,8 +1,7 @@
 """The base of every tenant-owned CRUD view: scoping and write checks live here once."""
 from flask import abort, jsonify, request, url_for
-from flask_appbuilder import ModelView, expose, has_access
+from flask_appbuilder import ModelView
 from flask_appbuilder.fields import QuerySelectField
-from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import select
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
@@ -21,6 +20,7 @@ from app.security.tenancy import (
 )
 from app.views.date_filters import LocalFilterConverter
 from app.views.integrity import still_in_use_message, with_unique_keys
+from app.views.pages import page_action
 from app.views.paging import scale_lists
 from app.views.remote_choices import (
     RelatedChoices,
@@ -84,9 +84,7 @@ class TenantModelView(ModelView):
                 "add": self.add_form_query_rel_fields,
                 "edit": self.edit_form_query_rel_fields}
 
-    @expose("/choices/<form_kind>/<column>")
-    @has_access
-    @permission_name("list")
+    @page_action("/choices/<form_kind>/<column>", "list")
     def choices(self, form_kind, column):
         """A related record's choices matching `q` (select2's search-as-you-type), as
         the `form_kind` form's field `column` offers them (scoped as that field is)."""

@@ -4,9 +4,7 @@ and date; "Sync All" with its result; the dashboard."""
 import json
 
 from flask import abort, flash, redirect, request, url_for
-from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
@@ -21,7 +19,7 @@ from app.security.tenancy import current_viewer
 from app.services import consolidation as service
 from app.services.dashboard import dashboard_figures
 from app.views.base import TenantModelView
-from app.views.pages import PageView
+from app.views.pages import PageView, page_action
 
 READ_ONLY = {"can_list", "can_show"}
 # The distributor is the record's organization; principals filter by it.
@@ -62,39 +60,28 @@ PurchaseInvoiceLineView = lines_view("PurchaseInvoiceLineView",
                                      documents.PurchaseInvoiceLine, "invoice", "unit_cost")
 
 
-class SalesOrderView(ConsolidatedView):
-    datamodel = SQLAInterface(documents.SalesOrder)
-    related_views = [SalesOrderLineView]
-    list_columns = ["organization", "number", "order_date", "customer", "location",
-                    "line_count", "total", "principal"]
-    show_columns = list_columns + TRACE_COLUMNS
-    search_columns = ["organization", "order_date", "number", "customer", "principal"]
-    base_order = ("order_date", "desc")
-    label_columns = dict(TRACE_LABELS, number="Order Number", line_count="Lines")
+def document_view(name, model, lines, date, parties, number_label, searched=()):
+    """A consolidated document with its lines below it: newest first, searchable by
+    distributor, date, number, the `searched` parties and principal."""
+    columns = ["organization", "number", date, *parties, "line_count", "total", "principal"]
+    return type(name, (ConsolidatedView,), {
+        "datamodel": SQLAInterface(model), "related_views": [lines],
+        "list_columns": columns, "show_columns": columns + TRACE_COLUMNS,
+        "search_columns": ["organization", date, "number", *searched, "principal"],
+        "base_order": (date, "desc"),
+        "label_columns": dict(TRACE_LABELS, number=number_label, line_count="Lines")})
 
 
-class InvoiceView(ConsolidatedView):
-    """Sales and purchase invoices: newest first, by their number."""
-    base_order = ("invoice_date", "desc")
-    label_columns = dict(TRACE_LABELS, number="Invoice Number", line_count="Lines")
-
-
-class SalesInvoiceView(InvoiceView):
-    datamodel = SQLAInterface(documents.SalesInvoice)
-    related_views = [SalesInvoiceLineView]
-    list_columns = ["organization", "number", "invoice_date", "customer", "location",
-                    "line_count", "total", "principal"]
-    show_columns = list_columns + TRACE_COLUMNS
-    search_columns = ["organization", "invoice_date", "number", "customer", "principal"]
-
-
-class PurchaseInvoiceView(InvoiceView):
-    datamodel = SQLAInterface(documents.PurchaseInvoice)
-    related_views = [PurchaseInvoiceLineView]
-    list_columns = ["organization", "number", "invoice_date", "supplier", "line_count",
-                    "total", "principal"]
-    show_columns = list_columns + TRACE_COLUMNS
-    search_columns = ["organization", "invoice_date", "number", "principal"]
+SalesOrderView = document_view("SalesOrderView", documents.SalesOrder, SalesOrderLineView,
+                               "order_date", ("customer", "location"), "Order Number",
+                               searched=("customer",))
+SalesInvoiceView = document_view("SalesInvoiceView", documents.SalesInvoice,
+                                 SalesInvoiceLineView, "invoice_date",
+                                 ("customer", "location"), "Invoice Number",
+                                 searched=("customer",))
+PurchaseInvoiceView = document_view("PurchaseInvoiceView", documents.PurchaseInvoice,
+                                    PurchaseInvoiceLineView, "invoice_date", ("supplier",),
+                                    "Invoice Number")
 
 
 class DailyVisitView(ConsolidatedView):
@@ -129,9 +116,7 @@ class SyncAllView(PageView):
             abort(404)
         return found
 
-    @expose("/")
-    @has_access
-    @permission_name("sync")
+    @page_action("/", "sync")
     def index(self):
         principals = principals_for_viewer()
         principal = self._principal(principals)
@@ -146,9 +131,7 @@ class SyncAllView(PageView):
         return self.render_template("sync_all.html", principals=principals,
                                     principal=principal, waiting=waiting)
 
-    @expose("/run", methods=["POST"])
-    @has_access
-    @permission_name("sync")
+    @page_action("/run", "sync", methods=["POST"])
     def run(self):
         principal = self._principal(principals_for_viewer())
         if principal is None:
@@ -160,9 +143,7 @@ class SyncAllView(PageView):
             return redirect(url_for("SyncAllView.index"))
         return redirect(url_for("SyncAllView.result", task_id=task.id))
 
-    @expose("/result/<int:task_id>")
-    @has_access
-    @permission_name("sync")
+    @page_action("/result/<int:task_id>", "sync")
     def result(self, task_id):
         task = db.session.get(BackgroundTask, task_id)
         allowed = {p.id for p in principals_for_viewer()}
@@ -184,9 +165,7 @@ class DashboardView(PageView):
     rate per distributor, drawn as SVG bars by the template (no script, nothing fetched)."""
     route_base = "/dashboard"
 
-    @expose("/")
-    @has_access
-    @permission_name("view")
+    @page_action("/", "view")
     def index(self):
         days = request.args.get("days", 30, type=int)
         figures = dashboard_figures(current_viewer(), days=max(1, min(days, 90)))

@@ -4,14 +4,14 @@ and "Import the fixed rows" (a child import of the file). For whoever may resolv
 file's rejections: the Supervisor and the Admin of its organization; another
 organization's file is a 404."""
 from flask import abort, g, jsonify, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.security.decorators import has_access_api, permission_name
+from flask_appbuilder import BaseView
 
 from app.errors import MuaraError
 from app.models import ImportFile
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import fixes
 from app.views.base import visible_or_404
+from app.views.pages import page_action
 
 
 def fixable_import(pk: int) -> ImportFile:
@@ -40,9 +40,7 @@ class FixRowsView(BaseView):
     # One permission for the grid, its checks and the import: fixing is resolving.
     class_permission_name = "FixRowsView"
 
-    @expose("/<int:pk>")
-    @has_access
-    @permission_name("fix")
+    @page_action("/<int:pk>", "fix")
     def grid(self, pk):
         imp = fixable_import(pk)
         problem = None
@@ -57,9 +55,7 @@ class FixRowsView(BaseView):
             import_url=url_for("FixRowsView.import_rows", pk=imp.id),
             file_url=url_for("ImportFileView.show", pk=imp.id))
 
-    @expose("/<int:pk>/check", methods=["POST"])
-    @has_access_api
-    @permission_name("fix")
+    @page_action("/<int:pk>/check", "fix", methods=["POST"], api=True)
     def check(self, pk):
         """{"rows": [{"row", "values"}]} -> {"rows": [{"row", "valid", "problems"}]}."""
         imp = fixable_import(pk)
@@ -69,9 +65,7 @@ class FixRowsView(BaseView):
             return _refused(exc)
         return jsonify({"rows": [row.as_json() for row in checked]})
 
-    @expose("/<int:pk>/import", methods=["POST"])
-    @has_access_api
-    @permission_name("fix")
+    @page_action("/<int:pk>/import", "fix", methods=["POST"], api=True)
     def import_rows(self, pk):
         """The rows that pass become a child import; the others come back with reasons."""
         imp = fixable_import(pk)

@@ -4,7 +4,6 @@ import json
 from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy import select
@@ -29,7 +28,7 @@ from app.views.import_actions import FileActions
 from app.views.import_outcome import outcome, progress_line, speed
 from app.views.notices import result_words
 from app.views.outbox import mail_note
-from app.views.pages import PageView
+from app.views.pages import PageView, page_action
 from app.views.preconditions import error_shown, shown
 from app.views.wording import reason_words, size_words, state_tabs
 
@@ -100,16 +99,12 @@ class DataImportView(PageView):
         context.update(extra)
         return context
 
-    @expose("/")
-    @has_access
-    @permission_name("upload")
+    @page_action("/", "upload")
     def index(self):
         org = chosen_org(writable_organizations(OrgKind.distributor), required=False)
         return self.render_template("data_import.html", **self._form_context(org))
 
-    @expose("/upload", methods=["POST"])
-    @has_access
-    @permission_name("upload")
+    @page_action("/upload", "upload", methods=["POST"])
     def upload(self):
         """Import the chosen file, or the file kept from a refused submit; a refused
         submit keeps the chosen file (pending_uploads) so it is never chosen twice."""
@@ -157,18 +152,14 @@ class DataImportView(PageView):
                                      chosen=request.form.to_dict(), pending=kept)
         return self.render_template("data_import.html", **context), 400
 
-    @expose("/progress/<int:pk>")
-    @has_access
-    @permission_name("progress")
+    @page_action("/progress/<int:pk>", "progress")
     def progress(self, pk):
         imp = watched_import(pk)
         return self.render_template("import_progress.html", imp=imp,
                                     module_label=module_label(imp.module),
                                     payload=status_payload(imp))
 
-    @expose("/status/<int:pk>")
-    @has_access
-    @permission_name("progress")
+    @page_action("/status/<int:pk>", "progress")
     def status(self, pk):
         return jsonify(status_payload(watched_import(pk)))
 

@@ -9,13 +9,13 @@ exempt from the token but must carry X-Requested-With, which a cross-site form c
 In the embedded mode the dashboard reads the in-process queue of this web process."""
 import rq_dashboard
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder import BaseView
 
 from app.queue import queue
 from app.security.headers import CONTENT_SECURITY_POLICY
 from app.security.tenancy import current_viewer
 from app.services import pipeline_figures
+from app.views.pages import page_action
 
 DASHBOARD_PREFIX = "/operations/rq"
 EMBEDDED_URL = "redis://embedded-in-process-queue/0"
@@ -63,9 +63,7 @@ class OperationsView(BaseView):
     route_base = "/operations"
     default_view = "figures"
 
-    @expose("/")
-    @has_access
-    @permission_name("figures")
+    @page_action("/", "figures")
     def figures(self):
         speeds = pipeline_figures.recent_job_speeds()
         read, rejected, rate = pipeline_figures.rejection_rate()

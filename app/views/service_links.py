@@ -4,8 +4,7 @@ choose the branch, Sync Master Data and Sync Transaction with their sync records
 import hmac
 
 from flask import abort, flash, redirect, request, session, url_for
-from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder import BaseView
 from flask_babel import gettext as _
 
 from app.connectors.base import ConnectorError
@@ -17,6 +16,7 @@ from app.services import service_links as links
 from app.services import service_sync as pulls
 from app.services.service_sync import GROUPS
 from app.views.base import visible_or_404
+from app.views.pages import page_action
 from app.views.preconditions import error_shown, shown
 
 STATE_KEY = "service_oauth"
@@ -37,9 +37,7 @@ class ServiceLinkView(BaseView):
     route_base = "/service-links"
     default_view = "show"
 
-    @expose("/integration/<int:pk>")
-    @has_access
-    @permission_name("view")
+    @page_action("/integration/<int:pk>", "view")
     def show(self, pk):
         integration = service_integration(pk)
         link = links.link_of(integration)
@@ -54,9 +52,7 @@ class ServiceLinkView(BaseView):
             rights=links.connector(integration).REQUIRED_RIGHTS, runs=runs, records=records,
             running=bool(waiting) or any(r.finished_at is None for r in runs), groups=GROUPS)
 
-    @expose("/integration/<int:pk>/remove", methods=["POST"])
-    @has_access
-    @permission_name("connect")
+    @page_action("/integration/<int:pk>/remove", "connect", methods=["POST"])
     def remove(self, pk):
         integration = service_integration(pk)
         links.remove_service(integration)
@@ -64,9 +60,7 @@ class ServiceLinkView(BaseView):
               "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
-    @expose("/integration/<int:pk>/connect", methods=["POST"])
-    @has_access
-    @permission_name("connect")
+    @page_action("/integration/<int:pk>/connect", "connect", methods=["POST"])
     def connect(self, pk):
         integration = service_integration(pk)
         state = links.new_state()
@@ -78,9 +72,7 @@ class ServiceLinkView(BaseView):
         session[STATE_KEY] = {"state": state, "integration": pk}
         return redirect(url)
 
-    @expose("/callback")
-    @has_access
-    @permission_name("connect")
+    @page_action("/callback", "connect")
     def callback(self):
         started = session.pop(STATE_KEY, None)
         given = request.args.get("state")
@@ -109,9 +101,7 @@ class ServiceLinkView(BaseView):
         flash(_("Connected to %(branch)s.", branch=branches[0].name), "success")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
-    @expose("/integration/<int:pk>/branch", methods=["GET", "POST"])
-    @has_access
-    @permission_name("connect")
+    @page_action("/integration/<int:pk>/branch", "connect", methods=["GET", "POST"])
     def branch(self, pk):
         integration = service_integration(pk)
         branches, error = [], None
@@ -126,9 +116,7 @@ class ServiceLinkView(BaseView):
         return self.render_template("service_branch.html", integration=integration,
                                     branches=branches, error=error), (400 if error else 200)
 
-    @expose("/integration/<int:pk>/sync/<group>", methods=["POST"])
-    @has_access
-    @permission_name("sync")
+    @page_action("/integration/<int:pk>/sync/<group>", "sync", methods=["POST"])
     def sync(self, pk, group):
         integration = service_integration(pk)
         if group not in GROUPS:

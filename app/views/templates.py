@@ -5,7 +5,6 @@ import os
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from wtforms import SelectField
 
@@ -26,7 +25,7 @@ from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
 from app.views.display import name_only, or_text
 from app.views.downloads import attachment
-from app.views.pages import PageView
+from app.views.pages import PageView, page_action
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
@@ -322,9 +321,7 @@ class ModuleTemplateView(PageView):
                                     code_lists=template_service.code_lists(org, module))
         return attachment(content, f"{module.name}_template.xlsx", XLSX)
 
-    @expose("/template/<int:pk>.xlsx")
-    @has_access
-    @permission_name("download")
+    @page_action("/template/<int:pk>.xlsx", "download")
     def template_download(self, pk):
         """A mapper template's own file: its columns (headers, letters, header row and
         sheet) with the rules and the codes of its organization (issue 19.4)."""
