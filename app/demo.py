@@ -72,9 +72,10 @@ BULK_CUSTOMERS = 5_000
 BULK_INVOICES_POSTGRESQL = """
 INSERT INTO open_invoice (organization_id, reference, customer_id, invoice_date, balance,
                           customer_po, carrier)
-SELECT :org, 'DEMO-' || g, :first_customer + (g % :customers),
+SELECT :org, 'DEMO-' || g,
+       CAST(:first_customer AS integer) + (g % CAST(:customers AS integer)),
        DATE '2019-01-01' + (g % 2000), 10 + g % 997, 'PO-' || g, 'No Carrier'
-FROM generate_series(:start, :stop) AS g
+FROM generate_series(CAST(:start AS integer), CAST(:stop AS integer)) AS g
 """
 BULK_INVOICES_SQLITE = """
 WITH RECURSIVE g(n) AS (SELECT :start UNION ALL SELECT n + 1 FROM g WHERE n < :stop)
