@@ -94,10 +94,21 @@ def sent_queries(app, client, **args):
     return caught
 
 
-def scans(node):
-    yield node["Node Type"], node.get("Relation Name"), node.get("Index Name")
+def scans(node, parent=None):
+    """(node type, relation, index, parent's node type, estimated rows) of each node."""
+    yield (node["Node Type"], node.get("Relation Name"), node.get("Index Name"), parent,
+           node["Plan Rows"])
     for child in node.get("Plans", ()):
-        yield from scans(child)
+        yield from scans(child, node["Node Type"])
+
+
+def whole_table_scans(nodes, table_rows):
+    """The Seq Scans of open_invoice that may read the whole table. One under a Limit
+    whose filter the planner expects most rows to pass (a principal's capped count when
+    its distributors share nearly everything) stops after about twice its limit: the
+    planner's right choice there, and not a scan of millions."""
+    return [n for n in nodes if n[0] == "Seq Scan" and n[1] == "open_invoice"
+            and not (n[3] == "Limit" and n[4] >= table_rows / 2)]
 
 
 def plan_nodes(app, statement, parameters):
@@ -131,10 +142,14 @@ VIEWERS = {"distributor": "imp1", "principal": "prin1", "Admin": "admin1"}
 @pytest.mark.parametrize("screen", SCREENS)
 def test_no_list_query_scans_the_whole_table(app, big_lists, screen):
     args = SCREENS[screen](app, big_lists)
+    with app.app_context():
+        table_rows = db.session.execute(text(
+            "SELECT reltuples FROM pg_class WHERE relname = 'open_invoice'")).scalar()
+    assert table_rows > 300_000
     for viewer, username in VIEWERS.items():  # one seeding, every viewer
         client = app.test_client()
         login(client, username)
         for statement, parameters in sent_queries(app, client, **args):
             nodes = plan_nodes(app, statement, parameters)
-            seq = [n for n in nodes if n[0] == "Seq Scan" and n[1] == "open_invoice"]
+            seq = whole_table_scans(nodes, table_rows)
             assert not seq, f"{viewer}, {screen}: {statement}\n{nodes}"
