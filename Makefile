@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint test-scale bench fuzz permissions translations clean check-browser
+.PHONY: run test lint test-scale bench loadtest fuzz permissions translations clean check-browser
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,17 @@ test-scale: $(VENV)/.installed
 # and PostgreSQL, next to the bare read speed. Figures: README "Performance".
 bench: $(VENV)/.installed
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+# The load test (issue 14): gunicorn + 2 queue workers on PostgreSQL and Redis, 50
+# users browsing the lists and 20 uploading 10,000-row files (Locust, headless, only
+# 127.0.0.1). Settings are LOADTEST_* variables (bench/loadtest/run.py), e.g.
+# `make loadtest LOADTEST_INVOICES=10000000`. Figures: README "Load test".
+$(VENV)/.loadtest: $(VENV)/.installed requirements-loadtest.txt
+	$(PY) -m pip install --quiet -r requirements-loadtest.txt
+	touch $@
+
+loadtest: $(VENV)/.loadtest
+	$(PY) bench/loadtest/run.py
 
 # Mutated xlsx/xls/ods/csv/xml files against every reader and the whole import, longer
 # than the suite's bounded run (tests/test_fuzz_readers.py): FUZZ_EXAMPLES per test.

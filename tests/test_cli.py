@@ -493,6 +493,25 @@ def test_demo_a_second_time_fails_and_writes_nothing(app, runner):
     assert counts(app) == before
 
 
+def test_demo_invoices_are_written_in_bulk_and_added_on_a_second_run(app, runner):
+    from app.models import OpenInvoice
+    result = muara(runner, "demo", "--invoices", "300")
+    assert result.exit_code == 0, result.output
+    assert set(demo_logins(result.output.split("DEMO-DIST has")[0])) == set(DEMO_ROLES)
+    assert "DEMO-DIST has 300 open invoices" in result.output
+    again = muara(runner, "demo", "--invoices", "200")  # demo loaded: adds invoices only
+    assert again.exit_code == 0, again.output
+    assert again.output.strip() == "DEMO-DIST has 500 open invoices"
+    with app.app_context():
+        rows = db.session.execute(select(OpenInvoice.reference, OpenInvoice.customer_id,
+                                         OpenInvoice.invoice_date)).all()
+        customers = db.session.scalar(select(func.count()).select_from(Customer)
+                                      .where(Customer.code.like("B%")))
+    assert len({r.reference for r in rows}) == 500
+    assert len({r.customer_id for r in rows}) == 500 and customers == 5000
+    assert len({r.invoice_date for r in rows}) == 500
+
+
 def test_demo_that_fails_part_way_writes_nothing(app, runner, world):
     world.org("X1")
     world.user("importer", "Importer", "X1")  # taken: the demo's second user will clash

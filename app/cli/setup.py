@@ -16,14 +16,21 @@ def init():
 
 
 @click.command()
+@click.option("--invoices", type=click.IntRange(min=1),
+              help="Also write N open invoices of DEMO-DIST over 5,000 customers in one "
+                   "statement (load tests, list benchmarks); on loaded demo data, adds them.")
 @with_appcontext
 @command_errors
-def demo():
+def demo(invoices):
     """Demo data: DEMO-DIST, DEMO-PRIN, a connection, an integration, a user per role."""
-    from app.demo import load_demo
+    from app.demo import add_demo_invoices, demo_loaded, load_demo
     from app.services.transaction import in_transaction
-    for username, password, role in in_transaction(load_demo):
-        click.echo(f"{role:18} {username:18} {password}")
+    if not (invoices and demo_loaded()):
+        for username, password, role in in_transaction(load_demo):
+            click.echo(f"{role:18} {username:18} {password}")
+    if invoices:
+        total = add_demo_invoices(invoices)
+        click.echo(f"DEMO-DIST has {total:,} open invoices")
 
 
 @click.command()

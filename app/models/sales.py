@@ -25,12 +25,15 @@ class OpenInvoice(SharedThroughFile, Model):
     # serves lookups by organization; the list's order (newest invoice first, within
     # an organization) and an Invoice Date range read (organization, date, id) in
     # order, never sorting millions for a page; a Customer PO search and a customer's
-    # invoices (also the RESTRICT check of a customer's delete) have their own.
+    # invoices (also the RESTRICT check of a customer's delete) have their own, which
+    # serve every viewer. An Admin's and a principal's list (every organization's, or
+    # what several distributors share) read (date, id) newest first, filtered.
     __organization_index__ = False
     __table_args__ = (
         UniqueConstraint("organization_id", "reference", name="uq_invoice_ref"),
         Index("ix_open_invoice_org_date", "organization_id", "invoice_date", "id"),
-        Index("ix_open_invoice_org_po", "organization_id", "customer_po"),
+        Index("ix_open_invoice_date", "invoice_date", "id"),
+        Index("ix_open_invoice_po", "customer_po"),
         Index("ix_open_invoice_customer_date", "customer_id", "invoice_date"),
     )
 

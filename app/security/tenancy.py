@@ -108,8 +108,12 @@ def choice_criterion(related, model, relation, viewer):
     if PRINCIPAL not in viewer.role_names:
         return own
     (local,) = inspect(model).relationships[relation].local_columns
-    named = select(local).where(visible_criterion(model, viewer))
-    return or_(own, related.id.in_(named))
+    if local.table is related.__table__:  # a relation of the table to itself
+        return or_(own, related.id.in_(select(local).where(visible_criterion(model, viewer))))
+    # EXISTS per candidate (the relation's index), not IN over every row the principal
+    # sees: with ten million shared invoices the IN list read them all (issue 14).
+    named = select(local).where(local == related.id, visible_criterion(model, viewer))
+    return or_(own, named.exists())
 
 
 def _shared_side(model, relation):
