@@ -58,9 +58,21 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _iso_text(value: Any) -> str:
+    """json's `default`: what `plain` gives for the values JSON cannot hold itself."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    raise TypeError(f"{value.__class__.__name__} is not JSON serializable")
+
+
+# json.dumps's own settings with dates as ISO text: made once, not once per rejected row
+# (the cells of most rows are text and numbers, which the C encoder writes alone).
+_cells_json = json.JSONEncoder(default=_iso_text).encode
+
+
 def rejection_rows(imp: ImportFile, rejections: Iterable, original: Sequence) -> list[dict]:
     """The rejection log's rows for one source row's problems (validation.Rejection)."""
-    cells = json.dumps([plain(v) for v in original])
+    cells = _cells_json(original if isinstance(original, (list, tuple)) else list(original))
     return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
              "row": r.row, "column": r.column, "field": r.field,
              "value": None if r.value is None else str(r.value)[:1000],
