@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 from decimal import Decimal
+from json.encoder import encode_basestring
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -168,9 +169,13 @@ def hand_loop(path, fmt, db_path, import_id, org_id):
     def rejected_row(number, column, field, value, reason, message, cells):
         original = json.dumps([c.isoformat() if isinstance(c, (dt.date, dt.datetime)) else c
                                for c in cells])
+        # The row's natural key (its Invoice #) when that is valid, as the import keeps it.
+        reference = _text(cells[0])
+        key = (f"[{encode_basestring(reference)}]"
+               if reference is not None and len(reference) <= MAX_LENGTH else None)
         rejections.append((import_id, org_id, module, number, column, field,
                            None if value is None else str(value), reason, message,
-                           original, False, None))
+                           original, False, key))
 
     rows = _rows_xlsx(path) if fmt == "xlsx" else _rows_csv(path)
     batch_rows = accepted = rejected = 0
