@@ -29,7 +29,6 @@ import datetime as dt
 import json
 import os
 import re
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -297,16 +296,21 @@ def run_cli_import(path, database_url, instance, cpu):
     env = dict(os.environ, DATABASE_URL=database_url, MUARA_INSTANCE=instance,
                MUARA_MAX_UPLOAD_MB="4096", MUARA_LOG_LEVEL="WARNING")
     env.pop("REDIS_URL", None)
-    command = [sys.executable, "-m", "flask", "--app", "run", "muara", "import", str(path),
-               "--module", bi.MODULE, "--org", "BENCH-DIST", "--wait"]
+    # Through a wrapper whose only child is the command: its RUSAGE_CHILDREN peak is the
+    # command's own (this process's would be the largest of every child it ran).
+    wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
+               "file=sys.stderr); sys.exit(code)")
+    command = [sys.executable, "-c", wrapper, sys.executable, "-m", "flask", "--app", "run",
+               "muara", "import", str(path), "--module", bi.MODULE, "--org", "BENCH-DIST",
+               "--wait"]
     preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, preexec_fn=preexec)
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
-    # communicate() reaped it: its rusage is in RUSAGE_CHILDREN, the largest child so far.
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = int(err.decode().strip().splitlines()[-1]) / 1024  # the wrapper's last line, KB
     if proc.returncode != 0:
         bi.log(err.decode(errors="replace")[-3000:])
         raise RuntimeError(f"muara import exited {proc.returncode}")
