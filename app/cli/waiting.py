@@ -37,11 +37,11 @@ def poll(model, pk, finished, timeout):
 def wait_for_import(import_id, timeout=None):
     """The import's `--wait` summary once its job has finished (or the time is up)."""
     from app.models import ImportFile
-    from app.services.imports import summary
+    from app.services.imports import WAIT_REJECTIONS_LIMIT, summary
     run_embedded_queue()
     _, imp = poll(ImportFile, import_id, lambda row: row.job_finished,
                   timeout or DEFAULT_TIMEOUT)
-    return summary(imp)
+    return summary(imp, limit=WAIT_REJECTIONS_LIMIT)
 
 
 def task_ended(task):

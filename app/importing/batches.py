@@ -58,10 +58,26 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _iso_text(value: Any) -> str:
+    """json's `default`: what `plain` gives for the values JSON cannot hold itself."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    raise TypeError(f"{value.__class__.__name__} is not JSON serializable")
+
+
+# json.dumps's own settings with dates as ISO text: made once, not once per rejected row
+# (the cells of most rows are text and numbers, which the C encoder writes alone).
+_cells_json = json.JSONEncoder(default=_iso_text).encode
+
+
 def rejection_rows(imp: ImportFile, rejections: Iterable, original: Sequence) -> list[dict]:
     """The rejection log's rows for one source row's problems (validation.Rejection)."""
-    cells = json.dumps([plain(v) for v in original])
-    return [{"import_id": imp.id, "organization_id": imp.organization_id, "module": imp.module,
+    return _logged(imp.id, imp.organization_id, imp.module, rejections, original)
+
+
+def _logged(import_id, organization_id, module, rejections, original):
+    cells = _cells_json(original if isinstance(original, (list, tuple)) else list(original))
+    return [{"import_id": import_id, "organization_id": organization_id, "module": module,
              "row": r.row, "column": r.column, "field": r.field,
              "value": None if r.value is None else str(r.value)[:1000],
              "reason": r.reason, "message": r.message, "original": cells, "resolved": False,
@@ -91,6 +107,8 @@ class Batch:
         self.imp, self.import_id = imp, imp.id
         self.write, self.keep_rejections, self.keys = write, keep_rejections, keys
         self.replayable = replayable
+        # The import's ids, read once: rejection rows are made per rejected row.
+        self._origin = (imp.id, imp.organization_id, imp.module)
         self._reset()
 
     def _reset(self) -> None:
@@ -116,6 +134,12 @@ class Batch:
                 for row in rows:
                     row["natural_key"] = key
             self.rejections.extend(rows)
+
+    def reject_row(self, rejections: Iterable, values: Sequence) -> None:
+        """`reject` of one source row with its problems (validation.Rejection): the
+        rejection rows made here (none when the batch keeps no rejections)."""
+        self.reject(_logged(*self._origin, rejections, values) if self.keep_rejections
+                    else [], values)
 
     def log(self, rows: list[dict]) -> None:
         """Log rows that count no row (file-level warnings, messages of accepted rows)."""

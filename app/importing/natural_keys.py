@@ -24,11 +24,18 @@ from app.models.tasks import utcnow
 CHUNK = 500  # keys per UPDATE (far below SQLite's bound on parameters)
 
 
+# json.dumps(..., ensure_ascii=False), made once: it runs for every rejected row.
+_key_json = json.JSONEncoder(ensure_ascii=False).encode
+_quoted = json.encoder.encode_basestring  # a str as JSON text, as _key_json writes it
+
+
 def key_text(parts) -> str:
     """A natural key as the text stored on the rejection row."""
-    return json.dumps([p.isoformat() if isinstance(p, (dt.date, dt.datetime, dt.time))
-                       else p if isinstance(p, (int, str)) or p is None else str(p)
-                       for p in parts], ensure_ascii=False)
+    if len(parts) == 1 and parts[0].__class__ is str:  # most keys: one code
+        return f"[{_quoted(parts[0])}]"
+    return _key_json([p.isoformat() if isinstance(p, (dt.date, dt.datetime, dt.time))
+                      else p if isinstance(p, (int, str)) or p is None else str(p)
+                      for p in parts])
 
 
 class NaturalKeys:

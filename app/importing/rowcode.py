@@ -55,7 +55,9 @@ def _text_conversion(k, cf, names):
 def _date_conversion(k, cf, names):
     """YYYY-MM-DD through date.fromisoformat (as compile_date does first): ten times faster
     than strptime. Such a text has no spaces to trim."""
-    return ['if raw.__class__ is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":',
+    return ["if raw.__class__ is date:  # a real date cell (a spreadsheet's)",
+            f"    v{k} = raw",
+            'elif raw.__class__ is str and len(raw) == 10 and raw[4] == "-" and raw[7] == "-":',
             "    try:",
             f"        v{k} = fromisoformat(raw)",
             "    except ValueError:",
@@ -68,13 +70,17 @@ def _decimal_conversion(k, cf, names):
     """A plain number with few enough decimals is its own Decimal (compile_decimal's fast
     path); a positive field's zero or negative one goes to the converter for its message."""
     names[f"plain{k}"] = _plain_decimal(cf.declared.decimals)
-    lines = [f"if raw.__class__ is str and plain{k}(raw) is not None:",
-             f"    v{k} = Decimal(raw)"]
-    if cf.declared.positive:
-        lines += [f"    if v{k} <= 0:",
-                  f"        v{k} = convert{k}(raw)"]
-    return lines + ["else:",
-                    f"    v{k} = convert{k}(raw)"]
+    check = ([f"    if v{k} <= 0:", f"        v{k} = convert{k}(raw)"]
+             if cf.declared.positive else [])
+    # A spreadsheet's number: its text as Excel shows it (15 digits, compile_decimal's
+    # float case); a plain one with few enough decimals is that Decimal.
+    return [f"if raw.__class__ is str and plain{k}(raw) is not None:",
+            f"    v{k} = Decimal(raw)", *check,
+            "elif raw.__class__ is float and plain"
+            f"{k}(shown{k} := format(raw, '.15g')) is not None:",
+            f"    v{k} = Decimal(shown{k})", *check,
+            "else:",
+            f"    v{k} = convert{k}(raw)"]
 
 
 def _fast_conversion(cf):
@@ -141,6 +147,7 @@ def generate_validate(fields: list, key_slots: list, width: int, first_row: Call
     Rejections come per field in field order; a row without any is checked for a
     duplicate key (`first_row`, SeenKeys) and becomes a record laid out by slot."""
     names = {"Invalid": Invalid, "Decimal": Decimal, "fromisoformat": dt.date.fromisoformat,
+             "date": dt.date,
              "_invalid": _invalid, "_unknown": _unknown, "first_row": first_row,
              "required": required, "duplicate": duplicate}
     body = ["problems = []"]

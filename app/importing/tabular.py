@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.importing.batches import Batch, Settings, rejection_rows
+from app.importing.batches import Batch, Settings
 from app.importing.before_images import CheckCounts, imaged, imaging
 from app.importing.detection import detect_format
 from app.importing.faults import FileRejected
@@ -200,12 +200,12 @@ def _check_only(session, imp, module, opened, settings):
 def _read_all(session, imp, opened, batch):
     """Every row validated into `batch`, committed every batch_size rows."""
     # Bound once: this loop runs per row of files of a million rows.
-    validate, accept, reject = opened.validator.validate, batch.accept, batch.reject
-    keep, size = batch.keep_rejections, batch.settings.batch_size
+    validate, accept, reject = opened.validator.validate, batch.accept, batch.reject_row
+    size = batch.settings.batch_size
     for number, values in opened.table.rows():
         record, problems = validate(number, values)
         if record is None:
-            reject(rejection_rows(imp, problems, values) if keep else (), values)
+            reject(problems, values)
         else:
             accept(record)
         if batch.rows >= size:

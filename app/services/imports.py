@@ -5,7 +5,7 @@ import math
 from typing import BinaryIO, Optional
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
@@ -257,6 +257,10 @@ def import_now(imp: ImportFile) -> BackgroundTask:
     return enqueue_import(imp)
 
 
+# The rejections the `import --wait` JSON lists (SPEC section 8); it says how many more.
+WAIT_REJECTIONS_LIMIT = 1000
+
+
 def _sheet_summary(child: ImportFile) -> dict:
     line = {"sheet": child.sheet, "module": child.module, "import_id": child.id,
             "status": str(child.status), "rows": child.rows_done, "accepted": child.accepted,
@@ -287,9 +291,20 @@ def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
         if r.import_id in sheet_of:
             line["sheet"] = sheet_of[r.import_id]
         return line
+    listed = [entry(r) for r in lines if r.severity == "error"]
     result = {"import_id": imp.id, "status": str(imp.status),
               "rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected,
-              "rejections": [entry(r) for r in lines if r.severity == "error"]}
+              "rejections": listed}
+    if limit and len(lines) >= limit:
+        # Only the first `limit` are listed (SPEC section 8: the first 1,000 and
+        # "rejections_total"); the full list is on the file page and in the download.
+        total = db.session.scalar(
+            select(func.count()).select_from(ImportRejection)
+            .where(ImportRejection.import_id.in_([imp.id, *sheet_of]),
+                   ImportRejection.severity == "error"))
+        if total > len(listed):
+            result["rejections_total"] = total
+            result["rejections_more"] = total - len(listed)
     if sheets:
         result["sheets"] = [_sheet_summary(c) for c in sheets]
     # How the file was read and what the reader warns of (issue 13), once it was read;
