@@ -25,6 +25,7 @@ from app.models import (
     Product,
     StockEntry,
 )
+from app.models import consolidated as documents
 
 # Keys looked up per query: well under SQLite's 32,766 bound parameters.
 KEY_CHUNK = 5000
@@ -38,6 +39,10 @@ class Imaged:
     restored: tuple        # columns the upsert sets, given back by an undo
     children: tuple = ()   # tables whose rows belong to the record (removed with it)
     noun: str = "records"  # how the records are named to people
+    # A consolidated document's lines (table and its key to the document): an image
+    # keeps them whole, an undo puts them back (with their ids).
+    lines: Optional[Table] = None
+    parent: str = ""
 
 
 IMAGED = {
@@ -59,6 +64,34 @@ IMAGED = {
         ("boxes", "units_per_box", "quantity", "import_id", "principal_id"),
         noun="inventory boxes"),
 }
+
+
+def _document(model, line_model, parent, date, references, noun) -> Imaged:
+    """A consolidated document (staged modules, seed 000): its header's columns that the
+    consolidation sets, and its lines."""
+    restored = ("principal_id", "file_id", "consolidated_at", date, "line_count", "total",
+                *references)
+    return Imaged(model.__table__, ("number",), (date, "line_count", "total", *references),
+                  restored, children=(line_model.__tablename__,), noun=noun,
+                  lines=line_model.__table__, parent=parent)
+
+
+# Staged modules: the records their consolidation writes (app.importing.consolidation).
+IMAGED.update({
+    "sales_orders": _document(documents.SalesOrder, documents.SalesOrderLine, "order_id",
+                              "order_date", ("customer_id", "location_id"), "sales orders"),
+    "sales_invoices": _document(documents.SalesInvoice, documents.SalesInvoiceLine,
+                                "invoice_id", "invoice_date", ("customer_id", "location_id"),
+                                "sales invoices"),
+    "purchase_invoices": _document(documents.PurchaseInvoice, documents.PurchaseInvoiceLine,
+                                   "invoice_id", "invoice_date", ("supplier_id",),
+                                   "purchase invoices"),
+    "daily_visits": Imaged(
+        documents.DailyVisit.__table__, ("visit_date", "salesperson", "customer_id",
+                                         "check_in"), ("principal_id", "check_out", "notes"),
+        ("principal_id", "file_id", "consolidated_at", "check_out", "notes"),
+        noun="daily visits"),
+})
 
 
 def imaged(module_name: str) -> Optional[Imaged]:
@@ -99,9 +132,14 @@ def _jsonable(value):
 def from_json(spec: Imaged, text: str) -> dict:
     """A before-image's values as the table's column types take them (the image is a
     JSON object, or a JSON array in the order of `spec.restored`)."""
-    table, before = spec.table, json.loads(text, parse_float=Decimal)
+    before = json.loads(text, parse_float=Decimal)
     if isinstance(before, list):
         before = dict(zip(spec.restored, before, strict=True))
+    before.pop("lines", None)  # a document's lines: lines_from_json
+    return _typed(spec.table, before)
+
+
+def _typed(table: Table, before: dict) -> dict:
     values = {}
     for name, value in before.items():
         kind = table.c[name].type
@@ -154,6 +192,52 @@ def imaging(write: Callable, spec: Imaged, import_id: int, org_id: int) -> Calla
     return write_with_images
 
 
+def consolidation_images(session: Session, spec: Imaged, import_id: int, org_id: int,
+                         keys: list, write: Callable) -> dict:
+    """`write()` (a chunk of a consolidation's upsert) with the before-images of the
+    records it gave to this file: NULL for those it created, the earlier values (and
+    lines) for those it updated; a record a later file owns is not touched, not imaged.
+    Returns natural key -> id of the records this file owns now."""
+    before = existing_rows(session, spec, org_id, keys, spec.restored)
+    write()
+    owned = {key: row[0] for key, row in
+             existing_rows(session, spec, org_id, keys, ("file_id",)).items()
+             if row[1] == import_id}
+    updated = {key: before[key] for key in owned if key in before}
+    lines = lines_of(session, spec, [row[0] for row in updated.values()])
+    images = []
+    for key, record_id in owned.items():
+        old = updated.get(key)
+        if old is None:
+            images.append((import_id, spec.table.name, record_id, None))
+            continue
+        image = dict(zip(spec.restored, map(_jsonable, old[1:]), strict=True))
+        if spec.lines is not None:
+            image["lines"] = lines.get(record_id, [])
+        images.append((import_id, spec.table.name, record_id, json.dumps(image)))
+    write_images(session, images)
+    return owned
+
+
+def lines_of(session: Session, spec: Imaged, ids: list) -> dict:
+    """document id -> its lines, each a JSON-ready list of the line table's columns."""
+    found = {}
+    if spec.lines is None or not ids:
+        return found
+    table, parent = spec.lines, spec.lines.c[spec.parent]
+    for start in range(0, len(ids), KEY_CHUNK):
+        for row in session.execute(select(table).where(parent.in_(ids[start:start + KEY_CHUNK]))
+                                   .order_by(table.c.id)):
+            found.setdefault(row._mapping[spec.parent], []).append(list(map(_jsonable, row)))
+    return found
+
+
+def lines_from_json(spec: Imaged, lines: list) -> list:
+    """An image's lines as rows of the line table (the column types' values)."""
+    names = [c.name for c in spec.lines.columns]
+    return [_typed(spec.lines, dict(zip(names, line, strict=True))) for line in lines]
+
+
 def _sqlite_images(session, spec, import_id, org_id, keys, write):
     """The same in two statements, without a Python step per record: the images of the
     batch's existing records (json_array of their columns) before the write, then a NULL
@@ -199,7 +283,7 @@ class CheckCounts:
                 continue
             new = compared(record)
             new = new if isinstance(new, tuple) else (new,)
-            if all(_same(a, b) for a, b in zip(new, row[1:], strict=True)):
+            if all(same_value(a, b) for a, b in zip(new, row[1:], strict=True)):
                 self.unchanged += 1
             else:
                 self.would_update += 1
@@ -209,7 +293,7 @@ class CheckCounts:
                 "unchanged": self.unchanged}
 
 
-def _same(new, old) -> bool:
+def same_value(new, old) -> bool:
     if isinstance(new, Decimal) or isinstance(old, Decimal):
         try:
             return new is not None and old is not None and Decimal(new) == Decimal(old)

@@ -1,7 +1,7 @@
-"""Undo an import (issue 19): the refusals (still processing, already undone, past the
-retention, a module that cannot be undone yet), the plan shown before anything happens,
-and the job that undoes it batch by batch (app.importing.undo). Undo of an undo is a
-re-process of the file."""
+"""Undo an import (issue 19): the refusals (still processing or waiting to be
+consolidated, already undone, past the retention, customer returns), the plan shown
+before anything happens, and the job that undoes it batch by batch (app.importing.undo).
+Undo of an undo is a re-process of the file."""
 import datetime as dt
 
 from flask import current_app
@@ -25,8 +25,12 @@ UNDOABLE = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.un
 def refusal(imp: ImportFile) -> str | None:
     """Why this file cannot be undone now, or None."""
     if imaged(imp.module) is None:
-        return (f"Undo is not available for {module_label(imp.module)} yet: only customers, "
-                "products, open invoices, open credits and inventory boxes can be undone.")
+        return (f"Undo is not available for {module_label(imp.module)} yet: a customer "
+                "return's import changes returns, their details and texts in place and "
+                "keeps no earlier values of them to give back.")
+    if imp.status == ImportStatus.imported and imp.staged_at is not None:
+        return (f"Import #{imp.id} is waiting to be consolidated: nothing of it was "
+                "written to the consolidated records yet, so there is nothing to undo.")
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         return f"Import #{imp.id} is still {imp.status.label.lower()}: wait until it ends."
     if imp.status == ImportStatus.undone:
