@@ -2,7 +2,8 @@
 groups and validates the documents as an import does, resolves each document against the
 consolidated tables and leaves nothing behind; undoing a consolidated file undoes its
 consolidation (documents with their lines, restored exactly), and a document a later file
-changed is kept and named. Customer returns are refused with their reason.
+changed is kept and named. Undoing a customer returns file puts each return's whole tree
+back; check only of customer returns is refused with its reason.
 """
 import json
 
@@ -204,14 +205,59 @@ def test_a_file_waiting_for_consolidation_is_refused(app, runner, world3, tmp_pa
             "written to the consolidated records yet, so there is nothing to undo.")
 
 
-def test_customer_returns_are_refused_with_the_reason(app, runner, returns_d1, tmp_path):
+RETURN_TABLES = ("customer_return", "customer_return_detail", "customer_return_sub_detail",
+                 "return_info_text", "return_text_assignment", "return_text_assignment_text")
+
+
+def tables_snapshot(app, names):
+    """Every row of each table (every column, ids included), in id order."""
+    from flask_appbuilder import Model
+    tables = Model.metadata.tables
+    with app.app_context():
+        return {name: [tuple(row) for row in db.session.execute(
+            select(tables[name]).order_by(tables[name].c.id)).all()] for name in names}
+
+
+def test_undo_of_a_customer_returns_update_restores_the_whole_tree(app, runner, returns_d1,
+                                                                    tmp_path):
     from tests.returns_helpers import MINIMAL, detail, doc, import_returns, write
-    out = import_returns(runner, write(tmp_path, doc(MINIMAL + detail())))
-    assert out["status"] == "archived"
-    refused(muara(runner, "undo", str(out["import_id"]), "--wait"),
-            "Undo is not available for Customer Returns yet: a customer return's import "
-            "changes returns, their details and texts in place and keeps no earlier values "
-            "of them to give back.")
+    rich = (MINIMAL + "<number>R1</number><date>2025-03-04</date>"
+            "<InfoTexts><language>en</language><text>Note</text></InfoTexts>"
+            "<TextAssignments><number>2</number><type>memo</type><text><language>de</language>"
+            "<text>Hallo</text></text></TextAssignments>"
+            + detail("<InfoTexts><language>en</language><text>Dented</text></InfoTexts>"
+                     "<SubDetails><subNumber>1</subNumber><item><number>P001</number></item>"
+                     "<totalQuantity><amount>0.5</amount><uom><code>btl</code></uom>"
+                     "</totalQuantity></SubDetails>")
+            + detail(amount="2"))
+    one = import_returns(runner, write(tmp_path, doc(rich, MINIMAL + "<number>R2</number>"
+                                                     + detail())))
+    assert one["status"] == "archived"
+    before = tables_snapshot(app, RETURN_TABLES)
+    second = doc(MINIMAL + "<number>R1</number><date>2025-04-01</date>"
+                 "<InfoTexts><language>en</language><text>Changed</text></InfoTexts>"
+                 "<Details><number>10</number><totalQuantity><amount>3</amount>"
+                 "</totalQuantity></Details>"
+                 '<Details action="delete"><number>20</number></Details>'
+                 + detail(item="P001", unit="btl", amount="1"),
+                 MINIMAL + "<number>R3</number>" + detail())
+    two = import_returns(runner, write(tmp_path, second, "two.xml"))
+    assert two["status"] == "archived"
+    assert tables_snapshot(app, RETURN_TABLES) != before
+
+    out = undo(runner, two["import_id"])
+
+    assert (out["status"], out["removed"], out["restored"], out["kept"]) == (
+        "undone", 1, 1, [])
+    assert tables_snapshot(app, RETURN_TABLES) == before
+    # undoing the first file removes its two returns with their trees
+    out = undo(runner, one["import_id"])
+    assert (out["removed"], out["restored"]) == (2, 0)
+    assert all(rows == [] for rows in tables_snapshot(app, RETURN_TABLES).values())
+
+
+def test_check_only_of_customer_returns_is_refused(app, runner, returns_d1, tmp_path):
+    from tests.returns_helpers import MINIMAL, detail, doc, write
     result = muara(runner, "import", write(tmp_path, doc(MINIMAL + detail()), "two.xml"),
                    "--module", "customer_returns", "--org", "D1", "--dry-run")
     refused(result, "Check only is not available for Customer Returns yet: import the file "

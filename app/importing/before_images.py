@@ -8,18 +8,20 @@ its upsert sets (those an undo gives back). One row of `import_before_image` per
 the import touched: `before` is the JSON of those columns, NULL for a record it created.
 """
 import datetime as dt
+import enum
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Callable, Optional
 
-from sqlalchemy import Date, DateTime, Numeric, Table, select, tuple_
+from sqlalchemy import Date, DateTime, Enum, Numeric, Table, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.models import (
     BalanceAdjustment,
     Customer,
+    CustomerReturn,
     ImportBeforeImage,
     OpenInvoice,
     Product,
@@ -43,6 +45,9 @@ class Imaged:
     # keeps them whole, an undo puts them back (with their ids).
     lines: Optional[Table] = None
     parent: str = ""
+    # A customer return: its image is its whole tree (the return, its details,
+    # sub-details and texts), put back whole by an undo (return_trees).
+    tree: bool = False
 
 
 IMAGED = {
@@ -94,6 +99,16 @@ IMAGED.update({
 })
 
 
+# The tables of a customer return's tree that name their return (return_id), in the
+# order they are inserted; the texts of its text assignments hang on those.
+RETURN_TREE = ("customer_return_detail", "customer_return_sub_detail", "return_info_text",
+               "return_text_assignment")
+ASSIGNMENT_TEXT = "return_text_assignment_text"
+IMAGED["customer_returns"] = Imaged(
+    CustomerReturn.__table__, ("type_id", "number"), (), (),
+    children=(*RETURN_TREE, ASSIGNMENT_TEXT), noun="customer returns", tree=True)
+
+
 def imaged(module_name: str) -> Optional[Imaged]:
     return IMAGED.get(module_name)
 
@@ -122,6 +137,8 @@ def existing_rows(session: Session, spec: Imaged, org_id: int, keys: list,
 
 
 def _jsonable(value):
+    if isinstance(value, enum.Enum):
+        return value.name
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -150,6 +167,8 @@ def _typed(table: Table, before: dict) -> dict:
                 value = dt.date.fromisoformat(value)
             elif isinstance(kind, Numeric):
                 value = Decimal(str(value))
+            elif isinstance(kind, Enum) and kind.enum_class is not None:
+                value = kind.enum_class[value]
         values[name] = value
     return values
 
@@ -236,6 +255,65 @@ def lines_from_json(spec: Imaged, lines: list) -> list:
     """An image's lines as rows of the line table (the column types' values)."""
     names = [c.name for c in spec.lines.columns]
     return [_typed(spec.lines, dict(zip(names, line, strict=True))) for line in lines]
+
+
+def _tree_tables():
+    tables = CustomerReturn.metadata.tables
+    return [tables[name] for name in RETURN_TREE], tables[ASSIGNMENT_TEXT]
+
+
+def keep_return_image(session: Session, import_id: int, return_id: int,
+                      created: bool = False) -> None:
+    """The before-image of a customer return the import is about to change (its whole
+    tree), or NULL for one it created; a return already imaged by this import keeps its
+    first image."""
+    if created:
+        write_images(session, [(import_id, CustomerReturn.__tablename__, return_id, None)])
+        return
+    parts, texts = _tree_tables()
+    returns = CustomerReturn.__table__
+
+    def rows(query):
+        return [{k: _jsonable(v) for k, v in row._mapping.items()}
+                for row in session.execute(query)]
+    tree = {returns.name: rows(select(returns).where(returns.c.id == return_id))}
+    for table in parts:
+        tree[table.name] = rows(select(table).where(table.c.return_id == return_id)
+                                .order_by(table.c.id))
+    assignments = parts[-1]
+    tree[texts.name] = rows(select(texts).where(texts.c.assignment_id.in_(
+        select(assignments.c.id).where(assignments.c.return_id == return_id)))
+        .order_by(texts.c.id))
+    write_images(session, [(import_id, returns.name, return_id, json.dumps(tree))])
+
+
+def remove_return_trees(session: Session, ids: list) -> None:
+    """The details, sub-details and texts of these returns removed (children first)."""
+    parts, texts = _tree_tables()
+    connection = session.connection()
+    assignments = parts[-1]
+    connection.execute(delete(texts).where(texts.c.assignment_id.in_(
+        select(assignments.c.id).where(assignments.c.return_id.in_(ids)))))
+    for table in reversed(parts):
+        connection.execute(delete(table).where(table.c.return_id.in_(ids)))
+
+
+def restore_return_trees(session: Session, restored: list) -> None:
+    """Each return (id, image) put back whole: its row's values, and its tree as the
+    image has it (rows inserted again with their ids)."""
+    parts, texts = _tree_tables()
+    returns = CustomerReturn.__table__
+    connection = session.connection()
+    remove_return_trees(session, [record_id for record_id, _ in restored])
+    trees = [json.loads(before, parse_float=Decimal) for _, before in restored]
+    for (record_id, _), tree in zip(restored, trees, strict=True):
+        (row,) = tree[returns.name]
+        values = _typed(returns, {k: v for k, v in row.items() if k != "id"})
+        connection.execute(update(returns).where(returns.c.id == record_id).values(values))
+    for table in (*parts, texts):
+        rows = [_typed(table, row) for tree in trees for row in tree[table.name]]
+        if rows:
+            connection.execute(table.insert(), rows)
 
 
 def _sqlite_images(session, spec, import_id, org_id, keys, write):

@@ -14,7 +14,14 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Settings
-from app.importing.before_images import Imaged, from_json, imaged, lines_from_json
+from app.importing.before_images import (
+    Imaged,
+    from_json,
+    imaged,
+    lines_from_json,
+    remove_return_trees,
+    restore_return_trees,
+)
 from app.importing.writers import AFFECTS_BALANCES, refresh_customer_balances
 from app.models import ImportBeforeImage, ImportFile, InvoiceCharge, OpenInvoice
 from app.models.imports import ImportStatus
@@ -129,10 +136,14 @@ def _undo_batch(session, imp, spec, rows, state):
                  for record_id, noun in in_use.items()})
     connection = session.connection()
     if removed:
+        if spec.tree:
+            remove_return_trees(session, removed)
         if spec.lines is not None:
             connection.execute(delete(spec.lines).where(spec.lines.c[spec.parent].in_(removed)))
         connection.execute(delete(table).where(table.c.id.in_(removed)))
-    if restored:
+    if restored and spec.tree:
+        restore_return_trees(session, restored)
+    elif restored:
         _restore(session, imp, spec, restored)
         if "invoice_charge" in spec.children:
             _charges_follow(session, [record_id for record_id, _ in restored])

@@ -1,5 +1,5 @@
 """Undo an import (issue 19): the refusals (still processing or waiting to be
-consolidated, already undone, past the retention, customer returns), the plan shown
+consolidated, already undone, past the retention), the plan shown
 before anything happens, and the job that undoes it batch by batch (app.importing.undo).
 Undo of an undo is a re-process of the file."""
 import datetime as dt
@@ -25,9 +25,7 @@ UNDOABLE = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.un
 def refusal(imp: ImportFile) -> str | None:
     """Why this file cannot be undone now, or None."""
     if imaged(imp.module) is None:
-        return (f"Undo is not available for {module_label(imp.module)} yet: a customer "
-                "return's import changes returns, their details and texts in place and "
-                "keeps no earlier values of them to give back.")
+        return f"Undo is not available for {module_label(imp.module)}."
     if imp.status == ImportStatus.imported and imp.staged_at is not None:
         return (f"Import #{imp.id} is waiting to be consolidated: nothing of it was "
                 "written to the consolidated records yet, so there is nothing to undo.")

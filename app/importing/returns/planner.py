@@ -3,6 +3,7 @@ reference and checks every rule (the rules per topic: references.py, header.py,
 details.py, texts.py, status.py), collecting the messages with the element path and the
 writes to make (ops); only when the return has no error are the ops applied. So a return
 with an error is not written at all (the stored return, if any, stays as it was)."""
+from app.importing.before_images import keep_return_image
 from app.importing.returns.details import DetailRules
 from app.importing.returns.elements import Log
 from app.importing.returns.header import HeaderRules
@@ -36,9 +37,15 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
                             "The customer return was not released automatically: its "
                             "import had errors.")
             return log
+        # Before anything changes: the stored return's image (undo), in the batch's
+        # transaction; a return it creates is noted once it exists.
+        if self.stored is not None:
+            keep_return_image(self.session, self.import_id, self.stored.id)
         state = {}
         for op in ops:
             op(state)
+        if state.get("created"):
+            keep_return_image(self.session, self.import_id, state["ret"].id, created=True)
         if state.get("ret") is not None and state["ret"].number:
             log.document = state["ret"].number  # a return without a number was numbered
         return log
