@@ -3,7 +3,7 @@ groups and validates the documents as an import does, resolves each document aga
 consolidated tables and leaves nothing behind; undoing a consolidated file undoes its
 consolidation (documents with their lines, restored exactly), and a document a later file
 changed is kept and named. Undoing a customer returns file puts each return's whole tree
-back; check only of customer returns is refused with its reason.
+back; a check of customer returns is rolled back return by return.
 """
 import json
 
@@ -256,12 +256,24 @@ def test_undo_of_a_customer_returns_update_restores_the_whole_tree(app, runner, 
     assert all(rows == [] for rows in tables_snapshot(app, RETURN_TABLES).values())
 
 
-def test_check_only_of_customer_returns_is_refused(app, runner, returns_d1, tmp_path):
-    from tests.returns_helpers import MINIMAL, detail, doc, write
-    result = muara(runner, "import", write(tmp_path, doc(MINIMAL + detail()), "two.xml"),
-                   "--module", "customer_returns", "--org", "D1", "--dry-run")
-    refused(result, "Check only is not available for Customer Returns yet: import the file "
-                    "to see its result.")
+def test_check_only_of_customer_returns_writes_nothing_and_counts_returns(
+        app, runner, returns_d1, tmp_path):
+    from tests.returns_helpers import MINIMAL, detail, doc, import_returns, write
+    import_returns(runner, write(tmp_path, doc(MINIMAL + "<number>R1</number>" + detail(),
+                                               MINIMAL + "<number>R2</number>" + detail())))
+    before = tables_snapshot(app, (*RETURN_TABLES, "return_type"))
+    text = doc(MINIMAL + "<number>R1</number>" + detail(amount="7"),  # changed
+               # the same again (detail 10 named: a detail without its number is a new one)
+               MINIMAL + "<number>R2</number>" + detail("<number>10</number>"),
+               MINIMAL + detail(),  # new, numbered from the range
+               MINIMAL + "<number>R4</number>" + detail(item="NOPE"))  # an error
+    out = import_returns(runner, write(tmp_path, text, "check.xml"), "D1", "--dry-run")
+    assert (out["status"], out["dry_run"], out["rows"], out["accepted"], out["rejected"]) == (
+        "checked", True, 4, 3, 1)
+    assert (out["would_create"], out["would_update"], out["unchanged"]) == (1, 1, 1)
+    assert [r["row"] for r in out["rejections"]] == [4]
+    assert tables_snapshot(app, (*RETURN_TABLES, "return_type")) == before
+    assert count(app, ImportBeforeImage, import_id=out["import_id"]) == 0
 
 
 # --- check only --------------------------------------------------------------------------------

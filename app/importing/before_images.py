@@ -270,6 +270,12 @@ def keep_return_image(session: Session, import_id: int, return_id: int,
     if created:
         write_images(session, [(import_id, CustomerReturn.__tablename__, return_id, None)])
         return
+    write_images(session, [(import_id, CustomerReturn.__tablename__, return_id,
+                            json.dumps(return_tree(session, return_id)))])
+
+
+def return_tree(session: Session, return_id: int) -> dict:
+    """A stored return's whole tree: table name -> its rows (JSON-ready dicts)."""
     parts, texts = _tree_tables()
     returns = CustomerReturn.__table__
 
@@ -284,7 +290,20 @@ def keep_return_image(session: Session, import_id: int, return_id: int,
     tree[texts.name] = rows(select(texts).where(texts.c.assignment_id.in_(
         select(assignments.c.id).where(assignments.c.return_id == return_id)))
         .order_by(texts.c.id))
-    write_images(session, [(import_id, returns.name, return_id, json.dumps(tree))])
+    return tree
+
+
+# What identifies rows rather than says what they hold: a return whose tree differs only
+# in these is unchanged (a check only).
+_IDENTITY = {"id", "import_id", "created_import_id", "return_id", "detail_id",
+             "sub_detail_id", "assignment_id"}
+
+
+def same_tree(before: dict, after: dict) -> bool:
+    def content(tree):
+        return {name: [{k: v for k, v in row.items() if k not in _IDENTITY} for row in rows]
+                for name, rows in tree.items()}
+    return content(before) == content(after)
 
 
 def remove_return_trees(session: Session, ids: list) -> None:

@@ -161,9 +161,6 @@ def create_import(org, module_name, filename, content: bytes | BinaryIO, user=No
     stream is copied in chunks and refused for size as soon as the limit is passed."""
     module, principal, integration, template = resolve_upload_target(
         org, module_name, principal_code, integration_name, template_name)
-    if dry_run and module.kind == RETURNS_XML:
-        raise MuaraError(f"Check only is not available for {module.label} yet: import the "
-                         "file to see its result.")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
         upload = spool_upload(content, limit)
