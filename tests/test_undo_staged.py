@@ -197,6 +197,19 @@ def test_an_interrupted_undo_of_a_consolidation_completes_when_run_again(
     assert snapshot(app, (SalesOrder, SalesOrderLine)) == before
 
 
+def test_a_file_consolidated_without_images_is_refused(app, runner, world3, tmp_path):
+    _, header, first, _ = CASES["sales_orders"]
+    one = imported(runner, tmp_path, "sales_orders", header, first, "one.xlsx")
+    sync_all(runner, "P1")
+    with app.app_context():  # as a file consolidated before consolidation kept images
+        db.session.execute(ImportBeforeImage.__table__.delete())
+        db.session.commit()
+    refused(muara(runner, "undo", str(one["import_id"]), "--wait"),
+            f"Import #{one['import_id']} was consolidated before its consolidation kept what "
+            "it changed: it cannot be undone.")
+    assert count(app, SalesOrder) == 2
+
+
 def test_a_file_waiting_for_consolidation_is_refused(app, runner, world3, tmp_path):
     _, header, first, _ = CASES["sales_orders"]
     one = imported(runner, tmp_path, "sales_orders", header, first, "one.xlsx")

@@ -5,6 +5,7 @@ Undo of an undo is a re-process of the file."""
 import datetime as dt
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -12,7 +13,7 @@ from app.importing.batches import Settings
 from app.importing.before_images import imaged
 from app.importing.modules import module_label
 from app.importing.undo import plan, result, run_undo
-from app.models import ImportFile
+from app.models import ImportBeforeImage, ImportFile
 from app.models.imports import ImportStatus
 from app.models.tasks import BackgroundTask, utcnow
 from app.queue import beat, job, queue
@@ -42,6 +43,12 @@ def refusal(imp: ImportFile) -> str | None:
     if imp.uploaded_at < utcnow() - dt.timedelta(days=days):
         return (f"Import #{imp.id} is older than the retention period ({days} days): it "
                 "can no longer be undone.")
+    if (imp.consolidated_records and imp.status != ImportStatus.undoing
+            and db.session.scalar(select(ImportBeforeImage.import_id)
+                                  .where(ImportBeforeImage.import_id == imp.id).limit(1))
+            is None):
+        return (f"Import #{imp.id} was consolidated before its consolidation kept what it "
+                "changed: it cannot be undone.")
     return None
 
 
