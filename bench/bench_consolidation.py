@@ -1,12 +1,19 @@
 """Sales-order files through staging and consolidation (seed 000), timed.
 
-    python bench/bench_consolidation.py --lines 100000 [--database-url URL]
+    python bench/bench_consolidation.py --lines 100000 [--database-url URL] [--undo]
 
 A fresh SQLite database in a temporary folder (or the given database, whose tables are
 dropped first), a distributor with 1000 customers and 100 products shared with one
 principal, and a CSV of orders with 4 lines each. Prints one JSON line: seconds of the
 import job (read, validate, group by document, stage) and of Sync All (one transaction
 for the file), lines per second of each, and the counts.
+
+--undo (issue 19) adds, in order: a check only of the file before it is imported (the
+same validation and grouping, every document resolved, nothing left), and after the
+import and Sync All: the same file imported again and consolidated (every document
+rewritten by the later file, each keeping its before-image with its lines), the undo of
+that second file (every document and its lines given back) and the undo of the first
+(every document removed).
 """
 import argparse
 import csv
@@ -24,6 +31,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=100000)
     parser.add_argument("--database-url")
+    parser.add_argument("--undo", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="muara-bench-consolidation-"))
     os.environ["MUARA_INSTANCE"] = str(folder)
@@ -69,12 +77,17 @@ def main():
                             for n in range(100)])
         create_default_template(org, "sales_orders")
         db.session.commit()
-        imp = create_import(org, "sales_orders", "orders.csv", path.read_bytes())
-        import_id, principal_id = imp.id, directory.get_org("P1").id
         from app.queue import queue
-        started = time.perf_counter()
-        queue().worker(app).work(burst=True, logging_level="WARNING")
-        staged = time.perf_counter() - started
+        timed = {}
+        if args.undo:
+            checked = create_import(org, "sales_orders", "check.csv", path.read_bytes(),
+                                    dry_run=True)
+            timed["check_seconds"] = _work(queue, app)
+            db.session.expire_all()
+            timed["check"] = json.loads(db.session.get(type(checked), checked.id).check_json)
+        imp = create_import(org, "sales_orders", "orders.csv", path.read_bytes(), force=True)
+        import_id, principal_id = imp.id, directory.get_org("P1").id
+        staged = _work(queue, app)
         db.session.expire_all()
         imp = db.session.get(type(imp), import_id)
         counts = {"rows": imp.rows_done, "accepted": imp.accepted, "rejected": imp.rejected}
@@ -83,12 +96,42 @@ def main():
         consolidated = time.perf_counter() - started
         counts.update(orders=db.session.query(SalesOrder).count(),
                       order_lines=db.session.query(SalesOrderLine).count())
+        if args.undo:
+            timed.update(_undo_steps(app, queue, org, path, import_id, principal_id))
     print(json.dumps({"database": url.split(":")[0], "lines": args.lines,
                       "import_seconds": round(staged, 2),
                       "import_lines_per_s": round(args.lines / staged),
                       "sync_all_seconds": round(consolidated, 2),
                       "sync_all_lines_per_s": round(args.lines / consolidated),
-                      "sync_all": result, **counts}))
+                      "sync_all": result, **counts, **timed}))
+
+
+def _work(queue, app):
+    started = time.perf_counter()
+    queue().worker(app).work(burst=True, logging_level="WARNING")
+    return round(time.perf_counter() - started, 2)
+
+
+def _undo_steps(app, queue, org, path, first_id, principal_id):
+    """The file again (consolidated over the first), then both undone, each timed."""
+    from app.extensions import db
+    from app.models import ImportFile
+    from app.services.consolidation import run_sync_all
+    from app.services.imports import create_import
+    from app.services.undo import request_undo, undo_import
+    timed = {}
+    second = create_import(org, "sales_orders", "again.csv", path.read_bytes(), force=True).id
+    timed["import_again_seconds"] = _work(queue, app)
+    started = time.perf_counter()
+    run_sync_all(principal_id)
+    timed["sync_all_again_seconds"] = round(time.perf_counter() - started, 2)
+    for name, import_id in (("undo_again", second), ("undo_first", first_id)):
+        request_undo(db.session.get(ImportFile, import_id))
+        started = time.perf_counter()
+        result = undo_import(import_id)
+        timed[f"{name}_seconds"] = round(time.perf_counter() - started, 2)
+        timed[name] = {k: result[k] for k in ("status", "removed", "restored", "kept_count")}
+    return timed
 
 
 if __name__ == "__main__":

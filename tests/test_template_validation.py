@@ -295,10 +295,6 @@ def key_of(module, row):
 @given(data=st.data())
 def test_values_inside_the_rules_import_without_rejection(app, editor, runner, tmp_path,
                                                          module_name, data):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("known defect, issue 19.4: on PostgreSQL a value inside Excel's rules "
-                    "can fail the import with a DataError (found by this test on "
-                    "2026-12-06); runs on SQLite until fixed")
     module = MODULES[module_name]
     template = download(editor, module_name)
     rows = data.draw(st.lists(row_strategy(load(template), module.label), min_size=1,

@@ -283,11 +283,3 @@ def test_check_only_of_an_unreadable_file_fails_like_an_import(app, runner, d1, 
     _, out = run_import(runner, str(path), "open_invoices", "D1", "--dry-run", ok=False)
     assert out["status"] == "failed"
     assert out["error"]["reason"] == "not_a_spreadsheet"
-
-
-def test_check_only_of_a_staged_module_is_refused(app, runner, d1, tmp_path):
-    path = xlsx(tmp_path / "so.xlsx", [["Order #"], ["SO-1"]])
-    result = muara(runner, "import", path, "--module", "sales_orders", "--org", "D1",
-                   "--dry-run")
-    refused(result, "Check only is not available for Sales Orders yet: import the file to "
-                    "see its result.")

@@ -8,23 +8,26 @@ its upsert sets (those an undo gives back). One row of `import_before_image` per
 the import touched: `before` is the JSON of those columns, NULL for a record it created.
 """
 import datetime as dt
+import enum
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import Callable, Optional
 
-from sqlalchemy import Date, DateTime, Numeric, Table, select, tuple_
+from sqlalchemy import Date, DateTime, Enum, Numeric, Table, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.models import (
     BalanceAdjustment,
     Customer,
+    CustomerReturn,
     ImportBeforeImage,
     OpenInvoice,
     Product,
     StockEntry,
 )
+from app.models import consolidated as documents
 
 # Keys looked up per query: well under SQLite's 32,766 bound parameters.
 KEY_CHUNK = 5000
@@ -38,6 +41,13 @@ class Imaged:
     restored: tuple        # columns the upsert sets, given back by an undo
     children: tuple = ()   # tables whose rows belong to the record (removed with it)
     noun: str = "records"  # how the records are named to people
+    # A consolidated document's lines (table and its key to the document): an image
+    # keeps them whole, an undo puts them back (with their ids).
+    lines: Optional[Table] = None
+    parent: str = ""
+    # A customer return: its image is its whole tree (the return, its details,
+    # sub-details and texts), put back whole by an undo (return_trees).
+    tree: bool = False
 
 
 IMAGED = {
@@ -59,6 +69,44 @@ IMAGED = {
         ("boxes", "units_per_box", "quantity", "import_id", "principal_id"),
         noun="inventory boxes"),
 }
+
+
+def _document(model, line_model, parent, date, references, noun) -> Imaged:
+    """A consolidated document (staged modules, seed 000): its header's columns that the
+    consolidation sets, and its lines."""
+    restored = ("principal_id", "file_id", "consolidated_at", date, "line_count", "total",
+                *references)
+    return Imaged(model.__table__, ("number",), (date, "line_count", "total", *references),
+                  restored, children=(line_model.__tablename__,), noun=noun,
+                  lines=line_model.__table__, parent=parent)
+
+
+# Staged modules: the records their consolidation writes (app.importing.consolidation).
+IMAGED.update({
+    "sales_orders": _document(documents.SalesOrder, documents.SalesOrderLine, "order_id",
+                              "order_date", ("customer_id", "location_id"), "sales orders"),
+    "sales_invoices": _document(documents.SalesInvoice, documents.SalesInvoiceLine,
+                                "invoice_id", "invoice_date", ("customer_id", "location_id"),
+                                "sales invoices"),
+    "purchase_invoices": _document(documents.PurchaseInvoice, documents.PurchaseInvoiceLine,
+                                   "invoice_id", "invoice_date", ("supplier_id",),
+                                   "purchase invoices"),
+    "daily_visits": Imaged(
+        documents.DailyVisit.__table__, ("visit_date", "salesperson", "customer_id",
+                                         "check_in"), ("principal_id", "check_out", "notes"),
+        ("principal_id", "file_id", "consolidated_at", "check_out", "notes"),
+        noun="daily visits"),
+})
+
+
+# The tables of a customer return's tree that name their return (return_id), in the
+# order they are inserted; the texts of its text assignments hang on those.
+RETURN_TREE = ("customer_return_detail", "customer_return_sub_detail", "return_info_text",
+               "return_text_assignment")
+ASSIGNMENT_TEXT = "return_text_assignment_text"
+IMAGED["customer_returns"] = Imaged(
+    CustomerReturn.__table__, ("type_id", "number"), (), (),
+    children=(*RETURN_TREE, ASSIGNMENT_TEXT), noun="customer returns", tree=True)
 
 
 def imaged(module_name: str) -> Optional[Imaged]:
@@ -89,6 +137,8 @@ def existing_rows(session: Session, spec: Imaged, org_id: int, keys: list,
 
 
 def _jsonable(value):
+    if isinstance(value, enum.Enum):
+        return value.name
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -99,9 +149,14 @@ def _jsonable(value):
 def from_json(spec: Imaged, text: str) -> dict:
     """A before-image's values as the table's column types take them (the image is a
     JSON object, or a JSON array in the order of `spec.restored`)."""
-    table, before = spec.table, json.loads(text, parse_float=Decimal)
+    before = json.loads(text, parse_float=Decimal)
     if isinstance(before, list):
         before = dict(zip(spec.restored, before, strict=True))
+    before.pop("lines", None)  # a document's lines: lines_from_json
+    return _typed(spec.table, before)
+
+
+def _typed(table: Table, before: dict) -> dict:
     values = {}
     for name, value in before.items():
         kind = table.c[name].type
@@ -112,6 +167,8 @@ def from_json(spec: Imaged, text: str) -> dict:
                 value = dt.date.fromisoformat(value)
             elif isinstance(kind, Numeric):
                 value = Decimal(str(value))
+            elif isinstance(kind, Enum) and kind.enum_class is not None:
+                value = kind.enum_class[value]
         values[name] = value
     return values
 
@@ -152,6 +209,130 @@ def imaging(write: Callable, spec: Imaged, import_id: int, org_id: int) -> Calla
         write_images(session, images)
 
     return write_with_images
+
+
+def consolidation_images(session: Session, spec: Imaged, import_id: int, org_id: int,
+                         keys: list, write: Callable) -> dict:
+    """`write()` (a chunk of a consolidation's upsert) with the before-images of the
+    records it gave to this file: NULL for those it created, the earlier values (and
+    lines) for those it updated; a record a later file owns is not touched, not imaged.
+    Returns natural key -> id of the records this file owns now."""
+    before = existing_rows(session, spec, org_id, keys, spec.restored)
+    write()
+    owned = {key: row[0] for key, row in
+             existing_rows(session, spec, org_id, keys, ("file_id",)).items()
+             if row[1] == import_id}
+    updated = {key: before[key] for key in owned if key in before}
+    lines = lines_of(session, spec, [row[0] for row in updated.values()])
+    images = []
+    for key, record_id in owned.items():
+        old = updated.get(key)
+        if old is None:
+            images.append((import_id, spec.table.name, record_id, None))
+            continue
+        image = dict(zip(spec.restored, map(_jsonable, old[1:]), strict=True))
+        if spec.lines is not None:
+            image["lines"] = lines.get(record_id, [])
+        images.append((import_id, spec.table.name, record_id, json.dumps(image)))
+    write_images(session, images)
+    return owned
+
+
+def lines_of(session: Session, spec: Imaged, ids: list) -> dict:
+    """document id -> its lines, each a JSON-ready list of the line table's columns."""
+    found = {}
+    if spec.lines is None or not ids:
+        return found
+    table, parent = spec.lines, spec.lines.c[spec.parent]
+    for start in range(0, len(ids), KEY_CHUNK):
+        for row in session.execute(select(table).where(parent.in_(ids[start:start + KEY_CHUNK]))
+                                   .order_by(table.c.id)):
+            found.setdefault(row._mapping[spec.parent], []).append(list(map(_jsonable, row)))
+    return found
+
+
+def lines_from_json(spec: Imaged, lines: list) -> list:
+    """An image's lines as rows of the line table (the column types' values)."""
+    names = [c.name for c in spec.lines.columns]
+    return [_typed(spec.lines, dict(zip(names, line, strict=True))) for line in lines]
+
+
+def _tree_tables():
+    tables = CustomerReturn.metadata.tables
+    return [tables[name] for name in RETURN_TREE], tables[ASSIGNMENT_TEXT]
+
+
+def keep_return_image(session: Session, import_id: int, return_id: int,
+                      created: bool = False) -> None:
+    """The before-image of a customer return the import is about to change (its whole
+    tree), or NULL for one it created; a return already imaged by this import keeps its
+    first image."""
+    if created:
+        write_images(session, [(import_id, CustomerReturn.__tablename__, return_id, None)])
+        return
+    write_images(session, [(import_id, CustomerReturn.__tablename__, return_id,
+                            json.dumps(return_tree(session, return_id)))])
+
+
+def return_tree(session: Session, return_id: int) -> dict:
+    """A stored return's whole tree: table name -> its rows (JSON-ready dicts)."""
+    parts, texts = _tree_tables()
+    returns = CustomerReturn.__table__
+
+    def rows(query):
+        return [{k: _jsonable(v) for k, v in row._mapping.items()}
+                for row in session.execute(query)]
+    tree = {returns.name: rows(select(returns).where(returns.c.id == return_id))}
+    for table in parts:
+        tree[table.name] = rows(select(table).where(table.c.return_id == return_id)
+                                .order_by(table.c.id))
+    assignments = parts[-1]
+    tree[texts.name] = rows(select(texts).where(texts.c.assignment_id.in_(
+        select(assignments.c.id).where(assignments.c.return_id == return_id)))
+        .order_by(texts.c.id))
+    return tree
+
+
+# What identifies rows rather than says what they hold: a return whose tree differs only
+# in these is unchanged (a check only).
+_IDENTITY = {"id", "import_id", "created_import_id", "return_id", "detail_id",
+             "sub_detail_id", "assignment_id"}
+
+
+def same_tree(before: dict, after: dict) -> bool:
+    def content(tree):
+        return {name: [{k: v for k, v in row.items() if k not in _IDENTITY} for row in rows]
+                for name, rows in tree.items()}
+    return content(before) == content(after)
+
+
+def remove_return_trees(session: Session, ids: list) -> None:
+    """The details, sub-details and texts of these returns removed (children first)."""
+    parts, texts = _tree_tables()
+    connection = session.connection()
+    assignments = parts[-1]
+    connection.execute(delete(texts).where(texts.c.assignment_id.in_(
+        select(assignments.c.id).where(assignments.c.return_id.in_(ids)))))
+    for table in reversed(parts):
+        connection.execute(delete(table).where(table.c.return_id.in_(ids)))
+
+
+def restore_return_trees(session: Session, restored: list) -> None:
+    """Each return (id, image) put back whole: its row's values, and its tree as the
+    image has it (rows inserted again with their ids)."""
+    parts, texts = _tree_tables()
+    returns = CustomerReturn.__table__
+    connection = session.connection()
+    remove_return_trees(session, [record_id for record_id, _ in restored])
+    trees = [json.loads(before, parse_float=Decimal) for _, before in restored]
+    for (record_id, _), tree in zip(restored, trees, strict=True):
+        (row,) = tree[returns.name]
+        values = _typed(returns, {k: v for k, v in row.items() if k != "id"})
+        connection.execute(update(returns).where(returns.c.id == record_id).values(values))
+    for table in (*parts, texts):
+        rows = [_typed(table, row) for tree in trees for row in tree[table.name]]
+        if rows:
+            connection.execute(table.insert(), rows)
 
 
 def _sqlite_images(session, spec, import_id, org_id, keys, write):
@@ -199,7 +380,7 @@ class CheckCounts:
                 continue
             new = compared(record)
             new = new if isinstance(new, tuple) else (new,)
-            if all(_same(a, b) for a, b in zip(new, row[1:], strict=True)):
+            if all(same_value(a, b) for a, b in zip(new, row[1:], strict=True)):
                 self.unchanged += 1
             else:
                 self.would_update += 1
@@ -209,7 +390,7 @@ class CheckCounts:
                 "unchanged": self.unchanged}
 
 
-def _same(new, old) -> bool:
+def same_value(new, old) -> bool:
     if isinstance(new, Decimal) or isinstance(old, Decimal):
         try:
             return new is not None and old is not None and Decimal(new) == Decimal(old)

@@ -18,11 +18,21 @@ import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Callable, Optional
 
 from sqlalchemy import Select, delete, insert, select, update
 
 from app.errors import TaskSuperseded
+from app.importing.before_images import (
+    consolidation_images,
+    existing_rows,
+    imaged,
+    same_value,
+)
+from app.importing.before_images import (
+    lines_of as stored_lines,
+)
 from app.importing.modules import MODULES, STAGED_MODULES
 from app.importing.natural_keys import close_resolved_files
 from app.importing.writers import upsert
@@ -204,43 +214,50 @@ class _Lookups:
 
 # --- header and lines ----------------------------------------------------------------------
 
+def _document_records(imp, target, chunk, lookups, now):
+    """The headers of a chunk's documents as the consolidation writes them, and each
+    document's lines (number -> [line])."""
+    headers, lines_of = [], {}
+    for number, records in chunk:
+        head = next(r for r in records if r.get(target.date) is not None)
+        lines, total = [], Decimal(0)
+        for r in records:
+            if r.get("product") is None:
+                continue  # the header alone
+            quantity, price = Decimal(r["quantity"]), Decimal(r[target.price])
+            amount = (quantity * price).quantize(CENT)
+            total += amount
+            lines.append({"line_no": len(lines) + 1,
+                          "product_id": lookups.id("product", r["product"], number),
+                          "quantity": quantity, target.price: price, "amount": amount})
+        header = {"organization_id": imp.organization_id, "principal_id": imp.principal_id,
+                  "file_id": imp.id, "consolidated_at": now, "number": number,
+                  target.date: dt.date.fromisoformat(head[target.date]),
+                  "line_count": len(lines), "total": total}
+        for field, kind in target.references:
+            header[field + "_id"] = lookups.id(kind, head.get(field), number)
+        headers.append(header)
+        lines_of[number] = lines
+    return headers, lines_of
+
+
 def _documents(session, imp, module, target, checkpoint):
     lookups = _Lookups(session, imp.organization_id)
     now = utcnow()
     written = 0
     header_table, line_table = target.header, target.lines
+    spec = imaged(module.name)
     for chunk in _document_chunks(session, imp.id):
-        headers, lines_of = [], {}
-        for number, records in chunk:
-            head = next(r for r in records if r.get(target.date) is not None)
-            lines, total = [], Decimal(0)
-            for r in records:
-                if r.get("product") is None:
-                    continue  # the header alone
-                quantity, price = Decimal(r["quantity"]), Decimal(r[target.price])
-                amount = (quantity * price).quantize(CENT)
-                total += amount
-                lines.append({"line_no": len(lines) + 1,
-                              "product_id": lookups.id("product", r["product"], number),
-                              "quantity": quantity, target.price: price, "amount": amount})
-            header = {"organization_id": imp.organization_id, "principal_id": imp.principal_id,
-                      "file_id": imp.id, "consolidated_at": now, "number": number,
-                      target.date: dt.date.fromisoformat(head[target.date]),
-                      "line_count": len(lines), "total": total}
-            for field, kind in target.references:
-                header[field + "_id"] = lookups.id(kind, head.get(field), number)
-            headers.append(header)
-            lines_of[number] = lines
+        headers, lines_of = _document_records(imp, target, chunk, lookups, now)
         lookups.check()
         updates = [c for c in headers[0] if c not in ("organization_id", "number")]
-        upsert(session, header_table, headers, keys=("organization_id", "number"),
-               updates=updates, only_if=LATER_FILE_WINS.format(table=header_table.name))
         # The documents this file owns now get its lines; a later file's stay as they are.
-        owned = dict(session.execute(
-            select(header_table.c.number, header_table.c.id)
-            .where(header_table.c.organization_id == imp.organization_id,
-                   header_table.c.number.in_(list(lines_of)),
-                   header_table.c.file_id == imp.id)).all())
+        # Each one it owns keeps its before-image (undo).
+        owned = consolidation_images(
+            session, spec, imp.id, imp.organization_id, [(n,) for n in lines_of],
+            partial(upsert, session, header_table, headers, keys=("organization_id", "number"),
+                    updates=updates, only_if=LATER_FILE_WINS.format(table=header_table.name)))
+        owned = {key[0]: record_id for key, record_id in owned.items()}
         if owned:
             parent = line_table.c[target.parent]
             session.execute(delete(line_table).where(parent.in_(list(owned.values()))))
@@ -256,32 +273,89 @@ def _documents(session, imp, module, target, checkpoint):
 
 # --- one row per record ----------------------------------------------------------------------
 
+VISIT_KEY = ("visit_date", "salesperson", "customer_id", "check_in")
+
+
+def _visit_records(imp, chunk, lookups, now):
+    rows = []
+    for key, records in chunk:
+        r = records[-1]
+        rows.append({"organization_id": imp.organization_id,
+                     "principal_id": imp.principal_id, "file_id": imp.id,
+                     "consolidated_at": now,
+                     "visit_date": dt.date.fromisoformat(r["visit_date"]),
+                     "salesperson": r["salesperson"],
+                     "customer_id": lookups.id("customer", r["customer"], key),
+                     "check_in": r["check_in"], "check_out": r.get("check_out"),
+                     "notes": r.get("notes")})
+    return rows
+
+
 def _visits(session, imp, checkpoint):
     lookups = _Lookups(session, imp.organization_id)
     now = utcnow()
     written = 0
     table = documents.DailyVisit.__table__
+    spec = imaged("daily_visits")
     for chunk in _document_chunks(session, imp.id):
-        rows = []
-        for key, records in chunk:
-            r = records[-1]
-            rows.append({"organization_id": imp.organization_id,
-                         "principal_id": imp.principal_id, "file_id": imp.id,
-                         "consolidated_at": now,
-                         "visit_date": dt.date.fromisoformat(r["visit_date"]),
-                         "salesperson": r["salesperson"],
-                         "customer_id": lookups.id("customer", r["customer"], key),
-                         "check_in": r["check_in"], "check_out": r.get("check_out"),
-                         "notes": r.get("notes")})
+        rows = _visit_records(imp, chunk, lookups, now)
         lookups.check()
-        upsert(session, table, rows,
-               keys=("organization_id", "visit_date", "salesperson", "customer_id", "check_in"),
-               updates=("principal_id", "file_id", "consolidated_at", "check_out", "notes"),
-               only_if=LATER_FILE_WINS.format(table=table.name))
+        consolidation_images(
+            session, spec, imp.id, imp.organization_id,
+            [tuple(row[k] for k in VISIT_KEY) for row in rows],
+            partial(upsert, session, table, rows, keys=("organization_id", *VISIT_KEY),
+                    updates=("principal_id", "file_id", "consolidated_at", "check_out",
+                             "notes"),
+                    only_if=LATER_FILE_WINS.format(table=table.name)))
         written += len(rows)
         if checkpoint:
             checkpoint(session)
     return written
+
+
+def check_counts(session, imp) -> dict:
+    """What consolidating the file's staged rows would do (check only), per document or
+    visit: create, update, or leave unchanged (the same values, or a later file owns it).
+    Reads the consolidated tables, writes nothing."""
+    module = MODULES[imp.module]
+    spec = imaged(module.name)
+    lookups = _Lookups(session, imp.organization_id)
+    counts = {"would_create": 0, "would_update": 0, "unchanged": 0}
+    for chunk in _document_chunks(session, imp.id):
+        if module.has_lines:
+            target = TARGETS[module.name]
+            records, lines_of = _document_records(imp, target, chunk, lookups, None)
+        else:
+            records, lines_of = _visit_records(imp, chunk, lookups, None), {}
+        keys = [tuple(r[k] for k in spec.keys) for r in records]
+        found = existing_rows(session, spec, imp.organization_id, keys,
+                              ("file_id", *spec.compared))
+        old_lines = stored_lines(session, spec, [row[0] for row in found.values()])
+        for key, record in zip(keys, records, strict=True):
+            row = found.get(key)
+            if row is None:
+                counts["would_create"] += 1
+            elif row[1] > imp.id or (_same_values(spec, record, row[2:])
+                                     and _same_lines(spec, lines_of.get(key[0]),
+                                                     old_lines.get(row[0], []))):
+                counts["unchanged"] += 1
+            else:
+                counts["would_update"] += 1
+    return counts
+
+
+def _same_values(spec, record, old):
+    return all(same_value(record.get(name), value)
+               for name, value in zip(spec.compared, old, strict=True))
+
+
+def _same_lines(spec, new, old):
+    if spec.lines is None:
+        return True
+    names = [c.name for c in spec.lines.columns]
+    old = [dict(zip(names, line, strict=True)) for line in old]
+    return len(new) == len(old) and all(
+        same_value(a.get(name), b[name]) for a, b in zip(new, old, strict=True) for name in a)
 
 
 def pending_query(principal_id: Optional[int] = None) -> Select:

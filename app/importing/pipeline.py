@@ -192,8 +192,4 @@ def _process(session, imp, path, settings):
     if module is None:
         raise FileRejected("module_not_supported",
                            f"Importing {module_label(imp.module)} is not supported yet.")
-    if imp.dry_run and module.kind != TABULAR:
-        raise FileRejected("check_not_supported",
-                           f"Check only is not available for {module.label} yet: import "
-                           "the file to see its result.")
     RUNNERS[module.kind](session, imp, module, path, settings)

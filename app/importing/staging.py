@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings, plain, rejection_rows
+from app.importing.consolidation import check_counts
 from app.importing.modules import Module
 from app.importing.natural_keys import NaturalKeys
 from app.importing.tabular import all_or_nothing_message, open_with_template
@@ -60,7 +61,28 @@ def import_staged(session: Session, imp: ImportFile, module: Module, path: str,
     """The runner of staged modules: the file's valid rows wait in staging."""
     opened = open_with_template(session, imp, module, path, settings)
     stage_file(session, imp, opened.table, opened.validator, module, settings)
-    finish_staging(session, imp, opened.spec.all_or_nothing)
+    if imp.dry_run:
+        _check_only(session, imp, opened.spec.all_or_nothing)
+    else:
+        finish_staging(session, imp, opened.spec.all_or_nothing)
+
+
+def _check_only(session: Session, imp: ImportFile, all_or_nothing: bool) -> None:
+    """Check only: the rows were validated and their documents grouped as an import does
+    (in staging, where nothing consolidates a checked file), every document's number
+    resolved against the consolidated tables; then its staged rows are removed with the
+    result written, so nothing of the file stays and nothing was consolidated."""
+    result = check_counts(session, imp)
+    if all_or_nothing and imp.rejected:
+        imp.error_message = (f"All or nothing: an import would stage none of the "
+                             f"{imp.accepted} valid rows because {imp.rejected} "
+                             f"{'was' if imp.rejected == 1 else 'were'} rejected.")
+        result = dict.fromkeys(result, 0)
+    session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
+    imp.check_json = json.dumps(result)
+    imp.status = ImportStatus.checked
+    imp.finished_at = utcnow()
+    session.commit()
 
 
 def stage_file(session: Session, imp: ImportFile, table, validator: RowValidator,
@@ -69,8 +91,9 @@ def stage_file(session: Session, imp: ImportFile, table, validator: RowValidator
     session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))
     documents = {}
     check = _DocumentRules(module, validator) if module.has_lines else None
+    # A check only resolves no earlier file's rejections.
     batch = Batch(session, imp, settings, write=_stage_rows,
-                  keys=NaturalKeys.of(validator, staged=True))
+                  keys=None if imp.dry_run else NaturalKeys.of(validator, staged=True))
     for number, values in table.rows():
         record, problems = validator.validate(number, values)
         if record is not None:

@@ -1,8 +1,11 @@
-"""Undoing a tabular import (issue 19) from its before-images: the records it created are
+"""Undoing an import (issue 19) from its before-images: the records it created are
 removed, the records it updated get back the values they had before it, one transaction
-per batch. A record a later file changed since (or that other records use) is kept and
-listed by name. Each batch deletes the images it has undone, so an undo interrupted by a
-dead worker completes when it runs again, and never undoes a record twice.
+per batch. Tabular modules keep the images as they write; staged modules as their file
+is consolidated, so undoing a consolidated file undoes its consolidation (a document's
+lines come back with it). A record a later file changed since (or that other records
+use) is kept and listed by name. Each batch deletes the images it has undone, so an undo
+interrupted by a dead worker completes when it runs again, and never undoes a record
+twice.
 """
 import json
 from typing import Optional
@@ -11,7 +14,14 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Settings
-from app.importing.before_images import Imaged, from_json, imaged
+from app.importing.before_images import (
+    Imaged,
+    from_json,
+    imaged,
+    lines_from_json,
+    remove_return_trees,
+    restore_return_trees,
+)
 from app.importing.writers import AFFECTS_BALANCES, refresh_customer_balances
 from app.models import ImportBeforeImage, ImportFile, InvoiceCharge, OpenInvoice
 from app.models.imports import ImportStatus
@@ -126,11 +136,19 @@ def _undo_batch(session, imp, spec, rows, state):
                  for record_id, noun in in_use.items()})
     connection = session.connection()
     if removed:
+        if spec.tree:
+            remove_return_trees(session, removed)
+        if spec.lines is not None:
+            connection.execute(delete(spec.lines).where(spec.lines.c[spec.parent].in_(removed)))
         connection.execute(delete(table).where(table.c.id.in_(removed)))
-    if restored:
+    if restored and spec.tree:
+        restore_return_trees(session, restored)
+    elif restored:
         _restore(session, imp, spec, restored)
         if "invoice_charge" in spec.children:
             _charges_follow(session, [record_id for record_id, _ in restored])
+        if spec.lines is not None:
+            _lines_back(session, spec, restored)
     if kept:
         _list_kept(session, spec, kept, state)
     connection.execute(delete(IMAGE).where(*_images(imp.id, name),
@@ -157,6 +175,18 @@ def _restore(session, imp, spec, restored):
     values = [dict(from_json(spec, before), _id=record_id) for record_id, before in restored]
     connection.execute(update(table).where(table.c.id == bindparam("_id"))
                        .values({c: bindparam(c) for c in spec.restored}), values)
+
+
+def _lines_back(session, spec, restored):
+    """A consolidated document's lines as they were: this file's lines removed, the
+    earlier ones inserted again with their ids."""
+    connection = session.connection()
+    connection.execute(delete(spec.lines).where(
+        spec.lines.c[spec.parent].in_([record_id for record_id, _ in restored])))
+    rows = [line for _, before in restored
+            for line in lines_from_json(spec, json.loads(before).get("lines", []))]
+    if rows:
+        connection.execute(spec.lines.insert(), rows)
 
 
 def _image_is_array(before):

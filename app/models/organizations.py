@@ -92,7 +92,9 @@ class Customer(MasterData, Model):
 
     # The source system's id of the customer (INT-2's customer data mapping).
     source_id = Column(String(60))
-    balance = Column(Numeric(18, 3), nullable=False, default=0)
+    # The sum of its open invoices less its credits: each of those fits Numeric(18, 3)
+    # (below 10^15), their sum need not, so the total has 12 more digits (issue 19.4).
+    balance = Column(Numeric(30, 3), nullable=False, default=0)
 
 
 class Product(MasterData, Model):

@@ -5,7 +5,7 @@ import math
 from typing import BinaryIO, Optional
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
@@ -14,7 +14,6 @@ from app.importing.modules import (
     MODULES,
     RETURNS_XML,
     SHOWN_ONLY,
-    TABULAR,
     XML_MODULES,
     Module,
 )
@@ -162,9 +161,6 @@ def create_import(org, module_name, filename, content: bytes | BinaryIO, user=No
     stream is copied in chunks and refused for size as soon as the limit is passed."""
     module, principal, integration, template = resolve_upload_target(
         org, module_name, principal_code, integration_name, template_name)
-    if dry_run and module.kind != TABULAR:
-        raise MuaraError(f"Check only is not available for {module.label} yet: import the "
-                         "file to see its result.")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     try:
         upload = spool_upload(content, limit)
@@ -223,9 +219,13 @@ def reprocess(imp: ImportFile) -> BackgroundTask:
                ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
                                          ImportStatus.undoing]))
         # A checked file is checked again; an undone one imported again; the uploader
-        # hears of the new run's end.
+        # hears of the new run's end. A staged file whose staged rows are gone (it was
+        # consolidated, or undone) is staged again from its bytes; one that failed its
+        # consolidation keeps its staged rows and waits for the next consolidation.
         .values(status=ImportStatus.imported, undo_json=None, undone_at=None,
-                result_seen=False)
+                result_seen=False,
+                staged_at=case((ImportFile.status == ImportStatus.failed, ImportFile.staged_at),
+                               else_=None))
         .execution_options(synchronize_session=False)).rowcount
     if not asked:
         db.session.rollback()

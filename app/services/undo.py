@@ -1,10 +1,11 @@
-"""Undo an import (issue 19): the refusals (still processing, already undone, past the
-retention, a module that cannot be undone yet), the plan shown before anything happens,
-and the job that undoes it batch by batch (app.importing.undo). Undo of an undo is a
-re-process of the file."""
+"""Undo an import (issue 19): the refusals (still processing or waiting to be
+consolidated, already undone, past the retention), the plan shown
+before anything happens, and the job that undoes it batch by batch (app.importing.undo).
+Undo of an undo is a re-process of the file."""
 import datetime as dt
 
 from flask import current_app
+from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -12,7 +13,7 @@ from app.importing.batches import Settings
 from app.importing.before_images import imaged
 from app.importing.modules import module_label
 from app.importing.undo import plan, result, run_undo
-from app.models import ImportFile
+from app.models import ImportBeforeImage, ImportFile
 from app.models.imports import ImportStatus
 from app.models.tasks import BackgroundTask, utcnow
 from app.queue import beat, job, queue
@@ -25,8 +26,10 @@ UNDOABLE = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatus.un
 def refusal(imp: ImportFile) -> str | None:
     """Why this file cannot be undone now, or None."""
     if imaged(imp.module) is None:
-        return (f"Undo is not available for {module_label(imp.module)} yet: only customers, "
-                "products, open invoices, open credits and inventory boxes can be undone.")
+        return f"Undo is not available for {module_label(imp.module)}."
+    if imp.status == ImportStatus.imported and imp.staged_at is not None:
+        return (f"Import #{imp.id} is waiting to be consolidated: nothing of it was "
+                "written to the consolidated records yet, so there is nothing to undo.")
     if imp.status in (ImportStatus.imported, ImportStatus.processing):
         return f"Import #{imp.id} is still {imp.status.label.lower()}: wait until it ends."
     if imp.status == ImportStatus.undone:
@@ -40,6 +43,12 @@ def refusal(imp: ImportFile) -> str | None:
     if imp.uploaded_at < utcnow() - dt.timedelta(days=days):
         return (f"Import #{imp.id} is older than the retention period ({days} days): it "
                 "can no longer be undone.")
+    if (imp.consolidated_records and imp.status != ImportStatus.undoing
+            and db.session.scalar(select(ImportBeforeImage.import_id)
+                                  .where(ImportBeforeImage.import_id == imp.id).limit(1))
+            is None):
+        return (f"Import #{imp.id} was consolidated before its consolidation kept what it "
+                "changed: it cannot be undone.")
     return None
 
 

@@ -1,8 +1,11 @@
 """The job's work for customer returns: every return of the file planned and written,
 its messages logged, batch by batch (app.importing.batches)."""
+import json
+
 from sqlalchemy.orm import Session
 
 from app.importing.batches import Batch, Settings
+from app.importing.before_images import return_tree, same_tree
 from app.importing.faults import FileRejected
 from app.importing.modules import Module
 from app.importing.returns.elements import ERROR, WARNING
@@ -54,6 +57,26 @@ def _file_warnings(returns_file):
     return lines
 
 
+def _check(session, importer, position, node, counts):
+    """Check only: the return planned and applied inside a savepoint that is rolled back
+    (nothing stays, the number ranges included); counted as an import would change it.
+    Its messages are logged as an import logs them."""
+    savepoint = session.begin_nested()
+    try:
+        log = importer.process(position, node, check=True)
+        if not log.errors:
+            if importer.stored is None:
+                counts["would_create"] += 1
+            else:
+                session.flush()
+                after = return_tree(session, importer.stored.id)
+                counts["unchanged" if same_tree(importer.before_tree, after)
+                       else "would_update"] += 1
+    finally:
+        savepoint.rollback()
+    return log
+
+
 def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
                    settings: Settings) -> None:
     """The runner of the returns_xml kind: each return planned, then written whole or not
@@ -69,9 +92,11 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
     batch.commit()
     importer = ReturnsImport(session, imp)
     size = max(1, min(settings.batch_size, RETURNS_PER_BATCH))
+    counts = {"would_create": 0, "would_update": 0, "unchanged": 0}
     for position, node in returns_file.returns():
         with session.no_autoflush:
-            log = importer.process(position, node)
+            log = (_check(session, importer, position, node, counts) if imp.dry_run
+                   else importer.process(position, node))
         messages = _log_rows(imp, position, log.lines, log.document)
         if log.errors:
             batch.reject(messages)
@@ -84,6 +109,12 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
     batch.commit()
     imp = session.get(ImportFile, import_id)
     session.refresh(imp)
+    if imp.dry_run:
+        imp.check_json = json.dumps(counts)
+        imp.status = ImportStatus.checked
+        imp.finished_at = utcnow()
+        session.commit()
+        return
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
     imp.finished_at = utcnow()
     session.commit()
