@@ -244,6 +244,7 @@ def test_sync_settings_and_the_status_panel(page, server, pictures, language):
     log_in(page, server, "admin", language)
     page.goto("/integrationview/list/?_flt_0_name=External")
     page.click("a[href*='/integrationview/edit/']")
+    page.wait_for_selector("#sync_mode")
     page.select_option("#sync_mode", page.eval_on_selector(
         "#sync_mode", "s => [...s.options].find(o => /scheduled/.test(o.value)).value"))
     page.fill("#sync_time", "22:00")
@@ -299,11 +300,11 @@ def test_import_customer_returns(page, server, pictures, tmp_path, language):
     page.goto("/data-import/")
     page.select_option("#module", "customer_returns")
     drop_file(page, "#drop-zone", xml, "application/xml")
-    shots.take()
+    shots.take(help_link=False)  # Data Import's "?" is the page on importing a file
     page.click("#import-button")
     page.wait_for_url("**/data-import/progress/*")
     page.wait_for_selector("#result", state="visible", timeout=60000)
-    shots.take()
+    shots.take(help_link=False)
     page.goto("/customerreturnview/list/")
     assert f"R-{tag}1" in page.inner_text("body")
     shots.take()
