@@ -77,7 +77,8 @@ class Pictures:
             assert link.count() == 1, f"no ? in the title of {self.page.url}"
             assert link.get_attribute("href") == f"/help/{self.topic}"
         if at:
-            self.page.locator(at).first.scroll_into_view_if_needed()
+            self.page.locator(at).first.evaluate(
+                "element => element.scrollIntoView({block: 'center'})")
         else:
             self.page.evaluate("window.scrollTo(0, 0)")
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
@@ -253,8 +254,10 @@ def test_sync_settings_and_the_status_panel(page, server, pictures, language):
     page.wait_for_selector(".alert")
     page.goto("/sync-status/")
     shots.take()
-    page.click("a[href*='/sync-status/integration/']")
+    page.locator("#sync-integrations tr", has_text="External").locator(
+        "a[href*='/sync-status/integration/']").first.click()
     page.wait_for_selector("#sync-settings")
+    assert "22:00" in page.inner_text("#sync-settings")
     shots.take()
 
 
@@ -275,7 +278,7 @@ def test_reintegrate_an_accounting_service(page, server, pictures, language):
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#remove-service")
     page.wait_for_selector("#connect-service")
-    shots.take(at="#prerequisites")
+    shots.take(at="#connect-service")
     page.click("#connect-service")          # -> the provider approves -> back to Muara
     page.wait_for_selector("#branch-form")
     page.select_option("#branch", label="PT Demo Surabaya")
@@ -285,7 +288,7 @@ def test_reintegrate_an_accounting_service(page, server, pictures, language):
     page.click("#sync-master_data")
     page.wait_for_selector("#sync-runs tr.finished-run", timeout=60000)
     assert "PT Demo Surabaya" in page.inner_text("#service-branch")
-    shots.take()
+    shots.take(at="#sync-runs")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
