@@ -7,6 +7,7 @@ there and came from here. On the way, each screen's title carries the "?" to its
 import hashlib
 import json
 import re
+import urllib.request
 
 import openpyxl
 import pytest
@@ -239,6 +240,23 @@ def test_sync_all_and_the_file_states(page, server, pictures, tmp_path, language
     shots.take()
 
 
+def push_documents(page, server, documents):
+    """Documents pushed to the External integration's API with a key made on screen."""
+    page.goto("/api-keys/list/")
+    page.click("#create-key")
+    page.select_option("#integration", page.eval_on_selector(
+        "#integration", "s => [...s.options].find(o => /External/.test(o.text)).value"))
+    page.click("#create-key-submit")
+    page.wait_for_selector("#api-key")
+    request = urllib.request.Request(
+        f"{server.url}/api/v1/integration/documents", method="POST",
+        data=json.dumps({"documents": documents}).encode(),
+        headers={"Authorization": f"Bearer {page.input_value('#api-key')}",
+                 "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 202
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_sync_settings_and_the_status_panel(page, server, pictures, language):
     shots = pictures("sync-settings", language)
@@ -252,12 +270,29 @@ def test_sync_settings_and_the_status_panel(page, server, pictures, language):
     shots.take(at="#sync_mode")
     page.click("button[type=submit]")
     page.wait_for_selector(".alert")
+    # The outside system pushes a transfer out of an unknown product and the transfer in
+    # that depends on it: both fail when synced, the first with its reason.
+    tag = language.upper()
+    push_documents(page, server, [
+        {"kind": "transfer_out", "reference": f"OUT-{tag}", "date": "2026-11-05T09:00:00",
+         "location": "JKT", "destination": "SBY",
+         "lines": [{"product": f"NEW-{tag}", "quantity": "3"}]},
+        {"kind": "transfer_in", "reference": f"IN-{tag}", "date": "2026-11-05T12:00:00",
+         "location": "SBY", "transfer_out": f"OUT-{tag}",
+         "lines": [{"product": "P001", "quantity": "3"}]}])
     page.goto("/sync-status/")
     shots.take()
     page.locator("#sync-integrations tr", has_text="External").locator(
         "a[href*='/sync-status/integration/']").first.click()
     page.wait_for_selector("#sync-settings")
     assert "22:00" in page.inner_text("#sync-settings")
+    page.click("#sync-transfers")
+    for _ in range(60):
+        if f"IN-{tag}" in page.inner_text("#failed-records"):
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    assert f"OUT-{tag}" in page.inner_text("#failed-records")
     shots.take()
 
 
