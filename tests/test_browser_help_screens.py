@@ -106,15 +106,19 @@ class Pictures:
 
 @pytest.fixture
 def pictures(page, request):
+    """A test's pictures, entered in the manifest only when the whole walk passed (a
+    failed walk leaves the pictures and the manifest as they were)."""
     made = []
+    failed_before = request.session.testsfailed
 
     def start(topic, language):
         made.append(Pictures(page, request, topic, language))
         return made[-1]
 
     yield start
-    for taken in made:
-        taken.record()
+    if request.session.testsfailed == failed_before:
+        for taken in made:
+            taken.record()
 
 
 def sign_out(page):
