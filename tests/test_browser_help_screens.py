@@ -248,6 +248,7 @@ def push_documents(page, server, documents):
     """Documents pushed to the External integration's API with a key made on screen."""
     page.goto("/api-keys/list/")
     page.click("#create-key")
+    page.wait_for_selector("#integration")
     page.select_option("#integration", page.eval_on_selector(
         "#integration", "s => [...s.options].find(o => /External/.test(o.text)).value"))
     page.click("#create-key-submit")
