@@ -18,7 +18,7 @@ from app.views.consolidated import (
 )
 from app.views.display import register_filters, with_display_formatters
 from app.views.fix_rows import FixRowsView
-from app.views.help import HelpView
+from app.views.help import HelpView, install_help_link
 from app.views.imports import DataImportView, ImportFileView
 from app.views.integrations import ConnectionView, IntegrationView
 from app.views.operations import OperationsView, mount_dashboard
@@ -125,3 +125,4 @@ def register_views(appbuilder):
     for built in appbuilder.baseviews:
         translate_view(built)
     mount_dashboard(current_app)
+    install_help_link(current_app)

@@ -35,6 +35,7 @@ def _words(count):
 
 
 class FixRowsView(BaseView):
+    help_topic = "rejections"  # the "?" in its title (app/views/help.py)
     route_base = "/fix-rows"
     default_view = "grid"
     # One permission for the grid, its checks and the import: fixing is resolving.

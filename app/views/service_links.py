@@ -34,6 +34,7 @@ def service_integration(pk):
 
 
 class ServiceLinkView(BaseView):
+    help_topic = "reintegrate-service"  # the "?" in its title (app/views/help.py)
     route_base = "/service-links"
     default_view = "show"
 

@@ -22,6 +22,7 @@ RUNS_SHOWN = 50
 
 
 class SyncStatusView(PageView):
+    help_topic = "sync-settings"  # the "?" in its title (app/views/help.py)
     route_base = "/sync-status"
 
     @expose("/")

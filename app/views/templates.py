@@ -96,6 +96,7 @@ class TemplateFieldView(TenantModelView):
 
 
 class TemplateView(TenantModelView):
+    help_topic = "mapper-templates"  # the "?" in its title (app/views/help.py)
     list_title = "Mapper Templates"
     show_title = "Mapper Template"
     datamodel = SQLAInterface(MapperTemplate)
@@ -298,6 +299,7 @@ class TemplateView(TenantModelView):
 
 class ModuleTemplateView(PageView):
     """The documented template file of each module: headers, an example row, notes (TPL-3)."""
+    help_topic = "mapper-templates"  # the "?" in its title (app/views/help.py)
     route_base = "/template-files"
 
     @expose("/")
