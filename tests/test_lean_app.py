@@ -104,8 +104,8 @@ def test_an_import_from_the_command_line_runs_on_the_lean_app(app, tmp_path):
     # No screen, no REST API, no spreadsheet writer for a .csv file.
     assert loaded == [], loaded
     with app.app_context():
-        assert db.session.execute(select(OpenInvoice.invoice_number)
-                                  .order_by(OpenInvoice.invoice_number)).scalars().all() \
+        assert db.session.execute(select(OpenInvoice.reference)
+                                  .order_by(OpenInvoice.reference)).scalars().all() \
             == ["INV-1", "INV-2"]
         db.session.remove()
     assert permission_rows(app) == before
