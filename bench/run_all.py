@@ -172,6 +172,8 @@ def parse_args(argv):
     size.add_argument("--quick", action="store_true",
                       help=f"{QUICK_ROWS:,}-row files (the default)")
     size.add_argument("--full", action="store_true", help=f"{FULL_ROWS:,}-row files")
+    parser.add_argument("--rows", type=int, help="file size of the row-count steps "
+                        "(overrides --quick/--full; for a smoke run)")
     parser.add_argument("--only", help="comma list of step names to run")
     parser.add_argument("--skip", help="comma list of step names to leave out")
     parser.add_argument("--list", action="store_true", help="list the steps and exit")
@@ -183,7 +185,7 @@ def parse_args(argv):
 
 def main(argv=None):
     opts = parse_args(argv)
-    rows = FULL_ROWS if opts.full else QUICK_ROWS
+    rows = opts.rows or (FULL_ROWS if opts.full else QUICK_ROWS)
     plan = steps(rows)
     names = [name for name, *_ in plan]
     if opts.list:
@@ -201,7 +203,7 @@ def main(argv=None):
             chosen = chosen & given if keep else chosen - given
     out = Path(opts.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, BENCH_ROWS=str(rows), BENCH_QUICK="0" if opts.full else "1",
+    env = dict(os.environ, BENCH_ROWS=str(rows), BENCH_QUICK="0" if rows >= FULL_ROWS else "1",
                BENCH_OUT=str(out), PYTHONUNBUFFERED="1")
     started = dt.datetime.now(dt.UTC)
     log(f"make bench: {rows:,}-row files; steps: {', '.join(n for n in names if n in chosen)}; "
@@ -233,7 +235,7 @@ def main(argv=None):
     summary = {
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "rows": rows, "quick": not opts.full, "python": sys.version.split()[0],
+        "rows": rows, "quick": rows < FULL_ROWS, "python": sys.version.split()[0],
         "cpus": os.cpu_count(), "load_average_at_end": round(os.getloadavg()[0], 1),
         "commit": git("rev-parse", "--short", "HEAD") or None,
         "changed": [line[3:] for line in git("status", "--porcelain").splitlines()],
