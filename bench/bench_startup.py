@@ -61,11 +61,11 @@ def flask_command(*args):
     return [str(flask), "--app", "run", "muara", *args]
 
 
-def timed(command, env):
+def timed(command, env, cwd=ROOT):
     """(wall seconds, CPU seconds of the child, completed process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -95,6 +95,10 @@ def hundred_rows(folder):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--compare", metavar="CHECKOUT",
+                        help="also time the same command run from another checkout of Muara "
+                             "(e.g. `git worktree add /tmp/before <commit>`), interleaved: "
+                             "before and after in the same minutes")
     opts = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="muara-startup-") as tmp:
         folder = Path(tmp)
@@ -111,11 +115,23 @@ def main(argv=None):
         command = flask_command("import", str(path), "--module", "open_invoices", "--org", ORG,
                                 "--force", "--wait")
         must(timed(command, env)[2], "the first import")  # compiles the .pyc files
-        bare, bare_cpu, runs, cpus = [], [], [], []
+        other_env = other = None
+        if opts.compare:
+            other = Path(opts.compare).resolve()
+            other_env = dict(env, PYTHONPATH=str(other))
+            must(timed(command, other_env, other)[2], "the first import from " + str(other))
+        bare, bare_cpu, runs, cpus, others, other_cpus = [], [], [], [], [], []
         for n in range(opts.rounds):
             wall, cpu, _ = timed([sys.executable, "-c", "pass"], env)
             bare.append(wall)
             bare_cpu.append(cpu)
+            if other:
+                wall, cpu, proc = timed(command, other_env, other)
+                must(proc, "the import from " + str(other))
+                others.append(wall)
+                other_cpus.append(cpu)
+                print(f"round {n + 1}: {other}: import {wall:.3f} s (CPU {cpu:.2f} s)",
+                      file=sys.stderr, flush=True)
             wall, cpu, proc = timed(command, env)
             summary = json.loads(must(proc, "the import").stdout.strip().splitlines()[-1])
             if summary.get("accepted") != ROWS:
@@ -130,6 +146,9 @@ def main(argv=None):
           f"{statistics.median(cpus):.3f} s CPU; python -c pass {against:.3f} s "
           f"({statistics.median(bare_cpu):.3f} s CPU); target < {TARGET_SECONDS} s; "
           f"{opts.rounds} rounds; load average {os.getloadavg()[0]:.1f}")
+    if others:
+        print(f"the same from {opts.compare}: median {statistics.median(others):.3f} s wall, "
+              f"{statistics.median(other_cpus):.3f} s CPU")
     print(json.dumps({
         "figure": f"start-up: muara import --wait, {ROWS}-row .xlsx (s)", "value": round(value, 3),
         "unit": "s", "against": "python -c pass", "against_value": round(against, 3),
