@@ -125,3 +125,37 @@ def test_export_for_a_viewer_on_the_lean_app(app, world, tmp_path):
                              "--viewer", "nobody")
     assert refused.returncode != 0
     assert "unknown user: nobody" in refused.stderr
+
+
+def test_the_framework_package_is_completed_when_asked_for(app, tmp_path):
+    """Outside the `flask` command line (whose plugin commands import Flask-AppBuilder
+    whole first), the lean app runs without the framework's __init__; the first name
+    asked of the package other than Model runs it, and the framework is whole."""
+    make_distributor(app, customers=("C001",))
+    invoices = tmp_path / "invoices.csv"
+    invoices.write_text("Invoice #,Customer Code,Invoice Date,Invoice Balance,Customer PO,"
+                        "Location Code\nINV-1,C001,2025-01-31,10.5,PO-1,JKT\n",
+                        encoding="utf-8")
+    probe = (
+        "import json, sys\n"
+        "from app import create_app\n"
+        f"lean = create_app({{'SQLALCHEMY_DATABASE_URI': {app.config['SQLALCHEMY_DATABASE_URI']!r},"
+        " 'MAIL_ENABLED': False, 'REDIS_URL': None}, serve_pages=False)\n"
+        "deferred = 'flask_appbuilder.api' not in sys.modules\n"
+        "done = lean.test_cli_runner().invoke(args=['muara', 'import', "
+        f"{str(invoices)!r}, '--module', 'open_invoices', '--org', 'D1', '--wait'])\n"
+        "still_deferred = 'flask_appbuilder.api' not in sys.modules\n"
+        "from flask_appbuilder import AppBuilder, ModelView\n"
+        "print(json.dumps({'deferred': deferred, 'still': still_deferred, 'exit': done.exit_code,"
+        " 'output': done.output, 'whole': 'flask_appbuilder.api' in sys.modules,"
+        " 'names': [AppBuilder.__name__, ModelView.__name__]}))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(MUARA_INSTANCE=str(tmp_path / "instance"))
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["exit"] == 0, seen["output"]
+    assert json.loads(seen["output"].strip().splitlines()[-1])["accepted"] == 1
+    assert seen["deferred"] and seen["still"], seen
+    assert seen["whole"] and seen["names"] == ["AppBuilder", "ModelView"]
