@@ -153,11 +153,13 @@ def current_mb():
     return None
 
 
-def make_app(database_url):
+def make_app(database_url, serve_pages=True):
+    """The app: whole for the store (it syncs roles as `muara init` does), lean for the
+    job, as a `muara worker` or `muara import --wait` builds it (issue 15)."""
     sys.path.insert(0, str(ROOT))
     from app import create_app
     from config import normalise_database_url
-    return create_app({
+    return create_app(serve_pages=serve_pages, test_config={
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "MAIL_ENABLED": False,
@@ -201,7 +203,7 @@ def child_store(args):
 
 def child_job(args):
     """process_import(import_id), synchronously, timed as a whole."""
-    app = make_app(args["database_url"])
+    app = make_app(args["database_url"], serve_pages=False)
     from sqlalchemy import func, select
 
     from app.extensions import db
