@@ -38,10 +38,12 @@ test-scale: $(VENV)/.installed
 	MUARA_TEST_DATABASE_URL=$(TEST_PG_URL) MUARA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
 		$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
-# Import speed and memory (issue 3): open-invoice files through the import job on SQLite
-# and PostgreSQL, next to the bare read speed. Figures: README "Performance".
+# Issue 15's figures, each beside its ceiling or peer in the same run, with the ratio and
+# whether its target is met (bench/run_all.py, bench/README.md): start-up, per row against
+# the hand loop, bare read, memory, 30% rejected, PostgreSQL, returns, Sync All, the peer.
+# 100,000-row files by default (~15 min); BENCH_ARGS="--full" for 1,000,000 rows.
 bench: $(VENV)/.installed
-	$(PY) bench/bench_import.py $(BENCH_ARGS)
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 # The load test (issue 14): gunicorn + 2 queue workers on PostgreSQL and Redis, 50
 # users browsing the lists and 20 uploading 10,000-row files (Locust, headless, only

@@ -1,12 +1,9 @@
 """The app's extensions. The AppBuilder is made per app in create_app() (it keeps the
 list of its views) and reached as `current_app.appbuilder`."""
 from flask_appbuilder.models.sqla.base import SQLA
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 db = SQLA()
-# Batch mode lets SQLite apply ALTER-style migrations.
-migrate = Migrate(render_as_batch=True, compare_type=True)
 # Every form post (ours too, not only the framework's forms) carries a CSRF token.
 csrf = CSRFProtect()
 
@@ -35,3 +32,11 @@ def tune_sqlite(engine):
         # 4.9 -> 3.3 s). The log file may grow to that size on disk.
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
+
+
+def install_migrations(app, directory):
+    """Flask-Migrate (Alembic) for `muara init` and `flask db`: only the serving app
+    loads it (a command that serves no page never migrates). Batch mode lets SQLite
+    apply ALTER-style migrations."""
+    from flask_migrate import Migrate
+    Migrate(app, db, directory=directory, render_as_batch=True, compare_type=True)

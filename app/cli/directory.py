@@ -5,7 +5,6 @@ from flask.cli import with_appcontext
 
 from app.cli.common import command_errors
 from app.services import directory
-from app.services.templates import add_default_templates
 from app.services.transaction import in_transaction
 
 
@@ -16,6 +15,7 @@ def org():
 
 def _add_org_with_templates(code, name, kind, multi_location):
     """The organization and, for a distributor, every module's default template."""
+    from app.services.templates import add_default_templates
     created = directory.add_org(code, name, kind, multi_location)
     templates = add_default_templates(created) if created.kind == "distributor" else None
     return created, templates
@@ -48,6 +48,7 @@ def template():
 @command_errors
 def template_defaults(org_code):
     """Add the default template of every module the distributor has none for (TPL-3)."""
+    from app.services.templates import add_default_templates
     created = in_transaction(add_default_templates, directory.get_org(org_code))
     for made in created:
         click.echo(f"added {made.name}")

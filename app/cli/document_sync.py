@@ -6,13 +6,13 @@ import json
 import click
 
 from app.cli.common import integration_command, integration_of
-from app.services import document_sync
 
 
 @click.command("sync-status")
 @integration_command
 def sync_status(integration_name, org_code):
     """The sync records of INTEGRATION, oldest first, as a JSON list."""
+    from app.services import document_sync
     click.echo(json.dumps(document_sync.sync_status(integration_of(org_code, integration_name))))
 
 
@@ -21,6 +21,7 @@ def sync_status(integration_name, org_code):
 @click.option("--record", "record_id", type=int, help="Retry this failed record only.")
 def sync_refresh(integration_name, org_code, record_id):
     """Retry the failed sync records of INTEGRATION (oldest first), or one of them."""
+    from app.services import document_sync
     result = document_sync.refresh(integration_of(org_code, integration_name), record_id)
     click.echo(json.dumps(result))
 
@@ -31,6 +32,7 @@ def sync_refresh(integration_name, org_code, record_id):
 def sync_now(integration_name, org_code, transfers):
     """Apply the waiting records of INTEGRATION now (transfers need this when their
     automatic synchronization is off)."""
+    from app.services import document_sync
     click.echo(json.dumps(document_sync.sync_now(integration_of(org_code, integration_name),
                                                  transfers)))
 
@@ -47,6 +49,7 @@ def sync_now(integration_name, org_code, transfers):
 def sync_settings(integration_name, org_code, mode, sync_time, transfer_sync, transfer_time,
                   use_customer_id):
     """Show or change the sync settings of INTEGRATION (INT-2); prints them as JSON."""
+    from app.services import document_sync
     click.echo(json.dumps(document_sync.update_settings(
         integration_of(org_code, integration_name), mode=mode, sync_time=sync_time,
         transfer_sync=transfer_sync, transfer_time=transfer_time,

@@ -4,7 +4,6 @@ import json
 import os
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cli.common import command_errors
@@ -107,11 +106,11 @@ def purge(days):
 @command_errors
 def export(module_name, org_code, viewer, fmt, out):
     """Records of ORG, scoped as the screens scope them for --viewer."""
-    from app.security.tenancy import Viewer
+    from app.security.tenancy import Viewer, user_named
     from app.services.exports import export_text
     org_row = directory.get_org(org_code)
     if viewer:
-        user_row = current_app.appbuilder.sm.find_user(username=viewer)
+        user_row = user_named(viewer)
         if user_row is None:
             raise MuaraError(f"unknown user: {viewer}")
         who = Viewer.for_user(user_row)

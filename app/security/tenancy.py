@@ -4,7 +4,7 @@ A user sees rows of their own organization; principals also see what distributor
 connected to them share. Admins see everything.
 """
 from flask import g, has_request_context
-from sqlalchemy import and_, false, inspect, or_, select
+from sqlalchemy import and_, false, func, inspect, or_, select
 
 from app.extensions import db
 from app.models import Connection, Membership, Organization
@@ -37,6 +37,15 @@ class Viewer:
             .where(Membership.user_id == user.id)
         ).first() or (None, None)
         return cls(user.id, [r.name for r in user.roles], org_id, kind)
+
+
+def user_named(username):
+    """The login called `username`, matched without regard to case as the framework's
+    sign-in matches it (AUTH_USERNAME_CI), or None. Commands look users up here: the
+    lean app of a command has no security manager."""
+    from flask_appbuilder.security.sqla.models import User
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == func.lower(username)))
 
 
 def current_viewer():
