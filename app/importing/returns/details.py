@@ -178,7 +178,7 @@ class DetailRules:
             if current is None:
                 numbers = [s.sub_number for s in detail.sub_details]
                 current = CustomerReturnSubDetail(
-                    guid=guid or new_guid(), return_id=state["ret"].id,
+                    guid=guid or new_guid(), customer_return=state["ret"],
                     sub_number=(sub_number if sub_number is not None
                                 else max(numbers, default=0) + 1))
                 detail.sub_details.append(current)

@@ -15,6 +15,18 @@ from app.models.tasks import utcnow
 RETURNS_PER_BATCH = 1000  # each return is several ORM objects: smaller batches
 
 
+def _chunks(returns, size):
+    """[(position, node)] lists of `size` returns (the last one shorter)."""
+    chunk = []
+    for item in returns:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _log_rows(imp, position, lines, document=None):
     """The import log's rows for a return's messages (the position is the log's row, the
     return's number its document)."""
@@ -69,18 +81,20 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
     batch.commit()
     importer = ReturnsImport(session, imp)
     size = max(1, min(settings.batch_size, RETURNS_PER_BATCH))
-    for position, node in returns_file.returns():
+    for chunk in _chunks(returns_file.returns(), size):
         with session.no_autoflush:
-            log = importer.process(position, node)
-        messages = _log_rows(imp, position, log.lines, log.document)
-        if log.errors:
-            batch.reject(messages)
-        else:
-            batch.accept()
-            batch.log(messages)
-        if batch.rows >= size:
-            batch.commit()
-            session.expunge_all()  # bounded memory: nothing of the batch stays loaded
+            importer.prefetch([node for _, node in chunk])
+            for position, node in chunk:
+                log = importer.process(position, node)
+                messages = _log_rows(imp, position, log.lines, log.document)
+                if log.errors:
+                    batch.reject(messages)
+                else:
+                    batch.accept()
+                    batch.log(messages)
+        batch.commit()  # the batch's new returns are written here, in one flush
+        importer.batch_done()
+        session.expunge_all()  # bounded memory: nothing of the batch stays loaded
     batch.commit()
     imp = session.get(ImportFile, import_id)
     session.refresh(imp)

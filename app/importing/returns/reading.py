@@ -36,6 +36,7 @@ HEAD_SIZE = 64 * 1024
 PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                       huge_tree=False, remove_blank_text=False)
 MAX_TOP_LEVEL_WARNINGS = 100
+MARKUP_ELEMENT = "text"  # the element whose inner content is kept with its markup
 
 DOCTYPE_MESSAGE = ("The file declares a DOCTYPE{where}: DTDs and entities are refused, as "
                    "they can read local files or fetch URLs. Remove the DOCTYPE and upload "
@@ -82,7 +83,7 @@ def to_node(element):
     node = Node(name=_localname(element.tag), text=text.strip(), children=children,
                 attrib={_localname(k): v for k, v in element.attrib.items()},
                 line=element.sourceline or 0, namespace=_namespace(element.tag))
-    if children:
+    if children and node.name == MARKUP_ELEMENT:  # only a text's markup is ever read
         inner = text + "".join(etree.tostring(_plain_copy(child), encoding=str, with_tail=True)
                                for child in element if isinstance(child.tag, str))
         node.markup = inner.strip()

@@ -20,6 +20,9 @@ class TextRules:
                 continue
 
             def write_info(state, text=text):
+                if state["created"]:
+                    self._new_info_text(state, detail_key, sub_key, text)
+                    return
                 owner = self._owner(state, detail_key, sub_key)
                 written = state.setdefault("texts", {})
                 row = written.get((owner, text[0]))
@@ -66,6 +69,9 @@ class TextRules:
                 texts = []
 
             def write_assignment(state, number=number, values=values, texts=texts):
+                if state["created"]:
+                    self._new_assignment(state, detail_key, sub_key, number, values, texts)
+                    return
                 owner = self._owner(state, detail_key, sub_key)
                 filters = self._owner_filter(ReturnTextAssignment, owner)
                 row = None
@@ -110,6 +116,40 @@ class TextRules:
             else "text/plain"
         return language_node.text[:20], text_node.markup, content_type[:60]
 
+    # A return created by this import: its texts are new rows, linked by their objects
+    # and written with the batch (no query, no flush); the rules are those above.
+
+    def _new_info_text(self, state, detail_key, sub_key, text):
+        owner = _owner_objects(state, detail_key, sub_key)
+        key = (tuple(map(id, owner)), text[0])
+        written = state.setdefault("texts", {})
+        row = written.get(key)
+        if row is None:
+            row = written[key] = ReturnInfoText(customer_return=owner[0], detail=owner[1],
+                                                sub_detail=owner[2], language=text[0])
+            self.session.add(row)
+        row.text, row.content_type = text[1], text[2]
+
+    def _new_assignment(self, state, detail_key, sub_key, number, values, texts):
+        owner = _owner_objects(state, detail_key, sub_key)
+        owner_key = tuple(map(id, owner))
+        assigned = state.setdefault("assignments", {}).setdefault(owner_key, {})
+        if number is None:
+            number = max(assigned, default=0) + 1
+        row = assigned.get(number)
+        if row is None:
+            row = assigned[number] = ReturnTextAssignment(
+                customer_return=owner[0], detail=owner[1], sub_detail=owner[2], number=number)
+            self.session.add(row)
+        row.type, row.code, row.document = values["type"], values["code"], values["document"]
+        by_language = {t.language: t for t in row.texts}
+        for language, text, content_type in texts:
+            line = by_language.get(language)
+            if line is None:
+                line = by_language[language] = ReturnTextAssignmentText(language=language)
+                row.texts.append(line)
+            line.text, line.content_type = text, content_type
+
     def _owner(self, state, detail_key, sub_key):
         ret = state["ret"]
         detail = detail_key["detail"] if detail_key else None
@@ -124,3 +164,9 @@ class TextRules:
                 model.detail_id.is_(None) if owner[1] is None else model.detail_id == owner[1],
                 model.sub_detail_id.is_(None) if owner[2] is None
                 else model.sub_detail_id == owner[2]]
+
+
+def _owner_objects(state, detail_key, sub_key):
+    """(return, detail, sub-detail) objects a text belongs to (None where it does not)."""
+    return (state["ret"], detail_key["detail"] if detail_key else None,
+            sub_key["sub"] if sub_key else None)
