@@ -168,7 +168,6 @@ class CustomerReturnSubDetail(ReturnPart, Model):
     detail_id = Column(Integer, ForeignKey("customer_return_detail.id", ondelete="CASCADE"),
                        nullable=False, index=True)
     detail = relationship("CustomerReturnDetail", back_populates="sub_details")
-    customer_return = relationship("CustomerReturn")
     sub_number = Column(Integer, nullable=False)
     item_id = Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"))
     item = relationship("Product")
@@ -197,7 +196,6 @@ class TextOwner:
     detail_id = reference("customer_return_detail", "CASCADE")
     detail = related("CustomerReturnDetail")
     sub_detail_id = reference("customer_return_sub_detail", "CASCADE")
-    sub_detail = related("CustomerReturnSubDetail")
 
 
 class ReturnInfoText(TextOwner, Model):

@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import select
 
+from app.importing.returns.bulk import NewReturn
 from app.importing.returns.elements import (
     CUSTOMER_ELEMENTS,
     HEADER_ELEMENTS,
@@ -34,9 +35,10 @@ class HeaderRules:
         of the batch's prefetched returns, or (not prefetched) one query."""
         created = self.created_guids.get(guid) if guid else \
             self.created_numbers.get((type_id, number))
-        if created is not None:
+        if created is not None:  # it is read as stored: written now
+            self.new_returns.write(self.session)
             self.session.flush()
-            return created
+            return self.session.get(CustomerReturn, created.id)
         key = ("guid", guid) if guid else ("number", type_id, number)
         if key in self.prefetched:
             return self.prefetched[key]
@@ -120,23 +122,26 @@ class HeaderRules:
             return
 
         def create(state):
-            # Not flushed here: the batch's new returns are written together at its end;
-            # with autoRelease it is written now, as Invalid, until it is released (seed).
             ret_type = self.session.get(ReturnType, type_id)
-            ret = CustomerReturn(organization_id=self.org_id, guid=guid or new_guid(),
-                                 type_id=type_id, type=ret_type, partner_id=partner_id,
-                                 customer_id=customer_id,
-                                 date=date or utcnow().date(),
-                                 status=ReturnStatus.invalid, import_id=self.import_id,
-                                 principal_id=self.principal_id,
-                                 number=self.number_for(ret_type, number, base, log))
-            ret.details  # noqa: B018 - an empty collection now: nothing loaded after the flush
-            self.session.add(ret)
+            values = dict(organization_id=self.org_id, guid=guid or new_guid(),
+                          type_id=type_id, partner_id=partner_id, customer_id=customer_id,
+                          date=date or utcnow().date(), status=ReturnStatus.invalid,
+                          import_id=self.import_id, principal_id=self.principal_id,
+                          number=self.number_for(ret_type, number, base, log))
+            if auto_release:
+                # Written now, as Invalid, until it is released (seed 004).
+                ret = CustomerReturn(**values)
+                ret.details  # noqa: B018 - empty now: nothing loaded after the flush
+                self.session.add(ret)
+                self.session.flush()
+            else:
+                # Planned as plain rows, written with the batch's other new returns.
+                ret = NewReturn(type=ret_type, **values)
+                self.new_returns.returns.append(ret)
             self.created_guids[ret.guid] = ret
             self.created_numbers[(type_id, ret.number)] = ret
-            if auto_release:
-                self.session.flush()
-            state.update(ret=ret, previous=ret_type.opening_status, created=True)
+            state.update(ret=ret, previous=ret_type.opening_status, created=True,
+                         bulk=not auto_release)
         ops.append(create)
 
     def plan_customer(self, found, base, log, required):

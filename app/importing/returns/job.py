@@ -92,7 +92,8 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
                 else:
                     batch.accept()
                     batch.log(messages)
-        batch.commit()  # the batch's new returns are written here, in one flush
+        importer.write_new()  # the batch's new returns, one INSERT per table
+        batch.commit()
         importer.batch_done()
         session.expunge_all()  # bounded memory: nothing of the batch stays loaded
     batch.commit()

@@ -13,6 +13,7 @@ still written as it is planned (its rules read what the database holds)."""
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.importing.returns.bulk import NewReturns
 from app.importing.returns.details import DetailRules
 from app.importing.returns.elements import HEADER_ELEMENTS, KEY_ELEMENTS, Log
 from app.importing.returns.header import HeaderRules
@@ -33,7 +34,12 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
         self.org_id, self.org_code = org.id, org.code
         self.masters = Masters(session, self.org_id)
         self.stored = None  # the stored return being planned (None: a new one)
+        self.new_returns = NewReturns()
         self.batch_done()
+
+    def write_new(self):
+        """The batch's new returns written (before the batch commits)."""
+        self.new_returns.write(self.session)
 
     def batch_done(self):
         """The batch is committed: what was kept for it is forgotten (bounded memory)."""

@@ -1,6 +1,7 @@
 """Info texts and text assignments of a return, a detail or a sub-detail."""
 from sqlalchemy import func, select
 
+from app.importing.returns.bulk import NewAssignment, NewAssignmentText, NewInfoText
 from app.importing.returns.elements import (
     ASSIGNMENT_ELEMENTS,
     INFO_TEXT_ELEMENTS,
@@ -20,7 +21,7 @@ class TextRules:
                 continue
 
             def write_info(state, text=text):
-                if state["created"]:
+                if state.get("bulk"):
                     self._new_info_text(state, detail_key, sub_key, text)
                     return
                 owner = self._owner(state, detail_key, sub_key)
@@ -69,7 +70,7 @@ class TextRules:
                 texts = []
 
             def write_assignment(state, number=number, values=values, texts=texts):
-                if state["created"]:
+                if state.get("bulk"):
                     self._new_assignment(state, detail_key, sub_key, number, values, texts)
                     return
                 owner = self._owner(state, detail_key, sub_key)
@@ -116,8 +117,8 @@ class TextRules:
             else "text/plain"
         return language_node.text[:20], text_node.markup, content_type[:60]
 
-    # A return created by this import: its texts are new rows, linked by their objects
-    # and written with the batch (no query, no flush); the rules are those above.
+    # A return created by this import: its texts are new rows (app.importing.returns.bulk)
+    # linked to their owners, written with the batch (no query); the rules are those above.
 
     def _new_info_text(self, state, detail_key, sub_key, text):
         owner = _owner_objects(state, detail_key, sub_key)
@@ -125,9 +126,8 @@ class TextRules:
         written = state.setdefault("texts", {})
         row = written.get(key)
         if row is None:
-            row = written[key] = ReturnInfoText(customer_return=owner[0], detail=owner[1],
-                                                sub_detail=owner[2], language=text[0])
-            self.session.add(row)
+            row = written[key] = NewInfoText(owner=owner, language=text[0])
+            self.new_returns.info_texts.append(row)
         row.text, row.content_type = text[1], text[2]
 
     def _new_assignment(self, state, detail_key, sub_key, number, values, texts):
@@ -138,15 +138,14 @@ class TextRules:
             number = max(assigned, default=0) + 1
         row = assigned.get(number)
         if row is None:
-            row = assigned[number] = ReturnTextAssignment(
-                customer_return=owner[0], detail=owner[1], sub_detail=owner[2], number=number)
-            self.session.add(row)
+            row = assigned[number] = NewAssignment(owner=owner, number=number)
+            self.new_returns.assignments.append(row)
         row.type, row.code, row.document = values["type"], values["code"], values["document"]
         by_language = {t.language: t for t in row.texts}
         for language, text, content_type in texts:
             line = by_language.get(language)
             if line is None:
-                line = by_language[language] = ReturnTextAssignmentText(language=language)
+                line = by_language[language] = NewAssignmentText(language=language)
                 row.texts.append(line)
             line.text, line.content_type = text, content_type
 
