@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Optional
 
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Select, delete, select, update
 
 from app.errors import TaskSuperseded
 from app.importing.modules import MODULES, STAGED_MODULES
 from app.importing.natural_keys import close_resolved_files
-from app.importing.writers import upsert
+from app.importing.writers import insert_rows, upsert
 from app.models import Customer, ImportFile, Location, Organization, Product, StagedRow
 from app.models import consolidated as documents
 from app.models.imports import ImportStatus
@@ -151,13 +151,18 @@ def _document_chunks(session, import_id):
         names = session.execute(query).scalars().all()
         if not names:
             return
-        last = names[-1]
+        first, last = names[0], names[-1]
         grouped = {name: [] for name in names}
-        for document, data in session.execute(
-                select(StagedRow.document, StagedRow.data)
-                .where(StagedRow.import_id == import_id, StagedRow.document.in_(names))
-                .order_by(StagedRow.document, StagedRow.row, StagedRow.id)):
-            grouped[document].append(json.loads(data))
+        # The chunk's rows by their documents' range (no list of a thousand parameters),
+        # their JSON decoded in one call.
+        found = session.execute(
+            select(StagedRow.document, StagedRow.data)
+            .where(StagedRow.import_id == import_id, StagedRow.document >= first,
+                   StagedRow.document <= last)
+            .order_by(StagedRow.document, StagedRow.row, StagedRow.id)).all()
+        records = json.loads("[" + ",".join(data for _, data in found) + "]")
+        for (document, _), record in zip(found, records, strict=True):
+            grouped[document].append(record)
         yield list(grouped.items())
 
 
@@ -209,9 +214,12 @@ def _documents(session, imp, module, target, checkpoint):
     now = utcnow()
     written = 0
     header_table, line_table = target.header, target.lines
+    # Lines go to the driver as plain rows (writers.insert_rows); SQLite keeps numbers as
+    # floats, as SQLAlchemy's Numeric does there.
+    number = float if session.connection().dialect.name == "sqlite" else Decimal
     for chunk in _document_chunks(session, imp.id):
         headers, lines_of = [], {}
-        for number, records in chunk:
+        for document, records in chunk:
             head = next(r for r in records if r.get(target.date) is not None)
             lines, total = [], Decimal(0)
             for r in records:
@@ -221,33 +229,38 @@ def _documents(session, imp, module, target, checkpoint):
                 amount = (quantity * price).quantize(CENT)
                 total += amount
                 lines.append({"line_no": len(lines) + 1,
-                              "product_id": lookups.id("product", r["product"], number),
-                              "quantity": quantity, target.price: price, "amount": amount})
+                              "product_id": lookups.id("product", r["product"], document),
+                              "quantity": number(quantity), target.price: number(price),
+                              "amount": number(amount)})
             header = {"organization_id": imp.organization_id, "principal_id": imp.principal_id,
-                      "file_id": imp.id, "consolidated_at": now, "number": number,
+                      "file_id": imp.id, "consolidated_at": now, "number": document,
                       target.date: dt.date.fromisoformat(head[target.date]),
                       "line_count": len(lines), "total": total}
             for field, kind in target.references:
-                header[field + "_id"] = lookups.id(kind, head.get(field), number)
+                header[field + "_id"] = lookups.id(kind, head.get(field), document)
             headers.append(header)
-            lines_of[number] = lines
+            lines_of[document] = lines
         lookups.check()
         updates = [c for c in headers[0] if c not in ("organization_id", "number")]
         upsert(session, header_table, headers, keys=("organization_id", "number"),
                updates=updates, only_if=LATER_FILE_WINS.format(table=header_table.name))
         # The documents this file owns now get its lines; a later file's stay as they are.
-        owned = dict(session.execute(
-            select(header_table.c.number, header_table.c.id)
-            .where(header_table.c.organization_id == imp.organization_id,
-                   header_table.c.number.in_(list(lines_of)),
-                   header_table.c.file_id == imp.id)).all())
+        # The chunk holds every document of the file between its first and its last.
+        owned_query = (select(header_table.c.number, header_table.c.id)
+                       .where(header_table.c.organization_id == imp.organization_id,
+                              header_table.c.number >= chunk[0][0],
+                              header_table.c.number <= chunk[-1][0],
+                              header_table.c.file_id == imp.id))
+        in_range = session.execute(owned_query).all()
+        owned = {number: id_ for number, id_ in in_range if number in lines_of}
         if owned:
             parent = line_table.c[target.parent]
-            session.execute(delete(line_table).where(parent.in_(list(owned.values()))))
+            session.execute(delete(line_table).where(parent.in_(
+                select(owned_query.subquery().c.id) if len(owned) == len(in_range)
+                else list(owned.values()))))
             rows = [dict(line, **{target.parent: owned[number]})
                     for number, lines in lines_of.items() if number in owned for line in lines]
-            if rows:
-                session.execute(insert(line_table), rows)
+            insert_rows(session, line_table, rows)
         written += len(owned)
         if checkpoint:
             checkpoint(session)
