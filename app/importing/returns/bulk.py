@@ -5,8 +5,9 @@ INSERT ... RETURNING per table and batch, the ids handed down to the child rows.
 
 The rules are the planner's; only the writing differs. A return the import updates is
 still written through the ORM as it is planned (its rules read the stored rows)."""
-from sqlalchemy import insert
+from sqlalchemy import Enum, Numeric, insert
 
+from app.importing.writers import insert_rows
 from app.models import (
     CustomerReturn,
     CustomerReturnDetail,
@@ -63,6 +64,23 @@ class NewAssignmentText(NewRow):
     COLUMNS = ("language", "text", "content_type")
 
 
+def _plain(session, table, values):
+    """The rows' values as the driver takes them, in place: an enum by its name (as
+    SQLAlchemy's Enum stores it); on SQLite a number as a float (as its Numeric does)."""
+    enums = [c.name for c in table.c if isinstance(c.type, Enum)]
+    numbers = [c.name for c in table.c if isinstance(c.type, Numeric)] \
+        if session.connection().dialect.name == "sqlite" else []
+    if not enums and not numbers:
+        return
+    for row in values:
+        for name in enums:
+            if row.get(name) is not None:
+                row[name] = row[name].name
+        for name in numbers:
+            if row.get(name) is not None:
+                row[name] = float(row[name])
+
+
 def _values(row):
     return {name: getattr(row, name, None) for name in row.COLUMNS}
 
@@ -89,8 +107,11 @@ class NewReturns:
             return
         _insert(session, CustomerReturn, returns, [_values(r) for r in returns])
         details = [(r, d) for r in returns for d in r.details]
+        # A detail's id is read back only when something hangs from it.
+        owners = {id(t.owner[1]) for t in self.info_texts + self.assignments}
         _insert(session, CustomerReturnDetail, [d for _, d in details],
-                [dict(_values(d), return_id=r.id) for r, d in details])
+                [dict(_values(d), return_id=r.id) for r, d in details],
+                returning=any(d.sub_details or id(d) in owners for _, d in details))
         subs = [(r, d, s) for r, d in details for s in d.sub_details]
         _insert(session, CustomerReturnSubDetail, [s for _, _, s in subs],
                 [dict(_values(s), return_id=r.id, detail_id=d.id) for r, d, s in subs])
@@ -106,14 +127,20 @@ class NewReturns:
 
 
 def _insert(session, model, rows, values, returning=True):
-    """One INSERT of many rows; with `returning`, each row gets its new id."""
+    """One INSERT of many rows; with `returning`, each row gets its new id, matched by its
+    unique key (its guid; an assignment: its owner and number), so the database may
+    return them in any order (no one-statement-per-row fallback for ordered RETURNING)."""
     if not values:
         return
     table = model.__table__
-    if not returning:
-        session.execute(insert(table), values)
+    if not returning:  # the driver's executemany (COPY on PostgreSQL) of plain values
+        _plain(session, table, values)
+        insert_rows(session, table, values)
         return
-    ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                          values).scalars().all()
-    for row, new_id in zip(rows, ids, strict=True):
-        row.id = new_id
+    keys = ("guid",) if "guid" in table.c else \
+        ("return_id", "detail_id", "sub_detail_id", "number")
+    found = session.execute(insert(table).returning(table.c.id, *(table.c[k] for k in keys)),
+                            values).all()
+    ids = {tuple(row[1:]): row[0] for row in found}
+    for row, value in zip(rows, values, strict=True):
+        row.id = ids[tuple(value[k] for k in keys)]

@@ -122,7 +122,9 @@ class HeaderRules:
             return
 
         def create(state):
-            ret_type = self.session.get(ReturnType, type_id)
+            ret_type = self.return_types.get(type_id)
+            if ret_type is None:
+                ret_type = self.return_types[type_id] = self.session.get(ReturnType, type_id)
             values = dict(organization_id=self.org_id, guid=guid or new_guid(),
                           type_id=type_id, partner_id=partner_id, customer_id=customer_id,
                           date=date or utcnow().date(), status=ReturnStatus.invalid,

@@ -46,6 +46,7 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
         self.created_guids, self.created_numbers = {}, {}  # new returns of the batch
         self.prefetched = {}  # ("guid", g) / ("number", type_id, n) -> stored return or None
         self.number_windows = {}  # type id -> (candidate numbers, the stored ones)
+        self.return_types = {}  # type id -> ReturnType (its number range moves)
 
     def prefetch(self, nodes):
         """The stored returns the batch's returns name by guid or by type + number, with
