@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Customer returns benchmark (issue 5): files of 10,000 and 100,000 returns (two details
-each, an info text on every tenth) imported end to end through the import job on SQLite,
-with the job process's time and peak RSS.
+"""Customer returns benchmark (issues 5 and 15): files of 10,000 and 100,000 returns (two
+details each, an info text on every tenth) imported end to end through the import job on
+SQLite, with the job process's time, CPU time and peak RSS.
+
+Its last stdout lines are JSON lines {"figure", "value", "unit", "against",
+"against_value", "ratio", "target", "met"} (bench/run_all.py collects them): returns/s at
+the largest size against the target of issue 15 (3,000 returns/s), and the peak memory of
+the largest size against the smallest (flat: at most 1.25x for 10x the returns).
 
     python bench/bench_returns.py                    # 10,000 and 100,000 returns
     python bench/bench_returns.py --returns 1000,10000
@@ -24,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench-out"
 NS = "com.cisag.app.sales.customerreturn.obj.CustomerReturn"
 MARK = "BENCH-RESULT "
+TARGET_RETURNS_PER_S = 3000  # issue 15, at 100,000 returns
+MAX_PEAK_GROWTH = 1.25  # "memory flat": peak at 10x the returns at most this much higher
 
 
 def generate(path, returns):
@@ -99,13 +106,14 @@ def child_job(args):
             samples.append((time.perf_counter(), current_mb()))
     sampler = threading.Thread(target=sample, daemon=True)
     with app.app_context():
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sampler.start()
         result = process_import(args["import_id"])
         seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
         done.set()
     middle = start + seconds / 2
-    return dict(result, seconds=round(seconds, 1),
+    return dict(result, seconds=round(seconds, 1), cpu_seconds=round(cpu, 1),
                 peak_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                 second_half_peak_mb=round(max((mb for t, mb in samples if t >= middle),
                                               default=0.0), 1),
@@ -141,10 +149,49 @@ def main():
         stored = run_child("store", {"database_url": database_url, "file": str(path)})
         job = run_child("job", {"database_url": database_url, "import_id": stored["import_id"]})
         row = {"returns": count, "file_mb": round(path.stat().st_size / 1024 ** 2, 1), **job,
-               "returns_per_s": round(count / job["seconds"])}
+               "returns_per_s": round(count / job["seconds"]),
+               "returns_per_cpu_s": round(count / max(job["cpu_seconds"], 0.001))}
         results.append(row)
         print(json.dumps(row), flush=True)
     (OUT / "returns_results.json").write_text(json.dumps(results, indent=2) + "\n")
+    for line in figures(results):
+        print(json.dumps(line), flush=True)
+
+
+def figure(name, value, unit, against, against_value, target, met):
+    return {"figure": name, "value": value, "unit": unit, "against": against,
+            "against_value": against_value,
+            "ratio": round(value / against_value, 2) if against_value else None,
+            "target": target, "met": met}
+
+
+def figures(results):
+    """The JSON lines of issue 15: speed at the largest size, and flat memory."""
+    largest, smallest = max(results, key=lambda r: r["returns"]), \
+        min(results, key=lambda r: r["returns"])
+    size = f"{largest['returns']:,}"
+    lines = [
+        figure(f"customer returns, {size} returns, SQLite: returns/s (wall clock)",
+               largest["returns_per_s"], "returns/s", "target", TARGET_RETURNS_PER_S,
+               f">= {TARGET_RETURNS_PER_S} returns/s",
+               largest["returns_per_s"] >= TARGET_RETURNS_PER_S),
+        figure(f"customer returns, {size} returns, SQLite: returns per CPU second of the "
+               "job (the machine's other load left out)", largest["returns_per_cpu_s"],
+               "returns/s", "target", TARGET_RETURNS_PER_S,
+               f">= {TARGET_RETURNS_PER_S} returns/s",
+               largest["returns_per_cpu_s"] >= TARGET_RETURNS_PER_S)]
+    if largest is not smallest:
+        ratio = largest["peak_mb"] / smallest["peak_mb"]
+        lines.append(figure(
+            f"customer returns: peak MB at {size} returns against "
+            f"{smallest['returns']:,} returns (memory flat)", largest["peak_mb"], "MB",
+            f"peak MB at {smallest['returns']:,} returns", smallest["peak_mb"],
+            f"<= {MAX_PEAK_GROWTH}x", ratio <= MAX_PEAK_GROWTH))
+    else:
+        lines.append(figure(f"customer returns, {size} returns: peak MB", largest["peak_mb"],
+                            "MB", "none (one size run: flatness not measured)", None,
+                            "run two sizes", False))
+    return lines
 
 
 if __name__ == "__main__":

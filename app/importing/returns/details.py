@@ -1,4 +1,5 @@
 """Details and sub-details: added, updated, deleted (action="delete"), numbered."""
+from app.importing.returns.bulk import NewDetail, NewSubDetail
 from app.importing.returns.elements import (
     DETAIL_ELEMENTS,
     SUB_DETAIL_ELEMENTS,
@@ -126,7 +127,8 @@ class DetailRules:
             if current is None:
                 parent = state["ret"]
                 numbers = [d.number for d in parent.details]
-                current = CustomerReturnDetail(
+                new = NewDetail if state.get("bulk") else CustomerReturnDetail
+                current = new(
                     guid=guid or new_guid(),
                     number=number if number is not None else (max(numbers, default=0) // 10
                                                               + 1) * 10,
@@ -177,10 +179,14 @@ class DetailRules:
             detail = holder["detail"]
             if current is None:
                 numbers = [s.sub_number for s in detail.sub_details]
-                current = CustomerReturnSubDetail(
-                    guid=guid or new_guid(), return_id=state["ret"].id,
-                    sub_number=(sub_number if sub_number is not None
-                                else max(numbers, default=0) + 1))
+                sub_number_ = sub_number if sub_number is not None \
+                    else max(numbers, default=0) + 1
+                if state.get("bulk"):
+                    current = NewSubDetail(guid=guid or new_guid(), sub_number=sub_number_)
+                else:
+                    current = CustomerReturnSubDetail(
+                        guid=guid or new_guid(), return_id=state["ret"].id,
+                        sub_number=sub_number_)
                 detail.sub_details.append(current)
                 sub_holder["sub"] = current
             _set_item_and_quantity(current, item, quantity)

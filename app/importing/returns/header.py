@@ -4,6 +4,7 @@ import re
 
 from sqlalchemy import select
 
+from app.importing.returns.bulk import NewReturn
 from app.importing.returns.elements import (
     CUSTOMER_ELEMENTS,
     HEADER_ELEMENTS,
@@ -22,11 +23,25 @@ from app.models import (
 from app.models.returns import ReturnStatus
 from app.models.tasks import utcnow
 
+NUMBERS_AHEAD = 1000  # candidate numbers checked against the stored ones in one query
+
 
 class HeaderRules:
     """Finding, creating and updating the return's header, and its number."""
 
     def find_return(self, guid, type_id, number):
+        """The stored return by guid or type + number: one created earlier in this batch
+        (written at the batch's end: flushed now, as updating it reads the database), one
+        of the batch's prefetched returns, or (not prefetched) one query."""
+        created = self.created_guids.get(guid) if guid else \
+            self.created_numbers.get((type_id, number))
+        if created is not None:  # it is read as stored: written now (imaged as created)
+            self.write_new()
+            self.session.flush()
+            return self.session.get(CustomerReturn, created.id)
+        key = ("guid", guid) if guid else ("number", type_id, number)
+        if key in self.prefetched:
+            return self.prefetched[key]
         query = select(CustomerReturn).where(CustomerReturn.organization_id == self.org_id)
         if guid:
             return self.session.execute(query.where(CustomerReturn.guid == guid)).scalar()
@@ -74,7 +89,8 @@ class HeaderRules:
             self.plan_update(existing, found, base, log, ops, number, number_path, type_id,
                              type_path)
         else:
-            self.plan_create(found, base, log, ops, guid, number, type_id, type_node)
+            self.plan_create(found, base, log, ops, guid, number, type_id, type_node,
+                             auto_release)
         if log.errors:
             return auto_release
         self.plan_details(found, base, log, ops)
@@ -82,7 +98,8 @@ class HeaderRules:
         self.plan_status(found, base, log, ops, auto_release)
         return auto_release
 
-    def plan_create(self, found, base, log, ops, guid, number, type_id, type_node):
+    def plan_create(self, found, base, log, ops, guid, number, type_id, type_node,
+                    auto_release=False):
         if type_node is None:
             log.error(f"{base}/type", "type", None, "required",
                       "The return type (<type>) is required to create a customer return.")
@@ -105,18 +122,29 @@ class HeaderRules:
             return
 
         def create(state):
-            ret_type = self.session.get(ReturnType, type_id)
-            ret = CustomerReturn(organization_id=self.org_id, guid=guid or new_guid(),
-                                 type_id=type_id, partner_id=partner_id,
-                                 customer_id=customer_id,
-                                 date=date or utcnow().date(),
-                                 status=ReturnStatus.invalid, import_id=self.import_id,
-                                 principal_id=self.principal_id,
-                                 number=self.number_for(ret_type, number, base, log))
-            ret.details  # noqa: B018 - an empty collection now: nothing loaded after the flush
-            self.session.add(ret)
-            self.session.flush()
-            state.update(ret=ret, previous=ret_type.opening_status, created=True)
+            ret_type = self.return_types.get(type_id)
+            if ret_type is None:
+                ret_type = self.return_types[type_id] = self.session.get(ReturnType, type_id)
+            values = dict(organization_id=self.org_id, guid=guid or new_guid(),
+                          type_id=type_id, partner_id=partner_id, customer_id=customer_id,
+                          date=date or utcnow().date(), status=ReturnStatus.invalid,
+                          import_id=self.import_id, principal_id=self.principal_id,
+                          number=self.number_for(ret_type, number, base, log))
+            if auto_release or self.checking:
+                # Written now, as Invalid, until it is released (seed 004); a check
+                # writes inside its savepoint, rolled back.
+                ret = CustomerReturn(**values)
+                ret.details  # noqa: B018 - empty now: nothing loaded after the flush
+                self.session.add(ret)
+                self.session.flush()
+            else:
+                # Planned as plain rows, written with the batch's other new returns.
+                ret = NewReturn(type=ret_type, **values)
+                self.new_returns.returns.append(ret)
+            self.created_guids[ret.guid] = ret
+            self.created_numbers[(type_id, ret.number)] = ret
+            state.update(ret=ret, previous=ret_type.opening_status, created=True,
+                         bulk=not (auto_release or self.checking))
         ops.append(create)
 
     def plan_customer(self, found, base, log, required):
@@ -156,12 +184,25 @@ class HeaderRules:
         while True:
             candidate = f"{prefix}{ret_type.next_number:0{width}d}"
             ret_type.next_number += 1
-            taken = self.session.execute(select(CustomerReturn.id).where(
+            if candidate not in self.taken_numbers(ret_type, candidate) and \
+                    (ret_type.id, candidate) not in self.created_numbers:
+                return candidate
+
+    def taken_numbers(self, ret_type, candidate):
+        """The stored numbers among the type's next NUMBERS_AHEAD candidates: one query
+        per window of the number range, not one per return."""
+        window = self.number_windows.get(ret_type.id)
+        if window is None or candidate not in window[0]:
+            prefix, width = ret_type.number_prefix or "", ret_type.number_width or 1
+            ahead = [f"{prefix}{n:0{width}d}"
+                     for n in range(ret_type.next_number - 1,
+                                    ret_type.next_number - 1 + NUMBERS_AHEAD)]
+            taken = set(self.session.execute(select(CustomerReturn.number).where(
                 CustomerReturn.organization_id == self.org_id,
                 CustomerReturn.type_id == ret_type.id,
-                CustomerReturn.number == candidate)).first()
-            if not taken:
-                return candidate
+                CustomerReturn.number.in_(ahead))).scalars())
+            window = self.number_windows[ret_type.id] = (set(ahead), taken)
+        return window[1]
 
     def plan_update(self, ret, found, base, log, ops, number, number_path, type_id, type_path):
         label = f"{ret.type.code} {ret.number}"

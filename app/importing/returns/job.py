@@ -18,6 +18,18 @@ from app.models.tasks import utcnow
 RETURNS_PER_BATCH = 1000  # each return is several ORM objects: smaller batches
 
 
+def _chunks(returns, size):
+    """[(position, node)] lists of `size` returns (the last one shorter)."""
+    chunk = []
+    for item in returns:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _log_rows(imp, position, lines, document=None):
     """The import log's rows for a return's messages (the position is the log's row, the
     return's number its document)."""
@@ -74,6 +86,9 @@ def _check(session, importer, position, node, counts):
                        else "would_update"] += 1
     finally:
         savepoint.rollback()
+        # What the check created is gone with the savepoint: no later return finds it.
+        importer.created_guids.clear()
+        importer.created_numbers.clear()
     return log
 
 
@@ -93,19 +108,22 @@ def import_returns(session: Session, imp: ImportFile, module: Module, path: str,
     importer = ReturnsImport(session, imp)
     size = max(1, min(settings.batch_size, RETURNS_PER_BATCH))
     counts = {"would_create": 0, "would_update": 0, "unchanged": 0}
-    for position, node in returns_file.returns():
+    for chunk in _chunks(returns_file.returns(), size):
         with session.no_autoflush:
-            log = (_check(session, importer, position, node, counts) if imp.dry_run
-                   else importer.process(position, node))
-        messages = _log_rows(imp, position, log.lines, log.document)
-        if log.errors:
-            batch.reject(messages)
-        else:
-            batch.accept()
-            batch.log(messages)
-        if batch.rows >= size:
-            batch.commit()
-            session.expunge_all()  # bounded memory: nothing of the batch stays loaded
+            importer.prefetch([node for _, node in chunk])
+            for position, node in chunk:
+                log = (_check(session, importer, position, node, counts) if imp.dry_run
+                       else importer.process(position, node))
+                messages = _log_rows(imp, position, log.lines, log.document)
+                if log.errors:
+                    batch.reject(messages)
+                else:
+                    batch.accept()
+                    batch.log(messages)
+        importer.write_new()  # the batch's new returns, one INSERT per table
+        batch.commit()
+        importer.batch_done()
+        session.expunge_all()  # bounded memory: nothing of the batch stays loaded
     batch.commit()
     imp = session.get(ImportFile, import_id)
     session.refresh(imp)

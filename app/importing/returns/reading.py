@@ -23,7 +23,7 @@ file is imported.
 """
 import codecs
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -36,23 +36,28 @@ HEAD_SIZE = 64 * 1024
 PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                       huge_tree=False, remove_blank_text=False)
 MAX_TOP_LEVEL_WARNINGS = 100
+MARKUP_ELEMENT = "text"  # the element whose inner content is kept with its markup
 
 DOCTYPE_MESSAGE = ("The file declares a DOCTYPE{where}: DTDs and entities are refused, as "
                    "they can read local files or fetch URLs. Remove the DOCTYPE and upload "
                    "the file again. Nothing was imported.")
 
 
-@dataclass
 class Node:
     """An element of a return, namespace stripped: its name as written, its text
-    (stripped), its child elements, its attributes and its line in the file."""
-    name: str
-    text: str = ""
-    children: list = field(default_factory=list)
-    attrib: dict = field(default_factory=dict)
-    line: int = 0
-    namespace: str = NAMESPACE
-    markup: str = ""  # the inner content with child elements as markup (texts)
+    (stripped), its child elements, its attributes and its line in the file; `markup`:
+    the inner content with child elements as markup (a text's)."""
+    __slots__ = ("name", "text", "children", "attrib", "line", "namespace", "markup")
+
+    def __init__(self, name, text="", children=None, attrib=None, line=0,
+                 namespace=NAMESPACE, markup=""):
+        self.name, self.text, self.line, self.namespace = name, text, line, namespace
+        self.children = [] if children is None else children
+        self.attrib = {} if attrib is None else attrib
+        self.markup = markup
+
+    def __repr__(self):
+        return f"Node({self.name!r}, {self.text!r}, {len(self.children)} children)"
 
 
 def _localname(tag):
@@ -77,12 +82,18 @@ def _plain_copy(element):
 
 
 def to_node(element):
-    children = [to_node(child) for child in element if isinstance(child.tag, str)]
+    children = [to_node(child) for child in element.iterchildren(etree.Element)]
+    tag = element.tag
+    if tag[0] == "{":
+        namespace, _, name = tag[1:].partition("}")
+    else:
+        namespace, name = "", tag
     text = element.text or ""
-    node = Node(name=_localname(element.tag), text=text.strip(), children=children,
-                attrib={_localname(k): v for k, v in element.attrib.items()},
-                line=element.sourceline or 0, namespace=_namespace(element.tag))
-    if children:
+    items = element.items()
+    node = Node(name, text.strip(), children,
+                {_localname(k): v for k, v in items} if items else {},
+                element.sourceline or 0, namespace)
+    if children and name == MARKUP_ELEMENT:  # only a text's markup is ever read
         inner = text + "".join(etree.tostring(_plain_copy(child), encoding=str, with_tail=True)
                                for child in element if isinstance(child.tag, str))
         node.markup = inner.strip()

@@ -37,5 +37,6 @@ class StatusRules:
             if final == ReturnStatus.invalid:
                 final = ReturnStatus.in_preparation
             ret.status = final
-            self.session.flush()
+            if not state.get("bulk"):
+                self.session.flush()  # a new return is written with its batch
         ops.append(finish)

@@ -1,6 +1,7 @@
 """Info texts and text assignments of a return, a detail or a sub-detail."""
 from sqlalchemy import func, select
 
+from app.importing.returns.bulk import NewAssignment, NewAssignmentText, NewInfoText
 from app.importing.returns.elements import (
     ASSIGNMENT_ELEMENTS,
     INFO_TEXT_ELEMENTS,
@@ -20,6 +21,9 @@ class TextRules:
                 continue
 
             def write_info(state, text=text):
+                if state.get("bulk"):
+                    self._new_info_text(state, detail_key, sub_key, text)
+                    return
                 owner = self._owner(state, detail_key, sub_key)
                 written = state.setdefault("texts", {})
                 row = written.get((owner, text[0]))
@@ -66,6 +70,9 @@ class TextRules:
                 texts = []
 
             def write_assignment(state, number=number, values=values, texts=texts):
+                if state.get("bulk"):
+                    self._new_assignment(state, detail_key, sub_key, number, values, texts)
+                    return
                 owner = self._owner(state, detail_key, sub_key)
                 filters = self._owner_filter(ReturnTextAssignment, owner)
                 row = None
@@ -110,6 +117,38 @@ class TextRules:
             else "text/plain"
         return language_node.text[:20], text_node.markup, content_type[:60]
 
+    # A return created by this import: its texts are new rows (app.importing.returns.bulk)
+    # linked to their owners, written with the batch (no query); the rules are those above.
+
+    def _new_info_text(self, state, detail_key, sub_key, text):
+        owner = _owner_objects(state, detail_key, sub_key)
+        key = (tuple(map(id, owner)), text[0])
+        written = state.setdefault("texts", {})
+        row = written.get(key)
+        if row is None:
+            row = written[key] = NewInfoText(owner=owner, language=text[0])
+            self.new_returns.info_texts.append(row)
+        row.text, row.content_type = text[1], text[2]
+
+    def _new_assignment(self, state, detail_key, sub_key, number, values, texts):
+        owner = _owner_objects(state, detail_key, sub_key)
+        owner_key = tuple(map(id, owner))
+        assigned = state.setdefault("assignments", {}).setdefault(owner_key, {})
+        if number is None:
+            number = max(assigned, default=0) + 1
+        row = assigned.get(number)
+        if row is None:
+            row = assigned[number] = NewAssignment(owner=owner, number=number)
+            self.new_returns.assignments.append(row)
+        row.type, row.code, row.document = values["type"], values["code"], values["document"]
+        by_language = {t.language: t for t in row.texts}
+        for language, text, content_type in texts:
+            line = by_language.get(language)
+            if line is None:
+                line = by_language[language] = NewAssignmentText(language=language)
+                row.texts.append(line)
+            line.text, line.content_type = text, content_type
+
     def _owner(self, state, detail_key, sub_key):
         ret = state["ret"]
         detail = detail_key["detail"] if detail_key else None
@@ -124,3 +163,9 @@ class TextRules:
                 model.detail_id.is_(None) if owner[1] is None else model.detail_id == owner[1],
                 model.sub_detail_id.is_(None) if owner[2] is None
                 else model.sub_detail_id == owner[2]]
+
+
+def _owner_objects(state, detail_key, sub_key):
+    """(return, detail, sub-detail) objects a text belongs to (None where it does not)."""
+    return (state["ret"], detail_key["detail"] if detail_key else None,
+            sub_key["sub"] if sub_key else None)

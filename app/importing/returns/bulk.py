@@ -1,0 +1,146 @@
+"""New returns of a batch, written set-wise (issue 15): a return the import creates (and
+its details, sub-details and texts) is planned as plain rows here, not ORM objects, and
+the whole batch's new rows are inserted table by table when the batch commits: one
+INSERT ... RETURNING per table and batch, the ids handed down to the child rows.
+
+The rules are the planner's; only the writing differs. A return the import updates is
+still written through the ORM as it is planned (its rules read the stored rows)."""
+from sqlalchemy import Enum, Numeric, insert
+
+from app.importing.writers import insert_rows
+from app.models import (
+    CustomerReturn,
+    CustomerReturnDetail,
+    CustomerReturnSubDetail,
+    ReturnInfoText,
+    ReturnTextAssignment,
+    ReturnTextAssignmentText,
+)
+
+
+class NewRow:
+    """A row to insert: its values as attributes, its id once written."""
+
+    def __init__(self, **values):
+        self.id = None
+        self.__dict__.update(values)
+
+
+class NewReturn(NewRow):
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.details = []
+
+    COLUMNS = ("organization_id", "guid", "type_id", "partner_id", "customer_id", "date",
+               "status", "import_id", "principal_id", "number")
+
+
+class NewDetail(NewRow):
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.sub_details = []
+
+    COLUMNS = ("guid", "number", "item_id", "quantity", "uom_id", "canceled", "status",
+               "created_import_id")
+
+
+class NewSubDetail(NewRow):
+    COLUMNS = ("guid", "sub_number", "item_id", "quantity", "uom_id")
+
+
+class NewInfoText(NewRow):
+    COLUMNS = ("language", "text", "content_type")
+
+
+class NewAssignment(NewRow):
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.texts = []
+
+    COLUMNS = ("number", "type", "code", "document")
+
+
+class NewAssignmentText(NewRow):
+    COLUMNS = ("language", "text", "content_type")
+
+
+def _plain(session, table, values):
+    """The rows' values as the driver takes them, in place: an enum by its name (as
+    SQLAlchemy's Enum stores it); on SQLite a number as a float (as its Numeric does)."""
+    enums = [c.name for c in table.c if isinstance(c.type, Enum)]
+    numbers = [c.name for c in table.c if isinstance(c.type, Numeric)] \
+        if session.connection().dialect.name == "sqlite" else []
+    if not enums and not numbers:
+        return
+    for row in values:
+        for name in enums:
+            if row.get(name) is not None:
+                row[name] = row[name].name
+        for name in numbers:
+            if row.get(name) is not None:
+                row[name] = float(row[name])
+
+
+def _values(row):
+    return {name: getattr(row, name, None) for name in row.COLUMNS}
+
+
+def _owner_ids(owner):
+    ret, detail, sub = owner
+    return {"return_id": ret.id, "detail_id": detail.id if detail is not None else None,
+            "sub_detail_id": sub.id if sub is not None else None}
+
+
+class NewReturns:
+    """The batch's new returns with everything that hangs from them."""
+
+    def __init__(self):
+        self.returns, self.info_texts, self.assignments = [], [], []
+
+    def __len__(self):
+        return len(self.returns)
+
+    def write(self, session):
+        """Insert the batch's new rows, parents first; the ids go to the children."""
+        returns = self.returns
+        if not returns:
+            return
+        _insert(session, CustomerReturn, returns, [_values(r) for r in returns])
+        details = [(r, d) for r in returns for d in r.details]
+        # A detail's id is read back only when something hangs from it.
+        owners = {id(t.owner[1]) for t in self.info_texts + self.assignments}
+        _insert(session, CustomerReturnDetail, [d for _, d in details],
+                [dict(_values(d), return_id=r.id) for r, d in details],
+                returning=any(d.sub_details or id(d) in owners for _, d in details))
+        subs = [(r, d, s) for r, d in details for s in d.sub_details]
+        _insert(session, CustomerReturnSubDetail, [s for _, _, s in subs],
+                [dict(_values(s), return_id=r.id, detail_id=d.id) for r, d, s in subs])
+        _insert(session, ReturnInfoText, self.info_texts,
+                [dict(_values(t), **_owner_ids(t.owner)) for t in self.info_texts],
+                returning=False)
+        _insert(session, ReturnTextAssignment, self.assignments,
+                [dict(_values(a), **_owner_ids(a.owner)) for a in self.assignments])
+        texts = [dict(_values(t), assignment_id=a.id) for a in self.assignments
+                 for t in a.texts]
+        _insert(session, ReturnTextAssignmentText, texts, texts, returning=False)
+        self.returns, self.info_texts, self.assignments = [], [], []
+
+
+def _insert(session, model, rows, values, returning=True):
+    """One INSERT of many rows; with `returning`, each row gets its new id, matched by its
+    unique key (its guid; an assignment: its owner and number), so the database may
+    return them in any order (no one-statement-per-row fallback for ordered RETURNING)."""
+    if not values:
+        return
+    table = model.__table__
+    if not returning:  # the driver's executemany (COPY on PostgreSQL) of plain values
+        _plain(session, table, values)
+        insert_rows(session, table, values)
+        return
+    keys = ("guid",) if "guid" in table.c else \
+        ("return_id", "detail_id", "sub_detail_id", "number")
+    found = session.execute(insert(table).returning(table.c.id, *(table.c[k] for k in keys)),
+                            values).all()
+    ids = {tuple(row[1:]): row[0] for row in found}
+    for row, value in zip(rows, values, strict=True):
+        row.id = ids[tuple(value[k] for k in keys)]
