@@ -50,7 +50,9 @@ def test_a_batch_of_returns_costs_a_few_statements_not_some_per_return(app, retu
     reads = [s for s in on["customer_return"] if s.lstrip().upper().startswith("SELECT")]
     # The stored returns named by type + number (one query), the window of new numbers.
     assert len(reads) <= 3, reads
-    assert len([s for s in on["customer_return_detail"] if "INSERT" in s.upper()]) == 1
+    # One INSERT of every detail of the batch (on PostgreSQL a COPY, which the driver
+    # runs outside the statements counted here: none at all).
+    assert len([s for s in on["customer_return_detail"] if "INSERT" in s.upper()]) <= 1
     assert len([s for s in on["return_info_text"] if "INSERT" in s.upper()]) <= 1
     stored = stored_returns(app)
     assert len(stored) == 60
