@@ -6,12 +6,14 @@ organization's file is a 404."""
 from flask import abort, g, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import has_access_api, permission_name
+from flask_babel import gettext, ngettext
 
 from app.errors import MuaraError
 from app.models import ImportFile
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import fixes
 from app.views.base import visible_or_404
+from app.views.message_words import message_words
 
 
 def fixable_import(pk: int) -> ImportFile:
@@ -31,7 +33,15 @@ def _refused(exc, status=400):
 
 
 def _words(count):
-    return f"{count} row{'' if count == 1 else 's'}"
+    return ngettext("%(num)s row", "%(num)s rows", count)
+
+
+def _shown(row):
+    """A checked row's JSON with its problems in the user's language."""
+    answer = row.as_json()
+    answer["problems"] = [{**problem, "message": message_words(problem.get("message"))}
+                          for problem in answer["problems"]]
+    return answer
 
 
 class FixRowsView(BaseView):
@@ -67,7 +77,7 @@ class FixRowsView(BaseView):
             checked = fixes.check(imp, _sent_rows(imp))
         except MuaraError as exc:
             return _refused(exc)
-        return jsonify({"rows": [row.as_json() for row in checked]})
+        return jsonify({"rows": [_shown(row) for row in checked]})
 
     @expose("/<int:pk>/import", methods=["POST"])
     @has_access_api
@@ -81,17 +91,20 @@ class FixRowsView(BaseView):
             return _refused(exc)
         child = outcome.child
         if child is None:
-            message = (f"Nothing was imported: {_words(len(outcome.still_wrong))} "
-                       f"{'is' if len(outcome.still_wrong) == 1 else 'are'} still wrong.")
+            message = ngettext("Nothing was imported: %(num)s row is still wrong.",
+                               "Nothing was imported: %(num)s rows are still wrong.",
+                               len(outcome.still_wrong))
         else:
-            message = f"{_words(len(outcome.imported))} imported as import #{child.id}."
+            message = gettext("%(rows)s imported as import #%(id)s.",
+                              rows=_words(len(outcome.imported)), id=child.id)
             if outcome.still_wrong:
-                message += (f" {_words(len(outcome.still_wrong))} still wrong: "
-                            "fix the reasons shown and import again.")
+                message += " " + gettext("%(rows)s still wrong: fix the reasons shown and "
+                                         "import again.",
+                                         rows=_words(len(outcome.still_wrong)))
         return jsonify({
             "message": message, "imported": outcome.imported,
             "left": fixes.family(imp)["to_fix"],
             "child": None if child is None else {
                 "id": child.id, "filename": child.filename,
                 "url": url_for("ImportFileView.show", pk=child.id)},
-            "rows": [row.as_json() for row in outcome.still_wrong]})
+            "rows": [_shown(row) for row in outcome.still_wrong]})

@@ -26,7 +26,7 @@ from app.views.display import name_only
 from app.views.downloads import attachment
 from app.views.errors import readable_size
 from app.views.import_actions import FileActions
-from app.views.import_outcome import outcome, progress_line, speed
+from app.views.import_outcome import checked_line, outcome, progress_line, speed
 from app.views.notices import result_words
 from app.views.outbox import mail_note
 from app.views.pages import PageView
@@ -284,7 +284,9 @@ class ImportFileView(FileActions, TenantModelView):
             kwargs.setdefault("mail_note", mail_note(imp))
             # The file's check and undo results (issue 19) under its details, and a
             # workbook's sheets (issue 19.5).
-            kwargs.update(file=imp, check=json.loads(imp.check_json or "null"),
+            check = json.loads(imp.check_json or "null")
+            kwargs.update(file=imp, check=check,
+                          check_line=checked_line(check, imp.rejected or 0) if check else "",
                           undone=json.loads(imp.undo_json or "null"), **workbook_parts(imp))
         # The user's recent results head the unfiltered Files screen (issue 17.12).
         if template == self.list_template and not any(a.startswith("_flt_")

@@ -18,6 +18,7 @@ from app.services import fixes
 from app.services.rejections import reason_counts, resolve_rejections
 from app.views.base import TenantModelView
 from app.views.display import shown
+from app.views.message_words import message_words, severity_words
 from app.views.wording import reason_words
 
 # The list's URL filters (FAB: the n-th filter of the column's type; 3 = "equal to" for text).
@@ -62,7 +63,8 @@ class ImportRejectionView(ScopedActions, TenantModelView):
     formatters_columns = {"module": module_label, "reason": reason_words,
                           "resolved_by": lambda imp: "" if imp is None
                           else f"#{imp.id} {imp.filename}",
-                          "value": lambda value: "" if value is None else value}
+                          "value": lambda value: "" if value is None else value,
+                          "message": message_words, "severity": severity_words}
     page_size = 50
 
     def _get_list_widget(self, filters, **kwargs):
