@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from app.i18n.formats import number_text
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
+from app.views.message_words import message_words
 
 
 def speed(imp, now=None):
@@ -80,7 +81,7 @@ def outcome(imp, summary):
     if imp.status == ImportStatus.failed:
         error = summary.get("error") or {}
         return "danger", _("The file could not be imported: %(reason)s",
-                           reason=error.get("message", ""))
+                           reason=message_words(error.get("message", "")))
     if imp.status == ImportStatus.checked:
         return "info", checked_line(summary, rejected, note)
     if accepted == 0:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, TEMPLATE_SET, XML_MODULES, module_label
+from app.importing.modules import MODULES, TEMPLATE_SET, XML_MODULES
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
@@ -27,11 +27,12 @@ from app.views.downloads import attachment
 from app.views.errors import readable_size
 from app.views.import_actions import FileActions
 from app.views.import_outcome import checked_line, outcome, progress_line, speed
+from app.views.message_words import message_words
 from app.views.notices import result_words
 from app.views.outbox import mail_note
 from app.views.pages import PageView
 from app.views.preconditions import error_shown, shown
-from app.views.wording import reason_words, size_words, state_tabs
+from app.views.wording import module_words, reason_words, size_words, state_tabs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -163,7 +164,7 @@ class DataImportView(PageView):
     def progress(self, pk):
         imp = watched_import(pk)
         return self.render_template("import_progress.html", imp=imp,
-                                    module_label=module_label(imp.module),
+                                    module_label=module_words(imp.module),
                                     payload=status_payload(imp))
 
     @expose("/status/<int:pk>")
@@ -215,7 +216,8 @@ class ImportFileView(FileActions, TenantModelView):
                      "size": "Size (bytes)", "read_as_json": "Read as",
                      "warnings_json": "Warnings"}
     formatters_columns = {"template": name_only, "read_as_json": read_as_words,
-                          "warnings_json": warnings_list}
+                          "warnings_json": warnings_list, "module_name": gettext,
+                          "error_message": message_words}
 
     @expose("/download/<int:pk>")
     @has_access

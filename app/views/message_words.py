@@ -29,6 +29,8 @@ MESSAGES = (
     _l("%(field)s %(value)s is too large: at most %(most)s."),
     _l("%(field)s '%(value)s' appears more than once in the file: first on row %(row)s; "
        "this row was not imported."),
+    _l("The file has no column %(names)s, which the template requires. Columns found: "
+       "%(found)s."),
 )
 SEVERITY_WORDS = {"error": _l("error"), "warning": _l("warning"), "info": _l("info")}
 _PLACE = re.compile(r"%\\\((\w+)\\\)s")
