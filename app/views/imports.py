@@ -187,7 +187,7 @@ def warnings_list(warnings_json):
     """The file's warnings on its page, one per line (escaped: they quote the file)."""
     lines = warning_lines(warnings_json)
     if not lines:
-        return "none"
+        return gettext("none")
     return Markup("<ul class=\"file-warnings\">{}</ul>").format(
         Markup("").join(Markup("<li>{}</li>").format(line) for line in lines))
 
