@@ -21,7 +21,7 @@ def free_port():
 
 
 class LiveServer:
-    def __init__(self, instance_dir, extra_env=None):
+    def __init__(self, instance_dir, extra_env=None, start_timeout=90):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -32,7 +32,7 @@ class LiveServer:
         self.process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env,
                                         text=True, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
-        self.output = self._wait_until_serving(timeout=90)
+        self.output = self._wait_until_serving(timeout=start_timeout)
         # Keep reading what the server prints (a line per request): a full pipe would
         # block the server's next write, and with it the request being answered.
         self.log = []

@@ -96,8 +96,11 @@ def test_every_muara_string_has_an_indonesian_translation(app):
     wanted = set(SCREEN_STRINGS)
     for _, _, message, _, _ in extract_from_dir(root, method_map, keywords=keywords):
         wanted.update([message] if isinstance(message, str) else message)
-    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m.string
-                 for m in read_po(open(root_of("muara"), "rb")) if m.id}
+    catalogue = {}
+    for m in read_po(open(root_of("muara"), "rb")):
+        # A plural entry (ngettext) answers for its singular and its plural msgid.
+        for msgid in ([m.id] if isinstance(m.id, str) else m.id):
+            catalogue[msgid] = "".join(m.string) if isinstance(m.string, tuple) else m.string
     missing = sorted(m for m in wanted if m and not catalogue.get(m))
     assert missing == []
 
@@ -109,7 +112,8 @@ def root_of(folder):
 @pytest.mark.parametrize("folder", ["framework", "muara"])
 def test_catalogues_have_no_fuzzy_or_empty_entries(folder):
     catalogue = read_po(open(root_of(folder), "rb"))
-    bad = [m.id for m in catalogue if m.id and (m.fuzzy or not m.string)]
+    bad = [m.id for m in catalogue if m.id and (
+        m.fuzzy or not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
     assert bad == []
 
 

@@ -34,7 +34,7 @@ def test_panel_shows_runs_details_reasons_and_refresh_fixes_in_order(app, client
     login(client, "imp")
     panel = client.get(f"/sync-status/integration/{integration_id}").get_data(as_text=True)
     assert "OUT-1" in panel and "IN-1" in panel and "Refresh all failed" in panel
-    assert 'data-confirm="Retry all 2 failed record(s)' in panel, \
+    assert 'data-confirm="Retry all 2 failed records' in panel, \
         "refreshing all needs a confirmation"
     with app.app_context():
         run_id = db.session.execute(select(SyncRun.id)).scalar()

@@ -40,3 +40,19 @@ def translate_view(view):
             setattr(view, attribute, screen_text(title))
     view.label_columns = {column: screen_text(label)
                           for column, label in (view.label_columns or {}).items()}
+    _translate_search_form(view)
+
+
+def _translate_search_form(view):
+    """The search form was made from the English labels when the view was built: its
+    fields (the filters' names on the list page) take the translated ones."""
+    form = getattr(view, "search_form", None)
+    for column in getattr(view, "search_columns", None) or ():
+        field = getattr(form, column, None)
+        label = view.label_columns.get(column)
+        if label is None or not hasattr(field, "kwargs"):  # not an unbound field
+            continue
+        if "label" in field.kwargs or not field.args:
+            field.kwargs["label"] = label
+        else:
+            field.args = (label, *field.args[1:])

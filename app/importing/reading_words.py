@@ -1,8 +1,13 @@
 """How an import's reading is told to people (file page, e-mail): "read as" and the
 file-level warnings, in words, from what the import row stores (app.importing.file_warnings)."""
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
 from app.importing.file_warnings import stored_read_as, stored_warnings
 
-_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+# In the reader's language where there is one (a screen, the uploader's e-mail).
+_DELIMITERS = {",": _l("comma"), ";": _l("semicolon"), "\t": _l("tab"),
+               "|": _l("vertical bar")}
 
 
 def read_as_words(read_as_json) -> str:
@@ -15,9 +20,10 @@ def read_as_words(read_as_json) -> str:
         parts.append(read_as["encoding"])
     if read_as.get("delimiter"):
         delimiter = read_as["delimiter"]
-        parts.append(f"{_DELIMITERS.get(delimiter, repr(delimiter))}-separated")
+        parts.append(gettext("%(delimiter)s-separated",
+                             delimiter=str(_DELIMITERS.get(delimiter, repr(delimiter)))))
     if read_as.get("sheet"):
-        parts.append(f"sheet \"{read_as['sheet']}\"")
+        parts.append(gettext('sheet "%(name)s"', name=read_as["sheet"]))
     return ", ".join(parts)
 
 

@@ -18,6 +18,7 @@ from flask_appbuilder.security.views import (
 )
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_appbuilder.views import expose
+from flask_babel import gettext
 from flask_login import logout_user
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField
@@ -181,8 +182,9 @@ class PortalUserDBModelView(ScopedActions, UserDBModelView):
         if (posted - may_give or request.form.getlist("groups") or item.groups
                 or any(role.name not in names for role in item.roles)):
             db.session.rollback()
-            raise MuaraError("Nothing was saved: an Organization Admin may give only the roles "
-                             f"{', '.join(names)}. Admin is given by the platform's Admin.")
+            raise MuaraError(gettext(
+                "Nothing was saved: an Organization Admin may give only the roles %(roles)s. "
+                "Admin is given by the platform's Admin.", roles=", ".join(names)))
 
     @action("unlock", "Unlock", "Let these users sign in again now?", "fa-unlock")
     def unlock(self, users):
@@ -190,7 +192,7 @@ class PortalUserDBModelView(ScopedActions, UserDBModelView):
         for user in users:
             login_protection.unlock(user)
         db.session.commit()
-        flash(f"Unlocked: {', '.join(u.username for u in users)}.", "info")
+        flash(gettext("Unlocked: %(users)s.", users=", ".join(u.username for u in users)), "info")
         return redirect(get_safe_redirect(self.get_redirect()))
 
 

@@ -9,6 +9,7 @@ import enum
 from decimal import Decimal
 
 from flask_appbuilder.baseviews import BaseModelView
+from flask_babel import gettext
 
 from app.i18n import formats
 from app.models.integrations import (
@@ -18,6 +19,7 @@ from app.models.integrations import (
     SyncMode,
 )
 from app.services.localtime import to_local
+from app.views.message_words import message_words
 
 # Choices whose words are kept beside their enum (the forms offer the same words).
 ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LABELS}
@@ -31,9 +33,9 @@ def shown(value):
     if value is None:
         return ""
     if value is True:
-        return "Yes"
+        return gettext("Yes")
     if value is False:
-        return "No"
+        return gettext("No")
     if isinstance(value, dt.datetime):
         return when(value)
     if isinstance(value, dt.date):
@@ -98,7 +100,8 @@ def words(code):
 def register_filters(app):
     """The same words in templates: `{{ value|shown }}`, `{{ stamp|when }}`,
     `{{ "22:00"|clock_time }}`, `{{ code|words }}`."""
-    app.jinja_env.filters.update(shown=shown, when=when, clock_time=clock_time, words=words)
+    app.jinja_env.filters.update(shown=shown, when=when, clock_time=clock_time, words=words,
+                                 message=message_words)
 
 
 def enum_label(value):

@@ -5,12 +5,14 @@ file's rejections: the Supervisor and the Admin of its organization; another
 organization's file is a 404."""
 from flask import abort, g, jsonify, request, url_for
 from flask_appbuilder import BaseView
+from flask_babel import gettext, ngettext
 
 from app.errors import MuaraError
 from app.models import ImportFile
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import fixes
 from app.views.base import visible_or_404
+from app.views.message_words import message_words
 from app.views.pages import page_action
 
 
@@ -31,7 +33,15 @@ def _refused(exc, status=400):
 
 
 def _words(count):
-    return f"{count} row{'' if count == 1 else 's'}"
+    return ngettext("%(num)s row", "%(num)s rows", count)
+
+
+def _shown(row):
+    """A checked row's JSON with its problems in the user's language."""
+    answer = row.as_json()
+    answer["problems"] = [{**problem, "message": message_words(problem.get("message"))}
+                          for problem in answer["problems"]]
+    return answer
 
 
 class FixRowsView(BaseView):
@@ -64,7 +74,7 @@ class FixRowsView(BaseView):
             checked = fixes.check(imp, _sent_rows(imp))
         except MuaraError as exc:
             return _refused(exc)
-        return jsonify({"rows": [row.as_json() for row in checked]})
+        return jsonify({"rows": [_shown(row) for row in checked]})
 
     @page_action("/<int:pk>/import", "fix", methods=["POST"], api=True)
     def import_rows(self, pk):
@@ -76,17 +86,20 @@ class FixRowsView(BaseView):
             return _refused(exc)
         child = outcome.child
         if child is None:
-            message = (f"Nothing was imported: {_words(len(outcome.still_wrong))} "
-                       f"{'is' if len(outcome.still_wrong) == 1 else 'are'} still wrong.")
+            message = ngettext("Nothing was imported: %(num)s row is still wrong.",
+                               "Nothing was imported: %(num)s rows are still wrong.",
+                               len(outcome.still_wrong))
         else:
-            message = f"{_words(len(outcome.imported))} imported as import #{child.id}."
+            message = gettext("%(rows)s imported as import #%(id)s.",
+                              rows=_words(len(outcome.imported)), id=child.id)
             if outcome.still_wrong:
-                message += (f" {_words(len(outcome.still_wrong))} still wrong: "
-                            "fix the reasons shown and import again.")
+                message += " " + gettext("%(rows)s still wrong: fix the reasons shown and "
+                                         "import again.",
+                                         rows=_words(len(outcome.still_wrong)))
         return jsonify({
             "message": message, "imported": outcome.imported,
             "left": fixes.family(imp)["to_fix"],
             "child": None if child is None else {
                 "id": child.id, "filename": child.filename,
                 "url": url_for("ImportFileView.show", pk=child.id)},
-            "rows": [row.as_json() for row in outcome.still_wrong]})
+            "rows": [_shown(row) for row in outcome.still_wrong]})

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
-from app.importing.modules import MODULES, TEMPLATE_SET, XML_MODULES, module_label
+from app.importing.modules import MODULES, TEMPLATE_SET, XML_MODULES
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
 from app.models import ImportBlob, ImportFile, ImportRejection, MapperTemplate
@@ -25,12 +25,13 @@ from app.views.display import name_only
 from app.views.downloads import attachment
 from app.views.errors import readable_size
 from app.views.import_actions import FileActions
-from app.views.import_outcome import outcome, progress_line, speed
+from app.views.import_outcome import checked_line, outcome, progress_line, speed
+from app.views.message_words import message_words
 from app.views.notices import result_words
 from app.views.outbox import mail_note
 from app.views.pages import PageView, page_action
 from app.views.preconditions import error_shown, shown
-from app.views.wording import reason_words, size_words, state_tabs
+from app.views.wording import module_words, reason_words, size_words, state_tabs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -157,7 +158,7 @@ class DataImportView(PageView):
     def progress(self, pk):
         imp = watched_import(pk)
         return self.render_template("import_progress.html", imp=imp,
-                                    module_label=module_label(imp.module),
+                                    module_label=module_words(imp.module),
                                     payload=status_payload(imp))
 
     @page_action("/status/<int:pk>", "progress")
@@ -178,7 +179,7 @@ def warnings_list(warnings_json):
     """The file's warnings on its page, one per line (escaped: they quote the file)."""
     lines = warning_lines(warnings_json)
     if not lines:
-        return "none"
+        return gettext("none")
     return Markup("<ul class=\"file-warnings\">{}</ul>").format(
         Markup("").join(Markup("<li>{}</li>").format(line) for line in lines))
 
@@ -208,7 +209,8 @@ class ImportFileView(FileActions, TenantModelView):
                      "size": "Size (bytes)", "read_as_json": "Read as",
                      "warnings_json": "Warnings"}
     formatters_columns = {"template": name_only, "read_as_json": read_as_words,
-                          "warnings_json": warnings_list}
+                          "warnings_json": warnings_list, "module_name": gettext,
+                          "error_message": message_words}
 
     @expose("/download/<int:pk>")
     @has_access
@@ -277,7 +279,9 @@ class ImportFileView(FileActions, TenantModelView):
             kwargs.setdefault("mail_note", mail_note(imp))
             # The file's check and undo results (issue 19) under its details, and a
             # workbook's sheets (issue 19.5).
-            kwargs.update(file=imp, check=json.loads(imp.check_json or "null"),
+            check = json.loads(imp.check_json or "null")
+            kwargs.update(file=imp, check=check,
+                          check_line=checked_line(check, imp.rejected or 0) if check else "",
                           undone=json.loads(imp.undo_json or "null"), **workbook_parts(imp))
         # The user's recent results head the unfiltered Files screen (issue 17.12).
         if template == self.list_template and not any(a.startswith("_flt_")

@@ -1,11 +1,13 @@
 """The notice on the next page when an import the user started has ended (issue 17.12),
 shown once, and the words of a result in the "Recent results" list."""
 from flask import flash, g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 
 from app.models.imports import ImportStatus
 from app.services import notices
-from app.views.wording import counted, were
+from app.views.import_outcome import records_words, rows_words
 
 # Requests that are not a page a person reads: polls, downloads, the REST API.
 NOT_PAGES = ("DataImportView.status", "static", "appbuilder.static")
@@ -24,8 +26,10 @@ def flash_finished_imports():
         return
     for imp in notices.take_notices(user.id):
         style, words = result_words(imp)
-        flash(Markup('Import #{} {}: {} <a href="{}">See the file</a>.').format(
-            imp.id, imp.filename, words, url_for("ImportFileView.show", pk=imp.id)), style)
+        flash(Markup('{} <a href="{}">{}</a>.').format(
+            _("Import #%(id)s %(name)s: %(result)s", id=imp.id, name=imp.filename,
+              result=words),
+            url_for("ImportFileView.show", pk=imp.id), _("See the file")), style)
 
 
 def _is_page():
@@ -42,11 +46,16 @@ def result_words(imp):
     """(alert style, short sentence) of a finished import."""
     accepted, rejected = imp.accepted or 0, imp.rejected or 0
     if imp.status == ImportStatus.failed:
-        return "danger", "could not be imported."
+        return "danger", _("could not be imported.")
     if imp.status == ImportStatus.imported:
-        return "info", (f"{counted(accepted, 'row')} imported, waiting for consolidation"
-                        + (f"; {counted(rejected, 'row')} rejected." if rejected else "."))
+        waiting = _("%(rows)s imported, waiting for consolidation",
+                    rows=rows_words(accepted))
+        if rejected:
+            return "info", _("%(waiting)s; %(rows)s rejected.", waiting=waiting,
+                             rows=rows_words(rejected))
+        return "info", f"{waiting}."
     if imp.status == ImportStatus.needs_attention:
-        return "warning", (f"{counted(rejected, 'row')} {were(rejected)} not imported, "
-                           f"{accepted} accepted.")
-    return "success", f"imported, {counted(accepted, 'record')}."
+        return "warning", ngettext("%(rows)s was not imported, %(accepted)s accepted.",
+                                   "%(rows)s were not imported, %(accepted)s accepted.",
+                                   rejected, rows=rows_words(rejected), accepted=accepted)
+    return "success", _("imported, %(records)s.", records=records_words(accepted))

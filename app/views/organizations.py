@@ -1,11 +1,11 @@
 """Organizations and their master data (ORG-1)."""
 from flask import flash
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import ngettext
 
 from app.models import Customer, Location, Organization, Product
 from app.models.organizations import OrgKind
 from app.views.base import TenantModelView
-from app.views.wording import counted
 
 
 class OrganizationView(TenantModelView):
@@ -28,8 +28,9 @@ class OrganizationView(TenantModelView):
         if item.kind == OrgKind.distributor:
             from app.services.templates import add_default_templates
             made = add_default_templates(item)
-            flash(f"{counted(len(made), 'default mapper template')} added for {item.code}.",
-                  "info")
+            flash(ngettext("%(num)s default mapper template added for %(org)s.",
+                           "%(num)s default mapper templates added for %(org)s.", len(made),
+                           org=item.code), "info")
 
 
 class LocationView(TenantModelView):

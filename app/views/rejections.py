@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.i18n.screens import screen_text
-from app.importing.modules import XML_MODULES, module_label
+from app.importing.modules import XML_MODULES
 from app.models import ImportFile, ImportRejection
 from app.security.filters import TENANT_BASE_FILTERS
 from app.security.scoped_actions import ScopedActions
@@ -18,7 +18,8 @@ from app.services import fixes
 from app.services.rejections import reason_counts, resolve_rejections
 from app.views.base import TenantModelView
 from app.views.display import shown
-from app.views.wording import reason_words
+from app.views.message_words import message_words, severity_words
+from app.views.wording import module_words, reason_words
 
 # The list's URL filters (FAB: the n-th filter of the column's type; 3 = "equal to" for text).
 FILE_FILTER = "_flt_0_import_file"
@@ -60,10 +61,11 @@ class ImportRejectionView(ScopedActions, TenantModelView):
                      "reason": "Reason code",
                      "message": "Reason", "severity": "Severity",
                      "resolved_by": "Resolved by file"}
-    formatters_columns = {"module": module_label, "reason": reason_words,
+    formatters_columns = {"module": module_words, "reason": reason_words,
                           "resolved_by": lambda imp: "" if imp is None
                           else f"#{imp.id} {imp.filename}",
-                          "value": lambda value: "" if value is None else value}
+                          "value": lambda value: "" if value is None else value,
+                          "message": message_words, "severity": severity_words}
     page_size = 50
 
     def _get_list_widget(self, filters, **kwargs):

@@ -6,6 +6,7 @@ import json
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
@@ -129,9 +130,10 @@ def _run_and_tell(action, args, verb):
 def _flash_result(result, verb):
     files = result.get("files_queued", 0)
     if files:
-        flash(_("%(files)s queued to be imported again; the file's status follows its import.",
-                files=f"{files} {_('file') if files == 1 else _('files')}"),
-              "info")
+        flash(ngettext("%(num)s file queued to be imported again; the file's status follows "
+                       "its import.",
+                       "%(num)s files queued to be imported again; the file's status follows "
+                       "its import.", files), "info")
     if not result["run_ids"]:
         if not files:
             flash(_("Nothing to synchronize."), "info")

@@ -6,13 +6,14 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 
 from app.errors import MuaraError
-from app.importing.modules import MODULES, TABULAR, module_label
+from app.importing.modules import MODULES, TABULAR
 from app.models import TemplateSet, TemplateSetSheet
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services import template_sets as set_service
 from app.services.imports import DuplicateFile
 from app.views.base import TenantModelView, visible_or_404
 from app.views.display import name_only
+from app.views.wording import module_words
 
 SHEET_NAME_HELP = ("The sheet's name in the workbook, as Excel shows it on its tab "
                    "(upper or lower case does not matter).")
@@ -49,7 +50,7 @@ class TemplateSetSheetView(TenantModelView):
                 raise ValueError("Choose a template of the set's organization.")
             module = MODULES.get(item.template.module)
             if module is None or module.kind != TABULAR:
-                label = module_label(item.template.module)
+                label = module_words(item.template.module)
                 raise ValueError(f"{item.template.name} imports {label}, which a template "
                                  "set cannot hold: choose a template of "
                                  "Customers, Products, Open Invoices, Open Credits or "

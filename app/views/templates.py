@@ -13,7 +13,7 @@ from app.importing.columns import HEADER, LETTER, column_letter
 from app.importing.encodings import LABELS as ENCODING_LABELS
 from app.importing.faults import FileRejected
 from app.importing.matching import propose_mapping
-from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, module_label
+from app.importing.modules import MODULES, WHEN_MULTI_LOCATION
 from app.importing.samples import read_sample
 from app.importing.sheets import sheet_argument
 from app.importing.workbooks import template_workbook
@@ -26,6 +26,7 @@ from app.views.base import TenantModelView, chosen_org, visible_or_404, writable
 from app.views.display import name_only, or_text
 from app.views.downloads import attachment
 from app.views.pages import PageView, page_action
+from app.views.wording import module_words
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
@@ -117,7 +118,7 @@ class TemplateView(TenantModelView):
     description_columns = {"sheet": SHEET_HELP,
                            "encoding": "Empty: decided from the file's bytes, and shown with "
                                        "the result."}
-    formatters_columns = {"module": module_label,
+    formatters_columns = {"module": module_words,
                           "file_format": or_text("any (detected)"),
                           "sheet": or_text("first visible sheet"),
                           "encoding": encoding_label,
@@ -201,7 +202,7 @@ class TemplateView(TenantModelView):
         template_service.make_default(template)
         flash(_("%(name)s is now the default template for %(module)s: files of the module are "
                 "read with it unless the upload names another.", name=template.name,
-                module=module_label(template.module)), "success")
+                module=module_words(template.module)), "success")
         return redirect(url_for("TemplateView.show", pk=pk))
 
     # --- the default templates (TPL-3) ----------------------------------------------

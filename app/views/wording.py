@@ -42,6 +42,13 @@ REASON_WORDS = {
 }
 
 
+def module_words(name):
+    """A module's label in the user's language (declared in English; the CLI, the API and
+    stored template names keep the English)."""
+    from app.importing.modules import module_label
+    return gettext(module_label(name))
+
+
 def reason_words(code):
     words = REASON_WORDS.get(code)
     return str(words) if words is not None else str(code).replace("_", " ").capitalize()
