@@ -105,7 +105,7 @@ def principals_for_viewer():
 
 class SyncAllView(PageView):
     """ "Sync All" (seed 000): consolidate every waiting file shared with the principal."""
-    help_topic = "sync-all"  # the "?" in its title (app/views/help.py)
+    help_topic = "sync-all"
     route_base = "/sync-all"
 
     def _principal(self, principals):

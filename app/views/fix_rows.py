@@ -45,7 +45,7 @@ def _shown(row):
 
 
 class FixRowsView(BaseView):
-    help_topic = "rejections"  # the "?" in its title (app/views/help.py)
+    help_topic = "rejections"
     route_base = "/fix-rows"
     default_view = "grid"
     # One permission for the grid, its checks and the import: fixing is resolving.

@@ -76,7 +76,7 @@ def missing_templates_note(org, templates):
 class DataImportView(PageView):
     """Choose the module, who may view the file, the source integration and the template;
     drop one file. Every precondition of IMP-2 is checked with its own message."""
-    help_topic = "import-file"  # the "?" in its title (app/views/help.py)
+    help_topic = "import-file"
     route_base = "/data-import"
 
     def _form_context(self, org, **extra):
@@ -186,7 +186,7 @@ def warnings_list(warnings_json):
 
 class ImportFileView(FileActions, TenantModelView):
     """Every imported file with its state, counts and the actions on it."""
-    help_topic = "sync-all"  # the "?" in its title (app/views/help.py)
+    help_topic = "sync-all"
     route_base = "/imports"
     list_title = "Files"
     show_title = "File"

@@ -51,7 +51,7 @@ SYNC_SETTINGS = ["sync_mode", "sync_time", "transfer_sync_enabled", "transfer_sy
 
 
 class IntegrationView(TenantModelView):
-    help_topic = "sync-settings"  # the "?" in its title (app/views/help.py)
+    help_topic = "sync-settings"
     datamodel = SQLAInterface(Integration)
     list_columns = ["organization", "name", "kind", "active", "sync_mode"]
     add_columns = edit_columns = show_columns = ["organization", "name", "kind", "active",

@@ -36,7 +36,7 @@ def _return_for_row(columns):
 
 
 class ImportRejectionView(ScopedActions, TenantModelView):
-    help_topic = "rejections"  # the "?" in its title (app/views/help.py)
+    help_topic = "rejections"
     route_base = "/rejections"
     list_title = "Rejection Log"
     show_title = "Rejection"

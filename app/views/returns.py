@@ -60,7 +60,7 @@ class ReturnTextAssignmentView(_ChildView):
 
 
 class CustomerReturnView(TenantModelView):
-    help_topic = "customer-returns"  # the "?" in its title (app/views/help.py)
+    help_topic = "customer-returns"
     datamodel = SQLAInterface(CustomerReturn)
     related_views = [CustomerReturnDetailView, ReturnInfoTextView, ReturnTextAssignmentView]
     show_template = "appbuilder/general/model/show_cascade.html"

@@ -34,7 +34,7 @@ def service_integration(pk):
 
 
 class ServiceLinkView(BaseView):
-    help_topic = "reintegrate-service"  # the "?" in its title (app/views/help.py)
+    help_topic = "reintegrate-service"
     route_base = "/service-links"
     default_view = "show"
 

@@ -23,7 +23,7 @@ RUNS_SHOWN = 50
 
 
 class SyncStatusView(PageView):
-    help_topic = "sync-settings"  # the "?" in its title (app/views/help.py)
+    help_topic = "sync-settings"
     route_base = "/sync-status"
 
     @expose("/")

@@ -97,7 +97,7 @@ class TemplateFieldView(TenantModelView):
 
 
 class TemplateView(TenantModelView):
-    help_topic = "mapper-templates"  # the "?" in its title (app/views/help.py)
+    help_topic = "mapper-templates"
     list_title = "Mapper Templates"
     show_title = "Mapper Template"
     datamodel = SQLAInterface(MapperTemplate)
@@ -300,7 +300,7 @@ class TemplateView(TenantModelView):
 
 class ModuleTemplateView(PageView):
     """The documented template file of each module: headers, an example row, notes (TPL-3)."""
-    help_topic = "mapper-templates"  # the "?" in its title (app/views/help.py)
+    help_topic = "mapper-templates"
     route_base = "/template-files"
 
     @expose("/")
