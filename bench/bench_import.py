@@ -396,6 +396,25 @@ def half_speed_checks(results):
     return lines
 
 
+def postgres_figures(results):
+    """Issue 15: PostgreSQL at least as fast as SQLite (same file, clean), one JSON
+    object per file measured on both."""
+    sqlite = {(r["format"], r["rows"]): r for r in results
+              if r["database"] == "sqlite" and r["reject_rate"] == 0 and not r.get("error")}
+    figures = []
+    for r in results:
+        base = sqlite.get((r["format"], r["rows"]))
+        if r["database"] != "postgresql" or r["reject_rate"] or r.get("error") or not base:
+            continue
+        size = f"{r['rows'] // 1_000_000}M" if r["rows"] % 1_000_000 == 0 else f"{r['rows']:,}"
+        ratio = round(r["rows_per_s"] / base["rows_per_s"], 3)
+        figures.append({"figure": f"PostgreSQL vs SQLite, {size} {r['format']}",
+                        "value": r["rows_per_s"], "unit": "rows/s", "against": "SQLite",
+                        "against_value": base["rows_per_s"], "ratio": ratio,
+                        "target": ">= 1.0", "met": ratio >= 1.0})
+    return figures
+
+
 def print_table(results):
     columns = ("format", "rows", "reject", "database", "seconds", "rows/s", "peak MB",
                "bare read rows/s", "targets")
@@ -568,6 +587,8 @@ def main(argv=None):
     dirty = f" + changes to {', '.join(version['changed'])}" if version["changed"] else ""
     print(f"Code: commit {version['commit']}{dirty}")
     print(f"Results: {results_path}")
+    for figure in postgres_figures(results):  # the last lines: one JSON figure each
+        print(json.dumps(figure))
     return 1 if any(r.get("error") for r in results) else 0
 
 
