@@ -12,6 +12,12 @@ batch (so a batch cost more the more invoices there were). Now a batch is: one C
 a temporary staging table, one upsert from it in key order, and statements that probe
 the natural-key index once per record (a LATERAL subquery, which the planner cannot
 turn into a scan of the table).
+
+What is left is the rows' own cost: of a 20,000-row COPY into open_invoice, about two
+thirds of the server's CPU time is its five foreign-key checks (one trigger per key per
+row) and a fifth its three list indexes (kept: they serve the list screens); COPY straight
+into the table instead of the upsert from staging saved nothing measurable, so new and
+existing keys take the same path.
 """
 import functools
 from typing import Callable, Sequence
