@@ -18,6 +18,7 @@ from typing import Callable, Optional
 from sqlalchemy import Date, DateTime, Enum, Numeric, Table, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from app.importing import pg_copy
 from app.models import (
     BalanceAdjustment,
     Customer,
@@ -194,9 +195,15 @@ def imaging(write: Callable, spec: Imaged, import_id: int, org_id: int) -> Calla
     def write_with_images(session, origin, records, layout):
         key_of = _key_getter(spec, layout)
         keys = [key_of(record) for record in records]
-        if session.connection().dialect.name == "sqlite":
+        connection = session.connection()
+        dialect = connection.dialect.name
+        if dialect == "sqlite":
             _sqlite_images(session, spec, import_id, org_id, keys,
                            lambda: write(session, origin, records, layout))
+            return
+        if dialect == "postgresql":
+            pg_copy.images_around(connection, spec.table, import_id, org_id, spec.keys, keys,
+                                  spec.restored, lambda: write(session, origin, records, layout))
             return
         before = existing_rows(session, spec, org_id, keys, spec.restored)
         images = [(import_id, table_name, row[0], json.dumps(list(map(_jsonable, row[1:]))))

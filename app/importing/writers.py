@@ -9,6 +9,7 @@ from typing import NamedTuple, Optional, Sequence
 from sqlalchemy import Date, DateTime, Numeric, Table, func, select, union_all, update
 from sqlalchemy.orm import Session
 
+from app.importing import pg_copy
 from app.models import BalanceAdjustment, Customer, ImportFile, OpenInvoice, Product, StockEntry
 
 
@@ -34,8 +35,8 @@ def upsert(session: Session, table: Table, records: Sequence, layout: Optional[d
     the columns. fixed: column -> one value for every row (the organization, the import);
     only_if: an SQL condition the existing row must meet to be updated. SQLite: the
     statement is rendered once and the rows go to the driver's executemany as plain
-    tuples. PostgreSQL: the rows are COPYed into a staging table (`staged_batch`) and
-    upserted from it in one statement, in the keys' order (no deadlock between batches
+    tuples. PostgreSQL (app.importing.pg_copy): the rows are COPYed into a staging table
+    and upserted from it in one statement, in the keys' order (no deadlock between batches
     that share records); the keys of a batch must be unique (the validator's duplicate
     check and consolidation's grouping see to it).
     """
@@ -55,43 +56,12 @@ def upsert(session: Session, table: Table, records: Sequence, layout: Optional[d
     build = _row_builder(tuple(layout[name] for name in fields.values()), adapters, prefix)
     rows = list(map(build, records))
     if dialect.name == "postgresql":
-        staged = _copy_to_staging(connection, table.name, columns, rows)
-        connection.exec_driver_sql(_upsert_select_sql(table.name, staged, columns,
-                                                      tuple(keys), tuple(updates), only_if))
+        pg_copy.upsert(connection, table.name, columns, rows, tuple(keys), tuple(updates),
+                       only_if)
         return
     sql = _upsert_sql(dialect.paramstyle, table.name, columns, tuple(keys), tuple(updates),
                       only_if)
     connection.exec_driver_sql(sql, rows)
-
-
-def staged_batch(table_name: str) -> str:
-    """The PostgreSQL staging table that holds upsert()'s last batch for `table_name`
-    until the transaction ends."""
-    return f"muara_staged_{table_name}"
-
-
-def _copy_to_staging(connection, table_name, columns, rows):
-    """COPY `rows` into the connection's temporary staging table for `table_name` (made
-    on first use with the table's column types, emptied at every commit)."""
-    staged = staged_batch(table_name)
-    # All the table's columns: writers of one table may give different ones (the import
-    # of customers and the service pull of customers share the connection's table).
-    connection.exec_driver_sql(
-        f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staged}" ON COMMIT DELETE ROWS AS '
-        f'SELECT * FROM "{table_name}" WITH NO DATA')
-    connection.exec_driver_sql(f'DELETE FROM "{staged}"')  # a second batch in one transaction
-    _copy(connection, staged, columns, rows)
-    return staged
-
-
-def _copy(connection, table_name, columns, rows):
-    """PostgreSQL's COPY FROM STDIN of row tuples, in the connection's transaction."""
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
-        write = copy.write_row
-        for row in rows:
-            write(row)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
@@ -105,7 +75,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
     columns = tuple(rows[0])
     values = [tuple(map(row.__getitem__, columns)) for row in rows]
     if connection.dialect.name == "postgresql":
-        _copy(connection, table.name, columns, values)
+        pg_copy.copy_rows(connection, table.name, columns, values)
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
@@ -117,16 +87,6 @@ def _on_conflict(keys, updates, only_if):
     assignments = ", ".join(f'"{c}" = excluded."{c}"' for c in updates)
     return (f'ON CONFLICT ({", ".join(chr(34) + k + chr(34) for k in keys)}) '
             f"DO UPDATE SET {assignments}" + (f" WHERE {only_if}" if only_if else ""))
-
-
-@functools.lru_cache(maxsize=64)
-def _upsert_select_sql(table, staged, columns, keys, updates, only_if=None):
-    # In natural-key order: two batches that share records lock them in the same order,
-    # so they wait for each other instead of deadlocking (issue 14).
-    quoted = ", ".join(f'"{c}"' for c in columns)
-    order = ", ".join(f'"{k}"' for k in keys)
-    return (f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM "{staged}" '
-            f"ORDER BY {order} " + _on_conflict(keys, updates, only_if))
 
 
 @functools.lru_cache(maxsize=64)
@@ -228,13 +188,11 @@ def write_open_invoices(session: Session, origin: Origin, records: list,
                 (origin.organization_id,
                  json.dumps([record[layout["reference"]] for record in records])))
     else:
-        # The batch is still in upsert()'s staging table: one join on the natural key.
+        # The batch is still in upsert()'s staging table, with the invoices' ids.
         connection.exec_driver_sql(
             "INSERT INTO invoice_charge (invoice_id, kind, amount) "
-            "SELECT invoice.id, 'Additional Charge', invoice.balance "
-            f'FROM "{staged_batch("open_invoice")}" AS batch JOIN open_invoice AS invoice '
-            "ON invoice.organization_id = batch.organization_id "
-            "AND invoice.reference = batch.reference ORDER BY invoice.id " + upsert_charge)
+            "SELECT batch.id, 'Additional Charge', batch.balance FROM "
+            + pg_copy.written_ids("open_invoice") + " ORDER BY batch.id " + upsert_charge)
 
 
 def write_open_credits(session: Session, origin: Origin, records: list,
