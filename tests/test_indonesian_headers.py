@@ -61,3 +61,15 @@ def test_the_proposal_shows_the_first_values_under_each_column(app, client, worl
     assert response.status_code == 200, page
     assert page.count("class=\"confidence\">100%") == 6
     assert "e.g. C001, C002" in page and "e.g. INV-1, INV-2" in page
+
+
+def test_a_default_template_reads_a_fields_other_spellings(app, runner, tmp_path):
+    """Issue 16 names "Jumlah / Kuantitas": the default template of Sales Orders (header
+    Quantity) reads a column headed Jumlah, as it reads one headed Kuantitas."""
+    make_distributor(app)
+    path = tmp_path / "pesanan.csv"
+    path.write_text("Nomor Pesanan,Tanggal Pesanan,Kode Pelanggan,Kode Lokasi,Kode Produk,"
+                    "Jumlah,Harga Satuan\nSO-1,2025-01-31,C001,JKT,P001,3,1500\n",
+                    encoding="utf-8")
+    _, data = run_import(runner, str(path), module="sales_orders")
+    assert (data["accepted"], data["rejected"]) == (1, 0), data

@@ -56,7 +56,8 @@ def resolve_column(header: list, source: str, kind: str = HEADER):
 
 def resolve_line(header: list, source: str, kind: str, field_headers: tuple = ()):
     """`resolve_column`, and for a line naming one of its field's own headers (a
-    default template's "Customer Code"), the field's header in the other language too:
+    default template's "Customer Code"), the field's other names too (its header in the
+    other language, its other spellings):
     a file headed "Kode Pelanggan" fills it."""
     index = resolve_column(header, source, kind)
     if index is not None or kind != HEADER:

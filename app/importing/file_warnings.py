@@ -39,7 +39,7 @@ def file_warnings(table, module, lines) -> list[dict]:
     for line in lines:
         fld = module.field(line.field)
         if not line.source_column or resolve_line(table.header, line.source_column,
-                                                  line.source_kind, fld.headers) is not None:
+                                                  line.source_kind, fld.names) is not None:
             continue
         fill = (f"its default value '{line.default_value}' was used"
                 if line.default_value not in (None, "") else "it was left empty")

@@ -27,7 +27,7 @@ class Field:
     lookup: Optional[str] = None  # customer | location | product: a code of this org
     example: Any = None
     note: str = ""
-    aliases: tuple = ()  # other header spellings, for the proposed mapping
+    aliases: tuple = ()  # other header spellings: the proposal and default templates read them
     # The field's header in Bahasa Indonesia: a file with either header maps to the
     # field, in a proposal and through a template line naming the other one (issue 16).
     header_id: str = ""
@@ -36,6 +36,12 @@ class Field:
     def headers(self) -> tuple:
         """The field's own header in each language."""
         return (self.header, self.header_id) if self.header_id else (self.header,)
+
+    @property
+    def names(self) -> tuple:
+        """Every header a default template's line for the field reads: its own in each
+        language and the other spellings ("Jumlah" for Quantity)."""
+        return (*self.headers, *self.aliases)
 
     @property
     def rules(self) -> str:

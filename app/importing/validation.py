@@ -108,7 +108,7 @@ class RowValidator:
             index = None
             source = line.source_column if line else None
             if source:
-                index = resolve_line(header, source, line.source_kind, fld.headers)
+                index = resolve_line(header, source, line.source_kind, fld.names)
             has_default = bool(line and line.default_value not in (None, ""))
             if index is None and required and not has_default:
                 missing.append((describe_source(source, line.source_kind) if source
