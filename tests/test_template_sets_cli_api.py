@@ -223,3 +223,11 @@ def test_the_api_wants_a_module_or_a_set(app, client, fields, field):
     response = push(client, key, workbook(SET_WORKBOOK), **fields)
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
+
+
+def test_a_set_name_with_a_nul_byte_is_only_not_found(app, client):
+    _, key = make_pos(app)
+    make_set(app)
+    response = push(client, key, workbook(SET_WORKBOOK), template_set="Month\x00ly")
+    assert response.status_code == 404
+    assert counted(app, ImportFile) == 0

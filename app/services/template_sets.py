@@ -42,10 +42,12 @@ def find_set(org, name_or_id: str) -> TemplateSet:
     """The organization's template set named `name_or_id` (or with that id), for the CLI
     and the API; another organization's set is not found."""
     wanted = str(name_or_id).strip()
-    query = select(TemplateSet).where(TemplateSet.organization_id == org.id)
-    found = db.session.execute(query.where(TemplateSet.name == wanted)).scalar()
-    if found is None and wanted.isdigit():
-        found = db.session.execute(query.where(TemplateSet.id == int(wanted))).scalar()
+    # An organization has a few sets: compared here, so any text a client sends (a NUL
+    # byte, say, which PostgreSQL refuses in a query) is only a name that is not found.
+    sets = db.session.execute(select(TemplateSet).where(
+        TemplateSet.organization_id == org.id)).scalars().all()
+    found = next((s for s in sets if s.name == wanted), None) or \
+        next((s for s in sets if str(s.id) == wanted), None)
     if found is None:
         raise NotFound(f"No template set {wanted} in organization {org.code}.")
     return found
