@@ -65,7 +65,7 @@ def org_id(app, code):
 
 def press_sync_all(app, client, principal):
     page = client.get("/sync-all/").get_data(as_text=True)
-    assert 'id="sync-all-button"' in page and "window.confirm" in page
+    assert 'id="sync-all-button"' in page and 'data-confirm="Consolidate every waiting file' in page
     response = client.post("/sync-all/run", data={"principal": org_id(app, principal)})
     assert response.status_code == 302
     result_url = response.headers["Location"]
