@@ -73,6 +73,8 @@ class Pictures:
     def take(self, help_link=True, at=None):
         """Save what the window shows (scrolled to `at`, a selector, if given). A screen
         the topic explains must carry the "?" to it in its title."""
+        # A selector waited for may show before the page's last scripts have run.
+        self.page.wait_for_load_state("load")
         if help_link:
             link = self.page.locator("h2 #help-link, .panel-title #help-link")
             assert link.count() == 1, f"no ? in the title of {self.page.url}"
