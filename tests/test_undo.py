@@ -34,6 +34,7 @@ from tests.factories import (
     run_import,
     xlsx,
 )
+from tests.undo_helpers import undo_dies_at_second_batch
 
 CUSTOMER_HEADER = ["Customer Code", "Customer Name", "Customer ID"]
 PRODUCT_HEADER = ["Product Code", "Product Name", "Unit"]
@@ -208,31 +209,8 @@ def test_an_interrupted_undo_completes_when_run_again(app, runner, d1, tmp_path,
     before = snapshot(app, OpenInvoice)
     changed = [[f"INV-{n}", "C002", "2025-02-28", n * 10, "PO", None] for n in range(1, 8)]
     _, two = run_import(runner, xlsx(tmp_path / "two.xlsx", [INVOICE_HEADER, *changed]))
-    app.config["IMPORT_BATCH_SIZE"] = 3
-    from app.importing import undo as engine
-    real, calls = engine._undo_batch, []
-
-    def dies_at_second_batch(*args):
-        calls.append(1)
-        if len(calls) == 2:
-            raise SystemExit("worker killed")
-        return real(*args)
-    monkeypatch.setattr(engine, "_undo_batch", dies_at_second_batch)
-    try:
-        with app.app_context():
-            from app.services.undo import request_undo, undo_import
-            request_undo(db.session.get(ImportFile, two["import_id"]))
-            with pytest.raises(SystemExit):
-                undo_import(two["import_id"])
-            db.session.rollback()
-        assert status(app, two["import_id"]) == ImportStatus.undoing
-        assert count(app, ImportBeforeImage, import_id=two["import_id"]) == 4
-        monkeypatch.setattr(engine, "_undo_batch", real)
-        with app.app_context():
-            from app.services.undo import undo_import
-            out = undo_import(two["import_id"])
-    finally:
-        app.config["IMPORT_BATCH_SIZE"] = 20000
+    left, images, out = undo_dies_at_second_batch(app, monkeypatch, two["import_id"])
+    assert (left, images) == (ImportStatus.undoing, 4)
     assert (out["status"], out["restored"], out["removed"]) == ("undone", 7, 0)
     assert snapshot(app, OpenInvoice) == before
 

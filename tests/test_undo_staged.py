@@ -34,6 +34,7 @@ from tests.consolidation_helpers import (
     xlsx,
 )
 from tests.factories import count, muara, refused
+from tests.undo_helpers import undo_dies_at_second_batch
 
 SALES_INVOICE_HEADER = ["Invoice Number", "Invoice Date", "Customer Code", "Product Code",
                         "Quantity", "Unit Price", "Location Code"]
@@ -169,30 +170,8 @@ def test_an_interrupted_undo_of_a_consolidation_completes_when_run_again(
     changed = [[f"SO-{n}", "2025-02-02", "C002", "P002", n, 20, None] for n in range(1, 8)]
     two = imported(runner, tmp_path, "sales_orders", header, changed, "two.xlsx")
     sync_all(runner, "P1")
-    app.config["IMPORT_BATCH_SIZE"] = 3
-    from app.importing import undo as engine
-    real, calls = engine._undo_batch, []
-
-    def dies_at_second_batch(*args):
-        calls.append(1)
-        if len(calls) == 2:
-            raise SystemExit("worker killed")
-        return real(*args)
-    monkeypatch.setattr(engine, "_undo_batch", dies_at_second_batch)
-    try:
-        with app.app_context():
-            from app.services.undo import request_undo, undo_import
-            request_undo(db.session.get(ImportFile, two["import_id"]))
-            with pytest.raises(SystemExit):
-                undo_import(two["import_id"])
-            db.session.rollback()
-        assert status(app, two["import_id"]) == ImportStatus.undoing
-        assert count(app, ImportBeforeImage, import_id=two["import_id"]) == 4
-        monkeypatch.setattr(engine, "_undo_batch", real)
-        with app.app_context():
-            out = undo_import(two["import_id"])
-    finally:
-        app.config["IMPORT_BATCH_SIZE"] = 20000
+    left, images, out = undo_dies_at_second_batch(app, monkeypatch, two["import_id"])
+    assert (left, images) == (ImportStatus.undoing, 4)
     assert (out["status"], out["restored"], out["removed"]) == ("undone", 7, 0)
     assert snapshot(app, (SalesOrder, SalesOrderLine)) == before
 

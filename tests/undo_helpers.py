@@ -1,0 +1,37 @@
+"""Building blocks of the undo tests: an undo whose worker dies half-way."""
+import pytest
+
+from app.extensions import db
+from app.models import ImportBeforeImage, ImportFile
+from tests.factories import count
+
+
+def undo_dies_at_second_batch(app, monkeypatch, import_id):
+    """Undo `import_id` in batches of 3, the worker dying at the second batch, then run
+    the undo again: (the state the first run left, the before-images left, the result
+    of the second run)."""
+    from app.importing import undo as engine
+    from app.services.undo import request_undo, undo_import
+    app.config["IMPORT_BATCH_SIZE"] = 3
+    real, calls = engine._undo_batch, []
+
+    def dies_at_second_batch(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise SystemExit("worker killed")
+        return real(*args)
+    monkeypatch.setattr(engine, "_undo_batch", dies_at_second_batch)
+    try:
+        with app.app_context():
+            request_undo(db.session.get(ImportFile, import_id))
+            with pytest.raises(SystemExit):
+                undo_import(import_id)
+            db.session.rollback()
+            left = db.session.get(ImportFile, import_id).status
+        images = count(app, ImportBeforeImage, import_id=import_id)
+        monkeypatch.setattr(engine, "_undo_batch", real)
+        with app.app_context():
+            out = undo_import(import_id)
+    finally:
+        app.config["IMPORT_BATCH_SIZE"] = 20000
+    return left, images, out
