@@ -7,7 +7,10 @@ there and came from here. On the way, each screen's title carries the "?" to its
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import urllib.request
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -68,7 +71,7 @@ class Pictures:
         self.page, self.topic, self.language = page, topic, language
         self.test = request.node.nodeid
         self.taken = []
-        (HELP / language).mkdir(parents=True, exist_ok=True)
+        self.pending = Path(tempfile.mkdtemp(prefix=f"help-{language}-{topic}-"))
 
     def take(self, help_link=True, at=None):
         """Save what the window shows (scrolled to `at`, a selector, if given). A screen
@@ -86,8 +89,9 @@ class Pictures:
             self.page.evaluate("window.scrollTo(0, 0)")
         self.page.evaluate("document.activeElement && document.activeElement.blur()")
         name = f"{self.topic}-{len(self.taken) + 1}.png"
-        path = HELP / self.language / name
-        self.page.screenshot(path=path, animations="disabled", caret="hide")
+        # Kept aside until the whole walk passed (record): a failed walk changes nothing.
+        self.pending.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=self.pending / name, animations="disabled", caret="hide")
         self.taken.append(name)
 
     def record(self):
@@ -99,7 +103,9 @@ class Pictures:
             if old.split("/", 1)[1] not in self.taken:
                 (HELP / old).unlink(missing_ok=True)
             del manifest[old]
+        (HELP / self.language).mkdir(parents=True, exist_ok=True)
         for name in self.taken:
+            shutil.move(self.pending / name, HELP / self.language / name)
             data = (HELP / self.language / name).read_bytes()
             manifest[f"{self.language}/{name}"] = {
                 "sha256": hashlib.sha256(data).hexdigest(), "test": self.test}
