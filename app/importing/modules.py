@@ -4,6 +4,9 @@ from the declaration. Adding a module is adding a declaration and a writer."""
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 TEXT, DATE, DECIMAL, INTEGER, TIME = "text", "date", "decimal", "integer", "time"
 # A module's kind says which runner the import job hands its file to (pipeline.RUNNERS):
 # tabular: read, validate and upserted in batches; staged: validated into staging and
@@ -13,6 +16,14 @@ TABULAR, STAGED, RETURNS_XML = "tabular", "staged", "returns_xml"
 # `required` values: True, False, or this marker for "required when the organization
 # has several locations" (INV-1).
 WHEN_MULTI_LOCATION = "multi_location"
+
+
+LOOKUP_RULES = {
+    "customer": _l("Must be an existing customer code of the company."),
+    "product": _l("Must be an existing product code of the company."),
+    "location": _l("Must be an existing location code of the company."),
+    "principal": _l("Must be an existing principal code of the company."),
+}
 
 
 @dataclass(frozen=True)
@@ -45,31 +56,33 @@ class Field:
 
     @property
     def rules(self) -> str:
-        """The column's rules in words, for the template's Notes sheet and the docs."""
+        """The column's rules in words, for the template's Notes sheet, the proposal and
+        the docs: in the reader's language (English outside a request)."""
         parts = []
         if self.required is True:
-            parts.append("Required.")
+            parts.append(_("Required."))
         elif self.required == WHEN_MULTI_LOCATION:
-            parts.append("Required for multi-location companies, optional otherwise.")
+            parts.append(_("Required for multi-location companies, optional otherwise."))
         else:
-            parts.append("Optional.")
+            parts.append(_("Optional."))
         if self.type == DATE:
-            parts.append("Date, YYYY-MM-DD (a real Excel date cell is accepted too).")
+            parts.append(_("Date, YYYY-MM-DD (a real Excel date cell is accepted too)."))
         elif self.type == DECIMAL:
-            parts.append(f"Number with at most {self.decimals} decimals."
-                         if self.decimals is not None else "Number.")
+            parts.append(_("Number with at most %(decimals)s decimals.", decimals=self.decimals)
+                         if self.decimals is not None else _("Number."))
         elif self.type == INTEGER:
-            parts.append("Whole number.")
+            parts.append(_("Whole number."))
         elif self.type == TIME:
-            parts.append("Time of day, HH:MM (a real Excel time cell is accepted too).")
+            parts.append(_("Time of day, HH:MM (a real Excel time cell is accepted too)."))
         if self.positive:
-            parts.append("Must be greater than zero.")
+            parts.append(_("Must be greater than zero."))
         if self.max_length:
-            parts.append(f"Max. {self.max_length} characters.")
+            parts.append(_("Max. %(count)s characters.", count=self.max_length))
         if self.lookup:
-            parts.append(f"Must be an existing {self.lookup} code of the company.")
+            parts.append(str(LOOKUP_RULES.get(self.lookup) or
+                             f"Must be an existing {self.lookup} code of the company."))
         if self.note:
-            parts.append(self.note)
+            parts.append(str(self.note))
         return " ".join(parts)
 
 
@@ -147,7 +160,7 @@ CUSTOMERS = Module(
         Field("name", "Customer Name", required=True, max_length=200, example="Toko Makmur",
               header_id="Nama Pelanggan", aliases=("Nama Customer", "Nama Toko")),
         Field("source_id", "Customer ID", max_length=60, example="CUST-88",
-              note="The source system's id of the customer.", header_id="ID Pelanggan"),
+              note=_l("The source system's id of the customer."), header_id="ID Pelanggan"),
     ),
     natural_key=("code",),
     description="Customers of the company (master data).",
@@ -170,7 +183,7 @@ OPEN_INVOICES = Module(
     "open_invoices", "Open Invoices",
     fields=(
         Field("reference", "Invoice #", required=True, max_length=20, example="INV-0001",
-              note="Saved as the invoice's Ref #.", header_id="No. Faktur",
+              note=_l("Saved as the invoice's Ref #."), header_id="No. Faktur",
               aliases=("Invoice Number", "Invoice No", "Nomor Faktur", "No Invoice")),
         CUSTOMER_CODE,
         Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31",
@@ -266,7 +279,7 @@ PURCHASE_INVOICES = Module(
         Field("invoice_date", "Invoice Date", type=DATE, required=True, example="2025-01-31",
               header_id="Tanggal Faktur"),
         Field("supplier", "Supplier Code", required=True, max_length=40, lookup="principal",
-              example="PRIN", note="The principal's code.", header_id="Kode Pemasok",
+              example="PRIN", note=_l("The principal's code."), header_id="Kode Pemasok",
               aliases=("Kode Supplier", "Kode Prinsipal")),
         PRODUCT_CODE,
         quantity(example=24),
