@@ -264,30 +264,8 @@ def child_hand(args):
 def child_world(args):
     """The bench distributor's world in a fresh schema, no file stored (for --cli)."""
     app = bi.make_app(args["database_url"])
-    from sqlalchemy import MetaData, insert
-
-    from app.extensions import db
-    from app.models import Customer
-    from app.services import directory
-    from app.services.templates import create_default_template
-    from app.setup import init_database
     with app.app_context():
-        metadata = MetaData()
-        metadata.reflect(bind=db.engine)
-        metadata.drop_all(bind=db.engine)
-        init_database()
-        dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
-                                 multi_location=True)
-        for code in bi.LOCATIONS:
-            directory.add_location("BENCH-DIST", code, f"{code} warehouse")
-        directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
-        directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
-        directory.add_integration("BENCH-DIST", "External", "external")
-        db.session.execute(insert(Customer), [
-            {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
-             "balance": 0} for n in range(1, bi.CUSTOMERS + 1)])
-        create_default_template(dist, bi.MODULE)
-        db.session.commit()
+        bi.fresh_world()
     return {"ok": True}
 
 

@@ -168,34 +168,43 @@ def make_app(database_url, serve_pages=True):
     })
 
 
-def child_store(args):
-    """Fresh schema, the distributor's world, and the file stored by create_import."""
-    app = make_app(args["database_url"])
+def fresh_world(drop=True):
+    """In an app context: a fresh schema (`drop`: its tables dropped first) and the bench
+    distributor's world (locations, a principal, an integration, the customers, the
+    default template); returns the distributor. The other benches build on it too."""
     from sqlalchemy import MetaData, insert
 
     from app.extensions import db
     from app.models import Customer
     from app.services import directory
-    from app.services.imports import create_import
     from app.services.templates import create_default_template
     from app.setup import init_database
-    with app.app_context():
+    if drop:
         metadata = MetaData()
         metadata.reflect(bind=db.engine)
         metadata.drop_all(bind=db.engine)
-        init_database()
-        dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
-                                 multi_location=True)
-        for code in LOCATIONS:
-            directory.add_location("BENCH-DIST", code, f"{code} warehouse")
-        directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
-        directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
-        directory.add_integration("BENCH-DIST", "External", "external")
-        db.session.execute(insert(Customer), [
-            {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
-             "balance": 0} for n in range(1, CUSTOMERS + 1)])
-        create_default_template(dist, MODULE)
-        db.session.commit()
+    init_database()
+    dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
+                             multi_location=True)
+    for code in LOCATIONS:
+        directory.add_location("BENCH-DIST", code, f"{code} warehouse")
+    directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
+    directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
+    directory.add_integration("BENCH-DIST", "External", "external")
+    db.session.execute(insert(Customer), [
+        {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
+         "balance": 0} for n in range(1, CUSTOMERS + 1)])
+    create_default_template(dist, MODULE)
+    db.session.commit()
+    return dist
+
+
+def child_store(args):
+    """Fresh schema, the distributor's world, and the file stored by create_import."""
+    app = make_app(args["database_url"])
+    from app.services.imports import create_import
+    with app.app_context():
+        dist = fresh_world()
         path = Path(args["file"])
         imp = create_import(dist, MODULE, path.name, path.read_bytes())
         return {"import_id": imp.id, "peak_mb": peak_mb()}

@@ -142,27 +142,8 @@ def time_peer(python, path):
 def child_setup(args):
     """A fresh SQLite schema with bench_import.py's distributor, nothing imported."""
     app = bench_import.make_app(args["database_url"])
-    from sqlalchemy import insert
-
-    from app.extensions import db
-    from app.models import Customer
-    from app.services import directory
-    from app.services.templates import create_default_template
-    from app.setup import init_database
     with app.app_context():
-        init_database()
-        dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
-                                 multi_location=True)
-        for code in bench_import.LOCATIONS:
-            directory.add_location("BENCH-DIST", code, f"{code} warehouse")
-        directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
-        directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
-        directory.add_integration("BENCH-DIST", "External", "external")
-        db.session.execute(insert(Customer), [
-            {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
-             "balance": 0} for n in range(1, bench_import.CUSTOMERS + 1)])
-        create_default_template(dist, bench_import.MODULE)
-        db.session.commit()
+        bench_import.fresh_world(drop=False)
 
 
 def time_muara(path):

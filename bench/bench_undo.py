@@ -38,31 +38,9 @@ ROOT, RESULT_MARK = bench_import.ROOT, bench_import.RESULT_MARK
 def child_store(args):
     """A fresh schema and world (bench_import's), the file stored as a check only."""
     app = bench_import.make_app(args["database_url"])
-    from sqlalchemy import MetaData, insert
-
-    from app.extensions import db
-    from app.models import Customer
-    from app.services import directory
     from app.services.imports import create_import
-    from app.services.templates import create_default_template
-    from app.setup import init_database
     with app.app_context():
-        metadata = MetaData()
-        metadata.reflect(bind=db.engine)
-        metadata.drop_all(bind=db.engine)
-        init_database()
-        dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
-                                 multi_location=True)
-        for code in bench_import.LOCATIONS:
-            directory.add_location("BENCH-DIST", code, f"{code} warehouse")
-        directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
-        directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
-        directory.add_integration("BENCH-DIST", "External", "external")
-        db.session.execute(insert(Customer), [
-            {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
-             "balance": 0} for n in range(1, bench_import.CUSTOMERS + 1)])
-        create_default_template(dist, bench_import.MODULE)
-        db.session.commit()
+        dist = bench_import.fresh_world()
         path = Path(args["file"])
         first = create_import(dist, bench_import.MODULE, path.name, path.read_bytes(),
                               dry_run=True)
