@@ -213,20 +213,9 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    from tests.live_server import CHROMIUM
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"])
-        context = browser.new_context(accept_downloads=True, base_url=server.url)
-        page = context.new_page()
-        page.set_default_timeout(30000)
+    from tests.live_server import browser_page
+    with browser_page(server) as page:
         yield page
-        browser.close()
 
 
 # moved from tests/test_import_screens.py

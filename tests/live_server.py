@@ -1,4 +1,5 @@
 """`python run.py` in a subprocess on a fresh instance: the portal as a newcomer gets it."""
+import contextlib
 import os
 import re
 import shutil
@@ -84,6 +85,26 @@ needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason="needs Debian's chromium (`apt-get install chromium`; `make test` checks it first)")
 SHOTS = Path("/tmp/muara-screens")
+
+
+@contextlib.contextmanager
+def browser_page(server, viewport=None, hide_scrollbars=False):
+    """A chromium window on the live server (Debian's chromium, headless)."""
+    from playwright.sync_api import sync_playwright
+    args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=args + (["--hide-scrollbars"] if hide_scrollbars else []))
+        options = {"viewport": viewport} if viewport else {}
+        context = browser.new_context(accept_downloads=True, base_url=server.url, **options)
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        try:
+            yield page
+        finally:
+            browser.close()
 
 
 def log_in(page, server, username, language="en"):

@@ -16,7 +16,14 @@ import openpyxl
 import pytest
 
 from tests.fake_accurate import CLIENT_ID, CLIENT_SECRET, FakeAccurate
-from tests.live_server import CHROMIUM, ROOT, LiveServer, drop_file, log_in, needs_chromium
+from tests.live_server import (
+    ROOT,
+    LiveServer,
+    browser_page,
+    drop_file,
+    log_in,
+    needs_chromium,
+)
 from tests.returns_helpers import MINIMAL, detail, doc
 
 pytestmark = needs_chromium
@@ -49,19 +56,8 @@ def server(tmp_path_factory, fake):
 @pytest.fixture
 def page(server):
     """A browser window of the pictures' size."""
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--hide-scrollbars"])
-        context = browser.new_context(accept_downloads=True, base_url=server.url,
-                                      viewport=VIEWPORT)
-        page = context.new_page()
-        page.set_default_timeout(30000)
+    with browser_page(server, viewport=VIEWPORT, hide_scrollbars=True) as page:
         yield page
-        browser.close()
 
 
 class Pictures:
