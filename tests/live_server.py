@@ -26,8 +26,10 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        # A walk signs in as several users in turn, faster than a person: the per-address
+        # sign-in limit (10 a minute) is tested on its own in test_security_login.
         env.update(MUARA_INSTANCE=str(instance_dir), MUARA_PORT=str(self.port),
-                   MAIL_ENABLED="false")
+                   MAIL_ENABLED="false", MUARA_LOGIN_RATE_LIMIT="10000 per minute")
         env.update(extra_env or {})
         self.env = env
         self.process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env,
