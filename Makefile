@@ -10,6 +10,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@# `muara COMMAND ...`: the muara commands without `flask` (app/__main__.py; faster)
+	printf '#!/bin/sh\nPYTHONPATH="%s$${PYTHONPATH:+:$$PYTHONPATH}" exec "%s" -m app "$$@"\n' \
+		"$(CURDIR)" "$(abspath $(PY))" > $(VENV)/bin/muara && chmod +x $(VENV)/bin/muara
 	touch $@
 
 run: $(VENV)/.installed  ## serve the portal: SQLite, in-process worker, demo data

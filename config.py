@@ -128,6 +128,9 @@ def build_config():
         "QUEUE_NAME": env_str("MUARA_QUEUE", "muara"),
         "LOG_LEVEL": env_choice("MUARA_LOG_LEVEL", "WARNING", LOG_LEVELS),
         "EMBEDDED_WORKER": env_bool("MUARA_EMBEDDED_WORKER", True),
+        # `muara worker` lowers its CPU priority by this much (0-19, Unix nice): on a
+        # machine that also serves pages, people's pages come before background imports.
+        "WORKER_NICE": env_int("MUARA_WORKER_NICE", 10, minimum=0),
         # How often (seconds) waiting work is checked against the queue and re-queued.
         "REQUEUE_INTERVAL": env_int("MUARA_REQUEUE_INTERVAL", 60, minimum=1),
         # A queued task older than this with no job on the queue counts as lost.

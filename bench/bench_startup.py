@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Start-up of a command that serves no page (issue 15): the whole
-`flask --app run muara import FILE --wait` of a 100-row open-invoice .xlsx, timed as a
-process from the outside, next to `python -c pass` (the interpreter's own start) and
-the 0.8 s target.
+`muara import FILE --wait` of a 100-row open-invoice .xlsx (the launcher, `python -m
+app`), timed as a process from the outside, next to `python -c pass` (the interpreter's
+own start), the libraries every command needs (`import flask, sqlalchemy.orm`), the same
+import through `flask --app run muara` and the 0.8 s target.
 
     python bench/bench_startup.py                 # 7 interleaved rounds
     python bench/bench_startup.py --rounds 15
@@ -61,6 +62,14 @@ def flask_command(*args):
     return [str(flask), "--app", "run", "muara", *args]
 
 
+def muara_command(*args):
+    """The `muara` launcher's command (app/__main__.py, as .venv/bin/muara runs it)."""
+    return [sys.executable, "-m", "app", *args]
+
+
+LIBRARIES = [sys.executable, "-c", "import flask, sqlalchemy.orm"]
+
+
 def timed(command, env, cwd=ROOT):
     """(wall seconds, CPU seconds of the child, completed process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -112,8 +121,9 @@ def main(argv=None):
         must(subprocess.run([sys.executable, "-c", SETUP.format(org=ORG)], cwd=ROOT, env=env,
                             capture_output=True, text=True), "the set-up (init, organizations)")
         path = hundred_rows(folder)
-        command = flask_command("import", str(path), "--module", "open_invoices", "--org", ORG,
-                                "--force", "--wait")
+        arguments = ("import", str(path), "--module", "open_invoices", "--org", ORG,
+                     "--force", "--wait")
+        command, through_flask = muara_command(*arguments), flask_command(*arguments)
         must(timed(command, env)[2], "the first import")  # compiles the .pyc files
         other_env = other = None
         if opts.compare:
@@ -121,10 +131,18 @@ def main(argv=None):
             other_env = dict(env, PYTHONPATH=str(other))
             must(timed(command, other_env, other)[2], "the first import from " + str(other))
         bare, bare_cpu, runs, cpus, others, other_cpus = [], [], [], [], [], []
+        libraries, flask_runs, flask_cpus = [], [], []
         for n in range(opts.rounds):
             wall, cpu, _ = timed([sys.executable, "-c", "pass"], env)
             bare.append(wall)
             bare_cpu.append(cpu)
+            wall, _cpu, proc = timed(LIBRARIES, env)
+            must(proc, "the libraries' import")
+            libraries.append(wall)
+            wall, cpu, proc = timed(through_flask, env)
+            must(proc, "the import through flask")
+            flask_runs.append(wall)
+            flask_cpus.append(cpu)
             if other:
                 wall, cpu, proc = timed(command, other_env, other)
                 must(proc, "the import from " + str(other))
@@ -139,13 +157,17 @@ def main(argv=None):
                          f"{ROWS} rows: {summary}")
             runs.append(wall)
             cpus.append(cpu)
-            print(f"round {n + 1}: python -c pass {bare[-1]:.3f} s, import {wall:.3f} s "
-                  f"(CPU {cpu:.2f} s)", file=sys.stderr, flush=True)
+            print(f"round {n + 1}: python -c pass {bare[-1]:.3f} s, flask + sqlalchemy "
+                  f"{libraries[-1]:.3f} s, muara import {wall:.3f} s (CPU {cpu:.2f} s), "
+                  f"through flask {flask_runs[-1]:.3f} s", file=sys.stderr, flush=True)
     value, against = statistics.median(runs), statistics.median(bare)
     print(f"\nmuara import --wait, {ROWS}-row .xlsx: median {value:.3f} s wall, "
           f"{statistics.median(cpus):.3f} s CPU; python -c pass {against:.3f} s "
           f"({statistics.median(bare_cpu):.3f} s CPU); target < {TARGET_SECONDS} s; "
           f"{opts.rounds} rounds; load average {os.getloadavg()[0]:.1f}")
+    print(f"import flask, sqlalchemy.orm: median {statistics.median(libraries):.3f} s; "
+          f"flask --app run muara import: median {statistics.median(flask_runs):.3f} s wall, "
+          f"{statistics.median(flask_cpus):.3f} s CPU")
     if others:
         print(f"the same from {opts.compare}: median {statistics.median(others):.3f} s wall, "
               f"{statistics.median(other_cpus):.3f} s CPU")
@@ -155,6 +177,18 @@ def main(argv=None):
         "ratio": round(value / against, 2), "target": f"< {TARGET_SECONDS} s",
         "met": value < TARGET_SECONDS,
         "cpu_seconds": round(statistics.median(cpus), 3)}))
+    libraries_value = statistics.median(libraries)
+    print(json.dumps({
+        "figure": "start-up: muara import against importing flask + sqlalchemy.orm alone",
+        "value": round(value, 3), "unit": "s", "against": "import flask, sqlalchemy.orm",
+        "against_value": round(libraries_value, 3),
+        "ratio": round(value / libraries_value, 2), "target": None, "met": None}))
+    flask_value = statistics.median(flask_runs)
+    print(json.dumps({
+        "figure": "start-up: the same through flask --app run muara (s)",
+        "value": round(flask_value, 3), "unit": "s", "against": "muara import",
+        "against_value": round(value, 3), "ratio": round(flask_value / value, 2),
+        "target": None, "met": None, "cpu_seconds": round(statistics.median(flask_cpus), 3)}))
     return 0
 
 

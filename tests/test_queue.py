@@ -131,6 +131,8 @@ def test_redis_queue_runs_jobs_in_separate_worker_processes(redis_app):
         assert all(r.attempts == 1 for r in rows), "a task ran twice"
         assert {json.loads(r.result)["pid"] for r in rows}.isdisjoint({os.getpid()})
         assert sorted(json.loads(r.result)["echo"] for r in rows) == list(range(20))
+        # Below the web processes' priority (MUARA_WORKER_NICE, 10 by default).
+        assert {json.loads(r.result)["nice"] for r in rows} == {os.nice(0) + 10}
 
 
 @needs_redis

@@ -1,6 +1,7 @@
 """The processes of a deployment at scale: workers, the scheduler, and the check that a
 worker answers."""
 import json
+import os
 
 import click
 from flask import current_app
@@ -8,6 +9,13 @@ from flask.cli import with_appcontext
 
 from app.extensions import db
 from app.queue import queue
+
+
+def lower_priority(nice):
+    """Run this worker (and the work horses it forks) `nice` steps below the web
+    processes: a busy queue then slows imports, not the pages people are waiting for."""
+    if nice:
+        os.nice(min(nice, 19))
 
 
 @click.command()
@@ -21,6 +29,7 @@ def worker(burst):
         raise click.ClickException("REDIS_URL is not set: the embedded worker runs inside "
                                    "`python run.py`; set REDIS_URL to run separate workers")
     app = current_app._get_current_object()
+    lower_priority(app.config["WORKER_NICE"])
     task_queue.requeue_lost()
     # Between jobs the worker holds no transaction and no connection (each job has its
     # own app context and session): nothing keeps VACUUM from its dead rows.

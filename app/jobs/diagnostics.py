@@ -7,5 +7,7 @@ from app.queue import job
 
 @job
 def echo(value):
-    """Returns the value with where it ran, so a check sees which worker took it."""
-    return {"echo": value, "host": socket.gethostname(), "pid": os.getpid()}
+    """Returns the value with where it ran (and at which CPU priority), so a check sees
+    which worker took it."""
+    return {"echo": value, "host": socket.gethostname(), "pid": os.getpid(),
+            "nice": os.nice(0)}

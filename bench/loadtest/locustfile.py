@@ -17,12 +17,28 @@ import random
 import re
 
 from gevent import sleep
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 PLAN = json.loads(os.environ.get("LOADTEST_PLAN", "{}"))
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PROGRESS = re.compile(r"/data-import/progress/(\d+)$")
 _files = list(PLAN.get("files", []))
+# Every request's start (epoch seconds), name and milliseconds, for run.py's split of
+# the figures into "while the imports ran" and "after".
+_request_log = open(PLAN["request_log"], "w") if PLAN.get("request_log") else None
+
+
+@events.request.add_listener
+def record(request_type, name, response_time, start_time=None, **_kwargs):
+    if _request_log is not None:
+        _request_log.write(f"{start_time or 0:.3f}\t{request_type}\t{name}\t"
+                           f"{response_time:.1f}\n")
+
+
+@events.quitting.add_listener
+def close_request_log(**_kwargs):
+    if _request_log is not None:
+        _request_log.close()
 
 
 def checked(response, expected=200):

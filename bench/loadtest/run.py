@@ -308,7 +308,30 @@ def report(stats_prefix, run, load_started):
     if uploads < UPLOADERS or len(ended) < len(rows) or lost or rejected \
             or accepted != invoices:
         missed.append("uploads/jobs/rows")
+    if after is not None:
+        print_phases(load_started.replace(tzinfo=dt.UTC).timestamp() + after)
     return missed
+
+
+def print_phases(imports_ended):
+    """The pages' p95 while the imports ran and after they ended (not judged: the
+    targets are for the whole run; this shows where the slow requests were)."""
+    path = OUT / "requests.tsv"
+    if not path.exists():
+        return
+    phases = {}
+    for line in path.read_text().splitlines():
+        started, kind, name, millis = line.split("\t")
+        if kind == "GET":
+            phase = "while importing" if float(started) <= imports_ended else "after"
+            phases.setdefault(name, {}).setdefault(phase, []).append(float(millis))
+    print(f"\n{'page (p95 ms)':<38} {'while importing':>16} {'after':>8}")
+    for name in sorted(phases):
+        cells = []
+        for phase in ("while importing", "after"):
+            times = sorted(phases[name].get(phase, []))
+            cells.append(f"{times[int(0.95 * (len(times) - 1))]:.0f}" if times else "-")
+        print(f"{name:<38} {cells[0]:>16} {cells[1]:>8}")
 
 
 def main():
@@ -322,7 +345,8 @@ def main():
             "first_customer": first_customer, "customers": 5000, "invoices": INVOICES,
             "uploaders": UPLOADERS, "rows": ROWS, "principal": "DEMO-PRIN",
             "integration": "External",
-            "upload_spread": min(60, DURATION // 3)}
+            "upload_spread": min(60, DURATION // 3),
+            "request_log": str(OUT / "requests.tsv")}
     processes = []
     try:
         log(f"gunicorn {WEB_WORKERS}x{WEB_THREADS} on 127.0.0.1:{PORT}; "
