@@ -118,5 +118,8 @@ def add_demo_invoices(rows, customers=BULK_CUSTOMERS):
     db.session.execute(text(statement), {"org": dist.id, "first_customer": first,
                                          "customers": customers, "start": start,
                                          "stop": start + rows - 1})
+    # Written outside any import: the balances are counted once here (imports keep them).
+    from app.importing.balances import recount_customer_balances
+    recount_customer_balances(db.session, dist.id)
     return db.session.execute(select(func.count()).select_from(OpenInvoice).where(
         OpenInvoice.organization_id == dist.id)).scalar_one()

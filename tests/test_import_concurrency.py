@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 from app import create_app
 from app.errors import MuaraError
 from app.extensions import db
-from app.models import ImportFile, ImportRejection, OpenInvoice
+from app.models import Customer, ImportFile, ImportRejection, OpenInvoice
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import queue
 from app.services import directory
@@ -31,9 +31,25 @@ BAD_EVERY = 40  # every 40th row names an unknown customer: rejected
 
 
 def rows(order=1, po="PO"):
+    """ROWS invoices; the backward file (order -1) gives each one the other customer and
+    another amount, so whichever file writes an invoice last moves balances."""
     numbers = range(1, ROWS + 1)[::order]
-    return [[f"INV-{n}", "C999" if n % BAD_EVERY == 0 else "C001", "2025-01-31", n,
-             f"{po}-{n}", None] for n in numbers]
+    customers = ("C001", "C002")[::order]
+    return [[f"INV-{n}", "C999" if n % BAD_EVERY == 0 else customers[n % 2], "2025-01-31",
+             n if order == 1 else n * 3, f"{po}-{n}", None] for n in numbers]
+
+
+def balances_add_up(app):
+    """Every customer's balance is the sum of its open invoices (counted here, apart from
+    the import's own bookkeeping)."""
+    with app.app_context():
+        counted = dict(db.session.execute(
+            select(OpenInvoice.customer_id, func.sum(OpenInvoice.balance))
+            .group_by(OpenInvoice.customer_id)).all())
+        kept = dict(db.session.execute(select(Customer.id, Customer.balance)).all())
+        db.session.remove()
+    assert counted and all(counted.values())
+    assert {c: b for c, b in kept.items() if b} == counted
 
 
 BAD = ROWS // BAD_EVERY
@@ -135,6 +151,7 @@ def test_reprocess_pressed_twice_at_once_runs_once(app, redis_app, d1, pg):
         stop(procs)
     assert outcome(app, import_id) == EXACT
     assert invoices(app) == ROWS - BAD
+    balances_add_up(app)  # the file read twice moved each balance once
 
 
 @needs_redis
@@ -169,6 +186,7 @@ def test_overlapping_files_in_opposite_orders_do_not_fail_each_other(app, redis_
     for import_id, _ in (forward, backward):
         assert outcome(app, import_id) == EXACT
     assert invoices(app) == ROWS - BAD
+    balances_add_up(app)
 
 
 def _proxied(url, proxy):
@@ -224,6 +242,7 @@ def test_a_worker_whose_database_connection_drops_mid_import_finishes_it_exactly
     assert "retry" in output  # it did lose the connection and retried
     assert outcome(app, import_id) == EXACT
     assert invoices(app) == ROWS - BAD
+    balances_add_up(app)  # a batch cut off moved no balance
 
 
 @needs_redis

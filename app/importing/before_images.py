@@ -114,7 +114,7 @@ def imaged(module_name: str) -> Optional[Imaged]:
     return IMAGED.get(module_name)
 
 
-def _key_getter(spec: Imaged, layout: dict) -> Callable:
+def key_getter(spec: Imaged, layout: dict) -> Callable:
     getter = itemgetter(*(layout[k] for k in spec.keys))
     return (lambda record: (getter(record),)) if len(spec.keys) == 1 else getter
 
@@ -193,7 +193,7 @@ def imaging(write: Callable, spec: Imaged, import_id: int, org_id: int) -> Calla
     table_name = spec.table.name
 
     def write_with_images(session, origin, records, layout):
-        key_of = _key_getter(spec, layout)
+        key_of = key_getter(spec, layout)
         keys = [key_of(record) for record in records]
         connection = session.connection()
         dialect = connection.dialect.name
@@ -376,7 +376,7 @@ class CheckCounts:
 
     def count(self, session: Session, records: list, layout: dict) -> None:
         spec = self.spec
-        key_of = _key_getter(spec, layout)
+        key_of = key_getter(spec, layout)
         compared = itemgetter(*(layout[f] for f in spec.compared))
         keys = [key_of(record) for record in records]
         found = existing_rows(session, spec, self.org_id, keys, spec.compared)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.importing.balances import AFFECTS_BALANCES, keeping_balances
 from app.importing.batches import Batch, Settings
 from app.importing.before_images import CheckCounts, imaged, imaging
 from app.importing.detection import detect_format
@@ -18,7 +19,7 @@ from app.importing.natural_keys import NaturalKeys
 from app.importing.safe_read import open_guarded
 from app.importing.sheets import sheet_argument
 from app.importing.validation import LineSpec, RowValidator, TemplateSpec
-from app.importing.writers import AFFECTS_BALANCES, WRITERS, Origin, refresh_customer_balances
+from app.importing.writers import WRITERS, Origin
 from app.models import (
     Connection,
     Customer,
@@ -165,12 +166,12 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
         session.commit()
     origin, layout = Origin.of(imp), validator.layout
     write = imaging(WRITERS[module.name], imaged(module.name), imp.id, imp.organization_id)
+    if module.name in AFFECTS_BALANCES:
+        write = keeping_balances(write, module.name, imaged(module.name), imp.organization_id)
     _read_all(session, imp, opened, Batch(
         session, imp, settings, write=lambda s, records: write(s, origin, records, layout),
         keep_rejections=not opened.spec.all_or_nothing, keys=NaturalKeys.of(validator)))
-    validator.seen.clear()  # its memory back before the balances' grouped pass
-    if module.name in AFFECTS_BALANCES:
-        refresh_customer_balances(session, imp.organization_id)
+    validator.seen.clear()
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
     imp.finished_at = utcnow()
     session.commit()

@@ -13,6 +13,7 @@ from typing import Optional
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from app.importing.balances import AFFECTS_BALANCES, recount_customer_balances
 from app.importing.batches import Settings
 from app.importing.before_images import (
     Imaged,
@@ -22,7 +23,6 @@ from app.importing.before_images import (
     remove_return_trees,
     restore_return_trees,
 )
-from app.importing.writers import AFFECTS_BALANCES, refresh_customer_balances
 from app.models import ImportBeforeImage, ImportFile, InvoiceCharge, OpenInvoice
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
@@ -114,7 +114,7 @@ def run_undo(session: Session, import_id: int, settings: Optional[Settings] = No
         settings.beat(session)
         session.commit()
     if imp.module in AFFECTS_BALANCES:
-        refresh_customer_balances(session, imp.organization_id)
+        recount_customer_balances(session, imp.organization_id)
     imp.status = ImportStatus.undone
     imp.undone_at = utcnow()
     session.commit()

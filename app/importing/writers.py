@@ -6,7 +6,7 @@ import functools
 import json
 from typing import NamedTuple, Optional, Sequence
 
-from sqlalchemy import Date, DateTime, Numeric, Table, func, select, union_all, update
+from sqlalchemy import Date, DateTime, Numeric, Table
 from sqlalchemy.orm import Session
 
 from app.importing import pg_copy
@@ -218,26 +218,6 @@ def write_inventory_boxes(session: Session, origin: Origin, records: list,
            updates=("boxes", "units_per_box", "quantity", "import_id", "principal_id"))
 
 
-def refresh_customer_balances(session: Session, org_id: int) -> None:
-    """Every customer's balance of the organization: its open invoices less its credits.
-
-    Once per job, for the whole organization: an invoice that moved to another customer
-    changes the old one too. One grouped pass over the organization's invoices and credits
-    (not a sub-select per customer, which read 1,000,000 invoices back one by one)."""
-    amounts = union_all(
-        select(OpenInvoice.customer_id, OpenInvoice.balance.label("amount"))
-        .where(OpenInvoice.organization_id == org_id),
-        select(BalanceAdjustment.customer_id, (-BalanceAdjustment.amount).label("amount"))
-        .where(BalanceAdjustment.organization_id == org_id)).subquery()
-    totals = (select(amounts.c.customer_id, func.sum(amounts.c.amount).label("total"))
-              .group_by(amounts.c.customer_id).subquery())
-    # Customers with neither invoices nor credits are not in `totals`: zero first.
-    session.execute(update(Customer).where(Customer.organization_id == org_id,
-                                           Customer.balance != 0).values(balance=0))
-    session.execute(update(Customer).where(Customer.id == totals.c.customer_id)
-                    .values(balance=totals.c.total))
-
-
 WRITERS = {
     "customers": write_customers,
     "products": write_products,
@@ -245,5 +225,3 @@ WRITERS = {
     "open_credits": write_open_credits,
     "inventory_boxes": write_inventory_boxes,
 }
-# Modules whose records change customers' balances.
-AFFECTS_BALANCES = {"open_invoices", "open_credits"}
