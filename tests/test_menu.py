@@ -41,3 +41,28 @@ def test_no_menu_entry_shares_its_category_name():
     """The framework grants a menu entry and its category by name: an entry named like
     its category would show to everyone who sees the category."""
     assert [name for _, name, category, _ in MENU if name == category] == []
+
+
+def test_an_admins_page_reads_the_roles_permissions_once(app, client, world, portal):
+    """The framework asked the database once per menu entry and button of an Admin
+    (whose role is kept in the database): about 50 queries on every page."""
+    from sqlalchemy import event
+    world.user("boss", roles.ADMIN, None)
+    login(client, "boss")
+    client.get("/openinvoiceview/list/")  # warm: the page's first request
+    asked = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "ab_permission_view_role" in statement:
+            asked.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        page = client.get("/openinvoiceview/list/")
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert page.status_code == 200
+    assert len(menu_links(page.get_data(as_text=True))) > 20  # the whole menu was shown
+    assert len(asked) == 1, asked

@@ -126,3 +126,20 @@ class PortalSecurityManager(SecurityManager):
                 raise MuaraError(problem)
         return super().add_user(username, first_name, last_name, email, role,
                                 password=password, **kwargs)
+
+    # -- permission checks ----------------------------------------------------------
+    def exist_permission_on_roles(self, view_name, permission_name, role_ids):
+        """The framework asks the database once per menu item and button (about 50 queries
+        on every page of an Admin, whose role is kept in the database, not declared);
+        here the roles' permissions are read once per request and looked up in memory."""
+        known = g.setdefault("role_permissions", {})
+        key = tuple(sorted(role_ids))
+        if key not in known:
+            pv, role_link = self.permissionview_model, self.role_model.permissions
+            rows = (self.session.query(self.viewmenu_model.name, self.permission_model.name)
+                    .select_from(self.role_model).join(role_link)
+                    .join(self.permission_model, pv.permission)
+                    .join(self.viewmenu_model, pv.view_menu)
+                    .filter(self.role_model.id.in_(key)).all())
+            known[key] = frozenset(rows)
+        return (view_name, permission_name) in known[key]
