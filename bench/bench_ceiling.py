@@ -279,9 +279,10 @@ def run_cli_import(path, database_url, instance, cpu):
     wrapper = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "
                "file=sys.stderr); sys.exit(code)")
-    command = [sys.executable, "-c", wrapper, sys.executable, "-m", "flask", "--app", "run",
-               "muara", "import", str(path), "--module", bi.MODULE, "--org", "BENCH-DIST",
-               "--wait"]
+    # `muara import` (the launcher, app/__main__.py): the same command as
+    # `flask --app run muara import` without flask's plugin commands.
+    command = [sys.executable, "-c", wrapper, sys.executable, "-m", "app", "import",
+               str(path), "--module", bi.MODULE, "--org", "BENCH-DIST", "--wait"]
     preexec = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,

@@ -12,7 +12,7 @@ app with an OpenInvoice model of the file's 6 columns on SQLite, and a ModelReso
 the file's headers, keyed by the invoice number (an upsert, as Muara's import is). The
 file is bench_import.py's generator's (the same rows, the same cells). The peer is timed
 from loading the workbook to the end of import_data (Django's start-up left out); Muara
-is timed as the whole `flask --app run muara import FILE --wait` command, start-up
+is timed as the whole `muara import FILE --wait` command (`python -m app`), start-up
 included, on a fresh SQLite database holding bench_import.py's distributor.
 
 django-import-export needs a few minutes for 100,000 rows on this machine, so by default
@@ -155,9 +155,8 @@ def time_muara(path):
         subprocess.run([sys.executable, __file__, "--child-setup", json.dumps(
             {"database_url": url})], check=True, cwd=ROOT, env=env, capture_output=True)
         started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run([sys.executable, "-m", "flask", "--app", "run", "muara",
-                               "import", str(path), "--module", bench_import.MODULE,
-                               "--org", "BENCH-DIST", "--wait"],
+        done = subprocess.run([sys.executable, "-m", "app", "import", str(path), "--module",
+                               bench_import.MODULE, "--org", "BENCH-DIST", "--wait"],
                               capture_output=True, text=True, cwd=ROOT, env=env)
         seconds, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)

@@ -21,10 +21,11 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Callable
 
-from sqlalchemy import func, select, tuple_, union_all, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import Session
 
-from app.importing.before_images import KEY_CHUNK, Imaged, key_getter
+from app.importing import pg_copy
+from app.importing.before_images import Imaged, key_getter, sqlite_batch_filter
 from app.models import BalanceAdjustment, Customer, OpenInvoice
 
 # Module -> (its table, the amount column, the sign of the amount in a balance).
@@ -73,17 +74,22 @@ def take_turns(session: Session, org_id: int) -> None:
 
 
 def _amounts(session, table, key_columns, amount, org_id, keys) -> list:
-    """(customer id, amount) of the organization's records with these natural keys."""
-    columns = [table.c[k] for k in key_columns]
-    query = select(table.c.customer_id, table.c[amount]).where(
-        table.c.organization_id == org_id)
-    found = []
-    for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start:start + KEY_CHUNK]
-        where = (columns[0].in_([k[0] for k in chunk]) if len(columns) == 1
-                 else tuple_(*columns).in_(chunk))
-        found.extend((row[0], row[1] or Decimal(0)) for row in session.execute(query.where(where)))
-    return found
+    """(customer id, amount) of the organization's records with these natural keys, in
+    one statement (the keys as one JSON array on SQLite, as arrays on PostgreSQL)."""
+    if not keys:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = [list(column) for column in zip(*keys, strict=True)]
+        rows = connection.exec_driver_sql(
+            f'SELECT record.customer_id, record."{amount}" FROM '
+            + pg_copy.keys_found(connection, table, key_columns), (org_id, *columns))
+    else:
+        batch, keys_json = sqlite_batch_filter(key_columns, keys)
+        rows = connection.exec_driver_sql(
+            f'SELECT customer_id, "{amount}" FROM "{table.name}" '
+            f"WHERE organization_id = ? AND {batch}", (org_id, keys_json))
+    return [(customer_id, Decimal(str(value or 0))) for customer_id, value in rows]
 
 
 def add_to_balances(session: Session, differences: dict) -> None:

@@ -342,19 +342,24 @@ def restore_return_trees(session: Session, restored: list) -> None:
             connection.execute(table.insert(), rows)
 
 
+def sqlite_batch_filter(key_columns: tuple, keys: list) -> tuple:
+    """(SQL condition, its one parameter): the record's natural key is one of `keys`,
+    given to SQLite as one JSON array (no statement with thousands of parameters)."""
+    quoted = [f'"{k}"' for k in key_columns]
+    if len(key_columns) == 1:
+        return (f"{quoted[0]} IN (SELECT value FROM json_each(?))",
+                json.dumps([key[0] for key in keys], default=_jsonable))
+    parts = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(key_columns)))
+    return (f"({', '.join(quoted)}) IN (SELECT {parts} FROM json_each(?))",
+            json.dumps(keys, default=_jsonable))
+
+
 def _sqlite_images(session, spec, import_id, org_id, keys, write):
     """The same in two statements, without a Python step per record: the images of the
     batch's existing records (json_array of their columns) before the write, then a NULL
     image for every batch record that has none yet (those the write created)."""
     table = spec.table.name
-    quoted = [f'"{k}"' for k in spec.keys]
-    if len(spec.keys) == 1:
-        batch = f"{quoted[0]} IN (SELECT value FROM json_each(?))"
-        keys_json = json.dumps([key[0] for key in keys], default=_jsonable)
-    else:
-        parts = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(spec.keys)))
-        batch = f"({', '.join(quoted)}) IN (SELECT {parts} FROM json_each(?))"
-        keys_json = json.dumps(keys, default=_jsonable)
+    batch, keys_json = sqlite_batch_filter(spec.keys, keys)
     values = ", ".join(f'"{c}"' for c in spec.restored)
     insert = (f"INSERT INTO {ImportBeforeImage.__tablename__} "
               "(import_id, table_name, record_id, before) SELECT ?, ?, id, {image} "

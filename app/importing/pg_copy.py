@@ -95,7 +95,7 @@ def images_around(connection, table, import_id: int, org_id: int, key_columns: t
     that has no image yet after it (those it created); a record already imaged by this
     import keeps its first image. `keys`: the batch's natural keys (tuples of
     `key_columns`' values)."""
-    found = _keys_found(connection, table, key_columns)
+    found = keys_found(connection, table, key_columns)
     columns = [list(column) for column in zip(*keys, strict=True)] if keys else []
     parameters = (import_id, table.name, org_id, *columns)
     values = ", ".join(f'record."{c}"' for c in restored)
@@ -110,7 +110,7 @@ def images_around(connection, table, import_id: int, org_id: int, key_columns: t
         (import_id, table.name))
 
 
-def _keys_found(connection, table, key_columns) -> str:
+def keys_found(connection, table, key_columns) -> str:
     """SQL (FROM clause, parameters: the organization, then one array per key column):
     the records of the organization with the batch's keys, one index probe per key."""
     dialect = connection.dialect
