@@ -82,8 +82,11 @@ FINAL_STATES = (ImportStatus.archived, ImportStatus.needs_attention, ImportStatu
 
 class ImportFile(TenantOwned, Model):
     __tablename__ = "import_file"
-    __shared_import_key__ = "id"
-    __table_args__ = (Index("ix_import_file_dedupe", "organization_id", "module", "sha256"),)
+    # Seen by the principal it was shared with while their connection is active.
+    __shared_principal_column__ = "principal_id"
+    __table_args__ = (Index("ix_import_file_dedupe", "organization_id", "module", "sha256"),
+                      # Every page asks for its user's finished imports (services.notices).
+                      Index("ix_import_file_uploader", "uploaded_by_id", "finished_at"))
 
     id = Column(Integer, primary_key=True)
     module = Column(String(40), nullable=False, index=True)

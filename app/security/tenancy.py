@@ -78,16 +78,14 @@ def visible_criterion(model, viewer):
         return column == org_id  # shares its rows, is shared none (Viewer's note)
     principal_column = getattr(model, "__shared_principal_column__", None)
     if principal_column:
-        # Consolidated records carry their distributor and principal: the principal sees
-        # them while the pair's connection is active (CON-1), whatever became of the file.
+        # Files and the records imported from them (consolidated ones too) carry their
+        # distributor and principal: the principal sees them while the pair's connection
+        # is active (CON-1), whatever became of the file. (A condition on the row's own
+        # columns and the small connection table: an index or the list's order serves
+        # it, where "id IN (the shared files)" read every shared file on every page.)
         return or_(column == org_id,
                    and_(getattr(model, principal_column) == org_id,
                         column.in_(connected_distributors(org_id))))
-    shared_key = getattr(model, "__shared_import_key__", None)
-    if shared_key:
-        # Files a distributor imported, and their records, are seen by the principal the
-        # file was shared with while their connection is active.
-        return or_(column == org_id, getattr(model, shared_key).in_(shared_imports(org_id)))
     return column == org_id
 
 
@@ -128,8 +126,7 @@ def choice_criterion(related, model, relation, viewer):
 def _shared_side(model, relation):
     """Which side of a distributor's row shared with a principal `relation` names:
     "distributor" (the owning organization), "principal", or None (not such a row)."""
-    if not (hasattr(model, "__shared_principal_column__")
-            or hasattr(model, "__shared_import_key__")):
+    if not hasattr(model, "__shared_principal_column__"):
         return None
     (local,) = inspect(model).relationships[relation].local_columns
     if local.name == getattr(model, "__tenant_column__", None):
@@ -151,14 +148,6 @@ def connected_distributors(principal_id):
 def connected_principals(distributor_id):
     return select(Connection.principal_id).where(Connection.distributor_id == distributor_id,
                                                  Connection.active.is_(True))
-
-
-def shared_imports(principal_id):
-    from app.models import ImportFile
-    return (select(ImportFile.id)
-            .join(Connection, (Connection.distributor_id == ImportFile.organization_id)
-                  & (Connection.principal_id == ImportFile.principal_id))
-            .where(ImportFile.principal_id == principal_id, Connection.active.is_(True)))
 
 
 def writable_criterion(model, viewer):
