@@ -186,7 +186,10 @@ class ImportRejection(TenantOwned, Model):
     __tablename__ = "import_rejection"
     __table_args__ = (Index("ix_rejection_import_row", "import_id", "row"),
                       Index("ix_rejection_natural_key", "organization_id", "module",
-                            "natural_key"))
+                            "natural_key"),
+                      # The Rejection Log's reason choice counts an organization's
+                      # rejections by reason: read from this index alone.
+                      Index("ix_rejection_reasons", "organization_id", "severity", "reason"))
 
     id = Column(Integer, primary_key=True)
     import_id = Column(Integer, ForeignKey("import_file.id", ondelete="CASCADE"),
