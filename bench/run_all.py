@@ -42,7 +42,7 @@ def steps(rows):
     return [
         ("startup", ["bench_startup.py"], [],
          "muara import --wait of a 100-row file vs python -c pass, target < 0.8 s"),
-        ("ceiling", ["bench_ceiling.py"], [],
+        ("ceiling", ["bench_ceiling.py"], ["--rows", str(rows), "--cli"],
          "the import vs a hand-written calamine/csv + upsert loop (per row, <= 1.3x)"),
         ("import", ["bench_import.py"],
          ["--rows", str(rows), "--formats", "xlsx,csv", "--databases", "sqlite,postgresql",
