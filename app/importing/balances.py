@@ -7,14 +7,16 @@ organization (recounting every invoice of the organization after each file took 
 at ten million invoices, and held every customer of the distributor locked meanwhile),
 and a batch that is rolled back takes its difference with it.
 
-On PostgreSQL two workers may write the same organization's invoices at once (two files
-with the same invoice numbers). A record the other worker creates after this batch has
-looked its keys up would be counted as new by both, so the batches that move one
-organization's balances take turns (a transaction-level advisory lock, held until the
-batch commits): only their writing waits, their reading and checking of rows does not.
-The customers are then locked in id order (no deadlock with other writers of
-customers). The whole recount stays for what rewrites many records at once without a
-batch (an undo, the demo seeding).
+On PostgreSQL two workers may write the same organization's records at once (two files
+with the same invoice numbers). The batch's existing records are read FOR UPDATE (a
+second writer of them waits for this batch to commit), and after the write the batch
+counts the records it updated: more than it found means a record was created by another
+worker in between, whose amount this batch did not read; the batch then asks to be
+retried as a serialization failure (rolled back whole, written again: the record now
+exists and is read). Batches of one organization otherwise write in parallel. The
+customers are locked in id order (no deadlock with other writers of customers). The
+whole recount stays for what rewrites many records at once without a batch (an undo,
+the demo seeding).
 """
 from collections import defaultdict
 from decimal import Decimal
@@ -43,11 +45,11 @@ def keeping_balances(write: Callable, module_name: str, spec: Imaged,
     table, amount, sign = PARTS[module_name]
 
     def write_keeping_balances(session, origin, records, layout):
-        take_turns(session, org_id)
         key_of = key_getter(spec, layout)
         before = _amounts(session, table, spec.keys, amount, org_id,
                           [key_of(record) for record in records])
         write(session, origin, records, layout)
+        _none_created_meanwhile(session, table, len(before))
         customer, value = itemgetter(layout["customer_id"]), itemgetter(layout[amount])
         moved = defaultdict(Decimal)
         for record in records:
@@ -59,23 +61,22 @@ def keeping_balances(write: Callable, module_name: str, spec: Imaged,
     return write_keeping_balances
 
 
-# The first key of the advisory lock of "moving an organization's balances" (the second
-# is the organization's id).
-BALANCES_LOCK = 0x4D42
-
-
-def take_turns(session: Session, org_id: int) -> None:
-    """Wait for any other transaction moving this organization's balances (PostgreSQL;
-    SQLite has one writer at a time anyway); held until this one ends."""
+def _none_created_meanwhile(session, table, found: int) -> None:
+    """PostgreSQL: the batch updated only the records it found (and locked) before it
+    wrote; else one was created by another writer since, and the batch is retried."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s, %s)",
-                                   (BALANCES_LOCK, org_id))
+    if connection.dialect.name != "postgresql":
+        return  # SQLite: one writer at a time
+    if pg_copy.updated_count(connection, table.name) > found:
+        connection.exec_driver_sql(
+            "DO $$ BEGIN RAISE EXCEPTION 'a record of this batch was created by another "
+            "import meanwhile' USING ERRCODE = 'serialization_failure'; END $$")
 
 
 def _amounts(session, table, key_columns, amount, org_id, keys) -> list:
     """(customer id, amount) of the organization's records with these natural keys, in
-    one statement (the keys as one JSON array on SQLite, as arrays on PostgreSQL)."""
+    one statement (the keys as one JSON array on SQLite; as arrays on PostgreSQL, each
+    record locked until the batch commits)."""
     if not keys:
         return []
     connection = session.connection()
@@ -83,7 +84,8 @@ def _amounts(session, table, key_columns, amount, org_id, keys) -> list:
         columns = [list(column) for column in zip(*keys, strict=True)]
         rows = connection.exec_driver_sql(
             f'SELECT record.customer_id, record."{amount}" FROM '
-            + pg_copy.keys_found(connection, table, key_columns), (org_id, *columns))
+            + pg_copy.keys_found(connection, table, key_columns, lock=True),
+            (org_id, *columns))
     else:
         batch, keys_json = sqlite_batch_filter(key_columns, keys)
         rows = connection.exec_driver_sql(
@@ -115,7 +117,6 @@ def recount_customer_balances(session: Session, org_id: int) -> None:
     """Every customer's balance of the organization counted again from all its invoices
     and credits (an undo, the demo seeding): one grouped pass, not a sub-select per
     customer."""
-    take_turns(session, org_id)
     amounts = union_all(
         select(OpenInvoice.customer_id, OpenInvoice.balance.label("amount"))
         .where(OpenInvoice.organization_id == org_id),

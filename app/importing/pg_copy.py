@@ -63,7 +63,9 @@ def upsert(connection, table_name: str, columns: tuple, rows, keys: tuple, updat
     what follows in the batch (the invoices' charges, the before-images of created
     records) reads them there instead of looking each key up again."""
     staged = stage(connection, table_name, columns, rows)
-    connection.exec_driver_sql(_upsert_sql(table_name, staged, columns, keys, updates, only_if))
+    updated = connection.exec_driver_sql(
+        _upsert_sql(table_name, staged, columns, keys, updates, only_if)).scalar()
+    connection.info.setdefault("muara_updated", {})[table_name] = updated
 
 
 @functools.lru_cache(maxsize=64)
@@ -75,11 +77,21 @@ def _upsert_sql(table, staged, columns, keys, updates, only_if=None):
     match = " AND ".join(f'batch."{k}" = written."{k}"' for k in keys)
     # The batch is small (a hash join of the batch with the rows returned), the table
     # is not read again.
+    # `xmax = 0` in RETURNING: a row the statement inserted (an updated one carries the
+    # statement's transaction as its locker); the statement answers how many it updated.
     return (f'WITH written AS (INSERT INTO "{table}" ({quoted}) SELECT {quoted} '
             f'FROM "{staged}" ORDER BY {order} ON CONFLICT ({order}) DO UPDATE SET '
             f"{assignments}" + (f" WHERE {only_if}" if only_if else "")
-            + f" RETURNING id, {returned}) "
-            f'UPDATE "{staged}" AS batch SET id = written.id FROM written WHERE {match}')
+            + f" RETURNING id, {returned}, xmax = 0 AS inserted), "
+            f'marked AS (UPDATE "{staged}" AS batch SET id = written.id FROM written '
+            f"WHERE {match} RETURNING written.inserted) "
+            "SELECT count(*) FILTER (WHERE NOT inserted) FROM marked")
+
+
+def updated_count(connection, table_name: str) -> int:
+    """How many existing records upsert()'s last batch for `table_name` on this
+    connection updated (the others it created)."""
+    return connection.info["muara_updated"][table_name]
 
 
 def written_ids(table_name: str) -> str:
@@ -110,13 +122,15 @@ def images_around(connection, table, import_id: int, org_id: int, key_columns: t
         (import_id, table.name))
 
 
-def keys_found(connection, table, key_columns) -> str:
+def keys_found(connection, table, key_columns, lock=False) -> str:
     """SQL (FROM clause, parameters: the organization, then one array per key column):
-    the records of the organization with the batch's keys, one index probe per key."""
+    the records of the organization with the batch's keys, one index probe per key
+    (each locked FOR UPDATE, in the keys' order, with `lock`)."""
     dialect = connection.dialect
     arrays = ", ".join(f"%s::{table.c[k].type.compile(dialect=dialect)}[]" for k in key_columns)
     names = ", ".join(f'"{k}"' for k in key_columns)
     match = " AND ".join(f'record."{k}" = batch."{k}"' for k in key_columns)
     return (f"(SELECT %s AS org) AS org CROSS JOIN unnest({arrays}) AS batch({names}) "
             f'CROSS JOIN LATERAL (SELECT * FROM "{table.name}" AS record '
-            f"WHERE record.organization_id = org.org AND {match} LIMIT 1) AS record")
+            f"WHERE record.organization_id = org.org AND {match} LIMIT 1"
+            + (" FOR UPDATE" if lock else "") + ") AS record")
