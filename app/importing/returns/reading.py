@@ -83,28 +83,43 @@ def _plain_copy(element):
 
 def to_node(element):
     """The Node of an lxml element and its child elements (comments and processing
-    instructions left out). Called for every element of every return: kept lean."""
-    tag = element.tag
-    if tag[0] == "{":
-        namespace, _, name = tag[1:].partition("}")
-    else:
-        namespace, name = "", tag
-    text = element.text
-    text = text.strip() if text else ""
-    children = [to_node(child) for child in element if child.tag.__class__ is str] \
-        if len(element) else []
-    items = element.items()
-    attrib = {_localname(k): v for k, v in items} if items else {}
-    markup = _inner_markup(element) if children and name == MARKUP_ELEMENT else text
-    return Node(name, text, children, attrib, namespace, markup)
+    instructions left out). It runs for every element of every return, so it walks the
+    subtree with lxml's own iterator (document order: a parent before its children)
+    rather than a Python call per element."""
+    made = {}
+    top = None
+    for each in element.iter():
+        tag = each.tag
+        if tag.__class__ is not str:  # a comment, processing instruction or entity
+            continue
+        if tag[0] == "{":
+            namespace, _, name = tag[1:].partition("}")
+        else:
+            namespace, name = "", tag
+        text = each.text
+        text = text.strip() if text else ""
+        items = each.items()
+        node = Node(name, text, [], {_localname(k): v for k, v in items} if items else {},
+                    namespace, text)
+        if name == MARKUP_ELEMENT and len(each):
+            node.markup = _inner_markup(each)
+        made[each] = node
+        if top is None:
+            top = node
+        else:
+            made[each.getparent()].children.append(node)
+    return top
 
 
 def _inner_markup(element):
     """A text's inner content with its child elements as markup (only a text's markup
-    is ever read)."""
+    is ever read); its stripped text when it has no child element."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    if not children:
+        return (element.text or "").strip()
     inner = (element.text or "") + "".join(
         etree.tostring(_plain_copy(child), encoding=str, with_tail=True)
-        for child in element if isinstance(child.tag, str))
+        for child in children)
     return inner.strip()
 
 
