@@ -37,6 +37,7 @@ INFO_TEXT_ELEMENTS = {"language": "language", "text": "text", "contentType": "co
 ASSIGNMENT_ELEMENTS = {"number": "number", "numer": "number", "type": "type", "code": "code",
                        "document": "document", "text": "text"}
 SINGLE = {"InfoTexts", "TextAssignments", "Details", "SubDetails", "text"}
+OWN_NAMESPACES = frozenset((NAMESPACE, ""))  # the format's, or none
 
 
 class Log:
@@ -65,20 +66,27 @@ class Log:
 
 
 def read_elements(node, known, path, log):
-    """{canonical name: [(node, path)]} of a node's children; unknown ones: a warning."""
+    """{canonical name: [(node, path)]} of a node's children; unknown ones: a warning.
+    (It runs for every element that has children: kept lean.)"""
     found = {}
     counts = {}
     for child in node.children:
-        counts[child.name] = counts.get(child.name, 0) + 1
-        child_path = f"{path}/{child.name}"
-        if child.name in SINGLE or child.name in ("Details", "SubDetails"):
-            child_path += f"[{counts[child.name]}]"
-        name = known.get(child.name)
-        if name is None or child.namespace not in (NAMESPACE, ""):
-            log.warning(child_path, child.name, None, "unknown_element",
-                        f"Unknown element <{child.name}> ignored.")
+        written = child.name
+        if written in SINGLE:  # its path says which one of its name it is
+            counts[written] = number = counts.get(written, 0) + 1
+            child_path = f"{path}/{written}[{number}]"
+        else:
+            child_path = f"{path}/{written}"
+        name = known.get(written)
+        if name is None or child.namespace not in OWN_NAMESPACES:
+            log.warning(child_path, written, None, "unknown_element",
+                        f"Unknown element <{written}> ignored.")
             continue
-        found.setdefault(name, []).append((child, child_path))
+        listed = found.get(name)
+        if listed is None:
+            found[name] = [(child, child_path)]
+        else:
+            listed.append((child, child_path))
     return found
 
 
