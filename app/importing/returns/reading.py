@@ -85,23 +85,23 @@ def to_node(element):
     """The Node of an lxml element and its child elements (comments and processing
     instructions left out). It runs for every element of every return, so it walks the
     subtree with lxml's own iterator (document order: a parent before its children)
-    rather than a Python call per element."""
+    rather than a Python call per element, and fills the Node's slots without a call."""
     made = {}
     top = None
-    for each in element.iter():
+    new = Node.__new__
+    for each in element.iter(etree.Element):  # elements only, not comments
+        node = new(Node)
         tag = each.tag
-        if tag.__class__ is not str:  # a comment, processing instruction or entity
-            continue
         if tag[0] == "{":
-            namespace, _, name = tag[1:].partition("}")
+            node.namespace, _, node.name = tag[1:].partition("}")
         else:
-            namespace, name = "", tag
+            node.namespace, node.name = "", tag
         text = each.text
-        text = text.strip() if text else ""
+        node.text = node.markup = text.strip() if text else ""
         items = each.items()
-        node = Node(name, text, [], {_localname(k): v for k, v in items} if items else {},
-                    namespace, text)
-        if name == MARKUP_ELEMENT and len(each):
+        node.attrib = {_localname(k): v for k, v in items} if items else {}
+        node.children = []
+        if node.name == MARKUP_ELEMENT and len(each):
             node.markup = _inner_markup(each)
         made[each] = node
         if top is None:
