@@ -1,11 +1,12 @@
 """New returns of a batch, written set-wise (issue 15): a return the import creates (and
 its details, sub-details and texts) is planned as plain rows here, not ORM objects, and
-the whole batch's new rows are inserted table by table when the batch commits: one
-INSERT ... RETURNING per table and batch, the ids handed down to the child rows.
+the whole batch's new rows are inserted table by table when the batch commits: one plain
+INSERT (executemany; COPY on PostgreSQL) per table and batch, then the new ids of the
+rows that others hang from read back by guid in one query, handed down to the children.
 
 The rules are the planner's; only the writing differs. A return the import updates is
 still written through the ORM as it is planned (its rules read the stored rows)."""
-from sqlalchemy import Enum, Numeric, insert
+from sqlalchemy import Enum, Numeric, select
 
 from app.importing.writers import insert_rows
 from app.models import (
@@ -16,6 +17,8 @@ from app.models import (
     ReturnTextAssignment,
     ReturnTextAssignmentText,
 )
+
+KEYS_PER_QUERY = 5000  # well under SQLite's 32,766 bound parameters
 
 
 class NewRow:
@@ -127,20 +130,42 @@ class NewReturns:
 
 
 def _insert(session, model, rows, values, returning=True):
-    """One INSERT of many rows; with `returning`, each row gets its new id, matched by its
-    unique key (its guid; an assignment: its owner and number), so the database may
-    return them in any order (no one-statement-per-row fallback for ordered RETURNING)."""
+    """One plain INSERT of many rows (the driver's executemany; COPY on PostgreSQL); with
+    `returning`, each row then gets its new id, read back by its unique key in one query
+    (SQLAlchemy's INSERT ... RETURNING of many rows processed every row's parameters in
+    Python: it cost more than the database's work)."""
     if not values:
         return
     table = model.__table__
-    if not returning:  # the driver's executemany (COPY on PostgreSQL) of plain values
-        _plain(session, table, values)
-        insert_rows(session, table, values)
-        return
-    keys = ("guid",) if "guid" in table.c else \
-        ("return_id", "detail_id", "sub_detail_id", "number")
-    found = session.execute(insert(table).returning(table.c.id, *(table.c[k] for k in keys)),
-                            values).all()
-    ids = {tuple(row[1:]): row[0] for row in found}
+    _with_defaults(table, values)
+    _plain(session, table, values)
+    insert_rows(session, table, values)
+    if returning:
+        _read_ids(session, table, rows, values)
+
+
+def _with_defaults(table, values):
+    """The columns' scalar defaults where the rows leave them out, as Core's insert()
+    gives them (a plain INSERT does not)."""
+    missing = [c for c in table.c if c.name not in values[0] and c.default is not None
+               and c.default.is_scalar]
+    for row in values:
+        for column in missing:
+            row[column.name] = column.default.arg
+
+
+def _read_ids(session, table, rows, values):
+    """Each row's new id, matched by its unique key: its guid (unique in the table), or an
+    assignment's owner and number (all its return's assignments are new)."""
+    if "guid" in table.c:
+        keys, scope = ("guid",), table.c.guid
+    else:
+        keys, scope = ("return_id", "detail_id", "sub_detail_id", "number"), table.c.return_id
+    ids = {}
+    wanted = sorted({value[scope.name] for value in values})
+    for start in range(0, len(wanted), KEYS_PER_QUERY):
+        found = session.execute(select(table.c.id, *(table.c[k] for k in keys))
+                                .where(scope.in_(wanted[start:start + KEYS_PER_QUERY])))
+        ids.update({tuple(row[1:]): row[0] for row in found})
     for row, value in zip(rows, values, strict=True):
         row.id = ids[tuple(value[k] for k in keys)]

@@ -181,22 +181,23 @@ class HeaderRules:
                          f"the range continues at {prefix}{ret_type.next_number:0{width}d}, "
                          "so it is never assigned again.")
             return number
+        next_number = ret_type.next_number  # a plain int in the loop, the ORM's once after
         while True:
-            candidate = f"{prefix}{ret_type.next_number:0{width}d}"
-            ret_type.next_number += 1
-            if candidate not in self.taken_numbers(ret_type, candidate) and \
-                    (ret_type.id, candidate) not in self.created_numbers:
+            candidate = f"{prefix}{next_number:0{width}d}"
+            taken = self.taken_numbers(ret_type, candidate, next_number)
+            next_number += 1
+            if candidate not in taken and (ret_type.id, candidate) not in self.created_numbers:
+                ret_type.next_number = next_number
                 return candidate
 
-    def taken_numbers(self, ret_type, candidate):
+    def taken_numbers(self, ret_type, candidate, candidate_number):
         """The stored numbers among the type's next NUMBERS_AHEAD candidates: one query
         per window of the number range, not one per return."""
         window = self.number_windows.get(ret_type.id)
         if window is None or candidate not in window[0]:
             prefix, width = ret_type.number_prefix or "", ret_type.number_width or 1
             ahead = [f"{prefix}{n:0{width}d}"
-                     for n in range(ret_type.next_number - 1,
-                                    ret_type.next_number - 1 + NUMBERS_AHEAD)]
+                     for n in range(candidate_number, candidate_number + NUMBERS_AHEAD)]
             taken = set(self.session.execute(select(CustomerReturn.number).where(
                 CustomerReturn.organization_id == self.org_id,
                 CustomerReturn.type_id == ret_type.id,

@@ -45,16 +45,16 @@ DOCTYPE_MESSAGE = ("The file declares a DOCTYPE{where}: DTDs and entities are re
 
 class Node:
     """An element of a return, namespace stripped: its name as written, its text
-    (stripped), its child elements, its attributes and its line in the file; `markup`:
-    the inner content with child elements as markup (a text's)."""
-    __slots__ = ("name", "text", "children", "attrib", "line", "namespace", "markup")
+    (stripped), its child elements, its attributes and its namespace; `markup`: the inner
+    content with child elements as markup (a text's; otherwise the text)."""
+    __slots__ = ("name", "text", "children", "attrib", "namespace", "markup")
 
-    def __init__(self, name, text="", children=None, attrib=None, line=0,
-                 namespace=NAMESPACE, markup=""):
-        self.name, self.text, self.line, self.namespace = name, text, line, namespace
+    def __init__(self, name, text="", children=None, attrib=None, namespace=NAMESPACE,
+                 markup=None):
+        self.name, self.text, self.namespace = name, text, namespace
         self.children = [] if children is None else children
         self.attrib = {} if attrib is None else attrib
-        self.markup = markup
+        self.markup = text if markup is None else markup
 
     def __repr__(self):
         return f"Node({self.name!r}, {self.text!r}, {len(self.children)} children)"
@@ -82,24 +82,45 @@ def _plain_copy(element):
 
 
 def to_node(element):
-    children = [to_node(child) for child in element.iterchildren(etree.Element)]
-    tag = element.tag
-    if tag[0] == "{":
-        namespace, _, name = tag[1:].partition("}")
-    else:
-        namespace, name = "", tag
-    text = element.text or ""
-    items = element.items()
-    node = Node(name, text.strip(), children,
-                {_localname(k): v for k, v in items} if items else {},
-                element.sourceline or 0, namespace)
-    if children and name == MARKUP_ELEMENT:  # only a text's markup is ever read
-        inner = text + "".join(etree.tostring(_plain_copy(child), encoding=str, with_tail=True)
-                               for child in element if isinstance(child.tag, str))
-        node.markup = inner.strip()
-    else:
-        node.markup = node.text
-    return node
+    """The Node of an lxml element and its child elements (comments and processing
+    instructions left out). It runs for every element of every return, so it walks the
+    subtree with lxml's own iterator (document order: a parent before its children)
+    rather than a Python call per element, and fills the Node's slots without a call."""
+    made = {}
+    top = None
+    new = Node.__new__
+    for each in element.iter(etree.Element):  # elements only, not comments
+        node = new(Node)
+        tag = each.tag
+        if tag[0] == "{":
+            node.namespace, _, node.name = tag[1:].partition("}")
+        else:
+            node.namespace, node.name = "", tag
+        text = each.text
+        node.text = node.markup = text.strip() if text else ""
+        items = each.items()
+        node.attrib = {_localname(k): v for k, v in items} if items else {}
+        node.children = []
+        if node.name == MARKUP_ELEMENT and len(each):
+            node.markup = _inner_markup(each)
+        made[each] = node
+        if top is None:
+            top = node
+        else:
+            made[each.getparent()].children.append(node)
+    return top
+
+
+def _inner_markup(element):
+    """A text's inner content with its child elements as markup (only a text's markup
+    is ever read); its stripped text when it has no child element."""
+    children = [child for child in element if isinstance(child.tag, str)]
+    if not children:
+        return (element.text or "").strip()
+    inner = (element.text or "") + "".join(
+        etree.tostring(_plain_copy(child), encoding=str, with_tail=True)
+        for child in children)
+    return inner.strip()
 
 
 # --- pass 0: the prolog ------------------------------------------------------------------
