@@ -25,12 +25,17 @@ from decimal import Decimal
 from app.models import ImportBeforeImage
 from app.models.organizations import OrgKind
 
+# Documents per chunk (a transaction's heartbeat, app.queue.beat, between two): more than
+# the per-record path's, as a chunk costs a few statements whatever its size.
+DOCUMENTS_PER_CHUNK = 5000
 AMOUNT_FUNCTION = "muara_line_amount"
 REAL_FUNCTION = "muara_thousandths_real"
 # Thousandths below this (2^53) are exact in a double, so n / 1000.0 is the double
 # nearest to the decimal, as float(Decimal) gives it; larger ones go through
 # thousandths_real.
 EXACT_DOUBLE = "9007199254740992"
+# Numbers under 10^12 in thousandths: exact as doubles (under 2^53 with room).
+EXACT_BOUND = "1e15"
 # Products of thousandths (millionths) below this are multiplied as SQL integers
 # (64 bits hold 9.2e18).
 PRODUCT_BOUND = "9e18"
@@ -81,28 +86,27 @@ def _create_tables(connection, target) -> None:
 
 
 def _read_rows(connection, target, parameters) -> None:
-    """The chunk's staged rows, in file order (the rowid): the header's fields with their
-    codes resolved on rows that give the date; the product resolved, quantity and price
-    as text and, when the text is short enough for a double to hold it exactly (at most
-    12 characters, no exponent: under 10^12), in thousandths (q, p)."""
-    references = [field for field, _ in target.references]
-    fields = {"date": target.date, **{f: f for f in references}, "product": "product",
-              "quantity": "quantity", "price": target.price}
-    # MATERIALIZED: each JSON field taken out once (inlined, each use parses again).
-    read = ("SELECT document, id, " + ", ".join(f"data ->> '$.{name}' AS {column}"
-                                                for column, name in fields.items())
-            + " FROM staged_row WHERE import_id = :import "
-            "AND document BETWEEN :first AND :last")
-    header = "".join(f", CASE WHEN date IS NOT NULL THEN {f} END, "
-                     f"CASE WHEN date IS NOT NULL THEN {_lookup(kind, f)} END"
-                     for f, kind in target.references)
-    scaled = ("CASE WHEN length({0}) <= 12 AND instr(upper({0}), 'E') = 0 "
-              "THEN CAST(round(CAST({0} AS REAL) * 1000) AS INTEGER) END")
+    """The chunk's staged rows, in file order (the rowid): the header's fields, the
+    product, their codes resolved; quantity and price as text and in thousandths (q, p:
+    exact while under 10^12, see _exact). One plain SELECT in the index's order: SQLite
+    spends more on a sort or on a materialized subquery than on a JSON field taken out
+    twice."""
+    field = "data ->> '$.{}'".format
+    codes = "".join(f", {field(f)}, {_lookup(kind, field(f))}" for f, kind in target.references)
+    thousandths = "CAST(round(CAST({} AS REAL) * 1000) AS INTEGER)".format
+    quantity, price = field("quantity"), field(target.price)
     connection.exec_driver_sql(
-        f"INSERT INTO {_temp(target, 'rows')} WITH staged AS MATERIALIZED ({read}) "
-        f"SELECT document, date{header}, product, {_lookup('product', 'product')}, "
-        f"quantity, price, {scaled.format('quantity')}, {scaled.format('price')} "
-        "FROM staged ORDER BY document, id", parameters)
+        f"INSERT INTO {_temp(target, 'rows')} SELECT document, {field(target.date)}{codes}, "
+        f"{field('product')}, {_lookup('product', field('product'))}, {quantity}, {price}, "
+        f"{thousandths(quantity)}, {thousandths(price)} FROM staged_row "
+        "WHERE import_id = :import AND document BETWEEN :first AND :last "
+        "ORDER BY document, id", parameters)
+
+
+def _exact(thousandths: str) -> str:
+    """Whether a number's thousandths are exact: a double holds the decimal (at most 3
+    decimals) closely enough under 10^12."""
+    return f"abs({thousandths}) < {EXACT_BOUND}"
 
 
 def _half_even_thousandths(micro: str) -> str:
@@ -122,15 +126,15 @@ def _amount(as_real: bool = False) -> str:
     fast = _half_even_thousandths("q * p")
     if as_real:
         fallback, fast = f"{REAL_FUNCTION}({fallback})", f"{fast} / 1000.0"
-    return (f"CASE WHEN q IS NULL OR p IS NULL OR abs(q * 1.0 * p) >= {PRODUCT_BOUND} "
-            f"THEN {fallback} ELSE {fast} END")
+    return (f"CASE WHEN {_exact('q')} AND {_exact('p')} AND abs(q * 1.0 * p) < "
+            f"{PRODUCT_BOUND} THEN {fast} ELSE {fallback} END")
 
 
 def _stored(text: str, thousandths: str) -> str:
     """A quantity or price as the per-record path stores it, float(Decimal(text)): the
     double nearest to exact thousandths."""
-    return (f"CASE WHEN {thousandths} IS NULL THEN CAST({text} AS REAL) "
-            f"ELSE {thousandths} / 1000.0 END")
+    return (f"CASE WHEN {_exact(thousandths)} THEN {thousandths} / 1000.0 "
+            f"ELSE CAST({text} AS REAL) END")
 
 
 def _read_documents(connection, target) -> None:
