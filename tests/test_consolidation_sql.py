@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from app.extensions import db
-from app.importing import consolidation, consolidation_sql
+from app.importing import consolidation
 from app.importing.before_images import from_json, imaged, lines_from_json
 from app.importing.consolidation import consolidate_file
 from app.models import ImportFile, Product
@@ -63,7 +63,6 @@ def sqlite_only(app):
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(consolidation, "DOCUMENTS_PER_CHUNK", 2)
-    monkeypatch.setattr(consolidation_sql, "DOCUMENTS_PER_CHUNK", 2)
 
 
 def consolidate(app, monkeypatch, import_id, in_sql):

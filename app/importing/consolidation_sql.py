@@ -25,9 +25,6 @@ from decimal import Decimal
 from app.models import ImportBeforeImage
 from app.models.organizations import OrgKind
 
-# Documents per chunk (a transaction's heartbeat, app.queue.beat, between two): more than
-# the per-record path's, as a chunk costs a few statements whatever its size.
-DOCUMENTS_PER_CHUNK = 5000
 AMOUNT_FUNCTION = "muara_line_amount"
 REAL_FUNCTION = "muara_thousandths_real"
 # Thousandths below this (2^53) are exact in a double, so n / 1000.0 is the double
