@@ -70,7 +70,7 @@ def _temp(target, name: str) -> str:
 
 
 def _create_tables(connection, target) -> None:
-    references = "".join(f"{f} TEXT, {f}_id INTEGER, " for f, _ in target.references)
+    references = "".join(f"{f} TEXT, " for f, _ in target.references)
     for name, columns in (
             ("rows", f"document TEXT, date TEXT, {references}product TEXT, "
                      "product_id INTEGER, quantity TEXT, price TEXT, q INTEGER, p INTEGER"),
@@ -83,13 +83,14 @@ def _create_tables(connection, target) -> None:
 
 
 def _read_rows(connection, target, parameters) -> None:
-    """The chunk's staged rows, in file order (the rowid): the header's fields, the
-    product, their codes resolved; quantity and price as text and in thousandths (q, p:
+    """The chunk's staged rows, in file order (the rowid): the header's fields (their
+    codes are resolved once per document, _write_headers), the product and its id,
+    quantity and price as text and in thousandths (q, p:
     exact while under 10^12, see _exact). One plain SELECT in the index's order: SQLite
     spends more on a sort or on a materialized subquery than on a JSON field taken out
     twice."""
     field = "data ->> '$.{}'".format
-    codes = "".join(f", {field(f)}, {_lookup(kind, field(f))}" for f, kind in target.references)
+    codes = "".join(f", {field(f)}" for f, _ in target.references)
     thousandths = "CAST(round(CAST({} AS REAL) * 1000) AS INTEGER)".format
     quantity, price = field("quantity"), field(target.price)
     connection.exec_driver_sql(
@@ -107,12 +108,12 @@ def _exact(thousandths: str) -> str:
 
 
 def _half_even_thousandths(micro: str) -> str:
-    """millionths -> thousandths, rounded half to even (Decimal's quantize)."""
-    size = f"abs({micro})"
-    whole, rest = f"({size} / 1000)", f"({size} % 1000)"
-    rounded = (f"({whole} + CASE WHEN {rest} > 500 OR ({rest} = 500 AND {whole} % 2 = 1) "
-               "THEN 1 ELSE 0 END)")
-    return f"(CASE WHEN {micro} < 0 THEN -{rounded} ELSE {rounded} END)"
+    """millionths -> thousandths, rounded half to even (Decimal's quantize): rounded half
+    away from zero by SQLite's integer division (it truncates), then a tie whose result
+    is odd goes back one toward zero (r % 2 has r's sign)."""
+    half = f"(CASE WHEN {micro} < 0 THEN -500 ELSE 500 END)"
+    rounded = f"(({micro} + {half}) / 1000)"
+    return f"({rounded} - ({micro} % 1000 = {half}) * ({rounded} % 2))"
 
 
 def _amount(as_real: bool = False) -> str:
@@ -147,16 +148,17 @@ def _read_documents(connection, target) -> None:
         "GROUP BY document")
 
 
-def _has_faults(connection, target) -> bool:
+def _has_faults(connection, target, parameters) -> bool:
     """Whether the chunk names a code its master data no longer has, or has a document
     without a header row: the per-record path then says which (and fails the file)."""
     documents, rows = _temp(target, "documents"), _temp(target, "rows")
     checks = [f"SELECT 1 FROM {rows} WHERE product IS NOT NULL AND product_id IS NULL",
               f"SELECT 1 FROM {documents} WHERE head IS NULL"]
     checks += [f"SELECT 1 FROM {documents} d JOIN {rows} h ON h.rowid = d.head "
-               f"WHERE h.{field} IS NOT NULL AND h.{field}_id IS NULL"
-               for field, _ in target.references]
-    return connection.exec_driver_sql(" UNION ALL ".join(checks) + " LIMIT 1").first() is not None
+               f"WHERE h.{field} IS NOT NULL AND {_lookup(kind, 'h.' + field)} IS NULL"
+               for field, kind in target.references]
+    return connection.exec_driver_sql(" UNION ALL ".join(checks) + " LIMIT 1",
+                                      parameters).first() is not None
 
 
 def _keep_images(connection, target, spec, parameters) -> None:
@@ -189,7 +191,8 @@ def _write_headers(connection, target, parameters) -> int:
         f'INSERT INTO "{header}" ({", ".join(columns)}) '
         "SELECT :org, :principal, :file, :now, d.document, h.date, d.line_count, "
         f"CASE WHEN abs(d.total) < {EXACT_DOUBLE} THEN d.total / 1000.0 "
-        f"ELSE {REAL_FUNCTION}(d.total) END" + "".join(f", h.{r}" for r in references)
+        f"ELSE {REAL_FUNCTION}(d.total) END"
+        + "".join(f", {_lookup(kind, 'h.' + field)}" for field, kind in target.references)
         + f" FROM {_temp(target, 'documents')} d JOIN {_temp(target, 'rows')} h "
         "ON h.rowid = d.head WHERE true ORDER BY d.document "
         "ON CONFLICT (organization_id, number) DO UPDATE SET "
@@ -244,7 +247,7 @@ def read_chunk(connection, target, parameters) -> bool:
     _create_tables(connection, target)
     _read_rows(connection, target, parameters)
     _read_documents(connection, target)
-    return not _has_faults(connection, target)
+    return not _has_faults(connection, target, parameters)
 
 
 def write_chunk(connection, target, spec, parameters) -> int:
