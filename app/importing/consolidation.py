@@ -324,6 +324,7 @@ def _documents_in_sql(session, imp, module, target, checkpoint):
         written += consolidation_sql.write_chunk(connection, target, spec, chunk)
         if checkpoint:
             checkpoint(session)
+    consolidation_sql.release(connection, target)
     return written
 
 

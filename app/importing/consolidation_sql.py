@@ -4,12 +4,12 @@ app.importing.consolidation writes (the same values, the same ids, the same imag
 which stays the reference: on PostgreSQL, for check only, and to name a chunk's faults
 (a code deleted since staging, a document without its header).
 
-The chunk goes through three temporary tables, each filled by one INSERT ... SELECT:
-`rows` (the staged rows' JSON taken apart once, codes resolved), `lines` (the rows that
-name a product, numbers in thousandths) and `documents` (one per document: its header
-row, its first line, count and total, then the id it has in the header table). The
-header table, the lines and the before-images are then written from them by one
-statement each. No window function and no sort of the staged rows: SQLite spends more on
+The chunk goes through two temporary tables, each filled by one INSERT ... SELECT:
+`rows` (the staged rows' JSON taken apart once, products resolved, numbers also in
+thousandths) and `documents` (one per document: its header row, its first and last line,
+their count and total, then the id it has in the header table). The header table, the
+before-images and the lines are then written from them by one statement each. No window
+function and no sort of the staged rows where it can be helped: SQLite spends more on
 those than on the rest (rowids in file order number the lines instead).
 
 File order is the staged rows' ids within a document: staging inserts a file's rows in
@@ -85,10 +85,9 @@ def _create_tables(connection, target) -> None:
 def _read_rows(connection, target, parameters) -> None:
     """The chunk's staged rows, in file order (the rowid): the header's fields (their
     codes are resolved once per document, _write_headers), the product and its id,
-    quantity and price as text and in thousandths (q, p:
-    exact while under 10^12, see _exact). One plain SELECT in the index's order: SQLite
-    spends more on a sort or on a materialized subquery than on a JSON field taken out
-    twice."""
+    quantity and price as text and in thousandths (q, p: exact under 10^12, _exact).
+    One plain SELECT in the index's order: SQLite spends more on a sort or on a
+    materialized subquery than on a JSON field taken out twice."""
     field = "data ->> '$.{}'".format
     codes = "".join(f", {field(f)}" for f, _ in target.references)
     thousandths = "CAST(round(CAST({} AS REAL) * 1000) AS INTEGER)".format
@@ -258,3 +257,9 @@ def write_chunk(connection, target, spec, parameters) -> int:
     _note_owned(connection, target, parameters)
     _write_lines(connection, target)
     return written
+
+
+def release(connection, target) -> None:
+    """The temporary tables emptied (they stay, per connection, for the next file)."""
+    for name in ("rows", "documents"):
+        connection.exec_driver_sql(f"DELETE FROM {_temp(target, name)}")
