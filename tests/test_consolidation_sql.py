@@ -63,6 +63,7 @@ def sqlite_only(app):
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(consolidation, "DOCUMENTS_PER_CHUNK", 2)
+    monkeypatch.setattr(consolidation, "DOCUMENTS_PER_SQL_CHUNK", 2)
 
 
 def consolidate(app, monkeypatch, import_id, in_sql):
