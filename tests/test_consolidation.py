@@ -174,6 +174,7 @@ def test_a_run_stopped_in_the_middle_leaves_nothing_and_a_rerun_completes(
     rows = [[f"SO-{n}", "2025-02-01", "C001", "P001", 1, n, None] for n in range(1, 8)]
     data = import_file(runner, order_file(tmp_path, rows))
     monkeypatch.setattr(consolidation_module, "DOCUMENTS_PER_CHUNK", 3)
+    monkeypatch.setattr(consolidation_module, "DOCUMENTS_PER_SQL_CHUNK", 3)  # SQLite's path
 
     def killed(session):
         # The first chunk is written inside the transaction: prove it, then "die".

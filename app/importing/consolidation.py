@@ -21,9 +21,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Callable, Optional
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from app.errors import TaskSuperseded
+from app.importing import consolidation_sql
 from app.importing.before_images import (
     consolidation_images,
     existing_rows,
@@ -43,7 +44,12 @@ from app.models.organizations import OrgKind
 from app.models.tasks import utcnow
 
 log = logging.getLogger(__name__)
+# Documents read and written together (the job's heartbeat between two chunks): the
+# per-record path holds a chunk's records in memory; the SQL path (SQLite) holds them in
+# a temporary table and pays a dozen statements per chunk whatever its size (100,000
+# lines: 1000 documents a chunk ran at 91-97k lines per CPU second, 5000 at 103-106k).
 DOCUMENTS_PER_CHUNK = 1000
+DOCUMENTS_PER_SQL_CHUNK = 5000
 CENT = Decimal("0.001")
 LATER_FILE_WINS = "{table}.file_id <= excluded.file_id"
 
@@ -149,31 +155,44 @@ def _fail(session, import_id, reason, message):
 
 # --- reading staging ---------------------------------------------------------------------
 
-def _document_chunks(session, import_id):
-    """[(document, [record, ...])] in chunks of documents, rows in file order."""
+def _document_ranges(session, import_id, size=None):
+    """The file's documents in chunks of `size` (DOCUMENTS_PER_CHUNK): the first and last
+    number of each."""
     last = None
     while True:
         query = (select(StagedRow.document).where(StagedRow.import_id == import_id)
                  .group_by(StagedRow.document).order_by(StagedRow.document)
-                 .limit(DOCUMENTS_PER_CHUNK))
+                 .limit(size or DOCUMENTS_PER_CHUNK))
         if last is not None:
             query = query.where(StagedRow.document > last)
-        names = session.execute(query).scalars().all()
-        if not names:
+        chunk = query.subquery()
+        first, last = session.execute(select(func.min(chunk.c.document),
+                                             func.max(chunk.c.document))).one()
+        if first is None:
             return
-        first, last = names[0], names[-1]
-        grouped = {name: [] for name in names}
-        # The chunk's rows by their documents' range (no list of a thousand parameters),
-        # their JSON decoded in one call.
-        found = session.execute(
-            select(StagedRow.document, StagedRow.data)
-            .where(StagedRow.import_id == import_id, StagedRow.document >= first,
-                   StagedRow.document <= last)
-            .order_by(StagedRow.document, StagedRow.row, StagedRow.id)).all()
-        records = json.loads("[" + ",".join(data for _, data in found) + "]")
-        for (document, _), record in zip(found, records, strict=True):
-            grouped[document].append(record)
-        yield list(grouped.items())
+        yield first, last
+
+
+def _chunk_records(session, import_id, first, last):
+    """[(document, [record, ...])] of one chunk, rows in file order."""
+    grouped = {}
+    # The chunk's rows by their documents' range (no list of a thousand parameters),
+    # their JSON decoded in one call.
+    found = session.execute(
+        select(StagedRow.document, StagedRow.data)
+        .where(StagedRow.import_id == import_id, StagedRow.document >= first,
+               StagedRow.document <= last)
+        .order_by(StagedRow.document, StagedRow.row, StagedRow.id)).all()
+    records = json.loads("[" + ",".join(data for _, data in found) + "]")
+    for (document, _), record in zip(found, records, strict=True):
+        grouped.setdefault(document, []).append(record)
+    return list(grouped.items())
+
+
+def _document_chunks(session, import_id):
+    """[(document, [record, ...])] in chunks of documents, rows in file order."""
+    for first, last in _document_ranges(session, import_id):
+        yield _chunk_records(session, import_id, first, last)
 
 
 class _Lookups:
@@ -246,7 +265,14 @@ def _document_records(imp, target, chunk, lookups, now):
     return headers, lines_of
 
 
+def set_wise(session) -> bool:
+    """Whether the documents are written in SQL (consolidation_sql): on SQLite."""
+    return session.connection().dialect.name == "sqlite"
+
+
 def _documents(session, imp, module, target, checkpoint):
+    if set_wise(session):
+        return _documents_in_sql(session, imp, module, target, checkpoint)
     lookups = _Lookups(session, imp.organization_id)
     now = utcnow()
     written = 0
@@ -277,6 +303,31 @@ def _documents(session, imp, module, target, checkpoint):
         written += len(owned)
         if checkpoint:
             checkpoint(session)
+    return written
+
+
+def _documents_in_sql(session, imp, module, target, checkpoint):
+    """SQLite: each chunk written by a few INSERT ... SELECT from staging
+    (consolidation_sql); a chunk with a fault goes through the per-record path, which
+    names it and fails the file."""
+    connection = session.connection()
+    consolidation_sql.prepare(connection)
+    spec = imaged(module.name)
+    # The datetime as writers.upsert gives it to SQLite.
+    parameters = {"import": imp.id, "file": imp.id, "org": imp.organization_id,
+                  "principal": imp.principal_id, "now": utcnow().isoformat(sep=" ")}
+    written = 0
+    for first, last in _document_ranges(session, imp.id, DOCUMENTS_PER_SQL_CHUNK):
+        chunk = {**parameters, "first": first, "last": last}
+        if not consolidation_sql.read_chunk(connection, target, chunk):
+            lookups = _Lookups(session, imp.organization_id)
+            _document_records(imp, target, _chunk_records(session, imp.id, first, last),
+                              lookups, None)
+            lookups.check()
+        written += consolidation_sql.write_chunk(connection, target, spec, chunk)
+        if checkpoint:
+            checkpoint(session)
+    consolidation_sql.release(connection, target)
     return written
 
 
