@@ -14,7 +14,11 @@ counts the records it updated: more than it found means a record was created by 
 worker in between, whose amount this batch did not read; the batch then asks to be
 retried as a serialization failure (rolled back whole, written again: the record now
 exists and is read). Batches of one organization otherwise write in parallel. The
-customers are locked in id order (no deadlock with other writers of customers). The
+customers are locked in id order (no deadlock with other writers of customers), FOR NO
+KEY UPDATE as the UPDATE of a balance itself would: a lock that another batch's new
+invoices naming the customer (their foreign key's KEY SHARE lock) do not wait for, and
+do not make this batch wait for either (FOR UPDATE did: two workers deadlocked on every
+batch). The
 whole recount stays for what rewrites many records at once without a batch (an undo,
 the demo seeding).
 """
@@ -102,7 +106,8 @@ def add_to_balances(session: Session, differences: dict) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(
-            "SELECT id FROM customer WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
+            "SELECT id FROM customer WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+            (ids,))
         connection.exec_driver_sql(
             "UPDATE customer SET balance = customer.balance + moved.amount "
             "FROM unnest(%s::integer[], %s::numeric[]) AS moved(id, amount) "
