@@ -48,7 +48,7 @@ def steps(rows):
          ["--rows", str(rows), "--formats", "xlsx,csv", "--databases", "sqlite,postgresql",
           "--reject-rate", "0,0.3"],
          "pipeline rows/s vs bare read, peak MB, 30% rejected vs clean, PostgreSQL vs SQLite"),
-        ("returns", ["bench_returns.py"], ["--returns", "100000"],
+        ("returns", ["bench_returns.py"], ["--returns", "10000,100000"],
          "customer returns/s at 100,000 returns (>= 3,000/s)"),
         ("sync-all", ["bench_sync_all.py", "bench_consolidation.py"], ["--lines", "100000"],
          "Sync All lines/s, staged file of 100,000 lines (>= 100,000/s)"),
