@@ -18,9 +18,8 @@ customers are locked in id order (no deadlock with other writers of customers), 
 KEY UPDATE as the UPDATE of a balance itself would: a lock that another batch's new
 invoices naming the customer (their foreign key's KEY SHARE lock) do not wait for, and
 do not make this batch wait for either (with FOR UPDATE two workers ran at 0.80x of
-one: bench/bench_workers.py). The
-whole recount stays for what rewrites many records at once without a batch (an undo,
-the demo seeding).
+one: bench/bench_workers.py). The whole recount stays for what rewrites many records at
+once without a batch (an undo, the demo seeding).
 """
 from collections import defaultdict
 from decimal import Decimal
@@ -49,6 +48,8 @@ def keeping_balances(write: Callable, module_name: str, spec: Imaged,
     table, amount, sign = PARTS[module_name]
 
     def write_keeping_balances(session, origin, records, layout):
+        if not records:
+            return write(session, origin, records, layout)
         key_of = key_getter(spec, layout)
         before = _amounts(session, table, spec.keys, amount, org_id,
                           [key_of(record) for record in records])

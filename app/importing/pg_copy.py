@@ -91,7 +91,7 @@ def _upsert_sql(table, staged, columns, keys, updates, only_if=None):
 def updated_count(connection, table_name: str) -> int:
     """How many existing records upsert()'s last batch for `table_name` on this
     connection updated (the others it created)."""
-    return connection.info["muara_updated"][table_name]
+    return connection.info["muara_updated"].pop(table_name)
 
 
 def written_ids(table_name: str) -> str:
