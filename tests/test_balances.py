@@ -49,8 +49,8 @@ def unique(rows):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_balances_follow_every_file_and_undo(app, runner, d1, tmp_path, seed):
-    app.config["IMPORT_BATCH_SIZE"] = 7  # many batches per file
+def test_balances_follow_every_file_and_undo(app, runner, d1, tmp_path, seed, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 7)  # many batches per file
     chance = random.Random(seed)
     imported = []
     for number in range(4):
