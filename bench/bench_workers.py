@@ -23,7 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_import import CUSTOMERS, LOCATIONS, MODULE, ROOT, log, reset_postgres
+from bench_import import CUSTOMERS, LOCATIONS, MODULE, ROOT, fresh_world, log, reset_postgres
 
 HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
           "Location Code"]
@@ -59,28 +59,11 @@ def make_app(database_url, redis_url, queue_name):
 
 
 def store(app, paths):
-    from sqlalchemy import insert
-
-    from app.extensions import db
-    from app.models import Customer
-    from app.services import directory
+    """The bench distributor's world on the freshly reset database, and the files stored
+    (each queued)."""
     from app.services.imports import create_import
-    from app.services.templates import create_default_template
-    from app.setup import init_database
     with app.app_context():
-        init_database()
-        dist = directory.add_org("BENCH-DIST", "Bench Distributor", "distributor",
-                                 multi_location=True)
-        for code in LOCATIONS:
-            directory.add_location("BENCH-DIST", code, f"{code} warehouse")
-        directory.add_org("BENCH-PRIN", "Bench Principal", "principal")
-        directory.connect("BENCH-DIST", "BENCH-PRIN", active=True)
-        directory.add_integration("BENCH-DIST", "External", "external")
-        db.session.execute(insert(Customer), [
-            {"organization_id": dist.id, "code": f"C{n:04}", "name": f"Customer {n}",
-             "balance": 0} for n in range(1, CUSTOMERS + 1)])
-        create_default_template(dist, MODULE)
-        db.session.commit()
+        dist = fresh_world(drop=False)
         ids = []
         for path in paths:
             with open(path, "rb") as handle:
