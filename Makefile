@@ -39,7 +39,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # suite's database: the SQLite pass (`make test`) runs them, this one leaves them out.
 test-scale: $(VENV)/.installed
 	MUARA_TEST_DATABASE_URL=$(TEST_PG_URL) MUARA_TEST_REDIS_URL=$(TEST_REDIS_URL) \
-		$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+		$(PY) -m pytest -m "not browser and not pictures" $(PYTEST_ARGS)
 
 # Issue 15's figures, each beside its ceiling or peer in the same run, with the ratio and
 # whether its target is met (bench/run_all.py, bench/README.md): start-up, per row against

@@ -34,6 +34,7 @@ def pictures_of(page):
     return re.findall(r'<img src="/static/help/([a-z]{2}/[\w-]+\.png)"', page)
 
 
+@pytest.mark.pictures
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_each_task_has_a_page_in_the_readers_language_with_current_pictures(
         app, client, world, language):
@@ -65,6 +66,7 @@ def test_the_page_speaks_the_readers_language(app, client, world):
     assert "Import a file, step by step" in page and "Langkah-langkah impor" not in page
 
 
+@pytest.mark.pictures
 def test_every_picture_is_shown_and_listed_and_they_stay_small():
     files = sorted(str(path.relative_to(PICTURES)) for path in PICTURES.glob("*/*.png"))
     assert files == sorted(manifest())
