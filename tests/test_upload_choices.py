@@ -217,3 +217,29 @@ def test_the_rejection_log_shows_the_file_filter_and_offers_the_reasons_present(
     everything = html(client.get("/rejections/list/"))
     assert 'id="file-filter"' not in everything
     assert "Invalid date (2)" in everything  # both files' reasons when no file is chosen
+
+
+def test_a_distributors_reasons_are_counted_up_to_a_limit(app, client, mixed, monkeypatch):
+    """Past REASON_COUNT_LIMIT rejections of one reason the choice says "more than" (the
+    whole log of a distributor is counted from its index, not row by row: issue 14); a
+    file's reasons stay exact."""
+    import app.services.rejections as rejections
+    import app.views.rejections as view
+    other = uploaded_id(upload(client, invoice_xlsx(
+        [["INV-20", "C001", "31/31/2025", 1, "PO", None]]), filename="other.xlsx"))
+    drain(app)
+    assert len(rejection_ids(app, other)) == 1
+    login(client, "sup_a")
+    monkeypatch.setattr(rejections, "REASON_COUNT_LIMIT", 1)
+    monkeypatch.setattr(view, "REASON_COUNT_LIMIT", 1)
+    page = html(client.get("/rejections/list/"))
+    reasons = re.findall(r'<option value="(\w*)"[^>]*>([^<]+)</option>', page[
+        page.index('id="reason-filter"'):])
+    assert ("invalid_date", "Invalid date (more than 1)") in reasons
+    assert ("unknown_customer", "Unknown customer (more than 1)") in reasons
+    monkeypatch.setattr(rejections, "REASON_COUNT_LIMIT", 2)
+    monkeypatch.setattr(view, "REASON_COUNT_LIMIT", 2)
+    page = html(client.get("/rejections/list/"))
+    assert "Invalid date (2)" in page and "Unknown customer (2)" in page
+    page = html(client.get(f"/rejections/list/?_flt_0_import_file={other}"))
+    assert "Invalid date (1)" in page

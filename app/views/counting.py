@@ -48,6 +48,11 @@ def more_than(number):
     return count
 
 
+def capped(count, limit):
+    """A count read up to `limit` + 1 rows: exact, or "more than `limit`"."""
+    return more_than(limit) if count > limit else RecordCount(count)
+
+
 def exact_count_limit():
     return current_app.config.get("LIST_EXACT_COUNT_LIMIT", DEFAULT_EXACT_COUNT_LIMIT)
 

@@ -15,8 +15,9 @@ from app.security.filters import TENANT_BASE_FILTERS
 from app.security.scoped_actions import ScopedActions
 from app.security.tenancy import current_viewer, scope, writable_criterion
 from app.services import fixes
-from app.services.rejections import reason_counts, resolve_rejections
+from app.services.rejections import REASON_COUNT_LIMIT, reason_counts, resolve_rejections
 from app.views.base import TenantModelView
+from app.views.counting import capped
 from app.views.display import shown
 from app.views.message_words import message_words, severity_words
 from app.views.wording import module_words, reason_words
@@ -155,8 +156,8 @@ class ImportRejectionView(ScopedActions, TenantModelView):
         (as the progress page and the file page link here) and a choice of the reasons
         present (issue 17)."""
         chosen_file = self._chosen_file()  # only a file the viewer may see is named
-        reasons = [(code, reason_words(code), count) for code, count
-                   in reason_counts(chosen_file.id if chosen_file else None)]
+        reasons = [(code, reason_words(code), capped(count, REASON_COUNT_LIMIT))
+                   for code, count in reason_counts(chosen_file.id if chosen_file else None)]
         return {"chosen_file": chosen_file, "reasons": reasons,
                 "chosen_reason": request.args.get(REASON_FILTER, ""),
                 "file_filter": FILE_FILTER, "reason_filter": REASON_FILTER}
