@@ -15,7 +15,9 @@ LOADTEST_DURATION [180] seconds of load; LOADTEST_BROWSERS [50]; LOADTEST_UPLOAD
 LOADTEST_ROWS [10000] rows per uploaded file; LOADTEST_PORT [5081];
 LOADTEST_WEB_WORKERS [3] and LOADTEST_WEB_THREADS [4] (gunicorn gthread);
 LOADTEST_QUEUE_WORKERS [2]; LOADTEST_JOB_TIMEOUT [900] seconds to wait for the imports
-after the load ends.
+after the load ends; LOADTEST_SPAWN_RATE [1] users started per second (people arrive over
+a minute, as at the start of a working day: at 10 a second the 70 sign-ins, each a
+deliberately slow scrypt hash, take every web thread for the first seconds).
 
 Printed: per page p50/p95/p99 (ms) against the 500 ms target, errors by status,
 uploads accepted, jobs completed and the time from the start of the load until the last
@@ -66,6 +68,7 @@ PORT = setting("LOADTEST_PORT", 5081)
 WEB_WORKERS = setting("LOADTEST_WEB_WORKERS", 3)
 WEB_THREADS = setting("LOADTEST_WEB_THREADS", 4)
 QUEUE_WORKERS = setting("LOADTEST_QUEUE_WORKERS", 2)
+SPAWN_RATE = setting("LOADTEST_SPAWN_RATE", 1.0)
 JOB_TIMEOUT = setting("LOADTEST_JOB_TIMEOUT", 900)
 REUSE = os.environ.get("LOADTEST_REUSE", "") in ("1", "true", "yes")
 
@@ -365,13 +368,14 @@ def main():
         load_started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         prefix = str(OUT / "stats")
         subprocess.run([str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless",
-                        "-u", str(users), "-r", "10", "-t", f"{DURATION}s",
+                        "-u", str(users), "-r", str(SPAWN_RATE), "-t", f"{DURATION}s",
                         "--host", f"http://127.0.0.1:{PORT}", "--csv", prefix,
                         "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
                        cwd=ROOT, env=dict(os.environ, LOADTEST_PLAN=json.dumps(plan)),
                        stdout=open(OUT / "locust.log", "w"), stderr=subprocess.STDOUT)
         print(f"\nLoad test: {INVOICES:,} open invoices, {BROWSERS} browsing + {UPLOADERS} "
-              f"uploading users ({ROWS:,} rows each), {DURATION} s; gunicorn "
+              f"uploading users ({ROWS:,} rows each, {SPAWN_RATE} started a second), "
+              f"{DURATION} s; gunicorn "
               f"{WEB_WORKERS}x{WEB_THREADS} threads, {QUEUE_WORKERS} queue workers; "
               f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
         missed = report(prefix, run, load_started)
