@@ -241,6 +241,9 @@ def record_labels(session, spec: Imaged, ids) -> dict:
 def result(imp: ImportFile) -> dict:
     """The undo's result, as `muara undo --wait` prints it and the file's page shows it."""
     state = json.loads(imp.undo_json or "null") or {}
-    return {"import_id": imp.id, "status": str(imp.status),
-            "removed": state.get("removed", 0), "restored": state.get("restored", 0),
-            "kept": state.get("kept", []), "kept_count": state.get("kept_count", 0)}
+    out = {"import_id": imp.id, "status": str(imp.status),
+           "removed": state.get("removed", 0), "restored": state.get("restored", 0),
+           "kept": state.get("kept", []), "kept_count": state.get("kept_count", 0)}
+    if "sheets" in state:  # a workbook's: each sheet's own counts
+        out["sheets"] = state["sheets"]
+    return out
