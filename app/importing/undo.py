@@ -10,7 +10,7 @@ twice.
 import json
 from typing import Optional
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.importing.balances import AFFECTS_BALANCES, recount_customer_balances
@@ -158,10 +158,26 @@ def _undo_batch(session, imp, spec, rows, state):
 
 
 def _restore(session, imp, spec, restored):
-    """The records' columns set back from their images. SQLite: one UPDATE ... FROM the
-    image table (json_extract of each column); elsewhere an executemany of the values."""
+    """The records' columns set back from their images: one UPDATE ... FROM the image
+    table, each column read from the image's JSON array (SQLite: json_extract;
+    PostgreSQL: ->> cast to the column's type); an image that is a JSON object (a
+    document's, with its lines) by an executemany of the values."""
     table = spec.table
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and _image_is_array(restored[0][1]):
+        dialect = connection.dialect
+        assignments = ", ".join(
+            f'"{c}" = CAST(image.before::jsonb ->> {n} AS '
+            f'{table.c[c].type.compile(dialect=dialect)})'
+            for n, c in enumerate(spec.restored))
+        connection.execute(text(
+            f'UPDATE "{table.name}" SET {assignments} FROM {IMAGE.name} AS image '
+            "WHERE image.import_id = :import_id AND image.table_name = :table_name "
+            f'AND image.record_id = "{table.name}".id '
+            "AND image.record_id = ANY(:ids)"),
+            {"import_id": imp.id, "table_name": table.name,
+             "ids": [record_id for record_id, _ in restored]})
+        return
     if connection.dialect.name == "sqlite" and _image_is_array(restored[0][1]):
         assignments = ", ".join(f'"{c}" = json_extract(image.before, \'$[{n}]\')'
                                 for n, c in enumerate(spec.restored))
