@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Check only and undo benchmark (issue 19) on SQLite: an open-invoice CSV of 100,000
-rows (bench_import.py's generated file) is
+"""Check only and undo benchmark (issue 19) on SQLite or PostgreSQL: an open-invoice CSV
+of 100,000 rows (bench_import.py's generated file) is
 
 1. stored as a check only and checked (process_import of a dry-run file: read, validate,
    every natural key resolved, nothing written),
@@ -15,6 +15,8 @@ Each step runs in a fresh process (its peak RSS is its own), timed as a whole.
 
     python bench/bench_undo.py                 # 100,000 rows
     python bench/bench_undo.py --rows 20000
+    python bench/bench_undo.py --database postgresql [--postgres-url URL]
+                                               # the database is dropped and created again
 
 Compare step 2 with `python bench/bench_import.py --rows 100000 --formats csv --databases
 sqlite --reject-rate 0` run in the same hour (the import before before-images existed).
@@ -90,27 +92,38 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--out", default=str(ROOT / "bench-out"))
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "BENCH_POSTGRES_URL", bench_import.DEFAULT_PG_URL))
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     path, meta = bench_import.data_file(out, "csv", args.rows, 0.0)
     work = out / "undo"  # its own database, beside bench_import.py's
     work.mkdir(exist_ok=True)
-    payload = {"database_url": bench_import.sqlite_url(work), "file": str(path),
-               "instance": str(out / "instance")}
+    postgres = args.database == "postgresql"
+    url = args.postgres_url if postgres else bench_import.sqlite_url(work)
+    payload = {"database_url": url, "file": str(path), "instance": str(out / "instance")}
+
+    def reset():
+        if postgres:
+            bench_import.reset_postgres(url)
+        else:
+            bench_import.reset_sqlite(work)
     # The baseline first: the same steps without before-images, on a database of its own.
-    bench_import.reset_sqlite(work)
+    reset()
     first = run_child("store", payload)["import_id"]
     results = [dict(run(step, first, dict(payload, no_images=True)), baseline=True)
                for step in ("check", "import_now", "reimport")]
-    bench_import.reset_sqlite(work)
+    reset()
     first = run_child("store", payload)["import_id"]
     for step in ("check", "import_now", "reimport"):
         results.append(run(step, first, payload))
     second = results[-1]["import_id"]
     results.append(run("undo", second, payload))
     results.append(run("undo", first, payload))
-    print(f"\n{args.rows:,} rows, CSV {meta['bytes'] / 1048576:.1f} MB, SQLite")
+    print(f"\n{args.rows:,} rows, CSV {meta['bytes'] / 1048576:.1f} MB, "
+          f"{'PostgreSQL' if postgres else 'SQLite'}")
     print(f"{'step':<38}{'seconds':>9}{'rows/s':>10}{'peak MB':>9}  result")
     names = {"check": "check only", "import_now": "import now (creates)",
              "reimport": "import again (updates)", "undo": "undo"}
@@ -120,7 +133,7 @@ def main(argv):
         label += ", no images" if result.get("baseline") else ""
         print(f"{label:<38}{result['seconds']:>9.2f}{args.rows / result['seconds']:>10,.0f}"
               f"{result['peak_mb']:>9.0f}  {json.dumps(result['result'])}")
-    (out / "undo-results.json").write_text(json.dumps(results, indent=1))
+    (out / f"undo-results-{args.database}.json").write_text(json.dumps(results, indent=1))
 
 
 def run_child(mode, payload):

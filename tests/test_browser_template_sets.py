@@ -1,7 +1,8 @@
 """Issue 19.4 and 19.5 in a real browser: the Template Editor downloads a template file
 that checks its columns in Excel and offers the company's codes, builds a template set
 in the forms, and the Importer uploads one workbook with it and sees each sheet's
-counts on the file's page."""
+counts on the file's page; the Supervisor undoes the workbook, every sheet counted on the
+confirmation page (issue 19.2)."""
 import re
 
 import openpyxl
@@ -97,7 +98,7 @@ def test_template_file_checks_and_a_set_imports_a_workbook(page, server, tmp_pat
     page.screenshot(path=SHOTS / "set-1-upload.png", full_page=True)
     page.click("#set-upload-button")
     page.wait_for_selector("#sheet-imports")
-    assert re.search(r"/imports/show/\d+", page.url)
+    workbook_url = re.search(r"/imports/show/\d+", page.url).group(0)
     for _ in range(60):
         text = page.inner_text("#sheet-imports")
         if "Imported" not in text and "Processing" not in text:
@@ -114,3 +115,26 @@ def test_template_file_checks_and_a_set_imports_a_workbook(page, server, tmp_pat
     page.click("#sheet-imports a:text('Rejections')")
     page.wait_for_selector("text=C404")
     assert "Customer code 'C404' does not exist for this company." in page.inner_text("body")
+
+    # 19.2 with 19.5: the Supervisor undoes the workbook as one import, every sheet counted
+    page.goto("/logout/")
+    page.click("#logout-button")
+    log_in(page, server, "supervisor")
+    page.goto(workbook_url)
+    page.click("#undo-button")
+    page.wait_for_selector("#undo-counts")
+    lines = [row.split("\t") for row in
+             page.inner_text("#undo-counts tbody").strip().split("\n")]
+    assert [[cell.strip() for cell in line] for line in lines] == [
+        ["Invoices", "Open invoices", "1", "0", "0"], ["Customers", "Customers", "1", "0", "0"]]
+    page.screenshot(path=SHOTS / "set-3-undo-confirm.png", full_page=True)
+    page.click("#undo-confirm")
+    for _ in range(60):  # the undo runs on the server's worker
+        if page.locator("#undo-result").count() and "(under way)" not in page.inner_text(
+                "#undo-result"):
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "2 removed, 0 given back their earlier values, 0 kept." in page.inner_text(
+        "#undo-result")
+    assert "Undone" in page.inner_text("#sheet-imports")

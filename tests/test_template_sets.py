@@ -183,3 +183,41 @@ def test_a_workbook_whose_worker_died_twice_is_failed_with_its_unfinished_sheets
         assert (parent.status.value, parent.error_code) == ("failed", "sheet_failed")
         assert parent.error_message.startswith("Sheet Customers: The file stopped the reader")
         assert {c.status.value for c in service.sheet_imports(parent)} == {"failed"}
+
+
+def test_the_set_page_checks_a_workbook_then_imports_it_now(app, client, screens):
+    """The set page's "Check only" (issue 19.1 with 19.5): nothing written, each sheet's
+    would-be counts; "Import now" on the workbook's page imports the same bytes. A set
+    whose sheets need its Customers sheet is refused for a check with the reason."""
+    from app.models import BalanceAdjustment, OpenInvoice
+    from tests.test_template_sets_cli_api import CREDITS_SHEETS
+    monthly = make_set(app)
+    balances_set = make_set(app, name="Balances", sheets=(("Invoices", "open_invoices"),
+                                                          ("Credits", "open_credits")))
+    login(client, "imp")
+    refused = client.post(f"/templatesetview/import/{monthly}", data={
+        "file": (io.BytesIO(workbook(SET_WORKBOOK)), "month.xlsx"), "dry_run": "1"},
+        content_type="multipart/form-data", follow_redirects=True)
+    assert any("Check only is not available for the template set Monthly" in html.unescape(t)
+               for t in flashes(refused, "danger"))
+    response = client.post(f"/templatesetview/import/{balances_set}", data={
+        "file": (io.BytesIO(workbook(CREDITS_SHEETS)), "balances.xlsx"), "dry_run": "1"},
+        content_type="multipart/form-data")
+    assert response.status_code == 302
+    parent_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    drain(app)
+    with app.app_context():
+        parent = db.session.get(ImportFile, parent_id)
+        assert (parent.status.value, parent.dry_run) == ("checked", True)
+        assert db.session.execute(select(func.count(OpenInvoice.id))).scalar() == 0
+        assert db.session.execute(select(func.count(BalanceAdjustment.id))).scalar() == 0
+    page = client.get(f"/imports/show/{parent_id}").get_data(as_text=True)
+    assert 'id="import-now-button"' in page
+    client.post(f"/imports/import-now/{parent_id}")
+    drain(app)
+    with app.app_context():
+        parent = db.session.get(ImportFile, parent_id)
+        assert (parent.status.value, parent.accepted, parent.rejected) == (
+            "needs_attention", 2, 1)
+        assert db.session.execute(select(func.count(OpenInvoice.id))).scalar() == 1
+        assert db.session.execute(select(func.count(BalanceAdjustment.id))).scalar() == 1

@@ -5,6 +5,7 @@ second is undone, and the whole table is compared with a snapshot taken before i
 """
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -255,9 +256,42 @@ def test_import_now_imports_the_checked_bytes(app, runner, d1, tmp_path):
     assert again["import_id"] != checked["import_id"]
 
 
-def test_check_only_of_an_unreadable_file_fails_like_an_import(app, runner, d1, tmp_path):
-    path = tmp_path / "bad.xlsx"
-    path.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
-    _, out = run_import(runner, str(path), "open_invoices", "D1", "--dry-run", ok=False)
-    assert out["status"] == "failed"
-    assert out["error"]["reason"] == "not_a_spreadsheet"
+def _no_po(path):
+    header = [h for h in INVOICE_HEADER if h != "Customer PO"]
+    xlsx(path, [header, ["INV-1", "C001", "2025-01-31", 100, "JKT"]])
+
+
+UNREADABLE = {  # name -> (file name, how it is written)
+    "not_a_spreadsheet": ("bad.xlsx", lambda path: path.write_bytes(
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")),
+    "empty_file": ("blank.csv", lambda path: path.write_bytes(b" \r\n\r\n")),
+    "missing_column": ("no_po.xlsx", _no_po),
+    "corrupt_file": ("panic.xls", lambda path: path.write_bytes(
+        (Path(__file__).parent / "data" / "hostile" / "reader_panic.xls").read_bytes())),
+}
+
+
+def _failure(app, import_id):
+    with app.app_context():
+        imp = db.session.get(ImportFile, import_id)
+        return (imp.status, imp.error_code, imp.error_message, imp.rows_done, imp.accepted,
+                imp.rejected, count(app, ImportBeforeImage, import_id=import_id))
+
+
+@pytest.mark.parametrize("fault", list(UNREADABLE))
+def test_check_only_of_an_unreadable_file_fails_exactly_like_an_import(app, runner, d1,
+                                                                       tmp_path, fault):
+    """The same exit, the same JSON (but its import id and dry_run) and the same state
+    and reason on the file as an import of the same bytes."""
+    name, write = UNREADABLE[fault]
+    write(tmp_path / name)
+    checked, check_out = run_import(runner, str(tmp_path / name), "open_invoices", "D1",
+                                    "--dry-run", ok=False)
+    imported, import_out = run_import(runner, str(tmp_path / name), ok=False)
+    assert check_out["status"] == "failed" and check_out["dry_run"] is True
+    assert check_out["error"]["reason"] == fault
+    assert checked.exit_code == imported.exit_code
+    same = {k: v for k, v in check_out.items() if k not in ("import_id", "dry_run")}
+    assert same == {k: v for k, v in import_out.items() if k not in ("import_id", "dry_run")}
+    assert _failure(app, check_out["import_id"]) == _failure(app, import_out["import_id"])
+    assert invoices(app) == {}

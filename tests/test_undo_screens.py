@@ -5,6 +5,8 @@ another organization's file (404)."""
 import io
 import json
 
+import openpyxl
+
 from app.extensions import db
 from app.models import ImportFile, OpenInvoice
 from app.models.imports import ImportStatus
@@ -40,6 +42,14 @@ def test_check_only_then_import_now_from_the_screens(app, client, portal):
     shown = html(client.get(f"/imports/show/{pk}"))
     assert 'id="import-now-button"' in shown and 'id="check-result"' in shown
     assert 'id="undo-button"' not in shown  # a checked file wrote nothing to undo
+    # Its rejections are downloaded as an import's are: the original row and the reason.
+    assert f"/imports/rejected-rows/{pk}" in shown
+    download = client.get(f"/imports/rejected-rows/{pk}")
+    assert download.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(download.data)).active
+    rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
+    assert rows[1][:3] == ["INV-3", "C404", "2025-02-01"]
+    assert "C404" in rows[1][-1] and "does not exist" in rows[1][-1]
 
     response = client.post(f"/imports/import-now/{pk}")
     assert response.headers["Location"].endswith(f"/data-import/progress/{pk}")

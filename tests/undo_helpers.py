@@ -12,7 +12,7 @@ def undo_dies_at_second_batch(app, monkeypatch, import_id):
     of the second run)."""
     from app.importing import undo as engine
     from app.services.undo import request_undo, undo_import
-    app.config["IMPORT_BATCH_SIZE"] = 3
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 3)  # undone when the test ends
     real, calls = engine._undo_batch, []
 
     def dies_at_second_batch(*args):
@@ -21,17 +21,14 @@ def undo_dies_at_second_batch(app, monkeypatch, import_id):
             raise SystemExit("worker killed")
         return real(*args)
     monkeypatch.setattr(engine, "_undo_batch", dies_at_second_batch)
-    try:
-        with app.app_context():
-            request_undo(db.session.get(ImportFile, import_id))
-            with pytest.raises(SystemExit):
-                undo_import(import_id)
-            db.session.rollback()
-            left = db.session.get(ImportFile, import_id).status
-        images = count(app, ImportBeforeImage, import_id=import_id)
-        monkeypatch.setattr(engine, "_undo_batch", real)
-        with app.app_context():
-            out = undo_import(import_id)
-    finally:
-        app.config["IMPORT_BATCH_SIZE"] = 20000
+    with app.app_context():
+        request_undo(db.session.get(ImportFile, import_id))
+        with pytest.raises(SystemExit):
+            undo_import(import_id)
+        db.session.rollback()
+        left = db.session.get(ImportFile, import_id).status
+    images = count(app, ImportBeforeImage, import_id=import_id)
+    monkeypatch.setattr(engine, "_undo_batch", real)
+    with app.app_context():
+        out = undo_import(import_id)
     return left, images, out

@@ -10,7 +10,8 @@ twice.
 import json
 from typing import Optional
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Integer, any_, bindparam, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.importing.balances import AFFECTS_BALANCES, recount_customer_balances
@@ -35,6 +36,14 @@ KEPT_LISTED = 1000
 IMAGE = ImportBeforeImage.__table__
 
 
+def _among(session: Session, column, ids):
+    """`column IN ids`; on PostgreSQL `= ANY` one array parameter: a batch's 10,000 ids as
+    10,000 parameters took the driver longer to send than the database to run."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _images(import_id: int, table_name: str):
     return (IMAGE.c.import_id == import_id, IMAGE.c.table_name == table_name)
 
@@ -47,7 +56,7 @@ def _later_changes(session: Session, imp: ImportFile, table_name: str, ids) -> d
                     ImportFile.status != ImportStatus.undone)
              .group_by(IMAGE.c.record_id))
     if ids is not None:
-        later = later.where(IMAGE.c.record_id.in_(ids))
+        later = later.where(_among(session, IMAGE.c.record_id, ids))
     else:
         later = later.where(IMAGE.c.record_id.in_(
             select(IMAGE.c.record_id).where(*_images(imp.id, table_name))))
@@ -72,7 +81,7 @@ def _in_use(session: Session, spec: Imaged, ids: list) -> dict:
         return used
     for column, noun in _users(spec):
         for (record_id,) in session.execute(select(column).distinct()
-                                            .where(column.in_(ids))):
+                                            .where(_among(session, column, ids))):
             used.setdefault(record_id, noun)
     return used
 
@@ -139,8 +148,9 @@ def _undo_batch(session, imp, spec, rows, state):
         if spec.tree:
             remove_return_trees(session, removed)
         if spec.lines is not None:
-            connection.execute(delete(spec.lines).where(spec.lines.c[spec.parent].in_(removed)))
-        connection.execute(delete(table).where(table.c.id.in_(removed)))
+            connection.execute(delete(spec.lines).where(
+                _among(session, spec.lines.c[spec.parent], removed)))
+        connection.execute(delete(table).where(_among(session, table.c.id, removed)))
     if restored and spec.tree:
         restore_return_trees(session, restored)
     elif restored:
@@ -152,16 +162,35 @@ def _undo_batch(session, imp, spec, rows, state):
     if kept:
         _list_kept(session, spec, kept, state)
     connection.execute(delete(IMAGE).where(*_images(imp.id, name),
-                                           IMAGE.c.record_id.in_(ids)))
+                                           _among(session, IMAGE.c.record_id, ids)))
     state["removed"] += len(removed)
     state["restored"] += len(restored)
 
 
 def _restore(session, imp, spec, restored):
-    """The records' columns set back from their images. SQLite: one UPDATE ... FROM the
-    image table (json_extract of each column); elsewhere an executemany of the values."""
+    """The records' columns set back from their images: one UPDATE ... FROM the image
+    table, each column read from the image's JSON array (SQLite: json_extract;
+    PostgreSQL: ->> cast to the column's type); an image that is a JSON object (a
+    document's, with its lines) by an executemany of the values."""
     table = spec.table
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and _image_is_array(restored[0][1]):
+        dialect = connection.dialect
+        assignments = ", ".join(
+            f'"{c}" = CAST(image.before::jsonb ->> {n} AS '
+            f'{table.c[c].type.compile(dialect=dialect)})'
+            for n, c in enumerate(spec.restored))
+        # The batch's ids joined as a set (unnest): each is looked up on the keys of
+        # both tables, where "record_id = ANY(:ids)" was a filter over all the file's
+        # images (3 s a batch of 10,000).
+        connection.execute(text(
+            f'UPDATE "{table.name}" SET {assignments} FROM {IMAGE.name} AS image, '
+            "unnest(CAST(:ids AS INTEGER[])) AS batch(id) "
+            "WHERE image.import_id = :import_id AND image.table_name = :table_name "
+            f'AND image.record_id = batch.id AND "{table.name}".id = batch.id'),
+            {"import_id": imp.id, "table_name": table.name,
+             "ids": [record_id for record_id, _ in restored]})
+        return
     if connection.dialect.name == "sqlite" and _image_is_array(restored[0][1]):
         assignments = ", ".join(f'"{c}" = json_extract(image.before, \'$[{n}]\')'
                                 for n, c in enumerate(spec.restored))
@@ -182,7 +211,7 @@ def _lines_back(session, spec, restored):
     earlier ones inserted again with their ids."""
     connection = session.connection()
     connection.execute(delete(spec.lines).where(
-        spec.lines.c[spec.parent].in_([record_id for record_id, _ in restored])))
+        _among(session, spec.lines.c[spec.parent], [record_id for record_id, _ in restored])))
     rows = [line for _, before in restored
             for line in lines_from_json(spec, json.loads(before).get("lines", []))]
     if rows:
@@ -199,7 +228,7 @@ def _charges_follow(session, invoice_ids):
     balance = (select(OpenInvoice.balance).where(OpenInvoice.id == charge.c.invoice_id)
                .scalar_subquery())
     session.connection().execute(
-        update(charge).where(charge.c.invoice_id.in_(invoice_ids),
+        update(charge).where(_among(session, charge.c.invoice_id, invoice_ids),
                              charge.c.kind == "Additional Charge").values(amount=balance))
 
 
@@ -241,6 +270,9 @@ def record_labels(session, spec: Imaged, ids) -> dict:
 def result(imp: ImportFile) -> dict:
     """The undo's result, as `muara undo --wait` prints it and the file's page shows it."""
     state = json.loads(imp.undo_json or "null") or {}
-    return {"import_id": imp.id, "status": str(imp.status),
-            "removed": state.get("removed", 0), "restored": state.get("restored", 0),
-            "kept": state.get("kept", []), "kept_count": state.get("kept_count", 0)}
+    out = {"import_id": imp.id, "status": str(imp.status),
+           "removed": state.get("removed", 0), "restored": state.get("restored", 0),
+           "kept": state.get("kept", []), "kept_count": state.get("kept_count", 0)}
+    if "sheets" in state:  # a workbook's: each sheet's own counts
+        out["sheets"] = state["sheets"]
+    return out

@@ -122,13 +122,14 @@ def _size_text(size, up=False):
 
 
 def find_duplicate(org_id: int, module_name: str, sha256: str) -> Optional[ImportFile]:
-    """The earlier import of the same file; a file only checked (nothing written) or
-    undone does not count."""
+    """The earlier import of the same file; a file only checked (nothing written, even
+    when the check failed) or undone does not count."""
     return db.session.execute(
         select(ImportFile).where(ImportFile.organization_id == org_id,
                                  ImportFile.module == module_name, ImportFile.sha256 == sha256,
                                  ImportFile.status.not_in((ImportStatus.checked,
-                                                           ImportStatus.undone)))
+                                                           ImportStatus.undone)),
+                                 ImportFile.dry_run.is_(False))
         .order_by(ImportFile.id)).scalars().first()
 
 
@@ -318,6 +319,8 @@ def summary(imp: ImportFile, limit: Optional[int] = None) -> dict:
     messages = [dict(entry(r), severity=r.severity) for r in lines if r.severity != "error"]
     if messages:
         result["messages"] = messages
+    if imp.dry_run:  # a check only; one that could not read the file failed as an import
+        result["dry_run"] = True
     if imp.status == ImportStatus.checked:
         result.update(dry_run=True, **json.loads(imp.check_json or "{}"))
     if imp.error_code:

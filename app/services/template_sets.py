@@ -180,7 +180,8 @@ def _run_again(parent: ImportFile, dry_run: bool, action: str) -> ImportFile:
         .where(ImportFile.id == parent.id,
                ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
                                          ImportStatus.undoing]))
-        .values(status=ImportStatus.imported, dry_run=dry_run, result_seen=False)
+        .values(status=ImportStatus.imported, dry_run=dry_run, result_seen=False,
+                undo_json=None, undone_at=None)  # an undone workbook: imported again
         .execution_options(synchronize_session=False)).rowcount
     if not asked:
         db.session.rollback()
@@ -190,7 +191,7 @@ def _run_again(parent: ImportFile, dry_run: bool, action: str) -> ImportFile:
     db.session.execute(
         update(ImportFile).where(ImportFile.parent_id == parent.id)
         .values(status=ImportStatus.imported, dry_run=dry_run, staged_at=None,
-                check_json=None)
+                check_json=None, undo_json=None, undone_at=None)
         .execution_options(synchronize_session=False))
     db.session.refresh(parent)
     record(action, "import_file", parent.id, parent.organization.code, parent.filename)
