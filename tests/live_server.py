@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -21,15 +22,43 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def served_environment(instance_dir):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    # A walk signs in as several users in turn, faster than a person: the per-address
+    # sign-in limit (10 a minute) is tested on its own in test_security_login.
+    env.update(MUARA_INSTANCE=str(instance_dir), MAIL_ENABLED="false",
+               MUARA_LOGIN_RATE_LIMIT="10000 per minute")
+    return env
+
+
+_first_started = []
+
+
+def first_started_instance():
+    """An instance folder as `python run.py`'s first start leaves it (schema, roles, demo
+    data, logins), prepared once per test session by run.py's own preparation; each
+    server but a `fresh` one starts on a copy of it (the first start took 15-50 s of
+    every browser test module)."""
+    if not _first_started:
+        folder = Path(tempfile.mkdtemp(prefix="muara-first-start-")) / "instance"
+        subprocess.run([sys.executable, "-c", "import run; "
+                        "run.prepare_and_print_logins(run.create_app())"],
+                       cwd=ROOT, env=served_environment(folder), check=True,
+                       capture_output=True, timeout=600)
+        _first_started.append(folder)
+    return _first_started[0]
+
+
 class LiveServer:
-    def __init__(self, instance_dir, extra_env=None, start_timeout=90):
+    def __init__(self, instance_dir, extra_env=None, start_timeout=90, fresh=False):
+        """`fresh`: the server's first start prepares its instance itself (the first-start
+        tests); otherwise it starts on a copy of first_started_instance()."""
+        if not fresh:
+            shutil.copytree(first_started_instance(), instance_dir)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        # A walk signs in as several users in turn, faster than a person: the per-address
-        # sign-in limit (10 a minute) is tested on its own in test_security_login.
-        env.update(MUARA_INSTANCE=str(instance_dir), MUARA_PORT=str(self.port),
-                   MAIL_ENABLED="false", MUARA_LOGIN_RATE_LIMIT="10000 per minute")
+        env = served_environment(instance_dir)
+        env.update(MUARA_PORT=str(self.port))
         env.update(extra_env or {})
         self.env = env
         self.process = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=env,

@@ -12,7 +12,7 @@ from tests.live_server import LiveServer
 
 @pytest.fixture
 def served(tmp_path):
-    server = LiveServer(tmp_path / "instance")
+    server = LiveServer(tmp_path / "instance", fresh=True)
     yield server
     server.stop()
 
