@@ -24,10 +24,6 @@ def sheet_argument(sheet):
     return str(sheet)
 
 
-def position_text(index: int) -> str:
-    return f"#{index + 1}"
-
-
 @dataclass
 class SheetChoice:
     name: str
