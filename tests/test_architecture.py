@@ -133,3 +133,27 @@ def test_no_module_imports_from_a_floor_above_its_own():
                                          ("app.services.imports", 3), ("app", 5)])
 def test_floors_are_read_by_longest_prefix(name, floor):
     assert floor_of(name) == floor
+
+
+# The commit rule (README "Architecture"): services and jobs own their transaction; the
+# adapters (views, the REST API, the CLI) never commit.
+ADAPTERS = ("app.views", "app.api", "app.cli")
+
+
+def commit_calls(path):
+    """Line numbers of `<anything>.commit()` calls in the module."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit"]
+
+
+def test_views_api_and_cli_never_commit():
+    found = sorted(f"{name}:{line}" for name, path in app_modules().items()
+                   if name.startswith(ADAPTERS) for line in commit_calls(path))
+    assert found == []
+
+
+def test_the_commit_finder_sees_a_commit(tmp_path):
+    module = tmp_path / "view.py"
+    module.write_text("def save(db):\n    db.session.add(1)\n    db.session.commit()\n")
+    assert commit_calls(module) == [3]
