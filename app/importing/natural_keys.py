@@ -11,7 +11,7 @@ the module (checked once per job), so a clean import pays one query.
 """
 import datetime as dt
 import json
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ _key_json = json.JSONEncoder(ensure_ascii=False).encode
 _quoted = json.encoder.encode_basestring  # a str as JSON text, as _key_json writes it
 
 
-def key_text(parts) -> str:
+def key_text(parts: tuple) -> str:
     """A natural key as the text stored on the rejection row."""
     if len(parts) == 1 and parts[0].__class__ is str:  # most keys: one code
         return f"[{_quoted(parts[0])}]"
@@ -114,7 +114,7 @@ class NaturalKeys:
         return self._open
 
 
-def close_resolved_files(session: Session, import_ids) -> list[int]:
+def close_resolved_files(session: Session, import_ids: Iterable[int]) -> list[int]:
     """The files among `import_ids` that need attention and have no open rejection left
     leave the "Needs attention" list: they become Archived (processed). Returns them."""
     import_ids = list(import_ids)

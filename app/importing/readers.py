@@ -154,7 +154,7 @@ def _header(cells):
     return header
 
 
-def open_table(path: str, fmt: str, sheet=None, header_row: int = 1,
+def open_table(path: str, fmt: str, sheet: str | int | None = None, header_row: int = 1,
                encoding: str | None = None, delimiter: str | None = None) -> Table:
     """Open `path` (already detected as `fmt`) and read its header row.
 

@@ -13,13 +13,14 @@ import sqlite3
 from array import array
 from decimal import Decimal
 from itertools import accumulate
+from typing import Any
 
 _EMPTY = 0  # no key hashes to 0 here: see _hash
 _BLOCK = 4096  # key texts joined per block
 _PRESIZE_LIMIT = 2_000_000  # a larger file grows the table as it goes
 
 
-def key_text(key):
+def key_text(key: Any) -> str:
     """The key as text, equal exactly when the keys are equal."""
     if isinstance(key, str):
         return key

@@ -8,7 +8,7 @@ interrupted by a dead worker completes when it runs again, and never undoes a re
 twice.
 """
 import json
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -221,7 +221,7 @@ def _list_kept(session, spec, kept, state):
         state["kept"].append(entry)
 
 
-def record_labels(session, spec: Imaged, ids) -> dict:
+def record_labels(session: Session, spec: Imaged, ids: Iterable[int]) -> dict:
     """record id -> its natural key as people read it ("C001", "P001 / JKT / 2025-01-31");
     a key that points at another record is shown by that record's code."""
     table = spec.table
