@@ -65,7 +65,7 @@ class Outcome:
 
 
 class MasterDataMissing(Exception):
-    def __init__(self, reason, message):
+    def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason, self.message = reason, message
 

@@ -54,7 +54,7 @@ class Proposal:
     confidence: float
 
     @property
-    def percent(self):
+    def percent(self) -> int:
         return round(self.confidence * 100)
 
 

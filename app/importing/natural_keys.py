@@ -11,11 +11,12 @@ the module (checked once per job), so a clean import pays one query.
 """
 import datetime as dt
 import json
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from app.importing.validation import RowValidator
 from app.importing.values import Invalid
 from app.models import ImportFile, ImportRejection
 from app.models.imports import ImportStatus
@@ -41,7 +42,7 @@ def key_text(parts: tuple) -> str:
 class NaturalKeys:
     """The natural key of a module's rows, for one import job."""
 
-    def __init__(self, validator, staged=False):
+    def __init__(self, validator: RowValidator, staged: bool = False):
         self.module = validator.module
         self.names = list(validator.key_fields)
         self.fields = [validator.compiled(name) for name in self.names]
@@ -50,19 +51,19 @@ class NaturalKeys:
         self._open: Optional[bool] = None  # any open rejection with a key to resolve?
 
     @classmethod
-    def of(cls, validator, staged=False) -> Optional["NaturalKeys"]:
+    def of(cls, validator: RowValidator, staged: bool = False) -> Optional["NaturalKeys"]:
         """None for a module without a natural key (nothing to match then)."""
         if not validator.key_fields:
             return None
         return cls(validator, staged)
 
-    def of_record(self, record) -> str:
+    def of_record(self, record: Any) -> str:
         if self.staged:  # its fields as JSON, dates already ISO text
             data = json.loads(record["data"])
             return key_text([data.get(name) for name in self.names])
         return key_text([record[slot] for slot in self.slots])
 
-    def of_values(self, values) -> Optional[str]:
+    def of_values(self, values: Sequence) -> Optional[str]:
         """A rejected row's key, or None when a part of it is missing or not valid."""
         parts = []
         for compiled in self.fields:

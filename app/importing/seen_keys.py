@@ -41,7 +41,8 @@ class SeenKeys:
     memory bounded (its page cache: `disk_cache_kb`). The in-memory keys are still
     checked first."""
 
-    def __init__(self, capacity=0, memory_keys=1_000_000, disk_cache_kb=8192):
+    def __init__(self, capacity: int = 0, memory_keys: int = 1_000_000,
+                 disk_cache_kb: int = 8192):
         self.memory_keys = memory_keys
         self.disk_cache_kb = disk_cache_kb
         self._disk = None
@@ -60,10 +61,10 @@ class SeenKeys:
         self._on_disk = 0
         self.close()
 
-    def clear(self):
+    def clear(self) -> None:
         self._clear(0)
 
-    def close(self):
+    def close(self) -> None:
         """Drop the keys on disk (SQLite deletes its temporary database on close)."""
         if self._disk is not None:
             self._disk.close()
@@ -75,7 +76,7 @@ class SeenKeys:
     def __len__(self):
         return self._count + self._on_disk
 
-    def first_row(self, key, row):
+    def first_row(self, key: Any, row: int) -> int | None:
         text = key if key.__class__ is str else key_text(key)
         wanted = hash(text) or 1
         index = wanted & self._mask

@@ -142,7 +142,7 @@ class DuplicateFile(MuaraError):
     """The same file was imported before (IMP-6); `earlier` is that import, for a screen
     to word its own message."""
 
-    def __init__(self, earlier):
+    def __init__(self, earlier: ImportFile):
         self.earlier = earlier
         super().__init__(f"this file was already imported as {describe_import(earlier)}; "
                          "force it to import it again")
