@@ -61,3 +61,24 @@ def test_tasks_queued_before_the_job_move_name_their_job_after_it(app):
         stored = db.session.execute(select(BackgroundTask.function)).scalar()
     assert stored == "app.services.consolidation.sync_all_job"
     assert stored in JOBS
+
+
+def test_a_service_pull_queued_before_the_rename_names_its_job_after_it(app):
+    """A pull queued by the code before issue 12 named service pulls as pulls
+    (app.services.service_sync) runs after the upgrade, and the screen's "already queued
+    or running?" guard still finds it."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app.models.tasks import BackgroundTask
+    from app.queue import JOBS
+    with app.app_context():
+        downgrade(revision="d5e8f1a2b3c4")
+        db.session.add(BackgroundTask(function="app.services.service_sync.sync_service_job",
+                                      args='[1, "master_data"]'))
+        db.session.commit()
+        db.session.remove()
+        upgrade()
+        stored = db.session.execute(select(BackgroundTask.function)).scalar()
+    assert stored == "app.services.service_pull.pull_service_job"
+    assert stored in JOBS
