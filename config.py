@@ -84,6 +84,19 @@ def env_zone(name, default):
     return value
 
 
+def env_rate(name, default):
+    """A Flask-Limiter rate ("10 per minute", several joined by ";"), checked now: a typo
+    would otherwise switch the limit off at the first request, not stop the app."""
+    from limits import parse_many
+    value = env_str(name, default).strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a rate such as 10 per minute, "
+                           f"got {value!r}") from None
+    return value
+
+
 def instance_dir():
     path = Path(env_str("MUARA_INSTANCE", BASE_DIR / "instance"))
     path.mkdir(parents=True, exist_ok=True)
@@ -219,7 +232,7 @@ def security_settings(redis_url, public_url):
         # Per address, on POST /login/ and /api/v1/security/login (Flask-Limiter).
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "LOGIN_RATE_LIMIT": env_str("MUARA_LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_RATE_LIMIT": env_rate("MUARA_LOGIN_RATE_LIMIT", "10 per minute"),
         # Per account: locked from the 5th failure in a row, 1 minute doubling to 1 hour.
         "LOGIN_LOCKOUT_THRESHOLD": env_int("MUARA_LOCKOUT_THRESHOLD", 5),
         "LOGIN_LOCKOUT_SECONDS": env_int("MUARA_LOCKOUT_SECONDS", 60),

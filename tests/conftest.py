@@ -173,6 +173,15 @@ def d1(app):
 
 
 @pytest.fixture
+def root_admin(app, world):
+    """D1 (as `d1`) and the platform Admin "root", signed in on a client of its own."""
+    from tests.factories import make_distributor
+    make_distributor(app)
+    world.user("root", "Admin")
+    return login(app.test_client(), "root")
+
+
+@pytest.fixture
 def returns_d1(app):
     """D1 with seed 004's master data, for the customer returns tests."""
     from tests.factories import make_returns_distributor

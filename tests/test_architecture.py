@@ -133,3 +133,74 @@ def test_no_module_imports_from_a_floor_above_its_own():
                                          ("app.services.imports", 3), ("app", 5)])
 def test_floors_are_read_by_longest_prefix(name, floor):
     assert floor_of(name) == floor
+
+
+# The commit rule (README "Architecture"): services and jobs own their transaction; the
+# adapters (views, the REST API, the CLI) never commit.
+ADAPTERS = ("app.views", "app.api", "app.cli")
+
+
+def commit_calls(path):
+    """Line numbers of `<anything>.commit()` calls in the module."""
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit"]
+
+
+def test_views_api_and_cli_never_commit():
+    found = sorted(f"{name}:{line}" for name, path in app_modules().items()
+                   if name.startswith(ADAPTERS) for line in commit_calls(path))
+    assert found == []
+
+
+def test_the_commit_finder_sees_a_commit(tmp_path):
+    module = tmp_path / "view.py"
+    module.write_text("def save(db):\n    db.session.add(1)\n    db.session.commit()\n")
+    assert commit_calls(module) == [3]
+
+
+# Type hints on the public functions of the pipeline and the services (issue 12): every
+# parameter but self/cls, and the return, of each public module-level function and each
+# public method of a public class.
+TYPED = ("app.importing", "app.services")
+
+
+def unannotated(path):
+    """'function: names' of the public functions of the module missing a hint."""
+    def missing(function):
+        arguments = function.args
+        named = arguments.posonlyargs + arguments.args + arguments.kwonlyargs
+        found = [a.arg for a in named if a.annotation is None and a.arg not in ("self", "cls")]
+        found += [f"*{a.arg}" for a in (arguments.vararg, arguments.kwarg)
+                  if a is not None and a.annotation is None]
+        if function.returns is None and function.name != "__init__":
+            found.append("return")
+        return found
+
+    functions = ast.FunctionDef, ast.AsyncFunctionDef
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    public = [(node.name, node) for node in tree.body
+              if isinstance(node, functions) and not node.name.startswith("_")]
+    for owner in tree.body:
+        if isinstance(owner, ast.ClassDef) and not owner.name.startswith("_"):
+            public += [(f"{owner.name}.{node.name}", node) for node in owner.body
+                       if isinstance(node, functions)
+                       and (not node.name.startswith("_") or node.name == "__init__")]
+    return [f"{name}: {', '.join(names)}" for name, node in public
+            if (names := missing(node))]
+
+
+def test_public_functions_of_the_pipeline_and_the_services_have_type_hints():
+    found = {name: gaps for name, path in app_modules().items()
+             if name.startswith(TYPED) and (gaps := unannotated(path))}
+    assert found == {}
+
+
+def test_the_hint_finder_sees_a_missing_hint(tmp_path):
+    module = tmp_path / "service.py"
+    module.write_text("def typed(a: int) -> int:\n    return a\n\n\n"
+                      "def untyped(a, *rest: int):\n    return a\n\n\n"
+                      "def _private(a):\n    return a\n\n\n"
+                      "class Thing:\n    def __init__(self, a):\n        self.a = a\n\n"
+                      "    def size(self) -> int:\n        return 1\n")
+    assert unannotated(module) == ["untyped: a, return", "Thing.__init__: a"]

@@ -3,18 +3,10 @@ paging, ordering and filter parameters, every action endpoint with an unknown na
 over-limit upload while signed in, the framework's file-download route."""
 import io
 
-import pytest
 from flask import url_for
 
 from tests.conftest import login
 from tests.factories import make_distributor
-
-
-@pytest.fixture
-def admin(app, world):
-    make_distributor(app)
-    world.user("root", "Admin")
-    return login(app.test_client(), "root")
 
 
 def list_views(app):
@@ -47,28 +39,28 @@ def status_of(request):
         return f"500: {exc!r:.120}"
 
 
-def test_every_list_screen_answers_malformed_parameters_without_a_500(app, admin):
+def test_every_list_screen_answers_malformed_parameters_without_a_500(app, root_admin):
     views = list_views(app)
     assert len(views) > 20
     failures = []
     for view, path in views:
         for params in malformed_params(view):
             status = status_of(lambda path=path, params=params:
-                               admin.get(path, query_string=params))
+                               root_admin.get(path, query_string=params))
             if not isinstance(status, int) or status >= 500:
                 failures.append((path, params, status))
     assert failures == [], "\n".join(map(str, failures))
 
 
-def test_a_page_size_over_the_limit_is_refused_with_the_portals_page(app, admin):
-    response = admin.get("/customerview/list/", query_string={"psize_CustomerView": "100000"})
+def test_a_page_size_over_the_limit_is_refused_with_the_portals_page(app, root_admin):
+    response = root_admin.get("/customerview/list/", query_string={"psize_CustomerView": "100000"})
     assert response.status_code == 400
     assert "between 1 and 500" in response.text and 'id="error-message"' in response.text
-    largest = admin.get("/customerview/list/", query_string={"psize_CustomerView": "500"})
+    largest = root_admin.get("/customerview/list/", query_string={"psize_CustomerView": "500"})
     assert largest.status_code == 200
 
 
-def test_every_action_endpoint_refuses_an_unknown_action(app, admin):
+def test_every_action_endpoint_refuses_an_unknown_action(app, root_admin):
     failures = []
     for view, _path in list_views(app):
         if f"{view.endpoint}.action_post" not in app.view_functions:
@@ -77,17 +69,17 @@ def test_every_action_endpoint_refuses_an_unknown_action(app, admin):
             post_path = url_for(f"{view.endpoint}.action_post")
             get_path = url_for(f"{view.endpoint}.action", name="no_such_action", pk=1)
         for request in (
-                lambda: admin.post(post_path, data={"action": "no_such_action", "rowid": "1"}),  # noqa: B023
-                lambda: admin.post(post_path, data={"rowid": "1"}),  # noqa: B023
-                lambda: admin.get(get_path)):  # noqa: B023  (called at once, in the loop)
+                lambda: root_admin.post(post_path, data={"action": "no_such_action", "rowid": "1"}),  # noqa: B023
+                lambda: root_admin.post(post_path, data={"rowid": "1"}),  # noqa: B023
+                lambda: root_admin.get(get_path)):  # noqa: B023  (called at once, in the loop)
             status = status_of(request)
             if status != 400:
                 failures.append((post_path, status))
     assert failures == [], "\n".join(map(str, failures))
 
 
-def test_the_framework_file_download_route_is_a_404_not_a_500(app, admin):
-    assert admin.get("/customerview/download/csv").status_code == 404
+def test_the_framework_file_download_route_is_a_404_not_a_500(app, root_admin):
+    assert root_admin.get("/customerview/download/csv").status_code == 404
 
 
 def test_an_over_limit_upload_while_signed_in_gets_the_portals_413_page(app, world, monkeypatch):
@@ -101,8 +93,8 @@ def test_an_over_limit_upload_while_signed_in_gets_the_portals_413_page(app, wor
     assert "larger than the upload limit of 1 KB" in response.text
 
 
-def test_a_bad_request_asking_for_json_gets_json(app, admin):
-    response = admin.get("/customerview/list/", query_string={"page_CustomerView": "x"},
+def test_a_bad_request_asking_for_json_gets_json(app, root_admin):
+    response = root_admin.get("/customerview/list/", query_string={"page_CustomerView": "x"},
                          headers={"Accept": "application/json"})
     assert response.status_code == 400
     assert response.json["message"] == "page_CustomerView must be a whole number."

@@ -83,6 +83,8 @@ def test_a_switch_reads_the_words_for_on_and_off(clean_env, monkeypatch, word, e
     ("MUARA_PURGE_TIME", "3am", "a time of day as HH:MM (00:00 to 23:59)"),
     ("MUARA_TIME_ZONE", "Mars/Olympus", "a time zone name such as Asia/Jakarta"),
     ("MUARA_TIME_ZONE", "../etc/passwd", "a time zone name such as Asia/Jakarta"),
+    ("MUARA_LOGIN_RATE_LIMIT", "10 per minit", "a rate such as 10 per minute"),
+    ("MUARA_LOGIN_RATE_LIMIT", "ten", "a rate such as 10 per minute"),
 ])
 def test_an_unknown_value_stops_the_app_naming_the_variable_and_what_it_accepts(
         clean_env, monkeypatch, name, value, accepted):
@@ -92,6 +94,11 @@ def test_an_unknown_value_stops_the_app_naming_the_variable_and_what_it_accepts(
         config.build_config()
     assert str(raised.value) == f"{name} must be {'one of ' if ',' in accepted else ''}" \
         f"{accepted}, got {value!r}"
+
+
+def test_a_login_rate_is_kept_as_written(clean_env, monkeypatch):
+    monkeypatch.setenv("MUARA_LOGIN_RATE_LIMIT", "5/minute;100 per hour")
+    assert config.build_config()["LOGIN_RATE_LIMIT"] == "5/minute;100 per hour"
 
 
 def test_the_log_level_is_read_in_any_case(clean_env, monkeypatch):

@@ -10,7 +10,6 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
-import pytest
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy import select
 
@@ -25,11 +24,6 @@ from tests.factories import (
     set_line,
     set_template,
 )
-
-
-@pytest.fixture
-def d1(app):
-    return make_distributor(app)
 
 
 def workbook_file(path, build):

@@ -34,7 +34,6 @@ from tests.factories import (
     MB,
     check_counts,
     counts,
-    make_distributor,
     muara,
     refused,
     run_import,
@@ -46,11 +45,6 @@ HOSTILE = DATA / "hostile"
 REALWORLD = DATA / "realworld"
 PASSWORD = "The workbook is password-protected: remove the password and upload it again."
 CUSTOMERS = ["Customer Code", "Customer Name"]
-
-
-@pytest.fixture
-def d1(app):
-    return make_distributor(app)
 
 
 def failed_with(out, reason, message):

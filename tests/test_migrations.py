@@ -44,20 +44,37 @@ def test_the_principal_migration_shares_records_by_their_file_and_loses_nothing(
     assert charges == 2
 
 
-def test_tasks_queued_before_the_job_move_name_their_job_after_it(app):
-    """A task row written by the old code (app.jobs.* paths) names the same job after the
-    upgrade, so it still runs and its screens still find it."""
+def task_after_upgrade(app, revision, function, args):
+    """The job a task row written at `revision` (by the code of then) names after the
+    upgrade to head."""
     from flask_migrate import downgrade, upgrade
     from sqlalchemy import select
 
     from app.models.tasks import BackgroundTask
-    from app.queue import JOBS
     with app.app_context():
-        downgrade(revision="858ded5b5f7c")
-        db.session.add(BackgroundTask(function="app.jobs.consolidation.sync_all", args="[1]"))
+        downgrade(revision=revision)
+        db.session.add(BackgroundTask(function=function, args=args))
         db.session.commit()
         db.session.remove()
         upgrade()
-        stored = db.session.execute(select(BackgroundTask.function)).scalar()
+        return db.session.execute(select(BackgroundTask.function)).scalar()
+
+
+def test_tasks_queued_before_the_job_move_name_their_job_after_it(app):
+    """A task row written by the old code (app.jobs.* paths) names the same job after the
+    upgrade, so it still runs and its screens still find it."""
+    from app.queue import JOBS
+    stored = task_after_upgrade(app, "858ded5b5f7c", "app.jobs.consolidation.sync_all", "[1]")
     assert stored == "app.services.consolidation.sync_all_job"
+    assert stored in JOBS
+
+
+def test_a_service_pull_queued_before_the_rename_names_its_job_after_it(app):
+    """A pull queued by the code before issue 12 named service pulls as pulls
+    (app.services.service_sync) runs after the upgrade, and the screen's "already queued
+    or running?" guard still finds it."""
+    from app.queue import JOBS
+    stored = task_after_upgrade(app, "d5e8f1a2b3c4", "app.services.service_sync.sync_service_job",
+                                '[1, "master_data"]')
+    assert stored == "app.services.service_pull.pull_service_job"
     assert stored in JOBS

@@ -14,7 +14,7 @@ from app.models import Organization
 from app.models.tasks import BackgroundTask, TaskStatus
 from app.queue import job_path
 from app.services.directory import add_integration, add_org
-from app.services.service_sync import sync_service_job, waiting_pulls
+from app.services.service_pull import pull_service_job, waiting_pulls
 from app.services.transaction import owns_transaction
 
 
@@ -50,7 +50,7 @@ def test_nested_services_join_the_outer_transaction_and_roll_back_with_it(app):
 
 
 def _queued_pull(integration_id, args_text):
-    db.session.add(BackgroundTask(function=job_path(sync_service_job), args=args_text,
+    db.session.add(BackgroundTask(function=job_path(pull_service_job), args=args_text,
                                   status=TaskStatus.queued))
     db.session.commit()
 

@@ -10,21 +10,14 @@ from tests.conftest import login
 from tests.factories import invoice_file, make_distributor, muara
 
 
-@pytest.fixture
-def admin(app, world):
-    make_distributor(app)  # D1, shared with P1, with its templates and master data
-    world.user("root", "Admin")
-    return login(app.test_client(), "root")
-
-
 def csp_of(response):
     return dict(part.strip().split(" ", 1) for part in
                 response.headers["Content-Security-Policy"].split(";") if part.strip())
 
 
 @pytest.mark.parametrize("path", ["/login/", "/", "/customerview/list/", "/no-such-page"])
-def test_every_response_has_the_security_headers(app, admin, path):
-    client = admin if path != "/login/" else app.test_client()
+def test_every_response_has_the_security_headers(app, root_admin, path):
+    client = root_admin if path != "/login/" else app.test_client()
     response = client.get(path)
     csp = csp_of(response)
     assert "'unsafe-inline'" not in csp["script-src"] and "'nonce-" in csp["script-src"]
@@ -57,11 +50,11 @@ def menu_pages(client):
     return pages + adds
 
 
-def test_every_inline_script_of_the_screens_carries_the_nonce(app, admin):
-    pages = menu_pages(admin)
+def test_every_inline_script_of_the_screens_carries_the_nonce(app, root_admin):
+    pages = menu_pages(root_admin)
     assert len(pages) > 20
     for path in pages:
-        response = admin.get(path)
+        response = root_admin.get(path)
         if response.status_code != 200 or response.mimetype != "text/html":
             continue
         if path.startswith("/operations/rq/"):
@@ -88,13 +81,13 @@ def test_downloads_are_attachments_with_nosniff():
     assert "Content-Disposition" not in page.headers
 
 
-def test_an_uploaded_file_downloads_as_an_attachment(app, admin, world, tmp_path):
+def test_an_uploaded_file_downloads_as_an_attachment(app, root_admin, world, tmp_path):
     result = muara(app.test_cli_runner(), "import",
                    invoice_file(tmp_path, [["INV-1", "C001", "2025-01-31", 1, "PO-1", "JKT"]]),
                    "--module", "open_invoices", "--org", "D1", "--wait")
     assert result.exit_code == 0, result.output
     import_id = int(re.search(r'"import_id": (\d+)', result.output)[1])
-    response = admin.get(f"/imports/download/{import_id}")
+    response = root_admin.get(f"/imports/download/{import_id}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert response.headers["X-Content-Type-Options"] == "nosniff"

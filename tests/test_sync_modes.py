@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Integration, Product, StockTransfer
 from app.models.integrations import SyncMode
-from app.services import document_sync as sync_service
+from app.services import document_sync
 from app.services.document_sync.schedule import due_sync_integrations
 from tests.factories import drain
 from tests.sync_helpers import auth, make_pos, push, records, sale, transfer_in, transfer_out
@@ -19,7 +19,7 @@ def settings(app, integration_id, **values):
         row = db.session.get(Integration, integration_id)
         for name, value in values.items():
             setattr(row, name, value)
-        sync_service.check_settings(row)
+        document_sync.check_settings(row)
         db.session.commit()
 
 
@@ -60,15 +60,15 @@ def test_scheduled_mode_applies_at_its_time_once_a_day(app, client):
     with app.app_context():
         before = wib(2026, 1, 5, 18, 29)
         assert due_sync_integrations(before) == []
-        assert sync_service.run_due_syncs(before) == []
+        assert document_sync.run_due_syncs(before) == []
         at = wib(2026, 1, 5, 18, 30)
-        assert sync_service.run_due_syncs(at) == [(integration_id, "sales")]
-        assert sync_service.run_due_syncs(at + dt.timedelta(minutes=5)) == [], "ran twice a day"
+        assert document_sync.run_due_syncs(at) == [(integration_id, "sales")]
+        assert document_sync.run_due_syncs(at + dt.timedelta(minutes=5)) == [], "ran twice a day"
     drain(app)
     assert status(app, integration_id, "sales_transaction", "S-1") == "success"
     push(client, key, sale("S-2"))
     with app.app_context():
-        assert sync_service.run_due_syncs(wib(2026, 1, 6, 18, 31)) == [
+        assert document_sync.run_due_syncs(wib(2026, 1, 6, 18, 31)) == [
             (integration_id, "sales")]
     drain(app)
     assert status(app, integration_id, "sales_transaction", "S-2") == "success"
@@ -78,11 +78,11 @@ def test_the_scheduled_time_and_its_day_are_local_time(app, client):
     """06:00 in Jakarta is 23:00 UTC of the day before: it runs then, once that local day."""
     integration_id, _ = make_pos(app, sync_mode=SyncMode.scheduled, sync_time="06:00")
     with app.app_context():
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 22, 59)) == []
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 5, 23, 0)) == [
+        assert document_sync.run_due_syncs(dt.datetime(2026, 1, 5, 22, 59)) == []
+        assert document_sync.run_due_syncs(dt.datetime(2026, 1, 5, 23, 0)) == [
             (integration_id, "sales")]
         # 01:00 UTC on the 6th is still the 6th in Jakarta: not again.
-        assert sync_service.run_due_syncs(dt.datetime(2026, 1, 6, 1, 0)) == []
+        assert document_sync.run_due_syncs(dt.datetime(2026, 1, 6, 1, 0)) == []
         assert db.session.get(Integration, integration_id).sync_ran_on == dt.date(2026, 1, 6)
 
 
@@ -93,8 +93,8 @@ def test_transfers_wait_for_the_transfer_sync_time_when_enabled(app, client):
     assert status(app, integration_id, "sales_transaction", "S-1") == "success"
     assert status(app, integration_id, "transfer_out", "T-1") == "pending"
     with app.app_context():
-        assert sync_service.run_due_syncs(wib(2026, 1, 5, 22, 59)) == []
-        assert sync_service.run_due_syncs(wib(2026, 1, 5, 23, 0)) == [
+        assert document_sync.run_due_syncs(wib(2026, 1, 5, 22, 59)) == []
+        assert document_sync.run_due_syncs(wib(2026, 1, 5, 23, 0)) == [
             (integration_id, "transfers")]
     drain(app)
     assert status(app, integration_id, "transfer_out", "T-1") == "success"
@@ -107,7 +107,7 @@ def test_transfers_sync_only_by_hand_when_disabled(app, client, runner):
                                              "lines": [{"product": "P001", "quantity": "7"}]})
     drain(app)
     with app.app_context():
-        assert sync_service.run_due_syncs(wib(2026, 1, 5, 23, 59)) == []
+        assert document_sync.run_due_syncs(wib(2026, 1, 5, 23, 59)) == []
     assert status(app, integration_id, "transfer_out", "T-1") == "pending"
     assert status(app, integration_id, "stock_opname", "O-1") == "pending"
     result = runner.invoke(args=["muara", "sync-now", "Files", "--org", "D1", "--transfers"])

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from sqlalchemy import Date, DateTime, Enum, Numeric, Table, delete, select, tuple_, update
 from sqlalchemy.orm import Session
@@ -402,7 +402,7 @@ class CheckCounts:
                 "unchanged": self.unchanged}
 
 
-def same_value(new, old) -> bool:
+def same_value(new: Any, old: Any) -> bool:
     if isinstance(new, Decimal) or isinstance(old, Decimal):
         try:
             return new is not None and old is not None and Decimal(new) == Decimal(old)

@@ -15,6 +15,7 @@ import functools
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 EXCEL_DIGITS = 15
 IMPRECISE_MESSAGE = ("Excel keeps only 15 digits of this number: format the column as Text "
@@ -26,7 +27,7 @@ class ImpreciseNumber(str):
     """A number with more digits than Excel keeps (its 15 kept digits as text)."""
 
 
-def is_imprecise(value) -> bool:
+def is_imprecise(value: Any) -> bool:
     return value.__class__ is ImpreciseNumber
 
 
@@ -34,7 +35,7 @@ def imprecise_number_message(label: str) -> str:
     return f"{label}: {IMPRECISE_MESSAGE}"
 
 
-def shown_text(value, number_format: str | None = None) -> str:
+def shown_text(value: Any, number_format: str | None = None) -> str:
     """The text of a cell value as the spreadsheet shows it (see the module's doc)."""
     if isinstance(value, str):
         return value
@@ -101,7 +102,7 @@ def _sections(code):
     return parts
 
 
-def format_number(value, code: str) -> str | None:
+def format_number(value: int | float | Decimal, code: str) -> str | None:
     """`value` formatted with the Excel format `code` (zero padding, fixed decimals,
     thousands separators, percent, scientific, literal text); None for what this does not
     render (fractions, a date format on a plain number), which then shows as General."""

@@ -13,7 +13,7 @@ its own token; nothing else can tell whether it is alive, so it guards only its 
 import uuid
 from typing import Optional
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import ImportFile
@@ -25,14 +25,14 @@ def local_token() -> str:
     return f"local-{uuid.uuid4().hex}"
 
 
-def holder_alive():
+def holder_alive() -> Exists:
     """SQL: the run named by the import's token is a running task's current job."""
     return exists(select(BackgroundTask.id).where(
         BackgroundTask.rq_job_id == ImportFile.run_token,
         BackgroundTask.status == TaskStatus.running))
 
 
-def claimable(token: str):
+def claimable(token: str) -> ColumnElement[bool]:
     """SQL: the import may be claimed by the run `token`."""
     waiting = and_(ImportFile.status == ImportStatus.imported, ImportFile.staged_at.is_(None))
     orphaned = and_(ImportFile.status == ImportStatus.processing,

@@ -36,11 +36,11 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def normalise_header(text) -> str:
+def normalise_header(text: object) -> str:
     return " ".join(str(text).split()).casefold()
 
 
-def resolve_column(header: list, source: str, kind: str = HEADER):
+def resolve_column(header: list, source: str, kind: str = HEADER) -> int | None:
     """Index in `header` (sheet columns) of the column a line names, or None."""
     if kind == LETTER:
         if not is_column_letter(source):
@@ -54,7 +54,8 @@ def resolve_column(header: list, source: str, kind: str = HEADER):
     return None
 
 
-def resolve_line(header: list, source: str, kind: str, field_headers: tuple = ()):
+def resolve_line(header: list, source: str, kind: str,
+                 field_headers: tuple = ()) -> int | None:
     """`resolve_column`, and for a line naming one of its field's own headers (a
     default template's "Customer Code"), the field's other names too (its header in the
     other language, its other spellings):

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Callable, Optional
 
 from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import Session
 
 from app.errors import TaskSuperseded
 from app.importing import consolidation_sql
@@ -64,7 +65,7 @@ class Outcome:
 
 
 class MasterDataMissing(Exception):
-    def __init__(self, reason, message):
+    def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason, self.message = reason, message
 
@@ -93,7 +94,8 @@ TARGETS = {
 }
 
 
-def consolidate_file(session, import_id, checkpoint: Optional[Callable] = None) -> Outcome:
+def consolidate_file(session: Session, import_id: int,
+                     checkpoint: Optional[Callable] = None) -> Outcome:
     """Consolidate one staged file in one transaction. `checkpoint(session)` is called after
     each chunk of documents (the job's heartbeat; it may raise to stop: nothing commits)."""
     claimed = session.execute(
@@ -265,7 +267,7 @@ def _document_records(imp, target, chunk, lookups, now):
     return headers, lines_of
 
 
-def set_wise(session) -> bool:
+def set_wise(session: Session) -> bool:
     """Whether the documents are written in SQL (consolidation_sql): on SQLite."""
     return session.connection().dialect.name == "sqlite"
 
@@ -373,7 +375,7 @@ def _visits(session, imp, checkpoint):
     return written
 
 
-def check_counts(session, imp) -> dict:
+def check_counts(session: Session, imp: ImportFile) -> dict:
     """What consolidating the file's staged rows would do (check only), per document or
     visit: create, update, or leave unchanged (the same values, or a later file owns it).
     Reads the consolidated tables, writes nothing."""

@@ -21,7 +21,11 @@ integers, their product rounded half to even to thousandths, in SQL while the nu
 fit in 64 bits with room; larger ones go through line_amount, registered with SQLite.
 """
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy.engine import Connection
+
+from app.importing.before_images import Imaged
 from app.models import ImportBeforeImage
 from app.models.organizations import OrgKind
 
@@ -50,7 +54,7 @@ def thousandths_real(thousandths: int) -> float:
     return float(Decimal(thousandths).scaleb(-3))
 
 
-def prepare(connection) -> None:
+def prepare(connection: Connection) -> None:
     """line_amount and thousandths_real registered with this SQLite connection (once per
     file: cheap)."""
     driver = connection.connection.driver_connection
@@ -240,7 +244,7 @@ def _write_lines(connection, target) -> None:
         "ORDER BY l.rowid")
 
 
-def read_chunk(connection, target, parameters) -> bool:
+def read_chunk(connection: Connection, target: Any, parameters: dict) -> bool:
     """The documents from :first to :last of the file :import read into the temporary
     tables; False when they have a fault (the per-record path names it)."""
     _create_tables(connection, target)
@@ -249,7 +253,7 @@ def read_chunk(connection, target, parameters) -> bool:
     return not _has_faults(connection, target, parameters)
 
 
-def write_chunk(connection, target, spec, parameters) -> int:
+def write_chunk(connection: Connection, target: Any, spec: Imaged, parameters: dict) -> int:
     """Consolidate the chunk read by read_chunk (written as :file of :org for :principal
     at :now); returns how many documents it wrote."""
     _keep_images(connection, target, spec, parameters)
@@ -259,7 +263,7 @@ def write_chunk(connection, target, spec, parameters) -> int:
     return written
 
 
-def release(connection, target) -> None:
+def release(connection: Connection, target: Any) -> None:
     """The temporary tables emptied (they stay, per connection, for the next file)."""
     for name in ("rows", "documents"):
         connection.exec_driver_sql(f"DELETE FROM {_temp(target, name)}")

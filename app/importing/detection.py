@@ -257,7 +257,7 @@ def _mb(size):
 
 
 
-def file_contains(path, needle, chunk=MB):
+def file_contains(path: str, needle: bytes, chunk: int = MB) -> bool:
     overlap = len(needle) - 1
     tail = b""
     with open(path, "rb") as fh:

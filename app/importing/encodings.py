@@ -27,7 +27,6 @@ LABELS = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": 
           "cp1250": "Windows-1250", "latin-1": "ISO-8859-1", "latin_1": "ISO-8859-1",
           "iso8859-1": "ISO-8859-1", "iso8859-2": "ISO-8859-2", "cp1251": "Windows-1251"}
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
-_C1_BYTES = bytes(range(0x80, 0xA0))
 _NOT_C1 = bytes(b for b in range(256) if not 0x80 <= b < 0xA0)
 _TOKEN_SPLIT = re.compile(rb"[\s,;|\"'()\[\]{}<>=/]+")
 

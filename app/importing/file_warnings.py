@@ -11,15 +11,17 @@ though nothing stopped it (issue 13). Each is {"code", "message"}; stored on the
 import json
 
 from app.importing.columns import describe_source, resolve_line
-from app.importing.modules import TEXT
+from app.importing.modules import TEXT, Module
+from app.importing.readers import Table
+from app.importing.validation import RowValidator
 
 
-def text_field_columns(validator) -> list[int]:
+def text_field_columns(validator: RowValidator) -> list[int]:
     """The columns mapped to text fields: they take the text the cell shows."""
     return [f.index for f in validator.fields if f.index is not None and f.declared.type == TEXT]
 
 
-def file_warnings(table, module, lines) -> list[dict]:
+def file_warnings(table: Table, module: Module, lines: list) -> list[dict]:
     warnings = []
     if table.hidden_skipped:
         names = ", ".join(f"'{name}'" for name in table.hidden_skipped)
@@ -54,9 +56,9 @@ def _warning(code, message):
     return {"code": code, "message": message}
 
 
-def stored_warnings(text) -> list[dict]:
+def stored_warnings(text: str | None) -> list[dict]:
     return json.loads(text) if text else []
 
 
-def stored_read_as(text) -> dict | None:
+def stored_read_as(text: str | None) -> dict | None:
     return json.loads(text) if text else None

@@ -14,6 +14,7 @@ was enabled before the first one began.
 import contextlib
 import gc
 import threading
+from collections.abc import Iterator
 
 _lock = threading.Lock()
 _pauses = 0
@@ -21,7 +22,7 @@ _was_enabled = False
 
 
 @contextlib.contextmanager
-def collector_paused():
+def collector_paused() -> Iterator[None]:
     global _pauses, _was_enabled
     with _lock:
         if _pauses == 0:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Optional
 
+from app.importing.modules import Field, Module
+
 THRESHOLD = 0.5
 # A fuzzy match never reads as certain: only an exact header or alias gives 1.0.
 FUZZY_CEILING = 0.95
@@ -52,11 +54,11 @@ class Proposal:
     confidence: float
 
     @property
-    def percent(self):
+    def percent(self) -> int:
         return round(self.confidence * 100)
 
 
-def normalise(text):
+def normalise(text: object) -> str:
     """Lower case, punctuation and runs of spaces as one space; "#" as the word "no"."""
     text = str(text or "").casefold().replace("#", " # ")
     words = _PUNCTUATION.sub(" ", text).split()
@@ -84,7 +86,7 @@ def _dice(a, b):
     return 2 * _weight(a & b) / (_weight(a) + _weight(b))
 
 
-def score(header, candidate):
+def score(header: str, candidate: str) -> float:
     """How well `header` (from the file) matches `candidate` (a field's header or alias),
     both already normalised; 0..1."""
     if not header or not candidate:
@@ -98,14 +100,14 @@ def score(header, candidate):
     return min(0.5 * ratio + 0.5 * overlap, FUZZY_CEILING)
 
 
-def candidates(field):
+def candidates(field: Field) -> tuple[list[str], str]:
     """The spellings a field is known by: its header in each language, its aliases, its
     internal name."""
     exact = [normalise(text) for text in (*field.headers, *field.aliases)]
     return exact, normalise(field.name)
 
 
-def field_score(header, field):
+def field_score(header: str, field: Field) -> float:
     """The best score of a (normalised) header against every spelling of `field`."""
     exact, internal = candidates(field)
     best = max(score(header, text) for text in exact)
@@ -116,7 +118,8 @@ def field_score(header, field):
     return best
 
 
-def propose_mapping(headers, module, threshold=THRESHOLD):
+def propose_mapping(headers: list, module: Module,
+                    threshold: float = THRESHOLD) -> list[Proposal]:
     """One Proposal per field of `module`, in the module's field order."""
     normalised = [normalise(h) for h in headers]
     scored = []

@@ -2,7 +2,7 @@
 default template, the downloadable template file, the validator and the docs derive
 from the declaration. Adding a module is adding a declaration and a writer."""
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -335,7 +335,7 @@ TEMPLATE_SET_LABEL = "Workbook (template set)"
 DEPENDENCY_ORDER = ("customers", "products")
 
 
-def in_dependency_order(items: list, module_of) -> list:
+def in_dependency_order(items: list, module_of: Callable[[Any], str]) -> list:
     """`items` (sheets of a set) with master data first, otherwise in their order;
     `module_of(item)` names an item's module."""
     def rank(pair):

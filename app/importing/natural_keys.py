@@ -11,11 +11,12 @@ the module (checked once per job), so a clean import pays one query.
 """
 import datetime as dt
 import json
-from typing import Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from app.importing.validation import RowValidator
 from app.importing.values import Invalid
 from app.models import ImportFile, ImportRejection
 from app.models.imports import ImportStatus
@@ -29,7 +30,7 @@ _key_json = json.JSONEncoder(ensure_ascii=False).encode
 _quoted = json.encoder.encode_basestring  # a str as JSON text, as _key_json writes it
 
 
-def key_text(parts) -> str:
+def key_text(parts: tuple) -> str:
     """A natural key as the text stored on the rejection row."""
     if len(parts) == 1 and parts[0].__class__ is str:  # most keys: one code
         return f"[{_quoted(parts[0])}]"
@@ -41,7 +42,7 @@ def key_text(parts) -> str:
 class NaturalKeys:
     """The natural key of a module's rows, for one import job."""
 
-    def __init__(self, validator, staged=False):
+    def __init__(self, validator: RowValidator, staged: bool = False):
         self.module = validator.module
         self.names = list(validator.key_fields)
         self.fields = [validator.compiled(name) for name in self.names]
@@ -50,19 +51,19 @@ class NaturalKeys:
         self._open: Optional[bool] = None  # any open rejection with a key to resolve?
 
     @classmethod
-    def of(cls, validator, staged=False) -> Optional["NaturalKeys"]:
+    def of(cls, validator: RowValidator, staged: bool = False) -> Optional["NaturalKeys"]:
         """None for a module without a natural key (nothing to match then)."""
         if not validator.key_fields:
             return None
         return cls(validator, staged)
 
-    def of_record(self, record) -> str:
+    def of_record(self, record: Any) -> str:
         if self.staged:  # its fields as JSON, dates already ISO text
             data = json.loads(record["data"])
             return key_text([data.get(name) for name in self.names])
         return key_text([record[slot] for slot in self.slots])
 
-    def of_values(self, values) -> Optional[str]:
+    def of_values(self, values: Sequence) -> Optional[str]:
         """A rejected row's key, or None when a part of it is missing or not valid."""
         parts = []
         for compiled in self.fields:
@@ -114,7 +115,7 @@ class NaturalKeys:
         return self._open
 
 
-def close_resolved_files(session: Session, import_ids) -> list[int]:
+def close_resolved_files(session: Session, import_ids: Iterable[int]) -> list[int]:
     """The files among `import_ids` that need attention and have no open rejection left
     leave the "Needs attention" list: they become Archived (processed). Returns them."""
     import_ids = list(import_ids)

@@ -20,7 +20,10 @@ into the table instead of the upsert from staging saved nothing measurable, so n
 existing keys take the same path.
 """
 import functools
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import Table
+from sqlalchemy.engine import Connection
 
 IMAGE_TABLE = "import_before_image"
 
@@ -31,7 +34,8 @@ def staged_batch(table_name: str) -> str:
     return f"muara_staged_{table_name}"
 
 
-def copy_rows(connection, table_name: str, columns: Sequence[str], rows) -> None:
+def copy_rows(connection: Connection, table_name: str, columns: Sequence[str],
+              rows: Iterable[tuple]) -> None:
     """COPY FROM STDIN of row tuples, in the connection's transaction."""
     quoted = ", ".join(f'"{c}"' for c in columns)
     cursor = connection.connection.driver_connection.cursor()
@@ -41,7 +45,8 @@ def copy_rows(connection, table_name: str, columns: Sequence[str], rows) -> None
             write(row)
 
 
-def stage(connection, table_name: str, columns: Sequence[str], rows) -> str:
+def stage(connection: Connection, table_name: str, columns: Sequence[str],
+          rows: Iterable[tuple]) -> str:
     """COPY `rows` into the connection's temporary staging table for `table_name` (made
     on first use with the table's column types, emptied at every commit)."""
     staged = staged_batch(table_name)
@@ -55,8 +60,8 @@ def stage(connection, table_name: str, columns: Sequence[str], rows) -> str:
     return staged
 
 
-def upsert(connection, table_name: str, columns: tuple, rows, keys: tuple, updates: tuple,
-           only_if=None) -> None:
+def upsert(connection: Connection, table_name: str, columns: tuple, rows: Iterable[tuple],
+           keys: tuple, updates: tuple, only_if: str | None = None) -> None:
     """The rows COPYed into staging, then upserted from it in one statement, in the keys'
     order (no deadlock between batches that share records). The staged rows then hold
     the ids of the records written (NULL: an existing record that `only_if` kept), so
@@ -88,7 +93,7 @@ def _upsert_sql(table, staged, columns, keys, updates, only_if=None):
             "SELECT count(*) FILTER (WHERE NOT inserted) FROM marked")
 
 
-def updated_count(connection, table_name: str) -> int:
+def updated_count(connection: Connection, table_name: str) -> int:
     """How many existing records upsert()'s last batch for `table_name` on this
     connection updated (the others it created)."""
     return connection.info["muara_updated"].pop(table_name)
@@ -100,7 +105,8 @@ def written_ids(table_name: str) -> str:
     return f'"{staged_batch(table_name)}" AS batch WHERE batch.id IS NOT NULL'
 
 
-def images_around(connection, table, import_id: int, org_id: int, key_columns: tuple,
+def images_around(connection: Connection, table: Table, import_id: int, org_id: int,
+                  key_columns: tuple,
                   keys: list, restored: tuple, write: Callable[[], None]) -> None:
     """Before-images of a batch written by `write` (through upsert()): the JSON array of
     `restored` of each batch record that exists before the write, then NULL for each one
@@ -122,7 +128,8 @@ def images_around(connection, table, import_id: int, org_id: int, key_columns: t
         (import_id, table.name))
 
 
-def keys_found(connection, table, key_columns, lock=False) -> str:
+def keys_found(connection: Connection, table: Table, key_columns: Sequence[str],
+               lock: bool = False) -> str:
     """SQL (FROM clause, parameters: the organization, then one array per key column):
     the records of the organization with the batch's keys, one index probe per key
     (each locked FOR UPDATE, in the keys' order, with `lock`)."""

@@ -17,6 +17,7 @@ import csv
 import io
 import itertools
 import re
+from collections.abc import Callable, Iterable, Iterator
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
@@ -25,7 +26,7 @@ from app.importing.detection import ENCRYPTED_PACKAGE, file_contains
 from app.importing.encodings import LABELS, decide_encoding, given_encoding
 from app.importing.faults import PASSWORD_MESSAGE, FileRejected
 from app.importing.sheets import choose_sheet
-from app.importing.xlsx_styles import NO_FORMATS, sheet_cell_formats
+from app.importing.xlsx_styles import NO_FORMATS, CellFormats, sheet_cell_formats
 
 # Exports quote cells a spreadsheet would run; reading a CSV takes that quote off again.
 from app.security.csv_safety import restore_cells
@@ -48,9 +49,12 @@ class Table:
     starts further right (app.importing.columns).
     """
 
-    def __init__(self, header, header_row, records, *, fmt, sheet_name=None,
-                 encoding=None, delimiter=None, last_row=None, encoding_certain=True,
-                 hidden_skipped=(), cell_formats=None):
+    def __init__(self, header: list, header_row: int,
+                 records: Callable[[], Iterator[tuple[int, list]]], *, fmt: str,
+                 sheet_name: str | None = None, encoding: str | None = None,
+                 delimiter: str | None = None, last_row: int | None = None,
+                 encoding_certain: bool = True, hidden_skipped: Iterable[str] = (),
+                 cell_formats: Callable[[], CellFormats] | None = None):
         self.header = header
         self.last_row = last_row  # the sheet's last row number, when known (progress)
         self.header_row = header_row
@@ -64,22 +68,22 @@ class Table:
         self._cell_formats = cell_formats  # () -> CellFormats (xlsx: read when needed)
         self._text_columns = ()
 
-    def show_as_text(self, columns):
+    def show_as_text(self, columns: Iterable[int]) -> None:
         """Give the cells of these columns (text fields) as the text the spreadsheet
         shows: number format applied, TRUE/FALSE, ISO dates (app.importing.cell_text)."""
         if self.fmt != "csv":  # CSV cells are text already
             self._text_columns = tuple(sorted(set(columns)))
 
     @property
-    def encoding_label(self):
+    def encoding_label(self) -> str | None:
         return LABELS.get(self.encoding, self.encoding) if self.encoding else None
 
-    def read_as(self):
+    def read_as(self) -> dict:
         """How the file was read, as the file page and the `--wait` JSON say it."""
         return {"format": self.fmt, "encoding": self.encoding_label,
                 "delimiter": self.delimiter, "sheet": self.sheet_name}
 
-    def rows(self):
+    def rows(self) -> Iterator[tuple[int, tuple]]:
         width = len(self.header)
         text_columns = self._text_columns
         show = _TextShower(self._cell_formats).shown if text_columns else None
@@ -154,7 +158,7 @@ def _header(cells):
     return header
 
 
-def open_table(path: str, fmt: str, sheet=None, header_row: int = 1,
+def open_table(path: str, fmt: str, sheet: str | int | None = None, header_row: int = 1,
                encoding: str | None = None, delimiter: str | None = None) -> Table:
     """Open `path` (already detected as `fmt`) and read its header row.
 

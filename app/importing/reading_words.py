@@ -10,7 +10,7 @@ _DELIMITERS = {",": _l("comma"), ";": _l("semicolon"), "\t": _l("tab"),
                "|": _l("vertical bar")}
 
 
-def read_as_words(read_as_json) -> str:
+def read_as_words(read_as_json: str | None) -> str:
     """'CSV, Windows-1250, semicolon-separated' or 'XLSX, sheet "Invoices"'; '' when unread."""
     read_as = stored_read_as(read_as_json)
     if not read_as:
@@ -27,11 +27,11 @@ def read_as_words(read_as_json) -> str:
     return ", ".join(parts)
 
 
-def warning_lines(warnings_json) -> list[str]:
+def warning_lines(warnings_json: str | None) -> list[str]:
     return [warning["message"] for warning in stored_warnings(warnings_json)]
 
 
-def warnings_paragraph(warnings_json) -> str:
+def warnings_paragraph(warnings_json: str | None) -> str:
     """The warnings as an e-mail paragraph ('' when there are none)."""
     lines = warning_lines(warnings_json)
     if not lines:

@@ -9,7 +9,7 @@ work must be replayable: everything it writes is written inside `work()`.
 import logging
 import random
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -107,7 +107,10 @@ class Retries:
         self.lost_since = None
 
 
-def retrying(session: Session, work: Callable[[], object], retries: Retries):
+T = TypeVar("T")
+
+
+def retrying(session: Session, work: Callable[[], T], retries: Retries) -> T:
     """work() then commit, again after a rollback while the database asks to retry."""
     while True:
         try:

@@ -27,7 +27,7 @@ ZIPPED_FORMATS = frozenset({"xlsx", "ods"})
 _NOT_THE_FILE = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
-def open_guarded(path: str, fmt: str, sheet=None, header_row: int = 1,
+def open_guarded(path: str, fmt: str, sheet: str | int | None = None, header_row: int = 1,
                  max_unpacked_bytes: int = 1024 * 1024 * 1024,
                  limits: ReadLimits | None = None, encoding: str | None = None) -> Table:
     """`readers.open_table` for a file of untrusted bytes; only `FileRejected` comes out.

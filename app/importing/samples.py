@@ -15,7 +15,8 @@ SAMPLE_FORMATS = ("xlsx", "xls", "ods", "csv")
 SAMPLE_ROWS = 3  # values shown under each column of the proposal
 
 
-def read_sample(content: bytes, filename: str, max_unpacked_bytes: int, sheet=None,
+def read_sample(content: bytes, filename: str, max_unpacked_bytes: int,
+                sheet: str | int | None = None,
                 header_row: int = 1) -> tuple[str, list, list]:
     """(format, header in sheet columns, the first values of each column) of a sample
     file; FileRejected when it cannot be read. `sheet` is the template's value (a name

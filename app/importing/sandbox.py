@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from app.importing.faults import FileRejected
 from app.importing.readers import Table
-from app.importing.xlsx_styles import NO_FORMATS
+from app.importing.xlsx_styles import NO_FORMATS, CellFormats
 
 MB = 1024 * 1024
 CHUNK_ROWS = 5000
@@ -59,7 +59,7 @@ def damaged(fmt: str, why: str) -> FileRejected:
                                         f"({why}).")
 
 
-def open_table_in_child(path: str, fmt: str, sheet=None, header_row: int = 1,
+def open_table_in_child(path: str, fmt: str, sheet: str | int | None = None, header_row: int = 1,
                         limits: ReadLimits = ReadLimits()) -> Table:
     """`readers.open_table` run in a limited child process; the rows come back through a
     spool file that is removed when the returned Table is."""
@@ -125,7 +125,7 @@ def _table_from_spool(spool):
     return table
 
 
-def no_cell_formats():
+def no_cell_formats() -> CellFormats:
     return NO_FORMATS
 
 
@@ -138,7 +138,7 @@ def _remove(path):
 
 # --- the child ---------------------------------------------------------------------------
 
-def child_main():
+def child_main() -> None:
     """Entry point of the child process: limit itself, read, spool, answer in JSON."""
     request = json.loads(sys.argv[1])
     _lower_limit(resource.RLIMIT_AS, request["address_space"])
@@ -185,6 +185,6 @@ def _spool_table(table, spool):
             pickle.dump(chunk, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def first_line(exc):
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]

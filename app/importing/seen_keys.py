@@ -13,13 +13,14 @@ import sqlite3
 from array import array
 from decimal import Decimal
 from itertools import accumulate
+from typing import Any
 
 _EMPTY = 0  # no key hashes to 0 here: see _hash
 _BLOCK = 4096  # key texts joined per block
 _PRESIZE_LIMIT = 2_000_000  # a larger file grows the table as it goes
 
 
-def key_text(key):
+def key_text(key: Any) -> str:
     """The key as text, equal exactly when the keys are equal."""
     if isinstance(key, str):
         return key
@@ -40,7 +41,8 @@ class SeenKeys:
     memory bounded (its page cache: `disk_cache_kb`). The in-memory keys are still
     checked first."""
 
-    def __init__(self, capacity=0, memory_keys=1_000_000, disk_cache_kb=8192):
+    def __init__(self, capacity: int = 0, memory_keys: int = 1_000_000,
+                 disk_cache_kb: int = 8192):
         self.memory_keys = memory_keys
         self.disk_cache_kb = disk_cache_kb
         self._disk = None
@@ -59,10 +61,10 @@ class SeenKeys:
         self._on_disk = 0
         self.close()
 
-    def clear(self):
+    def clear(self) -> None:
         self._clear(0)
 
-    def close(self):
+    def close(self) -> None:
         """Drop the keys on disk (SQLite deletes its temporary database on close)."""
         if self._disk is not None:
             self._disk.close()
@@ -74,7 +76,7 @@ class SeenKeys:
     def __len__(self):
         return self._count + self._on_disk
 
-    def first_row(self, key, row):
+    def first_row(self, key: Any, row: int) -> int | None:
         text = key if key.__class__ is str else key_text(key)
         wanted = hash(text) or 1
         index = wanted & self._mask

@@ -13,7 +13,7 @@ from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, Shee
 from app.importing.faults import FileRejected
 
 
-def sheet_argument(sheet):
+def sheet_argument(sheet: str | int | None) -> str | int | None:
     """A template's sheet value for the reader: "#2" -> 1 (a 0-based position), a name as
     it is, empty -> None (the first visible sheet)."""
     if sheet is None or not str(sheet).strip():
@@ -24,17 +24,13 @@ def sheet_argument(sheet):
     return str(sheet)
 
 
-def position_text(index: int) -> str:
-    return f"#{index + 1}"
-
-
 @dataclass
 class SheetChoice:
     name: str
     hidden_skipped: list = field(default_factory=list)
 
 
-def choose_sheet(workbook, sheet) -> SheetChoice:
+def choose_sheet(workbook: CalamineWorkbook, sheet: str | int | None) -> SheetChoice:
     """The sheet to read: `sheet` is a name, a 0-based position or None (see the module)."""
     metadata = workbook.sheets_metadata
     names = [m.name for m in metadata]
@@ -67,7 +63,7 @@ def choose_sheet(workbook, sheet) -> SheetChoice:
                        f"The workbook has no sheet named '{sheet}' (sheets: {listed}){hint}.")
 
 
-def workbook_sheet_names(source) -> list[str]:
+def workbook_sheet_names(source: str | bytes) -> list[str]:
     """The sheet names of a spreadsheet (a path or its bytes), in the workbook's order;
     FileRejected when it is no workbook calamine reads."""
     try:

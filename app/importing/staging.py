@@ -28,6 +28,7 @@ from app.importing.batches import Batch, Settings, plain, rejection_rows
 from app.importing.consolidation import check_counts
 from app.importing.modules import Module
 from app.importing.natural_keys import NaturalKeys
+from app.importing.readers import Table
 from app.importing.tabular import all_or_nothing_message, open_with_template
 from app.importing.validation import Rejection, RowValidator
 from app.importing.values import Invalid
@@ -85,7 +86,7 @@ def _check_only(session: Session, imp: ImportFile, all_or_nothing: bool) -> None
     session.commit()
 
 
-def stage_file(session: Session, imp: ImportFile, table, validator: RowValidator,
+def stage_file(session: Session, imp: ImportFile, table: Table, validator: RowValidator,
                module: Module, settings: Settings) -> None:
     """Validate every row of `table` into staging; returns nothing, moves imp's counts."""
     session.execute(delete(StagedRow).where(StagedRow.import_id == imp.id))

@@ -125,7 +125,7 @@ def _estimate_rows(path, table):
     return max(count_lines(path) - table.header_row, 0)
 
 
-def count_lines(path):
+def count_lines(path: str) -> int:
     """The lines of a text file: its line ends, plus a last line that has none (a file
     ending in a line end has no empty line after it: 300,000 rows and a header are
     300,001 lines, not 300,002)."""

@@ -8,7 +8,7 @@ interrupted by a dead worker completes when it runs again, and never undoes a re
 twice.
 """
 import json
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import Integer, any_, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -250,7 +250,7 @@ def _list_kept(session, spec, kept, state):
         state["kept"].append(entry)
 
 
-def record_labels(session, spec: Imaged, ids) -> dict:
+def record_labels(session: Session, spec: Imaged, ids: Iterable[int]) -> dict:
     """record id -> its natural key as people read it ("C001", "P001 / JKT / 2025-01-31");
     a key that points at another record is shown by that record's code."""
     table = spec.table

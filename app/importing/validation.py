@@ -6,6 +6,7 @@ Converters (app.importing.values) are compiled once per job into small closures,
 per-row function is generated once per job from them (app.importing.rowcode) so each row
 runs straight-line code.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Optional
@@ -87,8 +88,9 @@ class RowValidator:
     template when the validator is built (generate_validate). `seen` is cleared in place
     between passes, never replaced: validate holds its first_row."""
 
-    def __init__(self, module, template, header, lookups, multi_location, expected_rows=0,
-                 optional_fields=()):
+    def __init__(self, module: Module, template: TemplateSpec, header: list, lookups: dict,
+                 multi_location: bool, expected_rows: int = 0,
+                 optional_fields: Iterable[str] = ()):
         """`optional_fields`: required fields whose presence is checked elsewhere (a
         document's header and line fields, app.importing.staging); their columns must
         still exist."""

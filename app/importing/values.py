@@ -35,7 +35,7 @@ class Rejection:
 class Invalid(Exception):
     """Raised by a converter; turned into a Rejection by the validator."""
 
-    def __init__(self, reason, message):
+    def __init__(self, reason: str, message: str):
         self.reason, self.message = reason, message
 
 

@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 from io import BytesIO
 from itertools import zip_longest
-from typing import Iterable
+from typing import Any, Iterable
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -25,6 +25,7 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["safe_cell", "rejected_rows_workbook", "template_workbook", "safe_sheet_title",
            "FORMULA_TRIGGERS", "REASON_HEADER", "NOTES_SHEET", "NOTES_HEADER", "DATE_FORMAT",
@@ -52,7 +53,7 @@ def _needs_text_guard(value: str) -> bool:
     return value.startswith(FORMULA_TRIGGERS) or value in ERROR_CODES
 
 
-def safe_cell(value, sheet=None):
+def safe_cell(value: Any, sheet: Any = None) -> Any:
     """Make ``value`` safe to put into a worksheet (``ws.append`` accepts the result).
 
     * a str starting with ``= + - @``, a tab or a carriage return (or equal to an Excel
@@ -167,7 +168,7 @@ def rejected_rows_workbook(header: list[str], rows: Iterable[tuple[list, str]],
     return _to_bytes(wb)
 
 
-def safe_sheet_title(label, default: str = _DEFAULT_SHEET_TITLE) -> str:
+def safe_sheet_title(label: object, default: str = _DEFAULT_SHEET_TITLE) -> str:
     """A valid Excel sheet name from a label: ``[]:*?/\\`` and control characters removed,
     no leading/trailing apostrophe or blank, at most 31 characters; ``default`` when nothing
     is left or the name is reserved ("History", or "Notes", used by the template)."""
@@ -279,7 +280,8 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
-def rule_for(column: dict, letter: str, first_row: int, list_range: str | None):
+def rule_for(column: dict, letter: str, first_row: int,
+             list_range: str | None) -> DataValidation | None:
     """The DataValidation of one column (its cells from ``first_row`` down), or None
     when the column has no rule Excel can check. ``list_range``: the range of its codes
     on the hidden sheet, for a looked-up column."""
@@ -348,7 +350,7 @@ def list_range(index: int, count: int) -> str:
     return f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${count + 1}"
 
 
-def add_rules(ws, columns: list[dict], ranges: dict, first_row: int = 2) -> None:
+def add_rules(ws: Worksheet, columns: list[dict], ranges: dict, first_row: int = 2) -> None:
     """Add each column's validation to ``ws`` (a normal-mode worksheet), from
     ``first_row`` to Excel's last row; ``ranges``: {kind: range of its codes}."""
     for index, column in enumerate(columns, 1):

@@ -12,6 +12,7 @@ import bisect
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -38,11 +39,11 @@ class CellFormats:
     """`code(row, column)`: the number format of a number cell (1-based row, 0-based
     column), None for General. Each column is read when first asked for."""
 
-    def __init__(self, read_column=None):
+    def __init__(self, read_column: Callable[[int], tuple] | None = None):
         self._read_column = read_column  # column -> runs ([first rows], [formats])
         self._runs = {}
 
-    def code(self, row: int, column: int):
+    def code(self, row: int, column: int) -> str | None:
         runs = self._runs.get(column)
         if runs is None:
             runs = self._runs[column] = self._read_column(column) if self._read_column \

@@ -14,7 +14,6 @@ same values; an imported text that really starts with "'=" must be written "''="
 """
 import re
 
-TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _RUNNABLE = re.compile(r"'*[=+\-@\t\r]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _NEUTRALIZED = re.compile(r"'+[=+\-@\t\r]")

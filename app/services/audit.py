@@ -22,7 +22,7 @@ FIELDS = ("at", "actor", "address", "action", "entity", "entity_id", "organizati
           "summary", "changes")
 
 
-def record_now(action: str, entity: str | None = None, entity_id=None,
+def record_now(action: str, entity: str | None = None, entity_id: int | str | None = None,
                organization: str | None = None, summary: str | None = None,
                changes: dict | None = None) -> None:
     """Record and commit an event that changes no row (an export, a download): there is

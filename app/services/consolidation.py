@@ -5,9 +5,11 @@ by the jobs, the CLI and the views. Each file is consolidated in its own transac
 app.importing.consolidation, which claims it atomically.
 """
 import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Optional
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
 from app.errors import MuaraError
 from app.extensions import db
@@ -15,14 +17,14 @@ from app.importing.consolidation import consolidate_file, pending_query
 from app.models import Connection, ImportFile, Organization
 from app.models.imports import ImportStatus
 from app.models.organizations import OrgKind
-from app.models.tasks import utcnow
+from app.models.tasks import BackgroundTask, utcnow
 from app.queue import beat, job, job_path, queue
 from app.security.audit import record
 from app.services.audit import purge_old_events
 from app.services.sync_files import follow_import
 
 
-def principal_by_code(code):
+def principal_by_code(code: str) -> Organization:
     principal = db.session.execute(select(Organization).where(Organization.code == code)).scalar()
     if principal is None:
         raise MuaraError(f"unknown organization: {code}")
@@ -31,7 +33,7 @@ def principal_by_code(code):
     return principal
 
 
-def request_sync_all(principal):
+def request_sync_all(principal: Organization) -> BackgroundTask:
     """Queue Sync All for the principal; returns the task."""
     if principal.kind != OrgKind.principal:
         raise MuaraError(f"{principal.code} is a distributor: Sync All is a principal's")
@@ -40,7 +42,7 @@ def request_sync_all(principal):
     return queue().submit(sync_all_job, principal.id)
 
 
-def pending_for_principal(principal_id):
+def pending_for_principal(principal_id: int) -> Select:
     """Files shared with the principal, waiting, from distributors still connected to it."""
     return (pending_query(principal_id)
             .join(Connection, (Connection.distributor_id == ImportFile.organization_id)
@@ -48,7 +50,7 @@ def pending_for_principal(principal_id):
             .where(Connection.active.is_(True)))
 
 
-def consolidate(file_ids, checkpoint=None):
+def consolidate(file_ids: Sequence[int], checkpoint: Optional[Callable] = None) -> dict:
     """Consolidate the files one by one; the counts `sync-all --wait` prints, and
     "needs_attention" when some consolidated files had rejected rows (they are in the
     state Needs attention, not Archived: the result says so, issue 17)."""
@@ -69,20 +71,20 @@ def consolidate(file_ids, checkpoint=None):
     return result
 
 
-def run_sync_all(principal_id, checkpoint=None):
+def run_sync_all(principal_id: int, checkpoint: Optional[Callable] = None) -> dict:
     ids = db.session.execute(pending_for_principal(principal_id)).scalars().all()
     db.session.commit()
     return consolidate(ids, checkpoint)
 
 
-def run_daily(checkpoint=None):
+def run_daily(checkpoint: Optional[Callable] = None) -> dict:
     """The automatic run (seed 000: once a day): every waiting file."""
     ids = db.session.execute(pending_query()).scalars().all()
     db.session.commit()
     return consolidate(ids, checkpoint)
 
 
-def purge_old_files(now=None, days=None):
+def purge_old_files(now: Optional[dt.datetime] = None, days: Optional[int] = None) -> dict:
     """Delete files older than the retention period with their bytes, rejections and
     staged rows (the database cascades); consolidated records stay (they carry their
     own distributor and principal). A file being processed or undone is left for the
@@ -100,7 +102,7 @@ def purge_old_files(now=None, days=None):
     return {"deleted": len(ids), "cutoff": cutoff.isoformat(sep=" ", timespec="seconds")}
 
 
-def consolidates_on_arrival(imp):
+def consolidates_on_arrival(imp: ImportFile) -> bool:
     """INT-2: a file that an integration's own system pushed (the API) is consolidated as
     soon as it is staged when that integration syncs in real time. A file a person
     uploads waits for Sync All or the daily run, as seed 000 says, whatever the mode."""

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import ImportFile, Organization
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
-from app.security.tenancy import scope
+from app.security.tenancy import Viewer, scope
 
 PALETTE = ("#337ab7", "#5cb85c", "#f0ad4e", "#d9534f", "#5bc0de", "#8e6cbf", "#777777")
 # A state keeps its colour whichever states are shown: done is green, needs a look amber,
@@ -30,7 +30,7 @@ OCCASIONAL_COLORS = {
 CHART_WIDTH, BAR_HEIGHT, PLOT_HEIGHT = 600, 22, 160
 
 
-def dashboard_figures(viewer, days=30, today=None):
+def dashboard_figures(viewer: Viewer, days: int = 30, today: dt.date | None = None) -> dict:
     files = scope(select(ImportFile), ImportFile, viewer).subquery()
     states = dict(db.session.execute(
         select(files.c.status, func.count()).group_by(files.c.status)).all())
@@ -73,7 +73,8 @@ def dashboard_figures(viewer, days=30, today=None):
     }
 
 
-def horizontal_bars(items, maximum=None, colors=None):
+def horizontal_bars(items: list[tuple], maximum: float | None = None,
+                    colors: dict | None = None) -> dict:
     """[(label, value, text)] -> bars with their SVG geometry; `colors` fixes a label's
     colour, the others take the palette's in turn."""
     top = maximum or max([value for _, value, _ in items] + [1])
@@ -87,7 +88,7 @@ def horizontal_bars(items, maximum=None, colors=None):
             "bar_height": BAR_HEIGHT}
 
 
-def stacked_days(consolidated, since, today):
+def stacked_days(consolidated: dict, since: dt.date, today: dt.date) -> dict:
     """One stacked bar per day (segments per distributor), with a legend."""
     codes = sorted({code for per in consolidated.values() for code in per})
     colors = {code: PALETTE[n % len(PALETTE)] for n, code in enumerate(codes)}

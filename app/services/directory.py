@@ -6,6 +6,7 @@ Each function that writes owns its transaction (app.services.transaction).
 from typing import Optional
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 
 from app.errors import MuaraError, NotFound
@@ -90,7 +91,8 @@ def add_integration(org_code: str, name: str, kind: str, active: bool = True) ->
 
 
 @owns_transaction
-def add_user(username, org_code, role_name, email, password, first_name=None, last_name=None):
+def add_user(username: str, org_code: str | None, role_name: str, email: str, password: str,
+             first_name: str | None = None, last_name: str | None = None) -> User:
     """A login bound to an organization with one role. Admins may have no organization."""
     sm = current_app.appbuilder.sm
     if role_name not in ROLES:

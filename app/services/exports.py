@@ -25,7 +25,7 @@ from app.models import (
 from app.models import consolidated as documents
 from app.models.organizations import OrgKind
 from app.security.csv_safety import safe_row
-from app.security.tenancy import scope
+from app.security.tenancy import Viewer, scope
 from app.services.audit import record_now
 from app.services.imports import check_module
 
@@ -136,7 +136,7 @@ CONSOLIDATED_EXPORTS = {"sales_orders": _sales_orders, "sales_invoices": _sales_
                         "daily_visits": _daily_visits}
 
 
-def export_rows(module_name: str, org: Organization, viewer) -> tuple[list, list]:
+def export_rows(module_name: str, org: Organization, viewer: Viewer) -> tuple[list, list]:
     """(header, rows) of ORG's records of the module that `viewer` may see."""
     if module_name in SHOWN_ONLY:
         raise MuaraError(f"Exporting {SHOWN_ONLY[module_name]} is not supported yet.")
@@ -177,7 +177,7 @@ def write_export(header: list, rows: list, fmt: str, out: TextIO) -> None:
         raise MuaraError(f"format {fmt} is not available for this module (csv or json)")
 
 
-def export_returns_xml(org: Organization, viewer, out: TextIO) -> None:
+def export_returns_xml(org: Organization, viewer: Viewer, out: TextIO) -> None:
     """Customer returns of ORG that `viewer` may see, in their import format (RET-1)."""
     from app.importing.returns.export import export_returns
     from app.models import CustomerReturn
@@ -186,7 +186,7 @@ def export_returns_xml(org: Organization, viewer, out: TextIO) -> None:
     export_returns(db.session, query, out)
 
 
-def export_text(module_name: str, org: Organization, viewer, fmt: str) -> str:
+def export_text(module_name: str, org: Organization, viewer: Viewer, fmt: str) -> str:
     buffer = io.StringIO()
     if module_name == "customer_returns":
         if fmt != "xml":

@@ -6,9 +6,10 @@ A row that is still wrong is never imported: it comes back with its reasons."""
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func, select
 
 from app.errors import MuaraError
@@ -105,7 +106,7 @@ def _text(cell) -> str:
     return str(cell)
 
 
-def parse_rows(imp: ImportFile, payload) -> list[tuple[int, list]]:
+def parse_rows(imp: ImportFile, payload: Any) -> list[tuple[int, list]]:
     """The rows a request sends, as (row number, values): each an unresolved rejected row
     of this file, with text values as wide as the file's header. MuaraError says what is
     wrong with the request."""
@@ -159,7 +160,7 @@ def check(imp: ImportFile, rows: list) -> list:
 
 
 @owns_transaction
-def import_fixed_rows(imp: ImportFile, rows: list, user=None) -> FixOutcome:
+def import_fixed_rows(imp: ImportFile, rows: list, user: User | None = None) -> FixOutcome:
     """Check the rows; those that pass become a child import of `imp` (stored whole like
     any file, then queued), and their rejections are resolved by it. Still-wrong rows
     import nothing and come back with their reasons."""

@@ -1,6 +1,8 @@
 """What each role's home page shows now (issue 17 item 11), each query limited so the
 home page stays cheap on a portal with millions of rows: the newest rows by id, counters
 kept on the file (never a count of rows), at most HOME_LIMIT of anything."""
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from app.extensions import db
@@ -9,12 +11,13 @@ from app.models import (
     Connection,
     ImportFile,
     MapperTemplate,
+    Organization,
 )
 from app.models.apikeys import IntegrationKey
 from app.models.imports import ImportStatus
 from app.models.tasks import TaskStatus
 from app.security import roles
-from app.security.tenancy import scope, users_criterion
+from app.security.tenancy import Viewer, scope, users_criterion
 
 HOME_LIMIT = 10
 
@@ -23,12 +26,12 @@ def _newest(query, column, limit=HOME_LIMIT):
     return db.session.execute(query.order_by(column.desc()).limit(limit)).scalars().all()
 
 
-def recent_files(viewer):
+def recent_files(viewer: Viewer) -> Sequence[ImportFile]:
     """The Importer's last files and their states."""
     return _newest(scope(select(ImportFile), ImportFile, viewer), ImportFile.id)
 
 
-def files_needing_attention(viewer):
+def files_needing_attention(viewer: Viewer) -> Sequence[ImportFile]:
     """The Supervisor's files with unresolved rejections (the file's own counter)."""
     query = scope(select(ImportFile), ImportFile, viewer).where(
         ImportFile.status == ImportStatus.needs_attention,
@@ -36,7 +39,7 @@ def files_needing_attention(viewer):
     return _newest(query, ImportFile.id)
 
 
-def templates_and_gaps(org):
+def templates_and_gaps(org: Organization) -> tuple[Sequence[MapperTemplate], list]:
     """The Template Editor's templates and the modules without one."""
     from app.importing.modules import MODULES
     from app.services.templates import missing_default_modules
@@ -48,7 +51,7 @@ def templates_and_gaps(org):
     return templates, missing
 
 
-def waiting_files(principal):
+def waiting_files(principal: Organization) -> tuple[Sequence[ImportFile], bool]:
     """The Principal's files waiting for Sync All, oldest first."""
     from app.services.consolidation import pending_for_principal
     ids = db.session.execute(pending_for_principal(principal.id).limit(HOME_LIMIT + 1)
@@ -58,7 +61,7 @@ def waiting_files(principal):
     return files, len(ids) > HOME_LIMIT
 
 
-def failed_tasks():
+def failed_tasks() -> list[tuple[BackgroundTask, str, list[str]]]:
     """The Admin's most recent failed background work, as (task, what it was, why)."""
     tasks = _newest(select(BackgroundTask).where(BackgroundTask.status == TaskStatus.failed),
                     BackgroundTask.id)
@@ -66,14 +69,14 @@ def failed_tasks():
             for task in tasks]
 
 
-def task_words(function):
+def task_words(function: str) -> str:
     """A job's dotted path in words: "app.services.import_job.process_import" ->
     "Process import"."""
     name = (function or "").rsplit(".", 1)[-1].removesuffix("_job").replace("_", " ")
     return name[:1].upper() + name[1:]
 
 
-def workers():
+def workers() -> tuple[list[tuple[str, str, str]] | None, str | None]:
     """The queue's workers as (name, state, current job) for the Admin."""
     from rq import Worker
 
@@ -85,7 +88,7 @@ def workers():
     return [(w.name, w.get_state(), w.get_current_job_id() or "") for w in found], None
 
 
-def organization_admin(viewer, user_model):
+def organization_admin(viewer: Viewer, user_model: type) -> dict:
     """The Organization Admin's users, active API keys and connections."""
     users = _newest(select(user_model).where(users_criterion(user_model, viewer)),
                     user_model.id, HOME_LIMIT * 2)
@@ -95,7 +98,7 @@ def organization_admin(viewer, user_model):
     return {"users": users, "api_keys": keys, "connections": connections}
 
 
-def panels(viewer, organization, user_model):
+def panels(viewer: Viewer, organization: Organization | None, user_model: type) -> dict:
     """{panel name: its data} for every role the viewer holds."""
     held = viewer.role_names
     found = {}

@@ -5,6 +5,7 @@ import math
 from typing import BinaryIO, Optional
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import case, func, select, update
 
 from app.errors import MuaraError, PreconditionFailed
@@ -22,6 +23,7 @@ from app.models import (
     ImportFile,
     ImportRejection,
     Integration,
+    MapperTemplate,
     Organization,
 )
 from app.models.imports import ImportStatus
@@ -63,8 +65,12 @@ def active_external_integrations(org: Organization) -> list[Integration]:
         .order_by(Integration.name)).scalars().all()
 
 
-def resolve_upload_target(org, module_name, principal_code=None, integration_name=None,
-                          template_name=None):
+def resolve_upload_target(org: Organization, module_name: str,
+                          principal_code: str | None = None,
+                          integration_name: str | None = None,
+                          template_name: str | None = None,
+                          ) -> tuple[Module, Organization, Integration | None,
+                                     MapperTemplate | None]:
     """Check every precondition of IMP-2, each with its own message; returns
     (module, principal, integration, template)."""
     module = check_module(module_name)
@@ -137,7 +143,7 @@ class DuplicateFile(MuaraError):
     """The same file was imported before (IMP-6); `earlier` is that import, for a screen
     to word its own message."""
 
-    def __init__(self, earlier):
+    def __init__(self, earlier: ImportFile):
         self.earlier = earlier
         super().__init__(f"this file was already imported as {describe_import(earlier)}; "
                          "force it to import it again")
@@ -149,9 +155,12 @@ def describe_import(imp: ImportFile) -> str:
             f"{imp.status.label})")
 
 
-def create_import(org, module_name, filename, content: bytes | BinaryIO, user=None,
-                  principal_code=None, integration_name=None, template_name=None, force=False,
-                  source="screen", base_url=None, dry_run=False):
+def create_import(org: Organization, module_name: str, filename: str,
+                  content: bytes | BinaryIO, user: User | None = None,
+                  principal_code: str | None = None, integration_name: str | None = None,
+                  template_name: str | None = None, force: bool = False,
+                  source: str = "screen", base_url: str | None = None,
+                  dry_run: bool = False) -> ImportFile:
     """Store the upload, then queue it. Returns the ImportFile. dry_run: check only (the
     job validates the file and writes nothing; "Import now" imports it later).
 

@@ -1,5 +1,7 @@
 """News for the uploader when an import they started ends (issue 17.12): a notice on
 their next page, once, and the list of their recent results. Works without e-mail."""
+from collections.abc import Sequence
+
 from sqlalchemy import and_, or_, select, update
 
 from app.extensions import db
@@ -16,7 +18,7 @@ def _job_finished():
 
 
 @owns_transaction
-def take_notices(user_id):
+def take_notices(user_id: int | None) -> list[ImportFile]:
     """The user's imports that ended since they were last told, now marked told."""
     if user_id is None:
         return []
@@ -31,12 +33,12 @@ def take_notices(user_id):
 
 
 @owns_transaction
-def mark_seen(imp):
+def mark_seen(imp: ImportFile) -> None:
     """The uploader watched the import end on its progress page: no notice later."""
     imp.result_seen = True
 
 
-def recent_results(user_id, limit=RECENT):
+def recent_results(user_id: int | None, limit: int = RECENT) -> Sequence[ImportFile]:
     """The user's last imports whose job ended, newest first."""
     if user_id is None:
         return []

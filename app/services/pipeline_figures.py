@@ -20,18 +20,18 @@ class JobSpeed:
     seconds: float
 
     @property
-    def rows_per_second(self):
+    def rows_per_second(self) -> float | None:
         return self.rows / self.seconds if self.seconds > 0 else None
 
 
-def imports_per_state():
+def imports_per_state() -> list[tuple[ImportStatus, int]]:
     """[(state, count)] for every state, in the pipeline's order, zeros included."""
     counts = dict(db.session.execute(
         select(ImportFile.status, func.count(ImportFile.id)).group_by(ImportFile.status)).all())
     return [(state, counts.get(state, 0)) for state in ImportStatus]
 
 
-def recent_job_speeds(limit=RECENT_JOBS):
+def recent_job_speeds(limit: int = RECENT_JOBS) -> list[JobSpeed]:
     """The last finished imports with their rows and time (newest first)."""
     rows = db.session.execute(
         select(ImportFile.id, ImportFile.filename, ImportFile.rows_done,
@@ -42,14 +42,14 @@ def recent_job_speeds(limit=RECENT_JOBS):
             for pk, name, done, start, end in rows]
 
 
-def overall_speed(speeds):
+def overall_speed(speeds: list[JobSpeed]) -> float | None:
     """Rows per second over the given jobs together (None without time measured)."""
     rows = sum(s.rows for s in speeds)
     seconds = sum(s.seconds for s in speeds)
     return rows / seconds if seconds > 0 else None
 
 
-def rejection_rate(days=30):
+def rejection_rate(days: int = 30) -> tuple[int, int, float | None]:
     """(rows read, rows rejected, rate 0..1 or None) of imports finished in `days` days."""
     since = utcnow() - timedelta(days=days)
     read, rejected = db.session.execute(

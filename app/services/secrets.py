@@ -19,11 +19,11 @@ def _fernet_for(secret_key):
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def encrypt(value):
+def encrypt(value: str | None) -> str | None:
     return None if value is None else _fernet().encrypt(value.encode()).decode()
 
 
-def decrypt(value):
+def decrypt(value: str | None) -> str | None:
     if value is None:
         return None
     try:

@@ -2,27 +2,31 @@
 branch, and a client that keeps the tokens fresh. Shared by the screens and the jobs."""
 import datetime as dt
 import secrets as pysecrets
-from typing import Optional
+from collections.abc import Callable
+from typing import Optional, TypeVar
 
 from flask import current_app
 from sqlalchemy import select
 
 from app.connectors import connector_for
-from app.connectors.base import GrantRevoked, TokenExpired
+from app.connectors.base import BranchSession, Connector, GrantRevoked, TokenExpired
 from app.errors import MuaraError, PreconditionFailed
 from app.extensions import db
 from app.models import Integration
 from app.models.service_links import LinkStatus, ServiceLink, SyncCursor
 from app.models.tasks import utcnow
 from app.services import preconditions
+from app.services.preconditions import Precondition
 from app.services.secrets import decrypt, encrypt
 from app.services.transaction import owns_transaction
+
+T = TypeVar("T")
 
 # Refresh a little before the service would refuse the token.
 REFRESH_MARGIN = dt.timedelta(seconds=60)
 
 
-def connector(integration: Integration):
+def connector(integration: Integration) -> Connector:
     return connector_for(integration.kind, current_app.config)
 
 
@@ -73,7 +77,7 @@ def new_state() -> str:
     return pysecrets.token_urlsafe(32)
 
 
-def not_configured(integration: Integration):
+def not_configured(integration: Integration) -> Precondition | None:
     """The precondition of a service whose client the operator has not set (issue 17
     item 9), or None when it is configured."""
     service = connector(integration)
@@ -151,12 +155,12 @@ class ServiceClient:
     clock, or when the service says so, then retries once). A refused refresh
     disconnects the link with a clear message and raises GrantRevoked."""
 
-    def __init__(self, integration, link):
+    def __init__(self, integration: Integration, link: ServiceLink):
         self.integration = integration
         self.link = link
         self.service = connector(integration)
 
-    def call(self, action):
+    def call(self, action: Callable[[Connector, str | None], T]) -> T:
         if self.link.token_expires_at and self.link.token_expires_at - REFRESH_MARGIN <= utcnow():
             self.refresh()
         try:
@@ -165,7 +169,7 @@ class ServiceClient:
             self.refresh()
             return action(self.service, decrypt(self.link.access_token))
 
-    def refresh(self):
+    def refresh(self) -> None:
         try:
             tokens = self.service.refresh(decrypt(self.link.refresh_token) or "")
         except GrantRevoked as exc:
@@ -176,7 +180,7 @@ class ServiceClient:
         _store_tokens(self.link, tokens)
         db.session.commit()
 
-    def reopen_branch(self):
+    def reopen_branch(self) -> BranchSession:
         session = self.call(lambda service, token: service.open_branch(token, self.link.branch_id))
         self.link.session_host, self.link.session_id = session.host, encrypt(session.session)
         return session

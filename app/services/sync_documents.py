@@ -2,6 +2,7 @@
 the API validates with them, its OpenAPI document shows them, and the apply step reads
 the payloads they produced."""
 import datetime as dt
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -151,7 +152,7 @@ class PushSchema(StrictSchema):
                             validate=validate.Length(min=1, max=MAX_DOCUMENTS))
 
 
-def validate_documents(body):
+def validate_documents(body: Any) -> tuple[list[dict], dict]:
     """(documents, errors): the loaded documents when `errors` is empty, else the
     per-field errors as {"documents[2].lines[0].quantity": [...]}."""
     errors = {}
@@ -192,7 +193,7 @@ def _flatten(messages, prefix=""):
     return flat
 
 
-def payload_of(document):
+def payload_of(document: dict) -> dict:
     """The loaded document as JSON-ready data (dates and decimals as strings)."""
     out = {}
     for key, value in document.items():

@@ -10,6 +10,7 @@ import json
 from typing import BinaryIO
 
 from flask import current_app
+from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select, update
 
 from app.errors import MuaraError, NotFound, TaskSuperseded
@@ -25,7 +26,7 @@ from app.importing.modules import (
 )
 from app.importing.pipeline import Settings, run_import
 from app.importing.sheets import missing_sheets, workbook_sheet_names
-from app.models import ImportFile, TemplateSet, TemplateSetSheet
+from app.models import ImportFile, Organization, TemplateSet, TemplateSetSheet
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
 from app.notifications import send_import_result
@@ -38,7 +39,7 @@ from app.services.transaction import owns_transaction
 from app.services.upload_store import TooLarge, spool_upload, write_blob
 
 
-def find_set(org, name_or_id: str) -> TemplateSet:
+def find_set(org: Organization, name_or_id: str) -> TemplateSet:
     """The organization's template set named `name_or_id` (or with that id), for the CLI
     and the API; another organization's set is not found."""
     wanted = str(name_or_id).strip()
@@ -90,10 +91,11 @@ def check_can_be_checked(template_set: TemplateSet) -> None:
             "each sheet as a file of its own.")
 
 
-def create_set_import(org, template_set: TemplateSet, filename: str,
-                      content: bytes | BinaryIO, user=None, principal_code=None,
-                      integration_name=None, force=False, source="screen",
-                      dry_run=False) -> ImportFile:
+def create_set_import(org: Organization, template_set: TemplateSet, filename: str,
+                      content: bytes | BinaryIO, user: User | None = None,
+                      principal_code: str | None = None,
+                      integration_name: str | None = None, force: bool = False,
+                      source: str = "screen", dry_run: bool = False) -> ImportFile:
     """Store the workbook and its sheets' imports, then queue them. A workbook without
     a sheet of the set is refused with the sheet named, and nothing is stored.
     dry_run: check only, every sheet (see check_can_be_checked)."""

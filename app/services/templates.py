@@ -16,7 +16,7 @@ from app.importing.columns import (
     is_column_letter,
 )
 from app.importing.encodings import given_encoding
-from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, field_column, module_label
+from app.importing.modules import MODULES, WHEN_MULTI_LOCATION, Module, field_column, module_label
 from app.importing.tabular import load_lookups
 from app.models import MapperTemplate, Organization, TemplateField
 from app.models.organizations import OrgKind
@@ -29,7 +29,7 @@ LINE_ATTRIBUTES = ("field", "source_column", "source_kind", "required", "default
 TEMPLATE_FORMAT = "muara-template/1"
 
 
-def code_lists(org: Optional[Organization], module) -> dict:
+def code_lists(org: Optional[Organization], module: Module) -> dict:
     """The codes a template file of `module` offers in its drop-down lists: per kind of
     looked-up code, the organization's codes in order (none without an organization)."""
     if org is None:
@@ -273,7 +273,8 @@ def _line_value(field, attr, value):
     return value
 
 
-def check_source(field, source, kind):
+def check_source(field: str, source: str | None,
+                 kind: str | None) -> tuple[str | None, str]:
     """A line's (source, kind), checked. A file exported before lines said their kind
     reads as they were migrated: one or two letters are a column letter."""
     if kind is None:
@@ -288,7 +289,7 @@ def check_source(field, source, kind):
     return source, kind
 
 
-def check_encoding(name):
+def check_encoding(name: str | None) -> str | None:
     """A template's fixed CSV encoding (a codec name), or None to decide from the file."""
     if name in (None, ""):
         return None
@@ -331,8 +332,10 @@ def export_filename(template: MapperTemplate) -> str:
 
 
 @owns_transaction
-def create_template_from_mapping(org, module_name, name, columns, file_format=None,
-                                 sheet=None, header_row=1, encoding=None):
+def create_template_from_mapping(org: Organization, module_name: str, name: str,
+                                 columns: dict, file_format: str | None = None,
+                                 sheet: str | None = None, header_row: int = 1,
+                                 encoding: str | None = None) -> MapperTemplate:
     """A template with one line per field of the module (TPL-4, confirmed proposal).
 
     `columns` maps a field name to the chosen source column (a header of the sample

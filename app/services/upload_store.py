@@ -12,10 +12,12 @@ import hashlib
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 CHUNK = 8 * 1024 * 1024
 
@@ -36,7 +38,7 @@ class SpooledUpload:
     path: str | None = None
     content: bytes | None = None
 
-    def chunks(self):
+    def chunks(self) -> Iterator[bytes]:
         if self.content is not None:
             for start in range(0, len(self.content), CHUNK):
                 yield self.content[start:start + CHUNK]
@@ -45,7 +47,7 @@ class SpooledUpload:
             while chunk := fh.read(CHUNK):
                 yield chunk
 
-    def discard(self):
+    def discard(self) -> None:
         if self.path is not None:
             os.unlink(self.path)
             self.path = None
@@ -89,7 +91,7 @@ def _known_size(source):
         return None
 
 
-def write_blob(session, import_id: int, upload: SpooledUpload) -> None:
+def write_blob(session: Session, import_id: int, upload: SpooledUpload) -> None:
     """The upload's bytes into import_blob, one chunk in memory at a time, in the
     session's transaction."""
     connection = session.connection()

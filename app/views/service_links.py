@@ -13,8 +13,8 @@ from app.models import Integration
 from app.models.integrations import INTEGRATION_KIND_LABELS
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import service_links as links
-from app.services import service_sync as pulls
-from app.services.service_sync import GROUPS
+from app.services import service_pull as pulls
+from app.services.service_pull import GROUPS
 from app.views.base import visible_or_404
 from app.views.pages import page_action
 from app.views.preconditions import error_shown, shown

@@ -6,7 +6,10 @@ rows that others hang from read back by guid in one query, handed down to the ch
 
 The rules are the planner's; only the writing differs. A return the import updates is
 still written through the ORM as it is planned (its rules read the stored rows)."""
+from typing import Any
+
 from sqlalchemy import Enum, Numeric, select
+from sqlalchemy.orm import Session
 
 from app.importing.writers import insert_rows
 from app.models import (
@@ -24,13 +27,13 @@ KEYS_PER_QUERY = 5000  # well under SQLite's 32,766 bound parameters
 class NewRow:
     """A row to insert: its values as attributes, its id once written."""
 
-    def __init__(self, **values):
+    def __init__(self, **values: Any):
         self.id = None
         self.__dict__.update(values)
 
 
 class NewReturn(NewRow):
-    def __init__(self, **values):
+    def __init__(self, **values: Any):
         super().__init__(**values)
         self.details = []
 
@@ -39,7 +42,7 @@ class NewReturn(NewRow):
 
 
 class NewDetail(NewRow):
-    def __init__(self, **values):
+    def __init__(self, **values: Any):
         super().__init__(**values)
         self.sub_details = []
 
@@ -56,7 +59,7 @@ class NewInfoText(NewRow):
 
 
 class NewAssignment(NewRow):
-    def __init__(self, **values):
+    def __init__(self, **values: Any):
         super().__init__(**values)
         self.texts = []
 
@@ -103,7 +106,7 @@ class NewReturns:
     def __len__(self):
         return len(self.returns)
 
-    def write(self, session):
+    def write(self, session: Session) -> None:
         """Insert the batch's new rows, parents first; the ids go to the children."""
         returns = self.returns
         if not returns:

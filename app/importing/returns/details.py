@@ -3,11 +3,15 @@ from app.importing.returns.bulk import NewDetail, NewSubDetail
 from app.importing.returns.elements import (
     DETAIL_ELEMENTS,
     SUB_DETAIL_ELEMENTS,
+    Found,
+    Log,
+    Op,
     first,
     given_text,
     new_guid,
     read_elements,
 )
+from app.importing.returns.reading import Node
 from app.models import CustomerReturnDetail, CustomerReturnSubDetail
 from app.models.returns import ReturnStatus
 
@@ -15,12 +19,13 @@ from app.models.returns import ReturnStatus
 class DetailRules:
     """Planning a return's details and sub-details."""
 
-    def plan_details(self, found, base, log, ops):
+    def plan_details(self, found: Found, base: str, log: Log, ops: list[Op]) -> None:
         planned_numbers = set()
         for node, path in found.get("Details", ()):
             self.plan_detail(node, path, log, ops, planned_numbers)
 
-    def plan_detail(self, node, path, log, ops, planned_numbers):
+    def plan_detail(self, node: Node, path: str, log: Log, ops: list[Op],
+                    planned_numbers: set) -> None:
         ret = self.stored
         details = list(ret.details) if ret is not None else []
         found = read_elements(node, DETAIL_ELEMENTS, path, log)
@@ -151,7 +156,8 @@ class DetailRules:
             log.error(f"{path}/{name}", name, None, "required",
                       f"The {label} (<{name}>) is required to create a detail.")
 
-    def plan_sub_detail(self, node, path, log, ops, holder):
+    def plan_sub_detail(self, node: Node, path: str, log: Log, ops: list[Op],
+                        holder: dict) -> None:
         found = read_elements(node, SUB_DETAIL_ELEMENTS, path, log)
         guid = given_text(found, "guid")
         sub_number, ok = self.given_integer(found, "subNumber", log, "Sub-detail number")

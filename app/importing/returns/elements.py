@@ -1,9 +1,15 @@
 """The element names of the CustomerReturn format, and the log of one return's messages."""
 import os
 import threading
+from collections.abc import Callable
 
-from app.importing.returns.reading import NAMESPACE
+from app.importing.returns.reading import NAMESPACE, Node
 from app.models.returns import ReturnStatus
+
+# {canonical name: [(node, its path)]}: the child elements `read_elements` found.
+Found = dict[str, list[tuple[Node, str]]]
+# A write planned for a return, applied to the return's state once it has no error.
+Op = Callable[[dict], None]
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -44,28 +50,32 @@ class Log:
     """The messages of one return: its position in the file is the log's row, its number
     (or guid) as the file gives it, or as it was numbered, the log's document."""
 
-    def __init__(self, position):
+    def __init__(self, position: int):
         self.position = position
         self.document = None
         self.lines = []
         self.errors = 0
 
-    def add(self, severity, path, field, value, reason, message):
+    def add(self, severity: str, path: str, field: str | None, value: object, reason: str,
+            message: str) -> None:
         self.lines.append((severity, path, field, value, reason, message))
         if severity == ERROR:
             self.errors += 1
 
-    def error(self, path, field, value, reason, message):
+    def error(self, path: str, field: str | None, value: object, reason: str,
+              message: str) -> None:
         self.add(ERROR, path, field, value, reason, message)
 
-    def warning(self, path, field, value, reason, message):
+    def warning(self, path: str, field: str | None, value: object, reason: str,
+                message: str) -> None:
         self.add(WARNING, path, field, value, reason, message)
 
-    def info(self, path, field, value, reason, message):
+    def info(self, path: str, field: str | None, value: object, reason: str,
+             message: str) -> None:
         self.add(INFO, path, field, value, reason, message)
 
 
-def read_elements(node, known, path, log):
+def read_elements(node: Node, known: dict[str, str], path: str, log: Log) -> Found:
     """{canonical name: [(node, path)]} of a node's children; unknown ones: a warning.
     (It runs for every element that has children: kept lean.)"""
     found = {}
@@ -90,7 +100,8 @@ def read_elements(node, known, path, log):
     return found
 
 
-def inner(found, outer, known, name, log):
+def inner(found: Found, outer: str, known: dict[str, str], name: str,
+          log: Log) -> tuple[Node | None, str | None]:
     """(node, path) of the `name` element inside the single `outer` element (a relation
     inside its data element, e.g. customerData/customer); (None, None) when absent."""
     outer_node, outer_path = first(found, outer)
@@ -99,13 +110,13 @@ def inner(found, outer, known, name, log):
     return first(read_elements(outer_node, known, outer_path, log), name)
 
 
-def given_text(found, name):
+def given_text(found: Found, name: str) -> str | None:
     """The text of a single-valued element, None when it is absent or empty."""
     node, _ = first(found, name)
     return node.text if node is not None and node.text else None
 
 
-def first(found, name):
+def first(found: Found, name: str) -> tuple[Node | None, str | None]:
     """The node of a single-valued element (the last one when it is repeated)."""
     nodes = found.get(name)
     return nodes[-1] if nodes else (None, None)
@@ -142,12 +153,12 @@ os.register_at_fork(after_in_child=_fresh_guids_after_fork)
 _guid_lock = threading.Lock()  # imports may run in threads of one process
 
 
-def new_guid():
+def new_guid() -> str:
     with _guid_lock:
         return _next_guid()
 
 
-def type_node_text(node):
+def type_node_text(node: Node | None) -> str:
     if node is None:
         return ""
     if node.children:

@@ -9,6 +9,9 @@ from app.importing.returns.elements import (
     CUSTOMER_ELEMENTS,
     HEADER_ELEMENTS,
     PARTNER_ELEMENTS,
+    Found,
+    Log,
+    Op,
     first,
     given_text,
     inner,
@@ -16,6 +19,7 @@ from app.importing.returns.elements import (
     read_elements,
     type_node_text,
 )
+from app.importing.returns.reading import Node
 from app.models import (
     CustomerReturn,
     ReturnType,
@@ -29,7 +33,8 @@ NUMBERS_AHEAD = 1000  # candidate numbers checked against the stored ones in one
 class HeaderRules:
     """Finding, creating and updating the return's header, and its number."""
 
-    def find_return(self, guid, type_id, number):
+    def find_return(self, guid: str | None, type_id: int | None,
+                    number: str | None) -> CustomerReturn | None:
         """The stored return by guid or type + number: one created earlier in this batch
         (written at the batch's end: flushed now, as updating it reads the database), one
         of the batch's prefetched returns, or (not prefetched) one query."""
@@ -48,7 +53,7 @@ class HeaderRules:
         return self.session.execute(query.where(CustomerReturn.type_id == type_id,
                                                 CustomerReturn.number == number)).scalar()
 
-    def plan(self, node, base, log, ops):
+    def plan(self, node: Node, base: str, log: Log, ops: list[Op]) -> bool:
         found = read_elements(node, HEADER_ELEMENTS, base, log)
         guid_node, guid_path = first(found, "guid")
         number_node, number_path = first(found, "number")
@@ -98,8 +103,9 @@ class HeaderRules:
         self.plan_status(found, base, log, ops, auto_release)
         return auto_release
 
-    def plan_create(self, found, base, log, ops, guid, number, type_id, type_node,
-                    auto_release=False):
+    def plan_create(self, found: Found, base: str, log: Log, ops: list[Op], guid: str | None,
+                    number: str | None, type_id: int | None, type_node: Node | None,
+                    auto_release: bool = False) -> None:
         if type_node is None:
             log.error(f"{base}/type", "type", None, "required",
                       "The return type (<type>) is required to create a customer return.")
@@ -147,7 +153,7 @@ class HeaderRules:
                          bulk=not (auto_release or self.checking))
         ops.append(create)
 
-    def plan_customer(self, found, base, log, required):
+    def plan_customer(self, found: Found, base: str, log: Log, required: bool) -> int | None:
         customer_node, customer_path = inner(found, "customerData", CUSTOMER_ELEMENTS,
                                              "customer", log)
         if customer_node is not None:
@@ -158,7 +164,7 @@ class HeaderRules:
                       "customer return.")
         return None
 
-    def plan_date(self, found, log):
+    def plan_date(self, found: Found, log: Log) -> dt.date | None:
         node, path = first(found, "date")
         if node is None or not node.text:
             return None
@@ -169,7 +175,7 @@ class HeaderRules:
                       f"Date '{node.text}' is not a valid date in the format YYYY-MM-DD.")
             return None
 
-    def number_for(self, ret_type, number, base, log):
+    def number_for(self, ret_type: ReturnType, number: str | None, base: str, log: Log) -> str:
         """The imported number, or the next free one of the type's number range."""
         prefix, width = ret_type.number_prefix or "", ret_type.number_width or 1
         if number:
@@ -190,7 +196,8 @@ class HeaderRules:
                 ret_type.next_number = next_number
                 return candidate
 
-    def taken_numbers(self, ret_type, candidate, candidate_number):
+    def taken_numbers(self, ret_type: ReturnType, candidate: str,
+                      candidate_number: int) -> set[str]:
         """The stored numbers among the type's next NUMBERS_AHEAD candidates: one query
         per window of the number range, not one per return."""
         window = self.number_windows.get(ret_type.id)
@@ -205,7 +212,9 @@ class HeaderRules:
             window = self.number_windows[ret_type.id] = (set(ahead), taken)
         return window[1]
 
-    def plan_update(self, ret, found, base, log, ops, number, number_path, type_id, type_path):
+    def plan_update(self, ret: CustomerReturn, found: Found, base: str, log: Log, ops: list[Op],
+                    number: str | None, number_path: str | None, type_id: int | None,
+                    type_path: str | None) -> None:
         label = f"{ret.type.code} {ret.number}"
         if ret.control_lock:
             log.error(base, None, label, "control_lock",

@@ -11,7 +11,7 @@ a window at a time; new returns with their details and texts are written togethe
 the batch commits (one flush), not one by one. A return that updates a stored one is
 still written as it is planned (its rules read what the database holds)."""
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from app.importing.before_images import keep_return_image, return_tree, write_images
 from app.importing.returns.bulk import NewReturns
@@ -22,13 +22,13 @@ from app.importing.returns.reading import Node
 from app.importing.returns.references import Masters, ReferenceRules
 from app.importing.returns.status import StatusRules
 from app.importing.returns.texts import TextRules
-from app.models import CustomerReturn, CustomerReturnDetail, Organization
+from app.models import CustomerReturn, CustomerReturnDetail, ImportFile, Organization
 
 
 class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceRules):
     """The rules of one file's returns; `process` plans and applies one return."""
 
-    def __init__(self, session, imp):
+    def __init__(self, session: Session, imp: ImportFile):
         self.session = session
         self.import_id, self.principal_id = imp.id, imp.principal_id
         org = session.get(Organization, imp.organization_id)
@@ -41,7 +41,7 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
         self.created_pending = []  # new returns written with the batch: imaged then
         self.batch_done()
 
-    def write_new(self):
+    def write_new(self) -> None:
         """The batch's new returns written (before the batch commits), each noted as
         created by this import (undo removes it)."""
         self.new_returns.write(self.session)
@@ -49,14 +49,14 @@ class ReturnsImport(HeaderRules, DetailRules, TextRules, StatusRules, ReferenceR
                                     for ret in self.created_pending])
         self.created_pending = []
 
-    def batch_done(self):
+    def batch_done(self) -> None:
         """The batch is committed: what was kept for it is forgotten (bounded memory)."""
         self.created_guids, self.created_numbers = {}, {}  # new returns of the batch
         self.prefetched = {}  # ("guid", g) / ("number", type_id, n) -> stored return or None
         self.number_windows = {}  # type id -> (candidate numbers, the stored ones)
         self.return_types = {}  # type id -> ReturnType (its number range moves)
 
-    def prefetch(self, nodes):
+    def prefetch(self, nodes: list[Node]) -> None:
         """The stored returns the batch's returns name by guid or by type + number, with
         their details and sub-details: one query per kind of key."""
         guids, numbers = set(), set()

@@ -23,6 +23,7 @@ file is imported.
 """
 import codecs
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -49,8 +50,9 @@ class Node:
     content with child elements as markup (a text's; otherwise the text)."""
     __slots__ = ("name", "text", "children", "attrib", "namespace", "markup")
 
-    def __init__(self, name, text="", children=None, attrib=None, namespace=NAMESPACE,
-                 markup=None):
+    def __init__(self, name: str, text: str = "", children: list | None = None,
+                 attrib: dict | None = None, namespace: str = NAMESPACE,
+                 markup: str | None = None):
         self.name, self.text, self.namespace = name, text, namespace
         self.children = [] if children is None else children
         self.attrib = {} if attrib is None else attrib
@@ -81,7 +83,7 @@ def _plain_copy(element):
     return copy
 
 
-def to_node(element):
+def to_node(element: etree._Element) -> Node:
     """The Node of an lxml element and its child elements (comments and processing
     instructions left out). It runs for every element of every return, so it walks the
     subtree with lxml's own iterator (document order: a parent before its children)
@@ -144,7 +146,7 @@ def _line_column(text, offset):
     return line, column
 
 
-def check_prolog(head):
+def check_prolog(head: bytes) -> None:
     """Refuse a DOCTYPE in the prolog, before any parser runs."""
     text = _head_text(head)
     position = 0
@@ -161,7 +163,7 @@ def check_prolog(head):
         raise FileRejected("empty_file", "The file is empty.")
 
 
-def syntax_error(exc):
+def syntax_error(exc: etree.XMLSyntaxError) -> FileRejected:
     line, column = exc.position if exc.position else (exc.lineno, (exc.offset or 0) + 1)
     reason = re.sub(r", line \d+, column \d+$", "", (exc.msg or str(exc)).strip())
     return FileRejected("not_well_formed",
@@ -196,13 +198,13 @@ class ReturnsFile:
     """A checked customer returns file: `count` returns, `warnings` about top-level
     elements that are not returns; `returns()` streams them."""
 
-    def __init__(self, path, count, warnings, skipped_warnings):
+    def __init__(self, path: str, count: int, warnings: list, skipped_warnings: int):
         self.path = path
         self.count = count
         self.warnings = warnings
         self.skipped_warnings = skipped_warnings
 
-    def returns(self):
+    def returns(self) -> Iterator[tuple[int, Node]]:
         position = 0
         context = etree.iterparse(self.path, events=("end",), tag=f"{{{NAMESPACE}}}{RECORD}",
                                   **PARSER_OPTIONS)

@@ -1,9 +1,12 @@
 """References to master data (partners, customers, items, units, return types) and the
 plain values of a return (booleans, statuses, whole numbers, quantities)."""
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.importing.returns.elements import (
     FALSE_WORDS,
@@ -11,16 +14,22 @@ from app.importing.returns.elements import (
     KEY_ELEMENTS,
     QUANTITY_ELEMENTS,
     TRUE_WORDS,
+    Found,
+    Log,
     first,
     read_elements,
 )
+from app.importing.returns.reading import Node
 from app.models import Customer, Partner, Product, ReturnType, UnitOfMeasure
+from app.models.returns import ReturnStatus
+
+T = TypeVar("T")
 
 
 class Masters:
     """The master data of the organization, loaded once per import."""
 
-    def __init__(self, session, org_id):
+    def __init__(self, session: Session, org_id: int):
         def keyed(model, key):
             rows = session.execute(select(getattr(model, key), model.id, model.guid)
                                    .where(model.organization_id == org_id)).all()
@@ -38,7 +47,7 @@ class Masters:
 class ReferenceRules:
     """Resolving a return's references and values; errors go to the return's Log."""
 
-    def reference(self, node, path, log, what):
+    def reference(self, node: Node, path: str, log: Log, what: str) -> tuple[str, str] | None:
         """(kind, value) of a relation element: kind "key" (number or code) or "guid"."""
         if not node.children:
             if node.text:
@@ -57,7 +66,8 @@ class ReferenceRules:
                       f"{what} needs a <number>, <code> or <guid>.")
         return ref
 
-    def resolve(self, node, path, log, what, by_key, by_guid=None, reason="unknown"):
+    def resolve(self, node: Node, path: str, log: Log, what: str, by_key: dict,
+                by_guid: dict | None = None, reason: str = "unknown") -> Any:
         ref = self.reference(node, path, log, what)
         if ref is None:
             return None
@@ -74,30 +84,30 @@ class ReferenceRules:
             log.error(path, node.name, value, reason, f"Unknown {what.lower()} {value}.")
         return found
 
-    def partner(self, node, path, log):
+    def partner(self, node: Node, path: str, log: Log) -> int | None:
         return self.resolve(node, path, log, "Sales organization", self.masters.partners,
                             self.masters.partner_guids, "unknown_partner")
 
-    def customer(self, node, path, log):
+    def customer(self, node: Node, path: str, log: Log) -> int | None:
         return self.resolve(node, path, log, "Customer", self.masters.customers, None,
                             "unknown_customer")
 
-    def item(self, node, path, log):
+    def item(self, node: Node, path: str, log: Log) -> tuple[int, str | None] | None:
         found = self.resolve(node, path, log, "Item", self.masters.items, None, "unknown_item")
         return found
 
-    def unit(self, node, path, log):
+    def unit(self, node: Node, path: str, log: Log) -> int | None:
         return self.resolve(node, path, log, "Unit", self.masters.units,
                             self.masters.unit_guids, "unknown_unit")
 
-    def return_type(self, node, path, log):
+    def return_type(self, node: Node, path: str, log: Log) -> int | None:
         return self.resolve(node, path, log, "Return type", self.masters.types,
                             self.masters.type_guids, "unknown_type")
 
     # --- values ----------------------------------------------------------------------------
 
     @staticmethod
-    def boolean(node, path, log):
+    def boolean(node: Node, path: str, log: Log) -> bool | None:
         value = node.text.lower()
         if value in TRUE_WORDS:
             return True
@@ -108,7 +118,7 @@ class ReferenceRules:
         return None
 
     @staticmethod
-    def status(node, path, log):
+    def status(node: Node, path: str, log: Log) -> ReturnStatus | None:
         status = FILE_STATUSES.get(node.text.lower().replace(" ", "_"))
         if status is None:
             log.error(path, node.name, node.text, "invalid_status",
@@ -116,7 +126,7 @@ class ReferenceRules:
         return status
 
     @staticmethod
-    def integer(node, path, log, what):
+    def integer(node: Node, path: str, log: Log, what: str) -> int | None:
         if re.fullmatch(r"\d{1,9}", node.text or ""):
             return int(node.text)
         log.error(path, node.name, node.text, "invalid_number",
@@ -124,12 +134,14 @@ class ReferenceRules:
         return None
 
     @staticmethod
-    def given(found, name, read, log, *args):
+    def given(found: Found, name: str, read: Callable[..., T], log: Log,
+              *args: Any) -> T | None:
         """read(node, path, log, *args) of an optional element; None when it is absent."""
         node, path = first(found, name)
         return None if node is None else read(node, path, log, *args)
 
-    def given_integer(self, found, name, log, what):
+    def given_integer(self, found: Found, name: str, log: Log,
+                      what: str) -> tuple[int | None, bool]:
         """(number, ok) of an optional whole-number element: (None, True) when absent;
         ok is False when it is given but not a whole number (logged)."""
         node, path = first(found, name)
@@ -138,7 +150,8 @@ class ReferenceRules:
         number = self.integer(node, path, log, what)
         return number, number is not None
 
-    def quantity(self, node, path, log, item_unit=None):
+    def quantity(self, node: Node, path: str, log: Log,
+                 item_unit: str | None = None) -> tuple[Decimal, int] | None:
         """(amount, uom id) of a totalQuantity element; None on error."""
         found = read_elements(node, QUANTITY_ELEMENTS, path, log)
         amount_node, amount_path = first(found, "amount")

@@ -1,12 +1,13 @@
 """The header status (given, or following the details) and autoRelease."""
-from app.importing.returns.elements import first
+from app.importing.returns.elements import Found, Log, Op, first
 from app.models.returns import ReturnStatus
 
 
 class StatusRules:
     """Planning the header status and the automatic release."""
 
-    def plan_status(self, found, base, log, ops, auto_release):
+    def plan_status(self, found: Found, base: str, log: Log, ops: list[Op],
+                    auto_release: bool) -> None:
         status_node, status_path = first(found, "status")
         status = self.status(status_node, status_path, log) if status_node is not None else None
 

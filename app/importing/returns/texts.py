@@ -5,16 +5,21 @@ from app.importing.returns.bulk import NewAssignment, NewAssignmentText, NewInfo
 from app.importing.returns.elements import (
     ASSIGNMENT_ELEMENTS,
     INFO_TEXT_ELEMENTS,
+    Found,
+    Log,
+    Op,
     first,
     read_elements,
 )
+from app.importing.returns.reading import Node
 from app.models import ReturnInfoText, ReturnTextAssignment, ReturnTextAssignmentText
 
 
 class TextRules:
     """Planning the info texts and text assignments of a return or a detail."""
 
-    def plan_texts(self, found, base, log, ops, detail_key, sub_key=None):
+    def plan_texts(self, found: Found, base: str, log: Log, ops: list[Op],
+                   detail_key: dict | None, sub_key: dict | None = None) -> None:
         for node, path in found.get("InfoTexts", ()):
             text = self.read_text(node, path, log, INFO_TEXT_ELEMENTS)
             if text is None:
@@ -100,7 +105,8 @@ class TextRules:
                 self.session.flush()
             ops.append(write_assignment)
 
-    def read_text(self, node, path, log, known):
+    def read_text(self, node: Node, path: str, log: Log,
+                  known: dict[str, str]) -> tuple[str, str, str] | None:
         """(language, text, content type) of an InfoTexts or text element."""
         parts = read_elements(node, known, path, log)
         language_node, _ = first(parts, "language")

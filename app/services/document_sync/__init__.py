@@ -2,7 +2,7 @@
 in as sync records (intake), applied oldest first when the sync settings say so (apply,
 appliers), listed and retried (status), and applied at their scheduled time (schedule).
 
-"Document sync" is only this: service pulls are app/services/service_sync.py and
+"Document sync" is only this: service pulls are app/services/service_pull.py and
 consolidation for principals is app/services/consolidation.py (docs/glossary.md).
 """
 from app.services.document_sync.apply import apply_pending, apply_records_job

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Customer, Product, documents
+from app.models import Customer, Integration, Product, documents
 from app.models.sync import SyncRecord, SyncStatus
 
 
@@ -19,14 +19,14 @@ class ApplyContext:
     """What applying needs, loaded once per chunk: the organization's product codes and
     its customers (by code and by the source's id)."""
 
-    def __init__(self, integration):
+    def __init__(self, integration: Integration):
         self.integration = integration
         self.org_id = integration.organization_id
         self.products = set(db.session.execute(
             select(Product.code).where(Product.organization_id == self.org_id)).scalars())
         self._customers = None
 
-    def customer_code(self, named):
+    def customer_code(self, named: str | None) -> str | None:
         """The code of the customer a document names, by its code or by the source's
         customer id (what a POS knows it by when Muara generated the code)."""
         if named is None:
@@ -43,13 +43,13 @@ class ApplyContext:
                               "it to the customers of the organization), then refresh")
         return code
 
-    def knows_customer(self, code, source_id):
+    def knows_customer(self, code: str, source_id: str | None) -> None:
         if self._customers is not None:
             if source_id:
                 self._customers.setdefault(source_id, code)
             self._customers[code] = code
 
-    def check_products(self, lines):
+    def check_products(self, lines: list[dict]) -> None:
         unknown = sorted({line["product"] for line in lines} - self.products)
         if unknown:
             raise SyncFailure(f"unknown product {', '.join(unknown)}: add it to the "
@@ -78,7 +78,7 @@ def _stock_lines(lines):
             for line in lines]
 
 
-def apply_sales_transaction(context, record, payload):
+def apply_sales_transaction(context: ApplyContext, record: SyncRecord, payload: dict) -> None:
     context.check_products(payload["lines"])
     lines = [documents.SalesTransactionLine(product_code=line["product"],
                                   quantity=Decimal(line["quantity"]),
@@ -91,7 +91,7 @@ def apply_sales_transaction(context, record, payload):
     row.lines = lines
 
 
-def apply_transfer_out(context, record, payload):
+def apply_transfer_out(context: ApplyContext, record: SyncRecord, payload: dict) -> None:
     context.check_products(payload["lines"])
     row = _upsert(documents.StockTransfer, context, record, payload,
                   match=[documents.StockTransfer.direction == "out"], direction="out",
@@ -99,7 +99,7 @@ def apply_transfer_out(context, record, payload):
     row.lines = _stock_lines(payload["lines"])
 
 
-def apply_transfer_in(context, record, payload):
+def apply_transfer_in(context: ApplyContext, record: SyncRecord, payload: dict) -> None:
     out_reference = payload["transfer_out"]
     out_status = db.session.execute(
         select(SyncRecord.status).where(SyncRecord.integration_id == context.integration.id,
@@ -116,19 +116,19 @@ def apply_transfer_in(context, record, payload):
     row.lines = _stock_lines(payload["lines"])
 
 
-def apply_stock_adjustment(context, record, payload):
+def apply_stock_adjustment(context: ApplyContext, record: SyncRecord, payload: dict) -> None:
     context.check_products(payload["lines"])
     row = _upsert(documents.StockAdjustment, context, record, payload, note=payload.get("note"))
     row.lines = _stock_lines(payload["lines"])
 
 
-def apply_stock_opname(context, record, payload):
+def apply_stock_opname(context: ApplyContext, record: SyncRecord, payload: dict) -> None:
     context.check_products(payload["lines"])
     row = _upsert(documents.StockOpname, context, record, payload)
     row.lines = _stock_lines(payload["lines"])
 
 
-def apply_customer(context, record, payload):
+def apply_customer(context: ApplyContext, record: SyncRecord, payload: dict) -> None:
     """Customer data mapping (INT-2): with the flag on, the source's customer id is the
     customer code; without an id, or with the flag off, a unique code is generated.
     The source id is kept either way, so a customer sent again is updated, not doubled."""
@@ -151,7 +151,7 @@ def apply_customer(context, record, payload):
     context.knows_customer(customer.code, source_id)
 
 
-def generated_customer_code(org_id):
+def generated_customer_code(org_id: int) -> str:
     while True:
         code = "C-" + secrets.token_hex(4).upper()
         taken = db.session.execute(select(Customer.id).where(

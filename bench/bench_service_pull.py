@@ -1,7 +1,7 @@
 """Sync Master Data against the local fake Accurate (real HTTP on loopback): how fast the
 paging and upserts go, and what a resumed run costs.
 
-    python bench/bench_service_sync.py --customers 10000 --page-size 100
+    python bench/bench_service_pull.py --customers 10000 --page-size 100
 
 On a fresh SQLite schema in a temp folder: connects through the OAuth code flow, runs one
 Sync Master Data (all rows new), a second one (all rows updated), then a run with a 500
@@ -31,7 +31,7 @@ def main():
     from app.extensions import db
     from app.services import service_links as links
     from app.services.directory import add_integration, add_org
-    from app.services.service_sync import run_sync
+    from app.services.service_pull import run_pull
     from app.setup import init_database
     from tests.fake_accurate import FakeAccurate, sample_data
 
@@ -52,7 +52,7 @@ def main():
 
         def timed(label):
             started = time.perf_counter()
-            run = run_sync(integration, "master_data")
+            run = run_pull(integration, "master_data")
             seconds = time.perf_counter() - started
             print(f"{label:28} {run.succeeded:>7} ok {run.failed:>3} failed {seconds:7.2f} s "
                   f"{run.succeeded / seconds:9.0f} docs/s  {run.message or ''}")

@@ -1,5 +1,6 @@
-"""Sync Master Data / Sync Transaction (INT-3): page through the service, upsert each
-document into Muara's tables and write one sync record per document (SYN-2).
+"""Service pulls (docs/glossary.md): Sync Master Data / Sync Transaction (INT-3). Page
+through the service, upsert each document into Muara's tables and write one sync record
+per document (SYN-2).
 
 Each page is one transaction: its rows, their sync records, the run's counters and the
 cursor move together, so a run that fails mid-way (a 500 on page 3) keeps pages 1-2,
@@ -39,7 +40,7 @@ class BadRow(Exception):
     """A document that cannot be applied; its message is the sync record's reason."""
 
 
-def run_sync(integration: Integration, group: str,
+def run_pull(integration: Integration, group: str,
              heartbeat: Optional[Callable] = None) -> SyncRun:
     """One run of `group` (master_data / transaction). Returns the run. `heartbeat(session)`
     is called before each page commits (the job runner's beat: the task is alive)."""
@@ -55,7 +56,7 @@ def run_sync(integration: Integration, group: str,
         return run
     run_id = run.id
     try:
-        _sync_group(integration, link, run, group, heartbeat or (lambda session: None))
+        _pull_group(integration, link, run, group, heartbeat or (lambda session: None))
     except ConnectorError as exc:
         db.session.rollback()
         run = db.session.get(SyncRun, run_id)
@@ -78,7 +79,7 @@ def run_sync(integration: Integration, group: str,
     return run
 
 
-def _sync_group(integration, link, run, group, heartbeat):
+def _pull_group(integration, link, run, group, heartbeat):
     client = ServiceClient(integration, link)
     # A branch session is short-lived: open it at the start of every run.
     session = client.reopen_branch()
@@ -357,13 +358,13 @@ APPLIERS = {
 
 
 @job
-def sync_service_job(integration_id: int, group: str) -> dict:
+def pull_service_job(integration_id: int, group: str) -> dict:
     """Sync Master Data / Sync Transaction as a background job (the runner's beat at
     every page commit)."""
     integration = db.session.get(Integration, integration_id)
     if integration is None:
         return {"status": "gone"}
-    run = run_sync(integration, group, heartbeat=beat)
+    run = run_pull(integration, group, heartbeat=beat)
     return {"run_id": run.id, "succeeded": run.succeeded, "failed": run.failed,
             "message": run.message}
 
@@ -385,7 +386,7 @@ def waiting_pulls(integration: Integration) -> list[str]:
     never matched as text."""
     waiting = []
     for args in db.session.execute(select(BackgroundTask.args).where(
-            BackgroundTask.function == job_path(sync_service_job),
+            BackgroundTask.function == job_path(pull_service_job),
             BackgroundTask.status.in_([TaskStatus.queued, TaskStatus.running]))).scalars():
         integration_id, group = json.loads(args)[:2]
         if integration_id == integration.id:
@@ -404,7 +405,7 @@ def request_pull(integration: Integration, group: str) -> BackgroundTask:
         # Two runs of one integration would read and write the same cursors.
         raise AlreadyRunning("A sync of this integration is already queued or running: "
                              "wait for it to end.")
-    return queue().submit(sync_service_job, integration.id, group)
+    return queue().submit(pull_service_job, integration.id, group)
 
 
 def recent_runs(integration: Integration, limit: int = 10) -> list[SyncRun]:
