@@ -70,7 +70,9 @@ def test_every_framework_string_has_an_indonesian_translation():
     from babel.messages.extract import extract_from_dir
     root = Path(flask_appbuilder.__file__).parent
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
-    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "__": None}
+    # lazy_formatter_gettext: the user form's role and group help texts.
+    keywords = {"_": None, "gettext": None, "lazy_gettext": None, "__": None,
+                "lazy_formatter_gettext": (1,)}
     wanted = {message for _, _, message, _, _ in
               extract_from_dir(root, method_map, keywords=keywords) if message}
     catalogue = {m.id: m.string for m in read_po(open(
