@@ -1,10 +1,11 @@
-"""A rejection's message in the reader's language (issue 16).
+"""A rejection's message, or a file's refusal, in the reader's language (issue 16).
 
 The import writes its messages in English (the REST API, the CLI and the downloads keep
-them so: scripts read them); a screen shows each in the user's language. Every message
-the row checks write is listed here as an English pattern: a stored message that matches
-one is shown as its translation with the same values (the field's name translated too);
-any other message is shown as stored."""
+them so: scripts read them); a screen and the result e-mail show each in the reader's
+language. Every message the row checks and the file checks write is listed here as an
+English pattern: a stored message that matches one is shown as its translation with the
+same values (the field's and the module's names translated too); any other message is
+shown as stored."""
 import re
 
 from flask_babel import gettext
@@ -31,7 +32,33 @@ MESSAGES = (
        "this row was not imported."),
     _l("The file has no column %(names)s, which the template requires. Columns found: "
        "%(found)s."),
+    # a file refused whole (app.importing: detection, readers, tabular; the import job)
+    _l("The file is empty."),
+    _l("The file has no header row."),
+    _l("The workbook is password-protected: remove the password and upload it again."),
+    _l("The file is an Excel binary workbook (.xlsb), which is not supported: save it as "
+       ".xlsx and upload it again."),
+    _l("The file is %(what)s, not a spreadsheet or CSV file."),
+    _l("The file is %(what)s: open it in Excel and save it as .xlsx."),
+    _l("The file is damaged: it could not be opened as a zip archive (%(reason)s)."),
+    _l("The file could not be read as %(format)s: %(reason)s."),
+    _l("Line %(line)s could not be read as CSV: %(reason)s."),
+    _l("Line %(line)s is not valid %(encoding)s text: save the file as CSV UTF-8 and upload "
+       "it again."),
+    _l("'%(encoding)s' is not a known text encoding."),
+    _l("The template %(name)s reads %(format)s files; this file is %(found)s."),
+    _l("No mapper template for %(module)s: create one before importing."),
+    _l("%(module)s is imported from a spreadsheet or CSV file, not XML."),
+    _l("The file stopped the reader twice; it may be damaged."),
+    _l("The import stopped because the reader failed. Re-process the file once the problem "
+       "is fixed."),
 )
+# What a refused file is (app.importing.detection), named inside the messages above.
+WHAT = (_l("a Word document"), _l("a PowerPoint presentation"), _l("an Excel 2.x file"),
+        _l("an Excel 3.0 file"), _l("an Excel 4.0 file"), _l("a PDF document"),
+        _l("a PNG image"), _l("a JPEG image"), _l("a GIF image"), _l("a gzip archive"),
+        _l("a RAR archive"), _l("a 7-Zip archive"), _l("an RTF document"),
+        _l("a binary file"), _l("a ZIP archive"))
 SEVERITY_WORDS = {"error": _l("error"), "warning": _l("warning"), "info": _l("info")}
 _PLACE = re.compile(r"%\\\((\w+)\\\)s")
 
@@ -52,8 +79,9 @@ def message_words(text):
         match = pattern.match(text)
         if match:
             values = match.groupdict()
-            if "field" in values:
-                values["field"] = gettext(values["field"])
+            for name in ("field", "module", "what"):
+                if name in values:
+                    values[name] = gettext(values[name])
             return gettext(english, **values)
     return text
 
