@@ -2,18 +2,24 @@
 edit forms (labels, help texts, choices), the words of enums and codes on lists and
 panels, the framework's confirmation dialog, and the template files (the Template files
 screen, the file's headers and its Notes sheet). English readers keep the English."""
+import html as entities
 import io
+import re
 
 import openpyxl
 import pytest
+from flask_appbuilder.security.sqla.models import Role
 from flask_babel import force_locale
+from sqlalchemy import select
 
+from app.extensions import db
 from app.importing.modules import MODULES
+from app.models import Integration, MapperTemplate, TemplateField
 from app.models.integrations import IntegrationKind, SyncMode
 from app.security import roles
 from app.views.display import enum_label, words
 from tests.conftest import login
-from tests.factories import check_counts, html, make_distributor, run_import
+from tests.factories import check_counts, html, invoice_file, make_distributor, run_import
 from tests.test_browser_indonesian import english_on
 
 
@@ -26,8 +32,6 @@ def admin(app, client, world):
 
 def visible(page):
     """The page's text as a reader sees it (no scripts, no tags)."""
-    import html as entities
-    import re
     page = re.sub(r"(?s)<script.*?</script>|<style.*?</style>", "", page)
     return entities.unescape(re.sub(r"<[^>]+>", " ", page))
 
@@ -135,3 +139,59 @@ def test_the_english_template_file_is_unchanged(editor):
     assert [ws.title for ws in workbook.worksheets][:2] == ["Open Invoices", "Notes"]
     assert [cell.value for cell in workbook["Notes"][1]] == ["Column", "Required", "Rules"]
     assert workbook.worksheets[0]["A1"].value == "Invoice #"
+
+
+def test_a_template_page_names_its_field_lines_in_indonesian(app, admin):
+    with app.app_context():
+        pk = db.session.execute(select(MapperTemplate.id)
+                                .filter_by(module="open_invoices")).scalar()
+    admin.get("/lang/id")
+    page = html(admin.get(f"/templateview/show/{pk}"))
+    assert "Baris kolom templat" in page and "Terima baris yang valid" in page
+    assert "Template field lines" not in page and "Accept valid rows" not in page
+
+
+# Pages whose words are data of the security model (permission, view and role names) or
+# of the audit trail (table names): the Admin's, not the main paths.
+NOT_WALKED = ("/roles/", "/permissions/", "/viewmenus/", "/permissionviews/",
+              "/userstatschartview/", "/auditeventview/", "/operations/rq")
+
+
+def test_every_screen_of_the_menu_shows_no_english_in_indonesian(app, admin, runner,
+                                                                 tmp_path):
+    """Each screen the Admin's menu opens, and the first add, show and edit page it links
+    to, holds no English string of the catalogues once switched to Indonesian. Data is
+    left out: the names of the templates, the columns they read, the integrations and
+    the roles, the carrier of imported invoices and the name of a read sheet."""
+    _, out = run_import(runner, invoice_file(tmp_path, [
+        ["INV-1", "C001", "2026-11-05", 150000.5, "PO-1", None],
+        ["INV-2", "C999", "2026-11-05", 10, "PO-2", None]]))  # an unknown customer
+    assert (out["accepted"], len(out["rejections"])) == (1, 1)
+    with app.app_context():
+        data = [*db.session.execute(select(MapperTemplate.name)).scalars(),
+                *db.session.execute(select(TemplateField.source_column)).scalars(),
+                *db.session.execute(select(Integration.name)).scalars(),
+                *db.session.execute(select(Role.name)).scalars(), "No Carrier", '"Sheet"']
+    admin.get("/lang/id")
+    menu = sorted(set(re.findall(r'href="(/[^"#?]*)"', html(admin.get("/")))))
+    pages, found = [], {}
+    for url in menu:
+        if url.startswith(("/static", "/lang", "/logout", *NOT_WALKED)):
+            continue
+        page = html(admin.get(url, follow_redirects=True))
+        pages.append(url)
+        for link in re.findall(r'href="(/[a-z_-]+/(?:add|show/\d+|edit/\d+))"', page)[:3]:
+            if not link.startswith(NOT_WALKED) and link not in pages:
+                pages.append(link)
+    assert len(pages) > 40, pages
+    for url in pages:
+        text = visible(html(admin.get(url, follow_redirects=True)))
+        for value in sorted(data, key=len, reverse=True):
+            text = text.replace(value, " ")
+        english = [e for e in english_on(text) if e not in REASON_CODES]
+        if english:
+            found[url] = english
+    assert found == {}
+
+
+REASON_CODES = {"required"}  # the help page lists each reason with its code

@@ -13,7 +13,7 @@ from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import lazy_gettext
 
 SCREEN_STRINGS: set = set()
-TITLES = ("list_title", "show_title", "add_title", "edit_title")
+TITLES = ("list_title", "show_title", "add_title", "edit_title", "title")
 
 
 def screen_text(text):
