@@ -2,6 +2,7 @@
 organization's language for a new user, the framework's strings in Indonesian, local
 formats and date parsing."""
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -157,3 +158,17 @@ def test_error_pages_and_the_sign_out_page_speak_indonesian(app, client, world):
     assert missing.status_code == 404
     assert "Halaman tidak ditemukan" in missing.get_data(as_text=True)
     assert "Tetap masuk" in client.get("/logout/").get_data(as_text=True)
+
+
+def test_the_navigation_bar_offers_the_switch_and_the_calendar_follows(app, client, world):
+    """The flag menu links the other language; the date script is told the page's
+    language (app/static/js/dates.js: dd/mm/yyyy and Indonesian month and day names)."""
+    world.org("D1")
+    world.user("ina", "Importer", "D1")
+    page = login(client, "ina").get("/").get_data(as_text=True)
+    assert 'href="/lang/id"' in page
+    assert re.search(r'js/dates\.js[^>]*data-language="en"', page)
+    client.get("/lang/id")
+    page = client.get("/openinvoiceview/list/").get_data(as_text=True)
+    assert 'href="/lang/en"' in page
+    assert re.search(r'js/dates\.js[^>]*data-language="id"', page)
