@@ -172,3 +172,21 @@ def test_the_navigation_bar_offers_the_switch_and_the_calendar_follows(app, clie
     page = client.get("/openinvoiceview/list/").get_data(as_text=True)
     assert 'href="/lang/en"' in page
     assert re.search(r'js/dates\.js[^>]*data-language="id"', page)
+
+
+def test_the_demo_companies_speak_indonesian_in_jakarta_time(app, client):
+    """Seeds 000, 001 and 003: the demo distributor's and principal's people read Bahasa
+    Indonesia without touching the switch."""
+    from app.demo import load_demo
+    from tests.conftest import PASSWORD
+    with app.app_context():
+        load_demo(password_for=lambda username: PASSWORD)
+        db.session.commit()
+        orgs = db.session.execute(db.select(Organization.code, Organization.language,
+                                            Organization.time_zone)).all()
+    assert sorted(orgs) == [("DEMO-DIST", "id", "Asia/Jakarta"),
+                            ("DEMO-PRIN", "id", "Asia/Jakarta")]
+    for username in ("importer", "principal"):
+        other = app.test_client()
+        page = login(other, username).get("/").get_data(as_text=True)
+        assert "Keluar" in page and ">Logout<" not in page, username
