@@ -213,3 +213,25 @@ def test_the_403_and_413_pages_in_indonesian(app, client, world):
     assert response.status_code == 413
     assert "1,5 KB" in page, "the limit is a number written the Indonesian way"
     assert "File too large" not in page and "larger than the upload limit" not in page
+
+
+# --- the services' refusals on the screens ---------------------------------------------------
+
+def test_refusals_of_an_upload_and_a_reprocess_read_in_indonesian(app, client, portal):
+    """The services refuse in English (the CLI and the API keep it); the screens show the
+    refusal in the reader's language."""
+    from tests.factories import VALID_ROWS, drain, invoice_xlsx, uploaded_id
+    speaks(app, "DIST-A", "id")
+    login(client, "imp_a")
+    page = html(upload(client, b"", filename="kosong.xlsx"))
+    assert "Berkas kosong." in page and "The file is empty." not in page
+    refused = uploaded_id(upload(client, b"%PDF-1.7\n...", filename="faktur.xlsx"))
+    drain(app)  # the worker reads it and fails it
+    page = html(client.get(f"/imports/show/{refused}"))
+    assert "Berkas ini dokumen PDF, bukan lembar kerja atau berkas CSV." in page
+    assert "not a spreadsheet" not in page
+    pk = uploaded_id(upload(client, invoice_xlsx(VALID_ROWS)))
+    login(client, "sup_a")
+    page = html(client.post(f"/imports/reprocess/{pk}", follow_redirects=True))
+    assert f"Impor #{pk}: berkas ini sudah menunggu untuk diproses." in page
+    assert "waiting to be processed already" not in page

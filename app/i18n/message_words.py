@@ -52,6 +52,11 @@ MESSAGES = (
     _l("The file stopped the reader twice; it may be damaged."),
     _l("The import stopped because the reader failed. Re-process the file once the problem "
        "is fixed."),
+    # a file asked to be processed again (app.services.imports.reprocess)
+    _l("Import #%(id)s: this file is being processed; wait for it to finish before "
+       "processing it again."),
+    _l("Import #%(id)s is being undone: wait until the undo ends."),
+    _l("Import #%(id)s: this file is waiting to be processed already."),
 )
 # What a refused file is (app.importing.detection), named inside the messages above.
 WHAT = (_l("a Word document"), _l("a PowerPoint presentation"), _l("an Excel 2.x file"),

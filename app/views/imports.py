@@ -248,7 +248,7 @@ class ImportFileView(FileActions, TenantModelView):
             try:
                 set_service.reprocess_set(imp)
             except MuaraError as exc:
-                flash(str(exc), "danger")
+                flash(error_shown(exc), "danger")
             else:
                 flash(gettext("Import #%(id)s is queued to be processed again.", id=imp.id),
                       "success")
@@ -256,7 +256,7 @@ class ImportFileView(FileActions, TenantModelView):
         try:
             import_service.reprocess(imp)
         except MuaraError as exc:
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
             return redirect(url_for("ImportFileView.show", pk=pk))
         flash(gettext("Import #%(id)s is queued to be processed again.", id=imp.id), "success")
         # The live progress page belongs to the Data Import screen; a user without it
