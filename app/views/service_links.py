@@ -79,10 +79,10 @@ class ServiceLinkView(BaseView):
         given = request.args.get("state")
         if not started or not given or not hmac.compare_digest(
                 given.encode(), str(started.get("state", "")).encode()):
-            return self._refuse("The answer of the service does not belong to a Connect "
-                                "started from this browser (the state parameter is missing "
-                                "or wrong), so it was refused and nothing changed. Press "
-                                "Connect again on the integration's page.")
+            return self._refuse(_("The answer of the service does not belong to a Connect "
+                                  "started from this browser (the state parameter is missing "
+                                  "or wrong), so it was refused and nothing changed. Press "
+                                  "Connect again on the integration's page."))
         pk = started["integration"]
         integration = service_integration(pk)
         if request.args.get("error") or not request.args.get("code"):
@@ -134,7 +134,7 @@ class ServiceLinkView(BaseView):
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
     def _refuse(self, message):
-        return self.render_template("error.html", title="Authorization refused",
+        return self.render_template("error.html", title=_("Authorization refused"),
                                     message=message), 400
 
 
