@@ -113,8 +113,9 @@ class TemplateFieldView(TenantModelView):
         if item.template is not None:
             module = MODULES.get(item.template.module)
             if module and item.field not in {f.name for f in module.fields}:
-                raise ValueError(f"{field_title(item.field)} is not a field of {module.label}: "
-                                 f"choose a field of {module.label}.")
+                raise ValueError(_("%(field)s is not a field of %(module)s: choose a field "
+                                   "of %(module)s.", field=field_title(item.field),
+                                   module=_(module.label)))
         try:
             item.source_column, item.source_kind = template_service.check_source(
                 item.field, item.source_column, item.source_kind or HEADER)
