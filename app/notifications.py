@@ -9,7 +9,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from app.extensions import db
@@ -100,8 +100,9 @@ def _result_message(imp):
     if imp.status == ImportStatus.needs_attention:
         # "All or nothing" (IMP-9): `accepted` counts the valid rows, none of them written.
         imported = 0 if _all_or_nothing(imp) else imp.accepted
-        return (_("Muara: %(rejected)s records of %(filename)s were not imported",
-                  rejected=_count(imp.rejected), filename=imp.filename),
+        return (ngettext("Muara: %(rejected)s record of %(filename)s was not imported",
+                         "Muara: %(rejected)s records of %(filename)s were not imported",
+                         imp.rejected, rejected=_count(imp.rejected), filename=imp.filename),
                 _("Your %(what)s was processed, but %(rejected)s of %(rows)s records could "
                   "not be imported.", what=what, rejected=_count(imp.rejected),
                   rows=_count(imp.rows_done)) + "\n\n"
