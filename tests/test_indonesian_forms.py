@@ -151,10 +151,18 @@ def test_a_template_page_names_its_field_lines_in_indonesian(app, admin):
     assert "Template field lines" not in page and "Accept valid rows" not in page
 
 
-# Pages whose words are data of the security model (permission, view and role names) or
-# of the audit trail (table names): the Admin's, not the main paths.
+# Pages whose words are data: of the security model (permission, view and role names), of
+# the audit trail (each event's summary is its row's own name or code, test below), the
+# framework's login statistics and the queue dashboard (rq-dashboard's own pages).
 NOT_WALKED = ("/roles/", "/permissions/", "/viewmenus/", "/permissionviews/",
-              "/userstatschartview/", "/auditeventview/", "/operations/rq")
+              "/auditeventview/", "/userstatschartview/", "/operations/rq")
+
+
+def test_the_audit_trail_names_actions_and_tables_in_indonesian(admin):
+    admin.get("/lang/id")
+    page = visible(html(admin.get("/auditeventview/list/")))
+    assert "Buat" in page and "Baris kolom templat" in page and "Templat pemetaan" in page
+    assert "Create" not in page and "Template field" not in page
 
 
 def test_every_screen_of_the_menu_shows_no_english_in_indonesian(app, admin, runner,

@@ -13,7 +13,7 @@ from flask_babel import gettext
 
 from app.i18n import formats
 from app.i18n.message_words import message_words
-from app.i18n.screens import screen_text
+from app.i18n.screens import menu_text, screen_text
 from app.models.integrations import (
     INTEGRATION_KIND_LABELS,
     SYNC_MODE_LABELS,
@@ -79,6 +79,7 @@ CODE_WORDS = {code: screen_text(text) for code, text in {
     "file": "Imported file",
     "import_file": "Imported file",
     "ab_user": "User",
+    "ab_role": "Role",
     "sign_in": "Sign-in",
     "sign_in_failed": "Sign-in refused",
     "push": "Pushed by the integration",
@@ -105,6 +106,14 @@ CODE_WORDS = {code: screen_text(text) for code, text in {
     "employee": "Employee",
     "sales_order": "Sales order",
 }.items()}
+
+
+# The audit trail's actions and tables that read as their phrase (words' fallback,
+# "template_field" -> "Template field"), registered so the catalogue translates them.
+menu_text("Create", "Update", "Delete", "Upload", "Reprocess", "Import now", "Fix rows",
+          "Undo", "Sync all", "Export", "Organization", "Membership", "Connection",
+          "Integration", "Integration key", "Service link", "Mapper template",
+          "Template field", "Import file", "Import rejection")
 
 
 def words(code):
