@@ -235,3 +235,36 @@ def test_refusals_of_an_upload_and_a_reprocess_read_in_indonesian(app, client, p
     page = html(client.post(f"/imports/reprocess/{pk}", follow_redirects=True))
     assert f"Impor #{pk}: berkas ini sudah menunggu untuk diproses." in page
     assert "waiting to be processed already" not in page
+
+
+# --- the REST API keeps English ----------------------------------------------------------------
+
+def test_the_api_answers_an_indonesian_company_in_english(app, client, world):
+    """Scripts read the API: its messages and values keep English and ISO even when the
+    company, and the signed-in browser beside it, read Indonesian."""
+    from tests.factories import drain
+    from tests.sync_helpers import auth, make_pos, push, sale
+    _, key = make_pos(app)
+    speaks(app, "D1", "id")
+    world.user("ina", roles.IMPORTER, "D1")
+    login(client, "ina")
+    client.get("/lang/id")
+    refused = push(client, key, {"kind": "sales_transaction", "reference": "",
+                                 "date": "2026-02-30", "lines": []})
+    assert refused.status_code == 422
+    assert refused.get_json()["message"].startswith("Nothing was stored")
+    assert push(client, key, sale("S-1")).status_code in (200, 201, 202)
+    content = b"Customer Code,Customer Name\nC9,Nine\n\nC10,\n"
+    sent = client.post("/api/v1/integration/files", headers=auth(key), data={
+        "module": "customers", "file": (io.BytesIO(content), "c.csv")})
+    assert sent.status_code == 202
+    drain(app)
+    result = client.get(f"/api/v1/integration/imports/{sent.get_json()['import_id']}",
+                        headers=auth(key)).get_json()
+    assert (result["status"], result["accepted"], result["rejected"]) == \
+        ("needs_attention", 1, 1), result
+    text = json.dumps(result)
+    assert "is required" in text and "wajib" not in text.lower(), text
+    missing = client.get("/api/v1/integration/nothing-here", headers=auth(key))
+    assert missing.status_code == 404
+    assert "tidak" not in missing.get_data(as_text=True).lower()
