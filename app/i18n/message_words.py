@@ -57,6 +57,8 @@ MESSAGES = (
        "processing it again."),
     _l("Import #%(id)s is being undone: wait until the undo ends."),
     _l("Import #%(id)s: this file is waiting to be processed already."),
+    # a service's sync asked twice (app.services.service_sync)
+    _l("A sync of this integration is already queued or running: wait for it to end."),
 )
 # What a refused file is (app.importing.detection), named inside the messages above.
 WHAT = (_l("a Word document"), _l("a PowerPoint presentation"), _l("an Excel 2.x file"),
