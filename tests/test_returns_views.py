@@ -76,3 +76,13 @@ def test_message_log_in_the_rejection_log_with_severity_and_path(app, client, ru
                       ).get_data(as_text=True)
     assert "CustomerReturn[1]/Details[1]/item" in page and "Unknown item 77." in page
     assert "CustomerReturn[1]/pickupDate" in page and "warning" in page and "error" in page
+
+
+def test_a_returns_state_reads_in_the_readers_language(app, client, runner, world, tmp_path):
+    """Issue 16: the list's state column in Indonesian, English unchanged."""
+    setup_returns(app, runner, world, tmp_path)
+    login(client, "imp_d1")
+    assert "In preparation" in client.get("/customerreturnview/list/").get_data(as_text=True)
+    client.get("/lang/id")
+    page = client.get("/customerreturnview/list/").get_data(as_text=True)
+    assert "Dalam persiapan" in page and "In preparation" not in page
