@@ -115,3 +115,4 @@ def test_the_proposal_in_indonesian_shows_the_fields_and_sample_values(app, clie
     assert page.count("class=\"confidence\">100%") == 6
     assert "mis. C001, C002" in page and "mis. INV-1, INV-2" in page
     assert "<td>Kode Pelanggan" in page and "e.g. " not in page
+    assert 'value="Faktur Terbuka (faktur)"' in page  # the proposed name

@@ -387,8 +387,10 @@ def visible_template(pk):
 
 
 def default_proposal_name(module, filename):
+    """The proposed template's name: the module in the reader's language and the file."""
     stem = os.path.splitext(os.path.basename(filename or ""))[0].strip()
-    name = f"{module.label} ({stem})" if stem else module.label
+    label = _(module.label)
+    name = f"{label} ({stem})" if stem else label
     return name[:100]
 
 
