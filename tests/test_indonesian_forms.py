@@ -203,3 +203,17 @@ def test_every_screen_of_the_menu_shows_no_english_in_indonesian(app, admin, run
 
 
 REASON_CODES = {"required"}  # the help page lists each reason with its code
+
+
+def test_a_forms_checks_speak_the_readers_language(admin):
+    """WTForms ships no Indonesian: the framework's form template translates each error
+    through the framework catalogue."""
+    admin.get("/lang/id")
+    page = html(admin.post("/integrationview/add", data={"name": ""},
+                           follow_redirects=True))
+    assert "Kolom ini wajib diisi." in page and "This field is required." not in page
+    admin.get("/lang/en")
+    page = html(admin.post("/integrationview/add", data={"name": ""},
+                           follow_redirects=True))
+    assert "This field is required." in page
+

@@ -11,6 +11,9 @@ translated by the framework's menu template; they are only registered here.
 """
 from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import lazy_gettext
+from wtforms import DateField
+
+from app.i18n.date_field import LocalDateField
 
 SCREEN_STRINGS: set = set()
 TITLES = ("list_title", "show_title", "add_title", "edit_title", "title")
@@ -65,7 +68,8 @@ def _translate_search_form(view):
 def _translate_form(form, labels):
     """The add or edit form was made from the English labels and help texts when the
     view was built (its extra fields were declared in English): every field's label,
-    description and choices take their translations."""
+    description and choices take their translations, and a date field reads and shows
+    dates the page's way (app.i18n.date_field)."""
     if form is None:
         return
     for name in dir(form):
@@ -81,6 +85,8 @@ def _translate_form(form, labels):
                 field.args = (label, *field.args[1:])
         elif name in labels:
             field.kwargs["label"] = labels[name]
+        if field.field_class is DateField:  # the framework's, ISO only
+            field.field_class = LocalDateField
         if isinstance(field.kwargs.get("description"), str) and field.kwargs["description"]:
             field.kwargs["description"] = screen_text(field.kwargs["description"])
         choices = field.kwargs.get("choices")
