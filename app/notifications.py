@@ -9,12 +9,13 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.i18n.choice import account_language
-from app.i18n.formats import language, number_text
+from app.i18n.formats import number_text
+from app.i18n.message_words import message_words
 from app.importing.modules import module_label
 from app.importing.reading_words import warnings_paragraph
 from app.models.imports import ImportStatus
@@ -54,9 +55,9 @@ def import_result_message(imp):
 
 
 def _count(n):
-    """A count in the message: grouped the reader's way in Indonesian (1.234); English
-    keeps the plain digits its readers and scripts have always had."""
-    return str(n) if n is None or language() == "en" else number_text(n)
+    """A count in the message, grouped the reader's way: 1.234 in Indonesian, 1,234 in
+    English (as on the screens)."""
+    return str(n) if n is None else number_text(n)
 
 
 def _rows_read(n):
@@ -99,17 +100,18 @@ def _result_message(imp):
     if imp.status == ImportStatus.needs_attention:
         # "All or nothing" (IMP-9): `accepted` counts the valid rows, none of them written.
         imported = 0 if _all_or_nothing(imp) else imp.accepted
-        return (_("Muara: %(rejected)s records of %(filename)s were not imported",
-                  rejected=_count(imp.rejected), filename=imp.filename),
+        return (ngettext("Muara: %(rejected)s record of %(filename)s was not imported",
+                         "Muara: %(rejected)s records of %(filename)s were not imported",
+                         imp.rejected, rejected=_count(imp.rejected), filename=imp.filename),
                 _("Your %(what)s was processed, but %(rejected)s of %(rows)s records could "
                   "not be imported.", what=what, rejected=_count(imp.rejected),
                   rows=_count(imp.rows_done)) + "\n\n"
                 + _imported(imported) + _rejected(imp.rejected)
-                + warned + (f"\n{imp.error_message}\n" if imp.error_message else "")
+                + warned + (f"\n{message_words(imp.error_message)}\n" if imp.error_message else "")
                 + _review(imp))
     return (_("Muara: %(filename)s could not be imported", filename=imp.filename),
             _("Your %(what)s could not be imported:", what=what)
-            + f"\n\n{imp.error_message}\n")
+            + f"\n\n{message_words(imp.error_message)}\n")
 
 
 def _all_or_nothing(imp):

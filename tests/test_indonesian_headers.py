@@ -73,3 +73,46 @@ def test_a_default_template_reads_a_fields_other_spellings(app, runner, tmp_path
                     encoding="utf-8")
     _, data = run_import(runner, str(path), module="sales_orders")
     assert (data["accepted"], data["rejected"]) == (1, 0), data
+
+
+# The Indonesian headers issue 16 names, each with the field it must find.
+NAMED = [
+    ("customers", "Kode Pelanggan", "code"), ("customers", "Nama Pelanggan", "name"),
+    ("open_invoices", "No. Faktur", "reference"),
+    ("open_invoices", "Tanggal Faktur", "invoice_date"),
+    ("open_invoices", "Saldo Faktur", "balance"),
+    ("open_invoices", "No. PO Pelanggan", "customer_po"),
+    ("open_invoices", "Kode Lokasi", "location"), ("open_invoices", "Gudang", "location"),
+    ("products", "Kode Produk", "code"), ("products", "Nama Produk", "name"),
+    ("products", "Satuan", "unit"),
+    ("sales_orders", "Jumlah", "quantity"), ("sales_orders", "Kuantitas", "quantity"),
+    ("sales_orders", "Harga Satuan", "unit_price"),
+    ("daily_visits", "Tanggal Kunjungan", "visit_date"),
+    ("daily_visits", "Salesman", "salesperson"),
+]
+
+
+@pytest.mark.parametrize("module, header, field", NAMED)
+def test_each_header_the_issue_names_maps_with_high_confidence(module, header, field):
+    found = [p for p in propose_mapping([header], MODULES[module]) if p.header]
+    assert [(p.field, p.header) for p in found] == [(field, header)]
+    assert found[0].confidence >= 0.9
+
+
+def test_the_proposal_in_indonesian_shows_the_fields_and_sample_values(app, client, world):
+    make_distributor(app)
+    world.user("editor", "Template Editor", "D1")
+    login(client, "editor")
+    client.get("/lang/id")
+    sample = invoice_xlsx([["INV-1", "C001", "2025-01-31", 1250.5, "PO-1", "JKT"],
+                           ["INV-2", "C002", "2025-02-01", 20, "PO-2", "JKT"]],
+                          header=ID_INVOICE_HEADER)
+    response = client.post("/templateview/propose", data={
+        "module": "open_invoices", "file": file_part(sample, "faktur.xlsx")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert page.count("class=\"confidence\">100%") == 6
+    assert "mis. C001, C002" in page and "mis. INV-1, INV-2" in page
+    assert "<td>Kode Pelanggan" in page and "e.g. " not in page
+    assert 'value="Faktur Terbuka (faktur)"' in page  # the proposed name

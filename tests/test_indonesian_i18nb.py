@@ -106,7 +106,7 @@ def test_an_indonesian_uploaders_result_mail_is_in_indonesian(app, monkeypatch):
 
 def test_an_english_uploaders_result_mail_is_unchanged(app, monkeypatch):
     subject, body = imported_mail(app, monkeypatch, "en")
-    assert subject == "Muara: 1 records of januari.xlsx were not imported"
+    assert subject == "Muara: 1 record of januari.xlsx was not imported"
     assert body.startswith("Your Open Invoices file januari.xlsx (import #")
     assert ("was processed, but 1 of 2 records could not be imported.\n\n"
             "Imported: 1\nRejected: 1\n") in body

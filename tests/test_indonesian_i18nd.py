@@ -8,11 +8,11 @@ import pytest
 from flask_babel import force_locale
 
 from app.extensions import db
+from app.i18n.message_words import message_words
 from app.models import Integration, Organization
 from app.models.imports import ImportStatus
 from app.security import roles
 from app.views.import_outcome import checked_line, duration_words, outcome, progress_line
-from app.views.message_words import message_words
 from app.views.notices import result_words
 from tests.conftest import login
 from tests.factories import MIXED_ROWS, drain, html, invoice_xlsx, upload, uploaded_id

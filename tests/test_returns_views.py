@@ -76,3 +76,50 @@ def test_message_log_in_the_rejection_log_with_severity_and_path(app, client, ru
                       ).get_data(as_text=True)
     assert "CustomerReturn[1]/Details[1]/item" in page and "Unknown item 77." in page
     assert "CustomerReturn[1]/pickupDate" in page and "warning" in page and "error" in page
+
+
+def test_a_returns_state_reads_in_the_readers_language(app, client, runner, world, tmp_path):
+    """Issue 16: the list's state column in Indonesian, English unchanged."""
+    setup_returns(app, runner, world, tmp_path)
+    login(client, "imp_d1")
+    assert "In preparation" in client.get("/customerreturnview/list/").get_data(as_text=True)
+    client.get("/lang/id")
+    page = client.get("/customerreturnview/list/").get_data(as_text=True)
+    assert "Dalam persiapan" in page and "In preparation" not in page
+
+
+def test_a_date_is_typed_and_shown_the_readers_way_in_a_form(app, client, runner, world,
+                                                             tmp_path):
+    """Issue 16: the date input of a form shows the stored date the page's way and takes
+    05/11/2026 (day first, as the Indonesian calendar writes it) or ISO."""
+    import datetime as dt
+    import re
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import CustomerReturn
+    from tests.factories import flashes, submit
+    setup_returns(app, runner, world, tmp_path)
+    with app.app_context():
+        pk = db.session.execute(select(CustomerReturn.id)
+                                .filter_by(number="R-ONE")).scalar_one()
+
+    def stored():
+        with app.app_context():
+            return db.session.get(CustomerReturn, pk).date
+
+    login(client, "root")
+    url = f"/customerreturnview/edit/{pk}"
+    client.get("/lang/id")
+    response = submit(client, url, {"date": "05/11/2026"})
+    assert flashes(response, "danger") == [] and stored() == dt.date(2026, 11, 5)
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="05/11/2026"' in page, re.findall(r"<input[^>]*date[^>]*>", page)
+    submit(client, url, {"date": "2026-11-06"})
+    assert stored() == dt.date(2026, 11, 6)
+    refused = submit(client, url, {"date": "31/02/2026"}).get_data(as_text=True)
+    assert stored() == dt.date(2026, 11, 6)
+    assert "Bukan nilai tanggal yang valid" in refused, refused[refused.find("31/02"):][:600]
+    client.get("/lang/en")
+    assert "2026-11-06" in client.get(url).get_data(as_text=True)

@@ -359,3 +359,23 @@ def test_connecting_again_starts_the_next_sync_from_the_beginning(app, client, s
     run = sync(app, client, setup["acc1"])
     assert run.message is None
     assert [c[2]["sp.page"] for c in fake.calls if c[0] == "customer"] == ["1", "2", "3"]
+
+
+def test_the_service_page_after_a_sync_reads_indonesian(app, client, setup, fake):
+    """Issue 16: the link's state, the sync buttons and runs, the records' kinds and states
+    in the reader's language."""
+    from app.models import Organization
+    with app.app_context():
+        org = db.session.execute(select(Organization).filter_by(code="DIST1")).scalar_one()
+        org.language = "id"
+        db.session.commit()
+    login(client, "imp1")
+    connect(client, setup["acc1"])
+    sync(app, client, setup["acc1"])
+    page = client.get(page_of(setup["acc1"])).get_data(as_text=True)
+    for indonesian in ("Terhubung", "Sinkronisasi Data Induk", "Sinkronisasi Transaksi",
+                       "Gudang", "Termin pembayaran", "Berhasil"):
+        assert indonesian in page, indonesian
+    for english in (">Connected<", "Sync Master Data", ">Warehouse<", ">Payment term<",
+                    ">Success<"):
+        assert english not in page, english

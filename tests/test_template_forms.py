@@ -153,3 +153,13 @@ def test_a_second_line_for_the_same_field_is_a_form_error(app, client, erp_templ
     assert flashes(response, "success") == []
     # the form comes back with the field error under the Field select
     assert flashes(response, "danger") == ["Already used: Template and Field must be unique."]
+
+
+def test_a_line_for_another_modules_field_is_refused_in_indonesian(app, client, erp_template):
+    """Issue 16: the form's refusal in the reader's language, the field by its
+    Indonesian header."""
+    client.get("/lang/id")
+    response = add_line(client, erp_template, 6, "boxes", "Boxes")
+    assert flashes(response, "danger") == [
+        "Persediaan dalam Dus: Jumlah Dus bukan kolom data Faktur Terbuka: pilih kolom data "
+        "Faktur Terbuka."]

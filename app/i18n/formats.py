@@ -47,6 +47,11 @@ def _zone():
     return localtime.zone()
 
 
+def zone_now() -> str:
+    """The name of the request's time zone now (WIB, WITA; else its offset, +07)."""
+    return local_time(dt.datetime.now(dt.timezone.utc)).tzname()
+
+
 def datetime_text(value: dt.datetime, seconds=False) -> str:
     local = local_time(value)
     clock = local.strftime("%H:%M:%S" if seconds else "%H:%M")

@@ -28,7 +28,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["safe_cell", "rejected_rows_workbook", "template_workbook", "safe_sheet_title",
-           "FORMULA_TRIGGERS", "REASON_HEADER", "NOTES_SHEET", "NOTES_HEADER", "DATE_FORMAT",
+           "FORMULA_TRIGGERS", "REASON_HEADER", "NOTES_SHEET", "NOTES_HEADER", "NOTES_WORDS",
+           "DATE_FORMAT",
            "LISTS_SHEET", "LAST_ROW", "rule_for"]
 
 #: First characters that make Excel, LibreOffice or Sheets read a typed value as a formula.
@@ -37,13 +38,16 @@ REASON_HEADER = "Reason"
 NOTES_SHEET = "Notes"
 LISTS_SHEET = "Lists"  # hidden: the codes of the drop-down lists
 NOTES_HEADER = ("Column", "Required", "Rules")
+# The Notes sheet's own words (its name, header row, Yes and No) in English; a screen
+# passes them in the reader's language (issue 16).
+NOTES_WORDS = {"sheet": NOTES_SHEET, "header": NOTES_HEADER, "yes": "Yes", "no": "No"}
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 _BOLD = Font(bold=True)
 _MAX_SHEET_TITLE = 31
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
-_RESERVED_SHEET_TITLES = {"history", NOTES_SHEET.casefold(), LISTS_SHEET.casefold()}
+_RESERVED_SHEET_TITLES = {"history", NOTES_SHEET.casefold(), "catatan", LISTS_SHEET.casefold()}
 _DEFAULT_SHEET_TITLE = "Template"
 _MAX_WIDTH = 60
 
@@ -181,14 +185,16 @@ def safe_sheet_title(label: object, default: str = _DEFAULT_SHEET_TITLE) -> str:
 
 
 def template_workbook(columns: list[dict], module_label: str,
-                      code_lists: dict | None = None, header_row: int = 1) -> bytes:
+                      code_lists: dict | None = None, header_row: int = 1,
+                      notes_words: dict | None = None) -> bytes:
     """The "Download template" file of a module (TPL-3) or of a mapper template.
 
     ``columns``: ``[{"header": "Invoice #", "required": True, "rules": "Max. 20 characters",
     "example": "INV-0001", "type": "text", "max_length": 20, "lookup": None, ...}, ...]``
     (only ``header`` is mandatory; ``Module.template_columns()`` gives them all).
     ``code_lists``: the organization's codes per kind (``{"customer": [...]}``) for the
-    drop-down lists; ``header_row``: the row of the headers (rows above stay empty).
+    drop-down lists; ``header_row``: the row of the headers (rows above stay empty);
+    ``notes_words``: the Notes sheet's words in the reader's language (``NOTES_WORDS``).
 
     Sheet 1, named after ``module_label`` (see :func:`safe_sheet_title`): the headers exactly as
     given (required ones bold, no marker added to the text), frozen, then one example row.
@@ -221,11 +227,12 @@ def template_workbook(columns: list[dict], module_label: str,
     _set_widths(ws, [max(_width(h) + 2, _width(e))
                      for h, e in zip(headers, examples, strict=False)])
 
-    notes = wb.create_sheet(NOTES_SHEET)
-    notes.append([_cell(notes, h, bold=True) for h in NOTES_HEADER])
+    words = notes_words or NOTES_WORDS
+    notes = wb.create_sheet(words["sheet"])
+    notes.append([_cell(notes, h, bold=True) for h in words["header"]])
     for col in columns:
         notes.append([_cell(notes, col["header"]),
-                      "Yes" if col.get("required") else "No",
+                      words["yes"] if col.get("required") else words["no"],
                       _cell(notes, col.get("rules") or None)])
     notes.freeze_panes = "A2"
     _set_widths(notes, [max([_width(h) for h in headers] + [6]), 8,

@@ -20,6 +20,7 @@ from app.services import consolidation as service
 from app.services.dashboard import dashboard_figures
 from app.views.base import TenantModelView
 from app.views.pages import PageView, page_action
+from app.views.preconditions import error_shown
 
 READ_ONLY = {"can_list", "can_show"}
 # The distributor is the record's organization; principals filter by it.
@@ -140,7 +141,7 @@ class SyncAllView(PageView):
         try:
             task = service.request_sync_all(principal)
         except MuaraError as exc:
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
             return redirect(url_for("SyncAllView.index"))
         return redirect(url_for("SyncAllView.result", task_id=task.id))
 

@@ -12,6 +12,8 @@ from flask_appbuilder.baseviews import BaseModelView
 from flask_babel import gettext
 
 from app.i18n import formats
+from app.i18n.message_words import message_words
+from app.i18n.screens import menu_text, screen_text
 from app.models.integrations import (
     INTEGRATION_KIND_LABELS,
     SYNC_MODE_LABELS,
@@ -19,10 +21,12 @@ from app.models.integrations import (
     SyncMode,
 )
 from app.services.localtime import to_local
-from app.views.message_words import message_words
 
-# Choices whose words are kept beside their enum (the forms offer the same words).
-ENUM_LABELS = {IntegrationKind: INTEGRATION_KIND_LABELS, SyncMode: SYNC_MODE_LABELS}
+# Choices whose words are kept beside their enum (the forms offer the same words), in
+# the reader's language (the CLI and the API keep the English of app.models).
+ENUM_LABELS = {kind: {value: screen_text(label) for value, label in labels.items()}
+               for kind, labels in ((IntegrationKind, INTEGRATION_KIND_LABELS),
+                                    (SyncMode, SYNC_MODE_LABELS))}
 
 
 def shown(value):
@@ -68,12 +72,14 @@ def clock_time(value):
     return f"{value} {to_local(dt.datetime.now(dt.timezone.utc)):%Z}"
 
 
-# Codes kept in text columns (a sync record's kind, a run's trigger) and their words;
-# a code not listed reads as a phrase ("stock_opname" -> "Stock opname").
-CODE_WORDS = {
+# Codes kept in text columns (a sync record's kind, a run's trigger) and their words in
+# the reader's language; a code not listed reads as a phrase ("stock_opname" -> "Stock
+# opname"), translated when the catalogue has it.
+CODE_WORDS = {code: screen_text(text) for code, text in {
     "file": "Imported file",
     "import_file": "Imported file",
     "ab_user": "User",
+    "ab_role": "Role",
     "sign_in": "Sign-in",
     "sign_in_failed": "Sign-in refused",
     "push": "Pushed by the integration",
@@ -84,7 +90,30 @@ CODE_WORDS = {
     "refresh": "Refresh",
     "master_data": "Sync Master Data",
     "transaction": "Sync Transaction",
-}
+    # what an integration pushes (app.services.sync_documents.KINDS)
+    "sales_transaction": "Sales transaction",
+    "transfer_out": "Transfer out",
+    "transfer_in": "Transfer in",
+    "stock_adjustment": "Stock adjustment",
+    "stock_opname": "Stock opname",
+    "customer": "Customer",
+    # what an accounting service's sync reads (app.connectors.accurate)
+    "item": "Item",
+    "unit": "Unit",
+    "warehouse": "Warehouse",
+    "tax": "Tax",
+    "payment_term": "Payment term",
+    "employee": "Employee",
+    "sales_order": "Sales order",
+}.items()}
+
+
+# The audit trail's actions and tables that read as their phrase (words' fallback,
+# "template_field" -> "Template field"), registered so the catalogue translates them.
+menu_text("Create", "Update", "Delete", "Upload", "Reprocess", "Import now", "Fix rows",
+          "Undo", "Sync all", "Export", "Organization", "Membership", "Connection",
+          "Integration", "Integration key", "Service link", "Mapper template",
+          "Template field", "Import file", "Import rejection")
 
 
 def words(code):
@@ -94,7 +123,8 @@ def words(code):
     if isinstance(code, enum.Enum):
         return enum_label(code)
     code = str(code)
-    return CODE_WORDS.get(code) or code.replace("_", " ").capitalize()
+    listed = CODE_WORDS.get(code)
+    return str(listed) if listed is not None else gettext(code.replace("_", " ").capitalize())
 
 
 def register_filters(app):
@@ -109,17 +139,20 @@ def enum_label(value):
     ("shift_closing" -> "Shift closing")."""
     listed = ENUM_LABELS.get(type(value), {})
     if value in listed:
-        return listed[value]
+        return str(listed[value])
     label = getattr(value, "label", None)
     if isinstance(label, str):
-        return label
-    return str(value.value).replace("_", " ").capitalize()
+        return gettext(label)
+    return gettext(str(value.value).replace("_", " ").capitalize())
 
 
 def or_text(text):
-    """A formatter showing `text` where the value is empty (e.g. "first sheet")."""
+    """A formatter showing `text` (in the reader's language) where the value is empty
+    (e.g. "first sheet")."""
+    words = screen_text(text)
+
     def formatter(value):
-        return text if value is None or value == "" else shown(value)
+        return str(words) if value is None or value == "" else shown(value)
     return formatter
 
 

@@ -1,7 +1,11 @@
 """Readable error pages, inside the portal's layout."""
+from decimal import Decimal
+
 from flask import current_app, g, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
+
+from app.i18n.formats import number_text
 
 # The page a person sees for a status the framework would answer with a bare page.
 PAGES = {
@@ -60,10 +64,9 @@ def error_page(title, message):
 
 
 def readable_size(size):
-    """1048576 -> "1 MB", 1572864 -> "1.5 MB", 4096 -> "4 KB", 500 -> "500 bytes"."""
-    if not size:
-        return "0 bytes"
+    """1048576 -> "1 MB", 1572864 -> "1.5 MB" ("1,5 MB" in Indonesian), 4096 -> "4 KB",
+    500 -> "500 bytes"."""
     for unit, factor in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
-        if size >= factor:
-            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
+        if size and size >= factor:
+            return f"{number_text(Decimal(f'{size / factor:.1f}'))} {unit}"
+    return gettext("%(num)s bytes", num=size or 0)

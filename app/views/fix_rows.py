@@ -8,11 +8,11 @@ from flask_appbuilder import BaseView
 from flask_babel import gettext, ngettext
 
 from app.errors import MuaraError
+from app.i18n.message_words import message_words
 from app.models import ImportFile
 from app.security.tenancy import current_viewer, may_write_org
 from app.services import fixes
 from app.views.base import visible_or_404
-from app.views.message_words import message_words
 from app.views.pages import page_action
 
 

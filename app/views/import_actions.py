@@ -13,6 +13,7 @@ from app.services import imports as import_service
 from app.services import template_sets as set_service
 from app.services import undo as undo_service
 from app.views.base import visible_or_404
+from app.views.preconditions import error_shown
 
 
 class FileActions:
@@ -29,7 +30,7 @@ class FileActions:
                 import_service.import_now(imp)
         except MuaraError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
             return redirect(url_for("ImportFileView.show", pk=pk))
         flash(gettext("Import #%(id)s is queued to be imported: the same file, not uploaded "
                       "again.", id=imp.id), "success")
@@ -46,7 +47,7 @@ class FileActions:
             try:
                 undo_service.request_undo(imp)
             except MuaraError as exc:
-                flash(str(exc), "danger")
+                flash(error_shown(exc), "danger")
                 return redirect(url_for("ImportFileView.show", pk=pk))
             flash(gettext("Import #%(id)s is being undone; its result will be on this page.",
                           id=imp.id), "success")

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.i18n.formats import number_text
+from app.i18n.message_words import message_words
 from app.models.imports import ImportStatus
 from app.models.tasks import utcnow
-from app.views.message_words import message_words
 
 
 def speed(imp, now=None):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.errors import MuaraError
 from app.extensions import db
+from app.i18n.message_words import message_words
 from app.importing.modules import MODULES, TEMPLATE_SET, XML_MODULES
 from app.importing.reading_words import read_as_words, warning_lines
 from app.importing.workbooks import rejected_rows_workbook
@@ -26,7 +27,6 @@ from app.views.downloads import attachment
 from app.views.errors import readable_size
 from app.views.import_actions import FileActions
 from app.views.import_outcome import checked_line, outcome, progress_line, speed
-from app.views.message_words import message_words
 from app.views.notices import result_words
 from app.views.outbox import mail_note
 from app.views.pages import PageView, page_action
@@ -248,7 +248,7 @@ class ImportFileView(FileActions, TenantModelView):
             try:
                 set_service.reprocess_set(imp)
             except MuaraError as exc:
-                flash(str(exc), "danger")
+                flash(error_shown(exc), "danger")
             else:
                 flash(gettext("Import #%(id)s is queued to be processed again.", id=imp.id),
                       "success")
@@ -256,7 +256,7 @@ class ImportFileView(FileActions, TenantModelView):
         try:
             import_service.reprocess(imp)
         except MuaraError as exc:
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
             return redirect(url_for("ImportFileView.show", pk=pk))
         flash(gettext("Import #%(id)s is queued to be processed again.", id=imp.id), "success")
         # The live progress page belongs to the Data Import screen; a user without it

@@ -1,9 +1,11 @@
 """Connections to principals (CON-1) and integrations (INT-1)."""
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import DataRequired
 
+from app.i18n.formats import zone_now
 from app.models import Connection, Integration
 from app.models.integrations import (
     INTEGRATION_KIND_LABELS,
@@ -15,9 +17,17 @@ from app.models.organizations import OrgKind
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services.directory import check_connection_sides
 from app.services.document_sync.settings import check_settings
-from app.services.localtime import zone_name
 from app.views.base import TenantModelView
 
+
+class _Zone:
+    """The reader's time zone by its name (WIB), read when a help text is shown."""
+
+    def __str__(self):
+        return zone_now()
+
+
+ZONE = _Zone()
 DISTRIBUTORS = [["kind", FilterEqual, OrgKind.distributor]]
 PRINCIPALS = [["kind", FilterEqual, OrgKind.principal]]
 
@@ -68,17 +78,19 @@ class IntegrationView(TenantModelView):
         "use_source_customer_id": "Use the id in customer data as the customer code",
     }
     description_columns = {
-        "sync_mode": "When sales transactions and stock adjustments are applied: "
-                     "Synchronize real time = as they arrive; Synchronize on register shift "
-                     "closing = when the source signals a register shift closed; Sync on "
-                     "scheduled time = every day at the scheduled sync time.",
-        "sync_time": "HH:MM, 24 hours, local time (for Sync on scheduled time).",
-        "transfer_sync_enabled": "Transfers and stock opnames: on = every day at the transfer "
-                                 "sync time; off = only by hand (Sync transfers now).",
-        "transfer_sync_time": "HH:MM, 24 hours, local time.",
-        "use_source_customer_id": "On: a customer's code is its id in the source (a customer "
-                                  "without an id still gets a generated code). Off: codes are "
-                                  "generated.",
+        "sync_mode": _l("When sales transactions and stock adjustments are applied: "
+                        "Synchronize real time = as they arrive; Synchronize on register "
+                        "shift closing = when the source signals a register shift closed; "
+                        "Sync on scheduled time = every day at the scheduled sync time."),
+        "sync_time": _l("HH:MM, 24 hours, local time, %(zone)s (for Sync on scheduled time).",
+                        zone=ZONE),
+        "transfer_sync_enabled": _l("Transfers and stock opnames: on = every day at the "
+                                    "transfer sync time; off = only by hand (Sync transfers "
+                                    "now)."),
+        "transfer_sync_time": _l("HH:MM, 24 hours, local time, %(zone)s.", zone=ZONE),
+        "use_source_customer_id": _l("On: a customer's code is its id in the source (a "
+                                     "customer without an id still gets a generated code). "
+                                     "Off: codes are generated."),
     }
 
     # The choices in words, as the list and show pages give them.
@@ -93,15 +105,6 @@ class IntegrationView(TenantModelView):
                                  default=SyncMode.realtime.value,
                                  description=description_columns["sync_mode"]),
     }
-
-    def __init__(self, **kwargs):
-        # The zone by its name where the times are entered (the view is built inside the
-        # app context, before the framework builds its forms from these descriptions).
-        zone = f"local time, {zone_name()}"
-        self.description_columns = {
-            name: text.replace("local time", zone)
-            for name, text in type(self).description_columns.items()}
-        super().__init__(**kwargs)
 
     def pre_add(self, item):
         super().pre_add(item)

@@ -2,10 +2,10 @@
 (add and edit), or a record still in use (delete). The framework would show the raw
 SQL error, or an empty alert."""
 from flask_appbuilder import Model
+from flask_babel import gettext, ngettext
 from sqlalchemy import UniqueConstraint, func, inspect, select
 
 from app.extensions import db
-from app.views.wording import counted
 
 _UNKNOWN = object()
 
@@ -99,7 +99,8 @@ def still_in_use_message(item):
     found = references_to(item)
     if not found:
         return None
-    uses = ", ".join(counted(count, f"{name.replace('_', ' ')} record")
+    uses = ", ".join(ngettext("%(num)s %(name)s record", "%(num)s %(name)s records", count,
+                              name=name.replace("_", " "))
                      for name, count in found)
-    return (f"{item} cannot be deleted: it is still used by {uses}. "
-            "Change or delete those first.")
+    return gettext("%(item)s cannot be deleted: it is still used by %(uses)s. Change or "
+                   "delete those first.", item=item, uses=uses)

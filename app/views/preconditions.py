@@ -4,6 +4,7 @@ from flask import current_app, url_for
 from flask_babel import gettext
 from markupsafe import Markup
 
+from app.i18n.message_words import message_words
 from app.services.preconditions import listed
 
 
@@ -32,6 +33,8 @@ def shown(precondition):
 
 
 def error_shown(exc):
-    """An error's words for a screen: a failed precondition with its link."""
+    """An error's words for a screen, in the reader's language: a failed precondition
+    with its link, else the service's (English) message translated when it is listed
+    (app.i18n.message_words)."""
     precondition = getattr(exc, "precondition", None)
-    return shown(precondition) if precondition is not None else str(exc)
+    return shown(precondition) if precondition is not None else message_words(str(exc))

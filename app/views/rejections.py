@@ -8,6 +8,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n.message_words import message_words, severity_words
 from app.i18n.screens import screen_text
 from app.importing.modules import XML_MODULES
 from app.models import ImportFile, ImportRejection
@@ -19,7 +20,6 @@ from app.services.rejections import REASON_COUNT_LIMIT, reason_counts, resolve_r
 from app.views.base import TenantModelView
 from app.views.counting import capped
 from app.views.display import shown
-from app.views.message_words import message_words, severity_words
 from app.views.wording import module_words, reason_words
 
 # The list's URL filters (FAB: the n-th filter of the column's type; 3 = "equal to" for text).

@@ -4,13 +4,18 @@ control lock); Importer and Supervisor read."""
 import uuid
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext
 from sqlalchemy import select
 
 from app.extensions import db
+from app.i18n.screens import menu_text
 from app.models import CustomerReturn, CustomerReturnDetail, ReturnInfoText, ReturnTextAssignment
 from app.security.filters import TENANT_BASE_FILTERS
 from app.views.base import TenantModelView
 from app.views.records import SHARED_WITH
+
+# A return's states (app.models.returns.ReturnStatus.label), translated where shown.
+menu_text("In preparation", "Released", "Blocked", "Invalid")
 
 
 class _ChildView(TenantModelView):
@@ -77,6 +82,7 @@ class CustomerReturnView(TenantModelView):
     label_columns = {"type": "Return type", "partner": "Sales organization",
                      "status_name": "Status", "import_id": "Last import",
                      "principal": SHARED_WITH}
+    formatters_columns = {"status_name": gettext}  # a return's state in the reader's words
     add_form_query_rel_fields = dict(TenantModelView.add_form_query_rel_fields,
                                      customer=TENANT_BASE_FILTERS, type=TENANT_BASE_FILTERS,
                                      partner=TENANT_BASE_FILTERS)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.connectors.base import ConnectorError
 from app.errors import MuaraError
+from app.i18n.screens import menu_text
 from app.models import Integration
 from app.models.integrations import INTEGRATION_KIND_LABELS
 from app.security.tenancy import current_viewer, may_write_org
@@ -20,6 +21,10 @@ from app.views.pages import page_action
 from app.views.preconditions import error_shown, shown
 
 STATE_KEY = "service_oauth"
+# A service link's and a sync record's states (app.models: LinkStatus, SyncStatus) and the
+# sync groups (app.services.service_sync.GROUPS): the pages translate them.
+menu_text("Connected", "Disconnected", "Authorized: choose a branch", "Pending", "Success",
+          "Failed", *GROUPS.values())
 
 
 def service_integration(pk):
@@ -79,10 +84,10 @@ class ServiceLinkView(BaseView):
         given = request.args.get("state")
         if not started or not given or not hmac.compare_digest(
                 given.encode(), str(started.get("state", "")).encode()):
-            return self._refuse("The answer of the service does not belong to a Connect "
-                                "started from this browser (the state parameter is missing "
-                                "or wrong), so it was refused and nothing changed. Press "
-                                "Connect again on the integration's page.")
+            return self._refuse(_("The answer of the service does not belong to a Connect "
+                                  "started from this browser (the state parameter is missing "
+                                  "or wrong), so it was refused and nothing changed. Press "
+                                  "Connect again on the integration's page."))
         pk = started["integration"]
         integration = service_integration(pk)
         if request.args.get("error") or not request.args.get("code"):
@@ -95,7 +100,7 @@ class ServiceLinkView(BaseView):
             branches = links.finish_authorization(integration, request.args["code"],
                                                   _redirect_uri())
         except (MuaraError, ConnectorError) as exc:
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
             return redirect(url_for("ServiceLinkView.show", pk=pk))
         if len(branches) > 1:
             return redirect(url_for("ServiceLinkView.branch", pk=pk))
@@ -125,16 +130,16 @@ class ServiceLinkView(BaseView):
         try:
             pulls.request_pull(integration, group)
         except pulls.AlreadyRunning as exc:
-            flash(str(exc), "warning")
+            flash(error_shown(exc), "warning")
         except MuaraError as exc:
-            flash(str(exc), "danger")
+            flash(error_shown(exc), "danger")
         else:
-            flash(_("%(group)s is queued; this page follows its progress.", group=GROUPS[group]),
+            flash(_("%(group)s is queued; this page follows its progress.", group=_(GROUPS[group])),
                   "info")
         return redirect(url_for("ServiceLinkView.show", pk=pk))
 
     def _refuse(self, message):
-        return self.render_template("error.html", title="Authorization refused",
+        return self.render_template("error.html", title=_("Authorization refused"),
                                     message=message), 400
 
 

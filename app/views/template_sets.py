@@ -44,17 +44,17 @@ class TemplateSetSheetView(TenantModelView):
     def _check_write(self, item):
         item.sheet = (item.sheet or "").strip()
         if not item.sheet:
-            raise ValueError("Give the sheet's name in the workbook.")
+            raise ValueError(_("Give the sheet's name in the workbook."))
         if item.template is not None and item.template_set is not None:
             if item.template.organization_id != item.template_set.organization_id:
-                raise ValueError("Choose a template of the set's organization.")
+                raise ValueError(_("Choose a template of the set's organization."))
             module = MODULES.get(item.template.module)
             if module is None or module.kind != TABULAR:
                 label = module_words(item.template.module)
-                raise ValueError(f"{item.template.name} imports {label}, which a template "
-                                 "set cannot hold: choose a template of "
-                                 "Customers, Products, Open Invoices, Open Credits or "
-                                 "Inventory in Boxes.")
+                raise ValueError(_("%(name)s imports %(module)s, which a template set "
+                                   "cannot hold: choose a template of Customers, Products, "
+                                   "Open Invoices, Open Credits or Inventory in Boxes.",
+                                   name=item.template.name, module=label))
         super()._check_write(item)
 
 

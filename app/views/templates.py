@@ -6,9 +6,12 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from wtforms import SelectField
 
 from app.errors import MuaraError
+from app.i18n.formats import language
+from app.i18n.screens import menu_text, screen_text
 from app.importing.columns import HEADER, LETTER, column_letter
 from app.importing.encodings import LABELS as ENCODING_LABELS
 from app.importing.faults import FileRejected
@@ -19,7 +22,7 @@ from app.importing.sheets import sheet_argument
 from app.importing.workbooks import template_workbook
 from app.models import MapperTemplate, TemplateField
 from app.models.organizations import OrgKind
-from app.models.templates import RejectionPolicy
+from app.models.templates import POLICY_LABELS, RejectionPolicy
 from app.security.filters import TENANT_BASE_FILTERS, WRITABLE_ORGS
 from app.services import templates as template_service
 from app.views.base import TenantModelView, chosen_org, visible_or_404, writable_organizations
@@ -30,8 +33,9 @@ from app.views.wording import module_words
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_HELP = "Its name, or #2 for the second sheet; empty = the first visible sheet."
-SOURCE_KIND_LABELS = {HEADER: "a header's text",
-                      LETTER: "a column letter (A = the sheet's first column)"}
+SOURCE_KIND_LABELS = {HEADER: screen_text("a header's text"),
+                      LETTER: screen_text("a column letter (A = the sheet's first column)")}
+POLICY_WORDS = {policy: screen_text(label) for policy, label in POLICY_LABELS.items()}
 ENCODING_CHOICES = [("", "decided from the file"), ("utf-8-sig", "UTF-8"), ("utf-16", "UTF-16"),
                     ("cp1250", "Windows-1250 (Central European)"),
                     ("cp1252", "Windows-1252 (Western)"), ("iso8859-1", "ISO-8859-1 (Latin-1)"),
@@ -39,11 +43,33 @@ ENCODING_CHOICES = [("", "decided from the file"), ("utf-8-sig", "UTF-8"), ("utf
 
 
 def encoding_label(codec):
-    return ENCODING_LABELS.get(codec, codec) if codec else "decided from the file"
+    return ENCODING_LABELS.get(codec, codec) if codec else _("decided from the file")
+
+
+def field_words(field):
+    """A module field's header in the reader's language (Kode Pelanggan, Customer Code)."""
+    return field.header_id if field.header_id and language() == "id" else field.header
+
+
+HEADER_FIELDS = {f.header: f for m in MODULES.values() for f in m.fields}
+
+
+def header_words(header):
+    """A field's English header (a field line's `field_header`) in the reader's language."""
+    field = HEADER_FIELDS.get(header)
+    return field_words(field) if field is not None else header
+
+
+def notes_words():
+    """The template file's Notes sheet in the reader's language."""
+    return {"sheet": _("Notes"), "header": (_("Column"), _("Required"), _("Rules")),
+            "yes": _("Yes"), "no": _("No")}
 
 
 def module_field_choices():
-    return [(f.name, f"{m.label}: {f.header}") for m in MODULES.values() for f in m.fields]
+    """(field, "Module: Header") in the reader's language, read when shown."""
+    return [(f.name, LazyString(lambda m=m, f=f: f"{_(m.label)}: {field_words(f)}"))
+            for m in MODULES.values() for f in m.fields]
 
 
 def field_title(name):
@@ -70,7 +96,8 @@ class TemplateFieldView(TenantModelView):
                      "date_formats": "Date formats (e.g. %Y-%m-%d, %d/%m/%Y)",
                      "value_map": "Value map (e.g. Y=true; N=false)",
                      "case": "Case (upper/lower)"}
-    formatters_columns = {"template": name_only, "source_kind": SOURCE_KIND_LABELS.get}
+    formatters_columns = {"template": name_only, "field_header": header_words,
+                          "source_kind": lambda kind: str(SOURCE_KIND_LABELS.get(kind, kind))}
     add_form_extra_fields = edit_form_extra_fields = {
         "field": SelectField("Field", choices=module_field_choices()),
         "source_kind": SelectField("The source column is",
@@ -86,8 +113,9 @@ class TemplateFieldView(TenantModelView):
         if item.template is not None:
             module = MODULES.get(item.template.module)
             if module and item.field not in {f.name for f in module.fields}:
-                raise ValueError(f"{field_title(item.field)} is not a field of {module.label}: "
-                                 f"choose a field of {module.label}.")
+                raise ValueError(_("%(field)s is not a field of %(module)s: choose a field "
+                                   "of %(module)s.", field=field_title(item.field),
+                                   module=_(module.label)))
         try:
             item.source_column, item.source_kind = template_service.check_source(
                 item.field, item.source_column, item.source_kind or HEADER)
@@ -122,7 +150,7 @@ class TemplateView(TenantModelView):
                           "file_format": or_text("any (detected)"),
                           "sheet": or_text("first visible sheet"),
                           "encoding": encoding_label,
-                          "policy": lambda value: RejectionPolicy(value).label}
+                          "policy": lambda value: str(POLICY_WORDS[RejectionPolicy(value)])}
     add_form_extra_fields = edit_form_extra_fields = {
         "module": SelectField("Module", choices=[(m.name, m.label) for m in MODULES.values()]),
         "file_format": SelectField("File format", choices=[
@@ -298,6 +326,10 @@ class TemplateView(TenantModelView):
         return redirect(url_for("TemplateView.show", pk=template.id))
 
 
+# The modules' descriptions, shown on the Template files screen in the reader's language.
+menu_text(*(module.description for module in MODULES.values()))
+
+
 class ModuleTemplateView(PageView):
     """The documented template file of each module: headers, an example row, notes (TPL-3)."""
     help_topic = "mapper-templates"
@@ -308,6 +340,7 @@ class ModuleTemplateView(PageView):
     def index(self):
         organizations = writable_organizations(kind=OrgKind.distributor)
         return self.render_template("template_files.html", modules=list(MODULES.values()),
+                                    field_words=field_words,
                                     organizations=organizations,
                                     org=chosen_org(organizations, required=False))
 
@@ -320,8 +353,13 @@ class ModuleTemplateView(PageView):
         if module is None:
             abort(404)
         org = chosen_org(writable_organizations(kind=OrgKind.distributor), required=False)
-        content = template_workbook(module.template_columns(), module.label,
-                                    code_lists=template_service.code_lists(org, module))
+        # The columns headed in the reader's language: the default template reads either.
+        columns = [dict(column, header=field_words(field))
+                   for column, field in zip(module.template_columns(), module.fields,
+                                            strict=True)]
+        content = template_workbook(columns, _(module.label),
+                                    code_lists=template_service.code_lists(org, module),
+                                    notes_words=notes_words())
         return attachment(content, f"{module.name}_template.xlsx", XLSX)
 
     @page_action("/template/<int:pk>.xlsx", "download")
@@ -335,9 +373,9 @@ class ModuleTemplateView(PageView):
         # the template's sheet when it names one ("#2", a position, makes no name)
         sheet = template.sheet if isinstance(sheet_argument(template.sheet), str) else None
         content = template_workbook(
-            template_service.template_file_columns(template), sheet or module.label,
+            template_service.template_file_columns(template), sheet or _(module.label),
             code_lists=template_service.code_lists(template.organization, module),
-            header_row=template.header_row or 1)
+            header_row=template.header_row or 1, notes_words=notes_words())
         stem = template_service.export_filename(template).removesuffix(".muara-template.json")
         return attachment(content, f"{stem}.xlsx", XLSX)
 
@@ -349,8 +387,10 @@ def visible_template(pk):
 
 
 def default_proposal_name(module, filename):
+    """The proposed template's name: the module in the reader's language and the file."""
     stem = os.path.splitext(os.path.basename(filename or ""))[0].strip()
-    name = f"{module.label} ({stem})" if stem else module.label
+    label = _(module.label)
+    name = f"{label} ({stem})" if stem else label
     return name[:100]
 
 

@@ -3,9 +3,12 @@ sizes, rejection reasons, and the file states with their tabs (issue 17).
 
 A file state's word and meaning are kept beside its enum (app.models.imports.STATE_WORDS)
 so that the e-mail, below the views, says the same words; the views read them here."""
+from decimal import Decimal
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app.i18n.formats import number_text
 from app.models.imports import ImportStatus
 
 
@@ -19,10 +22,10 @@ def were(n):
 
 
 def size_words(size):
-    """1536 -> "1.5 KB": a file's size as a person reads it."""
+    """1536 -> "1.5 KB" ("1,5 KB" in Indonesian): a file's size as a person reads it."""
     for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
         if size >= factor:
-            return f"{round(size / factor, 1):g} {unit}"
+            return f"{number_text(Decimal(str(round(size / factor, 1))))} {unit}"
     return gettext("1 byte") if size == 1 else gettext("%(num)s bytes", num=size)
 
 
