@@ -27,7 +27,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator, Optional
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -38,7 +38,7 @@ _STOP = object()
 class BatchWriter:
     """One thread that runs the batches' writing, in order, one at a time."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app) -> None:
         self._work: queue.Queue = queue.Queue()
         self._failure: Optional[BaseException] = None
         context = contextvars.copy_context()
@@ -63,7 +63,7 @@ class BatchWriter:
         self._work.put(_STOP)
         self._thread.join()
 
-    def _run(self, app: Flask) -> None:
+    def _run(self, app) -> None:
         with app.app_context():
             try:
                 while (write := self._work.get()) is not _STOP:
