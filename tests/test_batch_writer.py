@@ -95,14 +95,3 @@ def test_an_import_on_postgresql_is_written_by_the_writer_whole(app, runner, d1,
                                     .where(OpenInvoice.import_id == imp.id))
         assert (imp.rows_done, imp.accepted, imp.rejected, written) == (50, 40, 10, 40)
         assert imp.run_batches == 8
-
-
-def test_the_setting_keeps_postgresql_batches_on_the_jobs_thread(app, monkeypatch):
-    if not os.environ.get("MUARA_TEST_DATABASE_URL"):
-        pytest.skip("needs PostgreSQL (MUARA_TEST_DATABASE_URL): the setting is PostgreSQL's")
-    with app.app_context():
-        with batch_writer.batch_writer(db.session) as writer:
-            assert isinstance(writer, batch_writer.BatchWriter)
-        monkeypatch.setitem(app.config, "IMPORT_WRITER_THREAD", False)
-        with batch_writer.batch_writer(db.session) as writer:
-            assert writer is None
