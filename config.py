@@ -159,10 +159,6 @@ def build_config():
         # A list counts its rows exactly up to this many; past it, it shows an estimate.
         "LIST_EXACT_COUNT_LIMIT": env_int("MUARA_LIST_EXACT_COUNT_LIMIT", 100_000, minimum=1),
         "IMPORT_BATCH_SIZE": env_int("MUARA_IMPORT_BATCH_SIZE", 20000, minimum=1),
-        # PostgreSQL: a tabular import's batches are written by a thread of their own
-        # while the next is read (the server's work and the reading on two cores). Off
-        # where the queue workers already keep every core of the database's machine busy.
-        "IMPORT_WRITER_THREAD": env_bool("MUARA_IMPORT_WRITER_THREAD", True),
         # Sync records applied per transaction (the integration's lock is held that long).
         "SYNC_CHUNK": env_int("MUARA_SYNC_CHUNK", 500, minimum=1),
         "RETENTION_DAYS": env_int("MUARA_RETENTION_DAYS", 30),

@@ -11,9 +11,7 @@ the file's order, each whole in its own transaction with its counters (app.impor
 .batches): what a batch is and how it is retried does not change.
 
 SQLite writes in the job's own process: there is nothing to overlap, and a second
-writer would wait for the file's lock. Its batches stay on the job's thread. So do
-PostgreSQL's where MUARA_IMPORT_WRITER_THREAD is off: with as many queue workers as the
-database's machine has cores, each worker's overlap only takes a core from another.
+writer would wait for the file's lock. Its batches stay on the job's thread.
 
 The writer has its own application context, so its own session and connection; it
 runs in a copy of the job's context variables (the running task, for the heartbeat). A
@@ -81,10 +79,8 @@ class BatchWriter:
 
 @contextmanager
 def batch_writer(session: Session) -> Iterator[Optional[BatchWriter]]:
-    """A BatchWriter for the import's batches on PostgreSQL, None on SQLite (and where
-    the IMPORT_WRITER_THREAD setting is off)."""
-    if session.get_bind().dialect.name != "postgresql" \
-            or not current_app.config.get("IMPORT_WRITER_THREAD", True):
+    """A BatchWriter for the import's batches on PostgreSQL, None on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
         yield None
         return
     writer = BatchWriter(current_app._get_current_object())
