@@ -20,7 +20,6 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from sqlalchemy.orm import Session
 
 from app.errors import TaskSuperseded
-from app.importing.batch_writer import BatchWriter
 from app.importing.claim import count_batch, local_token
 from app.importing.natural_keys import NaturalKeys
 from app.importing.retry import Retries, retrying
@@ -97,23 +96,17 @@ class Batch:
     but rejections and counts), so a retry can write it again whole; a runner that writes
     records as it goes (customer returns) says False, and a retryable error ends the run
     (the pipeline runs the file again).
-
-    `writer` (app.importing.batch_writer, a replayable batch on PostgreSQL): each
-    commit hands the batch to the writer's thread and returns, so the next batch is read
-    while this one is written; `wait()` returns once every batch is written.
     """
 
     def __init__(self, session: Session, imp: ImportFile, settings: Settings,
                  write: Optional[Callable] = None, keep_rejections: bool = True,
-                 keys: Optional[NaturalKeys] = None, replayable: bool = True,
-                 writer: Optional[BatchWriter] = None):
+                 keys: Optional[NaturalKeys] = None, replayable: bool = True):
         """`keys` (modules with a natural key): each rejection keeps its row's key, and
         the records written resolve earlier files' rejections of the same key."""
         self.session, self.settings = session, settings
         self.imp, self.import_id = imp, imp.id
         self.write, self.keep_rejections, self.keys = write, keep_rejections, keys
         self.replayable = replayable
-        self.writer = writer if replayable else None
         # The import's ids, read once: rejection rows are made per rejected row.
         self._origin = (imp.id, imp.organization_id, imp.module)
         self._reset()
@@ -166,61 +159,29 @@ class Batch:
         resolve), rejections, then one commit; written again whole when the database asks
         for a retry."""
         session, settings = self.session, self.settings
-        sealed = _Sealed(self.records, self.rejections, self.rows, self.accepted,
-                         self.rejected)
-        self._reset()
-        if self.writer is not None:
-            # The job's own transaction ends here (nothing of it waits while the file is
-            # read), and the batch is written on the writer's thread.
-            session.commit()
-            self.writer.submit(lambda writers_session: self._write_whole(
-                writers_session, writers_session.get(ImportFile, self.import_id), sealed))
-            return
         if self.replayable:
-            self._write_whole(session, self.imp, sealed)
+            retrying(session, self._write_batch, settings.retry_budget())
         else:
-            self._write_batch(session, self.imp, sealed)
+            self._write_batch()
             session.commit()
-            settings.batches += 1
+        settings.batches += 1
         if self.imp in session:
             session.refresh(self.imp)
+        self._reset()
 
-    def wait(self) -> None:
-        """Until every batch committed is written (the import's counters then hold them
-        all); at once without a writer."""
-        if self.writer is not None:
-            self.writer.wait()
-            if self.imp in self.session:
-                self.session.refresh(self.imp)
-
-    def _write_whole(self, session: Session, imp: ImportFile, sealed: "_Sealed") -> None:
-        retrying(session, lambda: self._write_batch(session, imp, sealed),
-                 self.settings.retry_budget())
-        self.settings.batches += 1
-
-    def _write_batch(self, session: Session, imp: ImportFile, sealed: "_Sealed") -> None:
-        settings = self.settings
+    def _write_batch(self) -> None:
+        session, settings = self.session, self.settings
         # The task's heartbeat, then the import row: a run that lost its task or its claim
         # stops before writing anything.
         settings.beat(session)
         outcome = count_batch(session, self.import_id, settings.run_token, settings.batches,
-                              sealed.rows, sealed.accepted, sealed.rejected)
+                              self.rows, self.accepted, self.rejected)
         if outcome == "lost":
             raise TaskSuperseded(f"import {self.import_id} is claimed by another run")
         if outcome == "done":
             return  # committed before the connection was lost: nothing to write again
-        if sealed.records:
-            self.write(session, sealed.records)
+        if self.records:
+            self.write(session, self.records)
             if self.keys is not None:
-                self.keys.resolve(session, imp, sealed.records)
-        insert_rows(session, ImportRejection.__table__, sealed.rejections)
-
-
-@dataclass
-class _Sealed:
-    """One batch's records, rejection rows and counters, as committed."""
-    records: list
-    rejections: list
-    rows: int
-    accepted: int
-    rejected: int
+                self.keys.resolve(session, self.imp, self.records)
+        insert_rows(session, ImportRejection.__table__, self.rejections)

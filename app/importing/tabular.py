@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.importing.balances import AFFECTS_BALANCES, keeping_balances
-from app.importing.batch_writer import batch_writer
 from app.importing.batches import Batch, Settings
 from app.importing.before_images import CheckCounts, imaged, imaging
 from app.importing.detection import detect_format
@@ -169,11 +168,9 @@ def import_tabular(session: Session, imp: ImportFile, module: Module, path: str,
     write = imaging(WRITERS[module.name], imaged(module.name), imp.id, imp.organization_id)
     if module.name in AFFECTS_BALANCES:
         write = keeping_balances(write, module.name, imaged(module.name), imp.organization_id)
-    with batch_writer(session) as writer:
-        _read_all(session, imp, opened, Batch(
-            session, imp, settings, write=lambda s, records: write(s, origin, records, layout),
-            keep_rejections=not opened.spec.all_or_nothing, keys=NaturalKeys.of(validator),
-            writer=writer))
+    _read_all(session, imp, opened, Batch(
+        session, imp, settings, write=lambda s, records: write(s, origin, records, layout),
+        keep_rejections=not opened.spec.all_or_nothing, keys=NaturalKeys.of(validator)))
     validator.seen.clear()
     imp.status = ImportStatus.needs_attention if imp.rejected else ImportStatus.archived
     imp.finished_at = utcnow()
@@ -215,4 +212,3 @@ def _read_all(session, imp, opened, batch):
         if batch.rows >= size:
             batch.commit()
     batch.commit()
-    batch.wait()
