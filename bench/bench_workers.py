@@ -4,8 +4,10 @@ the ratio (target: 2 workers at least 1.85x as fast as 1).
 
 Each round starts from a fresh database (the bench's own, created and dropped), stores
 the 8 files through create_import (each queued on Redis), then starts the workers with
---burst and times them until the last one has emptied the queue. It checks that every
-file ended archived with all its rows and that every invoice is there once.
+--burst and times them until the last one has emptied the queue (wall), and also from
+the first file's start to the last file's end as the files record them (the workers'
+start-up, the same in both rounds, left out). It checks that every file ended archived
+with all its rows and that every invoice is there once.
 
     python bench/bench_workers.py [--files 8] [--rows 100000] [--workers 1,2]
         [--postgres-url postgresql://postgres@127.0.0.1:5432/muara_bench_workers]
@@ -72,6 +74,8 @@ def store(app, paths):
 
 
 def check(app, ids, rows):
+    """Every file archived whole, every invoice there once; the seconds from the first
+    file's start to the last one's end (the processing, the workers' start-up left out)."""
     from sqlalchemy import func, select
 
     from app.extensions import db
@@ -80,9 +84,13 @@ def check(app, ids, rows):
         states = [(str(i.status), i.accepted, i.rejected) for i in
                   (db.session.get(ImportFile, n) for n in ids)]
         invoices = db.session.scalar(select(func.count()).select_from(OpenInvoice))
+        first, last = db.session.execute(
+            select(func.min(ImportFile.started_at), func.max(ImportFile.finished_at))
+            .where(ImportFile.id.in_(ids))).one()
     wrong = [s for s in states if s != ("archived", rows, 0)]
     if wrong or invoices != rows * len(ids):
         raise SystemExit(f"COUNTS WRONG: {states} invoices={invoices}")
+    return (last - first).total_seconds()
 
 
 def round_with(workers, args, paths):
@@ -101,11 +109,11 @@ def round_with(workers, args, paths):
     seconds = time.perf_counter() - started
     if any(codes):
         raise SystemExit(f"a worker failed: {codes}")
-    check(app, ids, args.rows)
+    processing = check(app, ids, args.rows)
     with app.app_context():
         from app.extensions import db
         db.engine.dispose()
-    return seconds
+    return seconds, processing
 
 
 def main(argv=None):
@@ -126,13 +134,16 @@ def main(argv=None):
         for workers in (int(w) for w in args.workers.split(",")):
             log(f"{workers} worker(s): {args.files} files of {args.rows:,} rows ...")
             times[workers] = round_with(workers, args, paths)
-            rate = args.files * args.rows / times[workers]
-            print(f"{workers} worker(s): {times[workers]:.1f} s ({rate:,.0f} rows/s)")
+            wall, processing = times[workers]
+            print(f"{workers} worker(s): {wall:.1f} s ({args.files * args.rows / wall:,.0f} "
+                  f"rows/s); first file started to last file ended {processing:.1f} s")
     finally:
         reset_postgres(args.postgres_url, drop_only=True)
     if 1 in times and 2 in times:
-        print(f"2 workers vs 1: {times[1] / times[2]:.2f}x (target >= 1.85x); "
-              f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+        print(f"2 workers vs 1: {times[1][0] / times[2][0]:.2f}x wall, "
+              f"{times[1][1] / times[2][1]:.2f}x from the first file's start to the last "
+              f"one's end (target >= 1.85x); {os.cpu_count()} CPUs, "
+              f"load {os.getloadavg()[0]:.1f}")
     return 0
 
 
