@@ -314,6 +314,11 @@ def test_a_second_sync_waits_for_the_first(app, client, setup, fake):
     client.post(f"{page_of(setup['acc1'])}/sync/master_data")
     html = client.get(page_of(setup["acc1"])).get_data(as_text=True)
     assert 'id="sync-waiting"' in html and "window.location.reload" in html
+    assert "Sync Master Data: queued or running" in html
+    client.get("/lang/id")  # the waiting run is named in the reader's language
+    html = client.get(page_of(setup["acc1"])).get_data(as_text=True)
+    assert "Sinkronisasi Data Induk: dalam antrean" in html and "Sync Master Data" not in html
+    client.get("/lang/en")
     second = client.post(f"{page_of(setup['acc1'])}/sync/transaction", follow_redirects=True)
     assert "already queued or running" in second.get_data(as_text=True)
     drain(app)

@@ -49,7 +49,7 @@ class ServiceLinkView(BaseView):
         link = links.link_of(integration)
         runs = pulls.recent_runs(integration)
         records = pulls.recent_records(integration)
-        waiting = pulls.waiting_pulls(integration)
+        waiting = [_(group) for group in pulls.waiting_pulls(integration)]
         unset = links.not_configured(integration)
         return self.render_template(
             "service_link.html", waiting=waiting, integration=integration, link=link,
