@@ -2,7 +2,7 @@
 queueing, re-processing, and the summary that the CLI and API print."""
 import json
 import math
-from typing import BinaryIO, Optional
+from typing import Any, BinaryIO, Optional
 
 from flask import current_app
 from flask_appbuilder.security.sqla.models import User
@@ -218,25 +218,31 @@ def enqueue_import(imp: ImportFile) -> BackgroundTask:
     return task
 
 
+def ask_to_run_again(import_id: int, **values: Any) -> bool:
+    """The file waiting again (status imported, its undo and result notice cleared, and
+    `values`), unless it is waiting, running or being undone already: one conditional
+    UPDATE of its row, so of two presses at once one is refused."""
+    return bool(db.session.execute(
+        update(ImportFile)
+        .where(ImportFile.id == import_id,
+               ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
+                                         ImportStatus.undoing]))
+        .values(status=ImportStatus.imported, undo_json=None, undone_at=None,
+                result_seen=False, **values)
+        .execution_options(synchronize_session=False)).rowcount)
+
+
 def reprocess(imp: ImportFile) -> BackgroundTask:
     """Run a stored file again (a fixed template or master data); records upsert.
 
     One conditional UPDATE of the import row asks for the run: of two Re-process
     presses at once, one queues the file and the other is told it is being processed."""
-    asked = db.session.execute(
-        update(ImportFile)
-        .where(ImportFile.id == imp.id,
-               ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
-                                         ImportStatus.undoing]))
-        # A checked file is checked again; an undone one imported again; the uploader
-        # hears of the new run's end. A staged file whose staged rows are gone (it was
-        # consolidated, or undone) is staged again from its bytes; one that failed its
-        # consolidation keeps its staged rows and waits for the next consolidation.
-        .values(status=ImportStatus.imported, undo_json=None, undone_at=None,
-                result_seen=False,
-                staged_at=case((ImportFile.status == ImportStatus.failed, ImportFile.staged_at),
-                               else_=None))
-        .execution_options(synchronize_session=False)).rowcount
+    # A checked file is checked again; an undone one imported again; the uploader hears
+    # of the new run's end. A staged file whose staged rows are gone (it was
+    # consolidated, or undone) is staged again from its bytes; one that failed its
+    # consolidation keeps its staged rows and waits for the next consolidation.
+    asked = ask_to_run_again(imp.id, staged_at=case(
+        (ImportFile.status == ImportStatus.failed, ImportFile.staged_at), else_=None))
     if not asked:
         db.session.rollback()
         db.session.refresh(imp)

@@ -33,7 +33,13 @@ from app.notifications import send_import_result
 from app.queue import beat, job, on_give_up, queue
 from app.security.audit import record
 from app.services.import_job import STOPPED_THE_READER
-from app.services.imports import DuplicateFile, find_duplicate, resolve_upload_target, summary
+from app.services.imports import (
+    DuplicateFile,
+    ask_to_run_again,
+    find_duplicate,
+    resolve_upload_target,
+    summary,
+)
 from app.services.sync_files import follow_import, record_file
 from app.services.transaction import owns_transaction
 from app.services.upload_store import TooLarge, spool_upload, write_blob
@@ -177,14 +183,7 @@ def import_set_now(parent: ImportFile) -> ImportFile:
 def _run_again(parent: ImportFile, dry_run: bool, action: str) -> ImportFile:
     """The workbook and each of its sheets waiting again, then queued: one conditional
     UPDATE of the workbook's row, so of two presses at once one is refused."""
-    asked = db.session.execute(
-        update(ImportFile)
-        .where(ImportFile.id == parent.id,
-               ImportFile.status.not_in([ImportStatus.imported, ImportStatus.processing,
-                                         ImportStatus.undoing]))
-        .values(status=ImportStatus.imported, dry_run=dry_run, result_seen=False,
-                undo_json=None, undone_at=None)  # an undone workbook: imported again
-        .execution_options(synchronize_session=False)).rowcount
+    asked = ask_to_run_again(parent.id, dry_run=dry_run)  # an undone workbook: imported again
     if not asked:
         db.session.rollback()
         db.session.refresh(parent)

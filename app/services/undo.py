@@ -38,13 +38,9 @@ def refusal(imp: ImportFile) -> str | None:
     if imp.status == ImportStatus.imported and imp.staged_at is not None:
         return (f"Import #{imp.id} is waiting to be consolidated: nothing of it was "
                 "written to the consolidated records yet, so there is nothing to undo.")
-    if imp.status in (ImportStatus.imported, ImportStatus.processing):
-        return f"Import #{imp.id} is still {imp.status.label.lower()}: wait until it ends."
-    if imp.status == ImportStatus.undone:
-        return (f"Import #{imp.id} is already undone. To import it again, re-process "
-                "the file.")
-    if imp.status == ImportStatus.checked:
-        return f"Import #{imp.id} was only checked: it wrote nothing to undo."
+    refused = _state_refusal(imp)
+    if refused:
+        return refused
     if imp.status not in UNDOABLE:
         return f"Import #{imp.id} failed: it wrote nothing to undo."
     if _past_retention(imp):
@@ -55,6 +51,18 @@ def refusal(imp: ImportFile) -> str | None:
             is None):
         return (f"Import #{imp.id} was consolidated before its consolidation kept what it "
                 "changed: it cannot be undone.")
+    return None
+
+
+def _state_refusal(imp: ImportFile) -> str | None:
+    """Why a file in its state cannot be undone (running, undone, only checked), or None."""
+    if imp.status in (ImportStatus.imported, ImportStatus.processing):
+        return f"Import #{imp.id} is still {imp.status.label.lower()}: wait until it ends."
+    if imp.status == ImportStatus.undone:
+        return (f"Import #{imp.id} is already undone. To import it again, re-process "
+                "the file.")
+    if imp.status == ImportStatus.checked:
+        return f"Import #{imp.id} was only checked: it wrote nothing to undo."
     return None
 
 
@@ -69,15 +77,9 @@ def _past_retention(imp: ImportFile) -> str | None:
 def _workbook_refusal(imp: ImportFile) -> str | None:
     """A workbook is refused as a file is; it may be undone when one of its sheets wrote
     records, even if another sheet failed (the workbook is then Failed)."""
-    if imp.status in (ImportStatus.imported, ImportStatus.processing):
-        return f"Import #{imp.id} is still {imp.status.label.lower()}: wait until it ends."
-    if imp.status == ImportStatus.undone:
-        return (f"Import #{imp.id} is already undone. To import it again, re-process "
-                "the file.")
-    if imp.status == ImportStatus.checked:
-        return f"Import #{imp.id} was only checked: it wrote nothing to undo."
-    if _past_retention(imp):
-        return _past_retention(imp)
+    refused = _state_refusal(imp) or _past_retention(imp)
+    if refused:
+        return refused
     if not _undoable_sheets(imp):
         return (f"Import #{imp.id} failed: it wrote nothing to undo."
                 if imp.status == ImportStatus.failed else
