@@ -58,6 +58,35 @@ COUNTED = {"imports": ImportFile, "rejections": ImportRejection, "invoices": Ope
 
 # --- building the world -------------------------------------------------------------------
 
+def speaks(app, code, language="id", time_zone="Asia/Jakarta"):
+    """The organization `code` reads `language` in `time_zone` (its new users do)."""
+    with app.app_context():
+        org = db.session.execute(select(Organization).filter_by(code=code)).scalar_one()
+        org.language, org.time_zone = language, time_zone
+        db.session.commit()
+
+
+def mailed_import(app, filename, content, org="D1"):
+    """`content` uploaded as `filename` by a new importer of `org` (ina), run by the
+    queue's worker: the import's id, and the subject and body of the result e-mail kept
+    in the outbox."""
+    from app.models.mail import MailMessage
+    from app.services.imports import create_import
+    with app.app_context():
+        user = directory.add_user("ina", org, roles.IMPORTER, "ina@example.test",
+                                  "Secret-pass-123!")
+        db.session.commit()
+        imp = create_import(directory.get_org(org), "open_invoices", filename, content,
+                            user=user)
+        db.session.commit()
+        pk = imp.id
+    with app.app_context():
+        queue().worker(app).work(burst=True)
+    with app.app_context():
+        mail = db.session.execute(select(MailMessage).filter_by(import_id=pk)).scalar_one()
+        return pk, mail.subject, mail.body
+
+
 def make_distributor(app, code="D1", principal="P1", multi_location=False,
                      locations=("JKT",), customers=("C001", "C002"),
                      products=(("P001", "btl"), ("P002", "pcs")), modules=tuple(MODULES),

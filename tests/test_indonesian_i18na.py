@@ -1,24 +1,15 @@
 """The import screens in Indonesian (issue 16): a user of an organization that speaks
 "id" reads the Data Import form, the progress page, the file page, the Undo page and
 their flashes in Indonesian, with none of the English sentences left."""
-from app.extensions import db
-from app.models import Organization
 from tests.conftest import login
-from tests.factories import drain, html, invoice_xlsx, upload, uploaded_id
+from tests.factories import drain, html, invoice_xlsx, speaks, upload, uploaded_id
 
 ROWS = [["INV-1", "C001", "2025-01-31", 100, "PO-1", None],
         ["INV-2", "C404", "2025-02-01", 20, "PO-2", None]]
 
 
-def speaks_indonesian(app, code):
-    with app.app_context():
-        org = db.session.execute(db.select(Organization).filter_by(code=code)).scalar_one()
-        org.language = "id"
-        db.session.commit()
-
-
 def test_the_data_import_form_in_indonesian(app, client, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     login(client, "imp_a")
     page = html(client.get(f"/data-import/?org={portal.a}"))
     for words in ("Modul apa yang akan Anda impor?", "Siapa yang dapat melihat berkas ini?",
@@ -30,7 +21,7 @@ def test_the_data_import_form_in_indonesian(app, client, portal):
 
 
 def test_check_progress_and_file_page_in_indonesian(app, client, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     login(client, "imp_a")
     pk = uploaded_id(upload(client, invoice_xlsx(ROWS), org=str(portal.a), dry_run="1"))
     progress = html(client.get(f"/data-import/progress/{pk}"))
@@ -47,7 +38,7 @@ def test_check_progress_and_file_page_in_indonesian(app, client, portal):
 
 
 def test_the_undo_page_in_indonesian(app, client, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     login(client, "imp_a")
     pk = uploaded_id(upload(client, invoice_xlsx(ROWS[:1]), org=str(portal.a)))
     drain(app)

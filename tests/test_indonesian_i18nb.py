@@ -2,25 +2,14 @@
 in Indonesian for an Indonesian organization (file states, rejection reasons, the
 preconditions, the help page) and the result e-mail in the uploader's language, while
 English readers, the CLI and the API keep the English words."""
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ImportFile, Organization
-from app.models.mail import MailMessage
-from app.queue import queue
+from app.models import ImportFile
 from app.security import roles
 from app.services import preconditions
-from app.services.directory import add_user, get_org
-from app.services.imports import create_import
+from app.services.directory import get_org
 from tests.conftest import login
-from tests.factories import html, invoice_xlsx, make_distributor
-
-
-def speaks(app, code, language):
-    with app.app_context():
-        org = db.session.execute(select(Organization).filter_by(code=code)).scalar_one()
-        org.language = language
-        db.session.commit()
+from tests.factories import html, invoice_xlsx, mailed_import, make_distributor, speaks
 
 
 def test_the_help_page_explains_states_and_reasons_in_indonesian(app, client, world):
@@ -76,19 +65,10 @@ def imported_mail(app, monkeypatch, language):
     speaks(app, "D1", language)
     content = invoice_xlsx([["INV-1", "C001", "2025-01-31", 10, "PO-1", "JKT"],
                             ["INV-2", "C404", "2025-02-01", 20, "PO-2", "JKT"]])
-    with app.app_context():
-        user = add_user("ina", "D1", roles.IMPORTER, "ina@example.test", "Secret-pass-123!")
-        db.session.commit()
-        imp = create_import(get_org("D1"), "open_invoices", "januari.xlsx", content,
-                            user=user)
-        db.session.commit()
-        pk = imp.id
-    with app.app_context():
-        queue().worker(app).work(burst=True)
+    pk, subject, body = mailed_import(app, "januari.xlsx", content)
     with app.app_context():
         assert db.session.get(ImportFile, pk).rejected == 1
-        mail = db.session.execute(select(MailMessage).filter_by(import_id=pk)).scalar_one()
-        return mail.subject, mail.body
+    return subject, body
 
 
 def test_an_indonesian_uploaders_result_mail_is_in_indonesian(app, monkeypatch):

@@ -1,22 +1,13 @@
 """Issue 16, two complete languages: the home page, Sync All, the dashboard, operations
 and the Synchronization Status speak Indonesian to a user whose organization does, and
 no English sentence of theirs is left on the page."""
-from app.extensions import db
-from app.models import Organization
 from app.security import roles
 from tests.conftest import login
-from tests.factories import html
-
-
-def speaks_indonesian(app, code):
-    with app.app_context():
-        org = db.session.execute(db.select(Organization).filter_by(code=code)).scalar_one()
-        org.language, org.time_zone = "id", "Asia/Jakarta"
-        db.session.commit()
+from tests.factories import html, speaks
 
 
 def test_the_importers_home_page_in_indonesian(app, client, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     login(client, "imp_a")
     page = html(client.get("/"))
     assert "Berkas terakhir organisasi Anda" in page
@@ -29,7 +20,7 @@ def test_the_importers_home_page_in_indonesian(app, client, portal):
 
 def test_the_template_editor_reads_the_missing_templates_in_indonesian(app, client, world,
                                                                        portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     world.user("ed_a", roles.TEMPLATE_EDITOR, "DIST-A")
     login(client, "ed_a")
     page = html(client.get("/"))
@@ -38,7 +29,7 @@ def test_the_template_editor_reads_the_missing_templates_in_indonesian(app, clie
 
 
 def test_the_principal_reads_sync_all_and_the_dashboard_in_indonesian(app, client, portal):
-    speaks_indonesian(app, "PRIN-P")
+    speaks(app, "PRIN-P")
     login(client, "prin_p")
     home = html(client.get("/"))
     assert "Berkas yang menunggu Sinkronkan Semua" in home

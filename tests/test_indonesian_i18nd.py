@@ -9,22 +9,15 @@ from flask_babel import force_locale
 
 from app.extensions import db
 from app.i18n.message_words import message_words
-from app.models import Integration, Organization
+from app.models import Integration
 from app.models.imports import ImportStatus
 from app.security import roles
 from app.views.import_outcome import checked_line, duration_words, outcome, progress_line
 from app.views.notices import result_words
 from tests.conftest import login
-from tests.factories import MIXED_ROWS, drain, html, invoice_xlsx, upload, uploaded_id
+from tests.factories import MIXED_ROWS, drain, html, invoice_xlsx, speaks, upload, uploaded_id
 
 NOW = datetime(2026, 1, 1, 12, 0, 0)
-
-
-def speaks_indonesian(app, code):
-    with app.app_context():
-        org = db.session.execute(db.select(Organization).filter_by(code=code)).scalar_one()
-        org.language, org.time_zone = "id", "Asia/Jakarta"
-        db.session.commit()
 
 
 def imp(status, **figures):
@@ -97,7 +90,7 @@ def test_a_stored_rejection_message_reads_in_the_users_language(app, stored, ind
 
 
 def test_the_rejection_log_shows_messages_in_indonesian(app, client, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     login(client, "imp_a")
     uploaded_id(upload(client, invoice_xlsx(MIXED_ROWS), filename="mixed.xlsx"))
     drain(app)
@@ -107,7 +100,7 @@ def test_the_rejection_log_shows_messages_in_indonesian(app, client, portal):
 
 
 def test_template_screens_in_indonesian(app, client, world, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     world.user("ed_a", roles.TEMPLATE_EDITOR, "DIST-A")
     login(client, "ed_a")
     listing = html(client.get("/templateview/list/"))
@@ -121,7 +114,7 @@ def test_template_screens_in_indonesian(app, client, world, portal):
 
 
 def test_sync_panel_and_service_page_in_indonesian(app, client, world, portal):
-    speaks_indonesian(app, "DIST-A")
+    speaks(app, "DIST-A")
     login(client, "sup_a")
     with app.app_context():
         integration_id = db.session.execute(

@@ -19,26 +19,23 @@ from app.i18n import formats
 from app.i18n.message_words import message_words
 from app.importing.detection import detect_format
 from app.importing.faults import FileRejected
-from app.models import ImportFile, OpenInvoice, Organization
-from app.models.mail import MailMessage
+from app.models import ImportFile, OpenInvoice
 from app.notifications import _count
-from app.queue import queue
 from app.security import roles
-from app.services.directory import add_user, get_org
-from app.services.imports import create_import
 from app.views.errors import readable_size
 from app.views.wording import size_words
 from tests.conftest import login, row_ids
-from tests.factories import html, invoice_file, make_distributor, run_import, upload
+from tests.factories import (
+    html,
+    invoice_file,
+    mailed_import,
+    make_distributor,
+    run_import,
+    speaks,
+    upload,
+)
 
 STAMP = dt.datetime(2026, 11, 5, 7, 30, 12)  # UTC, as stored
-
-
-def speaks(app, code, language, time_zone="Asia/Jakarta"):
-    with app.app_context():
-        org = db.session.execute(select(Organization).filter_by(code=code)).scalar_one()
-        org.language, org.time_zone = language, time_zone
-        db.session.commit()
 
 
 @pytest.mark.parametrize("language, zone, shown", [
@@ -157,19 +154,10 @@ def failed_import(app, monkeypatch, language):
     speaks(app, "D1", language)
     buffer = io.BytesIO()
     openpyxl.Workbook().save(buffer)
-    with app.app_context():
-        user = add_user("ina", "D1", roles.IMPORTER, "ina@example.test", "Secret-pass-123!")
-        db.session.commit()
-        imp = create_import(get_org("D1"), "open_invoices", "kosong.xlsx", buffer.getvalue(),
-                            user=user)
-        db.session.commit()
-        pk = imp.id
-    with app.app_context():
-        queue().worker(app).work(burst=True)
+    pk, _, body = mailed_import(app, "kosong.xlsx", buffer.getvalue())
     with app.app_context():
         assert db.session.get(ImportFile, pk).error_message == "The file has no header row."
-        mail = db.session.execute(select(MailMessage).filter_by(import_id=pk)).scalar_one()
-        return pk, mail.body
+    return pk, body
 
 
 def test_a_failed_files_reason_in_indonesian_on_its_page_and_in_the_mail(app, client,
