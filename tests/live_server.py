@@ -1,5 +1,6 @@
 """`python run.py` in a subprocess on a fresh instance: the portal as a newcomer gets it."""
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -31,22 +32,18 @@ def served_environment(instance_dir):
     return env
 
 
-_first_started = []
-
-
+@functools.cache
 def first_started_instance():
     """An instance folder as `python run.py`'s first start leaves it (schema, roles, demo
     data, logins), prepared once per test session by run.py's own preparation; each
     server but a `fresh` one starts on a copy of it (the first start took 15-50 s of
     every browser test module)."""
-    if not _first_started:
-        folder = Path(tempfile.mkdtemp(prefix="muara-first-start-")) / "instance"
-        subprocess.run([sys.executable, "-c", "import run; "
-                        "run.prepare_and_print_logins(run.create_app())"],
-                       cwd=ROOT, env=served_environment(folder), check=True,
-                       capture_output=True, timeout=600)
-        _first_started.append(folder)
-    return _first_started[0]
+    folder = Path(tempfile.mkdtemp(prefix="muara-first-start-")) / "instance"
+    subprocess.run([sys.executable, "-c", "import run; "
+                    "run.prepare_and_print_logins(run.create_app())"],
+                   cwd=ROOT, env=served_environment(folder), check=True,
+                   capture_output=True, timeout=600)
+    return folder
 
 
 class LiveServer:
@@ -165,3 +162,15 @@ def drop_file(page, selector, path, mime):
                                                     cancelable: true}));
         }
     }""", [selector, Path(path).name, data, mime])
+
+
+def wait_for_undo_result(page):
+    """The file page reloaded until its undo (run by the server's worker) has a result;
+    the result's text."""
+    for _ in range(60):
+        if page.locator("#undo-result").count() and "(under way)" not in page.inner_text(
+                "#undo-result"):
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    return page.inner_text("#undo-result")

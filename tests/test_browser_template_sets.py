@@ -7,7 +7,7 @@ import re
 
 import openpyxl
 
-from tests.live_server import SHOTS, log_in, needs_chromium
+from tests.live_server import SHOTS, log_in, needs_chromium, wait_for_undo_result
 
 pytestmark = needs_chromium
 
@@ -129,12 +129,6 @@ def test_template_file_checks_and_a_set_imports_a_workbook(page, server, tmp_pat
         ["Invoices", "Open invoices", "1", "0", "0"], ["Customers", "Customers", "1", "0", "0"]]
     page.screenshot(path=SHOTS / "set-3-undo-confirm.png", full_page=True)
     page.click("#undo-confirm")
-    for _ in range(60):  # the undo runs on the server's worker
-        if page.locator("#undo-result").count() and "(under way)" not in page.inner_text(
-                "#undo-result"):
-            break
-        page.wait_for_timeout(500)
-        page.reload()
-    assert "2 removed, 0 given back their earlier values, 0 kept." in page.inner_text(
-        "#undo-result")
+    assert "2 removed, 0 given back their earlier values, 0 kept." in wait_for_undo_result(
+        page)
     assert "Undone" in page.inner_text("#sheet-imports")

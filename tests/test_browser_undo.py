@@ -4,7 +4,7 @@ uploading it again; the Supervisor opens Undo, reads the counts before anything 
 confirms, and reads the result on the file's page."""
 import re
 
-from tests.live_server import SHOTS, drop_file, log_in, needs_chromium
+from tests.live_server import SHOTS, drop_file, log_in, needs_chromium, wait_for_undo_result
 
 pytestmark = needs_chromium
 
@@ -53,14 +53,8 @@ def test_check_only_then_import_now_then_undo(page, server, tmp_path):
     page.click("#undo-confirm")
 
     page.wait_for_url(re.compile(rf"/imports/show/{import_id}$"))
-    for _ in range(60):  # the undo runs on the server's worker: its result comes
-        if page.locator("#undo-result").count() and "(under way)" not in page.inner_text(
-                "#undo-result"):
-            break
-        page.wait_for_timeout(500)
-        page.reload()
-    assert "2 removed, 0 given back their earlier values, 0 kept." in page.inner_text(
-        "#undo-result")
+    assert "2 removed, 0 given back their earlier values, 0 kept." in wait_for_undo_result(
+        page)
     page.screenshot(path=SHOTS / "undo-4-done.png", full_page=True)
     page.goto("/openinvoiceview/list/")
     body = page.inner_text("body")

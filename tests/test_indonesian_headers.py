@@ -47,10 +47,14 @@ def test_a_default_template_imports_a_file_headed_in_indonesian(app, runner, tmp
     assert invoices(app)["INV-1"][0] == "C001"
 
 
-def test_the_proposal_shows_the_first_values_under_each_column(app, client, world):
+def proposal_of_an_indonesian_file(app, client, world, language=None):
+    """The template proposal page for an invoice file with Indonesian headers, proposed
+    to a Template Editor of D1 (reading `language` when given); its fields all 100%."""
     make_distributor(app)
     world.user("editor", "Template Editor", "D1")
     login(client, "editor")
+    if language:
+        client.get(f"/lang/{language}")
     sample = invoice_xlsx([["INV-1", "C001", "2025-01-31", 1250.5, "PO-1", "JKT"],
                            ["INV-2", "C002", "2025-02-01", 20, "PO-2", "JKT"]],
                           header=ID_INVOICE_HEADER)
@@ -60,6 +64,11 @@ def test_the_proposal_shows_the_first_values_under_each_column(app, client, worl
     page = response.get_data(as_text=True)
     assert response.status_code == 200, page
     assert page.count("class=\"confidence\">100%") == 6
+    return page
+
+
+def test_the_proposal_shows_the_first_values_under_each_column(app, client, world):
+    page = proposal_of_an_indonesian_file(app, client, world)
     assert "e.g. C001, C002" in page and "e.g. INV-1, INV-2" in page
 
 
@@ -100,19 +109,7 @@ def test_each_header_the_issue_names_maps_with_high_confidence(module, header, f
 
 
 def test_the_proposal_in_indonesian_shows_the_fields_and_sample_values(app, client, world):
-    make_distributor(app)
-    world.user("editor", "Template Editor", "D1")
-    login(client, "editor")
-    client.get("/lang/id")
-    sample = invoice_xlsx([["INV-1", "C001", "2025-01-31", 1250.5, "PO-1", "JKT"],
-                           ["INV-2", "C002", "2025-02-01", 20, "PO-2", "JKT"]],
-                          header=ID_INVOICE_HEADER)
-    response = client.post("/templateview/propose", data={
-        "module": "open_invoices", "file": file_part(sample, "faktur.xlsx")},
-        content_type="multipart/form-data")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200, page
-    assert page.count("class=\"confidence\">100%") == 6
+    page = proposal_of_an_indonesian_file(app, client, world, language="id")
     assert "mis. C001, C002" in page and "mis. INV-1, INV-2" in page
     assert "<td>Kode Pelanggan" in page and "e.g. " not in page
     assert 'value="Faktur Terbuka (faktur)"' in page  # the proposed name
