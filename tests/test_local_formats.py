@@ -178,7 +178,7 @@ def test_a_failed_files_reason_in_english_is_unchanged(app, monkeypatch):
 
 # --- error pages ---------------------------------------------------------------------------
 
-def test_the_403_and_413_pages_in_indonesian(app, client, world):
+def test_the_403_and_413_pages_in_indonesian(app, client, world, monkeypatch):
     make_distributor(app)
     speaks(app, "D1", "id")
     world.user("ed", roles.TEMPLATE_EDITOR, "D1")
@@ -191,12 +191,8 @@ def test_the_403_and_413_pages_in_indonesian(app, client, world):
     assert "Not allowed" not in page and "You do not have permission" not in page
     client.get("/logout/")
     login(client, "imp1")
-    before = app.config["MAX_CONTENT_LENGTH"]
-    app.config["MAX_CONTENT_LENGTH"] = 1536
-    try:
-        response = upload(client, b"x" * 20000, filename="besar.csv")
-    finally:
-        app.config["MAX_CONTENT_LENGTH"] = before
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1536)
+    response = upload(client, b"x" * 20000, filename="besar.csv")
     page = html(response)
     assert response.status_code == 413
     assert "1,5 KB" in page, "the limit is a number written the Indonesian way"

@@ -4,7 +4,6 @@ Undo restores exactly: each tabular module is imported, updated by a second file
 second is undone, and the whole table is compared with a snapshot taken before it.
 """
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -30,12 +29,11 @@ from tests.factories import (
     count,
     counts,
     invoices,
-    muara,
     refused,
     run_import,
     xlsx,
 )
-from tests.undo_helpers import undo_dies_at_second_batch
+from tests.undo_helpers import status, undo, undo_dies_at_second_batch
 
 CUSTOMER_HEADER = ["Customer Code", "Customer Name", "Customer ID"]
 PRODUCT_HEADER = ["Product Code", "Product Name", "Unit"]
@@ -83,19 +81,6 @@ def charges(app):
     with app.app_context():
         return sorted(db.session.execute(
             select(InvoiceCharge.invoice_id, InvoiceCharge.kind, InvoiceCharge.amount)).all())
-
-
-def undo(runner, import_id, ok=True):
-    result = muara(runner, "undo", str(import_id), "--wait")
-    if ok:
-        assert result.exit_code == 0, (result.output, result.exception)
-        return json.loads(result.stdout)
-    return result
-
-
-def status(app, import_id):
-    with app.app_context():
-        return db.session.get(ImportFile, import_id).status
 
 
 # --- undo restores exactly ------------------------------------------------------------------

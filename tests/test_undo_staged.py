@@ -5,7 +5,6 @@ consolidation (documents with their lines, restored exactly), and a document a l
 changed is kept and named. Undoing a customer returns file puts each return's whole tree
 back; a check of customer returns is rolled back return by return.
 """
-import json
 
 import pytest
 from sqlalchemy import select
@@ -34,7 +33,7 @@ from tests.consolidation_helpers import (
     xlsx,
 )
 from tests.factories import count, muara, refused
-from tests.undo_helpers import undo_dies_at_second_batch
+from tests.undo_helpers import status, undo, undo_dies_at_second_batch
 
 SALES_INVOICE_HEADER = ["Invoice Number", "Invoice Date", "Customer Code", "Product Code",
                         "Quantity", "Unit Price", "Location Code"]
@@ -83,17 +82,6 @@ def snapshot(app, models):
     with app.app_context():
         return [[tuple(row) for row in db.session.execute(
             select(model.__table__).order_by(model.__table__.c.id)).all()] for model in models]
-
-
-def undo(runner, import_id):
-    result = muara(runner, "undo", str(import_id), "--wait")
-    assert result.exit_code == 0, (result.output, result.exception)
-    return json.loads(result.stdout)
-
-
-def status(app, import_id):
-    with app.app_context():
-        return db.session.get(ImportFile, import_id).status
 
 
 def imported(runner, tmp_path, module, header, rows, name, *extra):

@@ -25,7 +25,7 @@ from tests.factories import (
     xlsx,
 )
 from tests.set_helpers import INVOICE_HEADER, make_set, workbook
-from tests.undo_helpers import undo_dies_at_second_batch
+from tests.undo_helpers import undo, undo_dies_at_second_batch
 
 CUSTOMER_HEADER = ["Customer Code", "Customer Name", "Customer ID"]
 # Before the workbook: INV-1 of C001 (imported by a file of its own).
@@ -57,12 +57,6 @@ def import_book(app, runner, tmp_path, sheets=BOOK):
     result = muara(runner, "import", str(path), "--template-set", "Monthly", "--org", "D1",
                    "--wait")
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def undo(runner, import_id):
-    result = muara(runner, "undo", str(import_id), "--wait")
-    assert result.exit_code == 0, (result.output, result.exception)
     return json.loads(result.stdout)
 
 

@@ -1,10 +1,26 @@
-"""Building blocks of the undo tests: an undo whose worker dies half-way."""
+"""Building blocks of the undo tests: `muara undo --wait`, a file's state, an undo whose
+worker dies half-way."""
+import json
+
 import pytest
 
 from app.extensions import db
 from app.models import ImportBeforeImage, ImportFile
-from tests.factories import count
+from tests.factories import count, muara
 
+
+def undo(runner, import_id, ok=True):
+    """`muara undo IMPORT_ID --wait`: its JSON (ok), else the command's result."""
+    result = muara(runner, "undo", str(import_id), "--wait")
+    if ok:
+        assert result.exit_code == 0, (result.output, result.exception)
+        return json.loads(result.stdout)
+    return result
+
+
+def status(app, import_id):
+    with app.app_context():
+        return db.session.get(ImportFile, import_id).status
 
 def undo_dies_at_second_batch(app, monkeypatch, import_id):
     """Undo `import_id` in batches of 3, the worker dying at the second batch, then run
