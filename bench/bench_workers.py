@@ -25,7 +25,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_import import CUSTOMERS, LOCATIONS, MODULE, ROOT, fresh_world, log, reset_postgres
+from bench_import import (CUSTOMERS, LOCATIONS, MODULE, ROOT, _pg_admin, fresh_world, log,
+                          reset_postgres)
 
 HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
           "Location Code"]
@@ -93,6 +94,38 @@ def check(app, ids, rows):
     return (last - first).total_seconds()
 
 
+def busy_cores():
+    """Cores' busy seconds so far, from /proc/stat (None where there is none): what the
+    workers and PostgreSQL together use of the machine."""
+    try:
+        with open("/proc/stat") as handle:
+            fields = [int(v) for v in handle.readline().split()[1:]]
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+SERVER_WORK = ("SELECT checkpoints_timed + checkpoints_req, buffers_backend, buffers_checkpoint,"
+               " (SELECT wal_bytes FROM pg_stat_wal) FROM pg_stat_bgwriter")
+
+
+def server_work(url):
+    """The server's checkpoints, buffers written by the sessions themselves and by the
+    checkpointer, and WAL bytes so far: work that may fall into either round."""
+    conn, _ = _pg_admin(url)
+    with conn:
+        return conn.execute(SERVER_WORK).fetchone()
+
+
+def checkpoint(url):
+    """Each round starts from a clean server: what the previous round and the storing of
+    the files left dirty is written now, not by a checkpoint in the middle of a round."""
+    conn, _ = _pg_admin(url)
+    with conn:
+        conn.execute("CHECKPOINT")
+
+
 def round_with(workers, args, paths):
     reset_postgres(args.postgres_url)
     queue_name = f"muara-bench-{uuid.uuid4().hex[:8]}"
@@ -100,13 +133,23 @@ def round_with(workers, args, paths):
     ids = store(app, paths)
     env = dict(os.environ, DATABASE_URL=args.postgres_url, REDIS_URL=args.redis_url,
                MUARA_QUEUE=queue_name, MUARA_EMBEDDED_WORKER="false")
-    started = time.perf_counter()
+    checkpoint(args.postgres_url)
+    work_before = server_work(args.postgres_url)
+    started, busy_before = time.perf_counter(), busy_cores()
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "run", "muara",
                                "worker", "--burst"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for _ in range(workers)]
     codes = [proc.wait() for proc in procs]
     seconds = time.perf_counter() - started
+    if busy_before is not None:
+        print(f"{workers} worker(s): the machine's cores were busy "
+              f"{(busy_cores() - busy_before) / seconds:.2f} of {os.cpu_count()} on average")
+    work = [after - before for before, after in
+            zip(work_before, server_work(args.postgres_url), strict=True)]
+    print(f"{workers} worker(s): the server made {work[0]} checkpoint(s), its sessions "
+          f"wrote {work[1]:,} buffers, the checkpointer {work[2]:,}; "
+          f"{work[3] / 1024 ** 2:,.0f} MB of WAL")
     if any(codes):
         raise SystemExit(f"a worker failed: {codes}")
     processing = check(app, ids, args.rows)
