@@ -6,6 +6,7 @@ rows per second and peak memory, next to the bare read speed of the same file.
     python bench/bench_import.py                                  # 100,000 rows, everything
     python bench/bench_import.py --rows 100000,1000000 --databases sqlite
     python bench/bench_import.py --rows 1000000 --formats csv --profile cprofile
+    python bench/bench_import.py --databases postgresql --formats csv --server-statements
 
 Each measurement runs in a fresh Python process so that its peak memory
 (getrusage(RUSAGE_SELF).ru_maxrss) is its own:
@@ -310,7 +311,7 @@ def reset_sqlite(out):
             path.unlink()
 
 
-def _pg_admin(url):
+def pg_admin(url):
     """(connection to the server's postgres database, name of the bench database)."""
     import psycopg
     from sqlalchemy.engine import make_url
@@ -322,12 +323,36 @@ def _pg_admin(url):
 
 def reset_postgres(url, drop_only=False):
     from psycopg import sql
-    conn, name = _pg_admin(url)
+    conn, name = pg_admin(url)
     with conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
                      .format(sql.Identifier(name)))
         if not drop_only:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def server_statements(url, reset=False, top=8):
+    """PostgreSQL's own time per statement of the bench database since the last reset
+    (pg_stat_statements): [(milliseconds, calls, rows, statement)]. None, with the reason
+    logged, where the server does not preload the extension."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            if reset:
+                conn.execute("SELECT pg_stat_statements_reset()")
+                return None
+            return conn.execute(
+                "SELECT round(total_exec_time::numeric), calls, rows, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 110) FROM pg_stat_statements "
+                "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " ORDER BY total_exec_time DESC LIMIT %s", (top,)).fetchall()
+    except psycopg.Error as exc:
+        log(f"no server statements: {exc}".strip() + " (shared_preload_libraries = "
+            "'pg_stat_statements' in postgresql.conf, then restart the server)")
+        return None
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -361,6 +386,10 @@ def parse_args(argv):
                         help="pin each child to this CPU ('auto': the last allowed one; 'none')")
     parser.add_argument("--profile", choices=("cprofile", "pyinstrument"),
                         help="profile each job; reports go to bench-out/profile-*.txt")
+    parser.add_argument("--server-statements", action="store_true",
+                        help="PostgreSQL: print the statements that took the server's time "
+                             "during each job (pg_stat_statements, which the server must "
+                             "preload)")
     return parser.parse_args(argv)
 
 
@@ -596,7 +625,14 @@ def main(argv=None):
                             payload["profile_out"] = str(
                                 out / f"profile-{opts.profile}-{fmt}-{rows}-r{rate:g}-{db_name}")
                         log(f"{label}: importing ...")
+                        watch = opts.server_statements and db_name == "postgresql"
+                        if watch:
+                            server_statements(url, reset=True)
                         job = run_child("job", payload, cpu)
+                        if watch:
+                            for ms, calls, rows_, text in server_statements(url) or []:
+                                log(f"  server {ms:>6} ms {calls:>5} calls {rows_:>8} rows  "
+                                    f"{text}")
                     except RuntimeError as exc:
                         log(f"{label}: {exc}")
                         case["error"] = str(exc)

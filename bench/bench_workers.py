@@ -25,8 +25,16 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_import import (CUSTOMERS, LOCATIONS, MODULE, ROOT, _pg_admin, fresh_world, log,
-                          reset_postgres)
+from bench_import import (
+    CUSTOMERS,
+    LOCATIONS,
+    MODULE,
+    ROOT,
+    fresh_world,
+    log,
+    pg_admin,
+    reset_postgres,
+)
 
 HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
           "Location Code"]
@@ -85,13 +93,18 @@ def check(app, ids, rows):
         states = [(str(i.status), i.accepted, i.rejected) for i in
                   (db.session.get(ImportFile, n) for n in ids)]
         invoices = db.session.scalar(select(func.count()).select_from(OpenInvoice))
-        first, last = db.session.execute(
-            select(func.min(ImportFile.started_at), func.max(ImportFile.finished_at))
-            .where(ImportFile.id.in_(ids))).one()
+        spans = db.session.execute(select(ImportFile.started_at, ImportFile.finished_at)
+                                   .where(ImportFile.id.in_(ids))).all()
     wrong = [s for s in states if s != ("archived", rows, 0)]
     if wrong or invoices != rows * len(ids):
         raise SystemExit(f"COUNTS WRONG: {states} invoices={invoices}")
-    return (last - first).total_seconds()
+    first, last = min(start for start, _ in spans), max(end for _, end in spans)
+    processing = (last - first).total_seconds()
+    each = sorted((end - start).total_seconds() for start, end in spans)
+    print(f"  a file took {each[0]:.2f}-{each[-1]:.2f} s (median "
+          f"{each[len(each) // 2]:.2f}); files ran {sum(each) / processing:.2f} at a time "
+          f"on average")
+    return processing
 
 
 def busy_cores():
@@ -113,7 +126,7 @@ SERVER_WORK = ("SELECT checkpoints_timed + checkpoints_req, buffers_backend, buf
 def server_work(url):
     """The server's checkpoints, buffers written by the sessions themselves and by the
     checkpointer, and WAL bytes so far: work that may fall into either round."""
-    conn, _ = _pg_admin(url)
+    conn, _ = pg_admin(url)
     with conn:
         return conn.execute(SERVER_WORK).fetchone()
 
@@ -121,7 +134,7 @@ def server_work(url):
 def checkpoint(url):
     """Each round starts from a clean server: what the previous round and the storing of
     the files left dirty is written now, not by a checkpoint in the middle of a round."""
-    conn, _ = _pg_admin(url)
+    conn, _ = pg_admin(url)
     with conn:
         conn.execute("CHECKPOINT")
 

@@ -106,8 +106,8 @@ def make_app():
 
 def seeded_invoices():
     import psycopg
-    from bench_import import _pg_admin
-    conn, name = _pg_admin(DATABASE_URL)
+    from bench_import import pg_admin
+    conn, name = pg_admin(DATABASE_URL)
     with conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                             (name,)).fetchone():
