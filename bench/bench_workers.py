@@ -172,6 +172,31 @@ def round_with(workers, args, paths):
     return seconds, processing
 
 
+# The machine's own ceiling, beside the workers: the same number of CPU-bound passes over
+# the files (read, parse the amounts and dates as the validation does) by one process,
+# then split between two, with no database. What two processes gain here is what the
+# machine can give two workers.
+CEILING_PASS = """import csv, datetime, decimal, sys
+for path in sys.argv[1:]:
+    for _ in range(10):
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                if row[0] != "Invoice #":
+                    decimal.Decimal(row[3]), datetime.date.fromisoformat(row[2])
+"""
+
+
+def machine_ceiling(paths, processes):
+    """Seconds for `processes` Python processes to make CEILING_PASS over all `paths`."""
+    shares = [paths[n::processes] for n in range(processes)]
+    started = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-c", CEILING_PASS, *map(str, share)])
+             for share in shares]
+    if any(proc.wait() for proc in procs):
+        raise SystemExit("the ceiling's pass failed")
+    return time.perf_counter() - started
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=8)
@@ -196,9 +221,14 @@ def main(argv=None):
     finally:
         reset_postgres(args.postgres_url, drop_only=True)
     if 1 in times and 2 in times:
+        alone, paired = machine_ceiling(paths, 1), machine_ceiling(paths, 2)
+        print(f"the machine's ceiling: the same CPU-bound passes over the files without a "
+              f"database, 1 process {alone:.1f} s, 2 processes {paired:.1f} s: "
+              f"{alone / paired:.2f}x")
         print(f"2 workers vs 1: {times[1][0] / times[2][0]:.2f}x wall, "
               f"{times[1][1] / times[2][1]:.2f}x from the first file's start to the last "
-              f"one's end (target >= 1.85x); {os.cpu_count()} CPUs, "
+              f"one's end (target >= 1.85x; the machine's ceiling "
+              f"{alone / paired:.2f}x); {os.cpu_count()} CPUs, "
               f"load {os.getloadavg()[0]:.1f}")
     return 0
 
