@@ -25,8 +25,16 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_import import (CUSTOMERS, LOCATIONS, MODULE, ROOT, _pg_admin, fresh_world, log,
-                          reset_postgres)
+from bench_import import (
+    CUSTOMERS,
+    LOCATIONS,
+    MODULE,
+    ROOT,
+    _pg_admin,
+    fresh_world,
+    log,
+    reset_postgres,
+)
 
 HEADER = ["Invoice #", "Customer Code", "Invoice Date", "Invoice Balance", "Customer PO",
           "Location Code"]
