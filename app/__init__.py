@@ -59,9 +59,10 @@ def create_app(test_config=None, start_background=None, serve_pages=None):
 
     from app import models  # noqa: F401  (registers every table on the metadata)
     from app.background import start_background_threads
-    from app.extensions import csrf, db, install_migrations, tune_sqlite
+    from app.extensions import db, install_migrations, tune_sqlite
     from app.queue import TaskQueue
     from app.security.bad_requests import refuse_bad_requests
+    from app.security.csrf import csrf
     from app.security.files import make_instance_private
     from app.security.headers import secure_responses
     from app.security.manager import PortalSecurityManager
