@@ -122,9 +122,9 @@ def test_an_import_from_the_command_line_runs_on_the_lean_app(app, tmp_path, lau
     # not even the framework's package (flask's `fab` plugin command imports it).
     expected = {"flask": ["flask_appbuilder.api"], "muara": []}[launcher]
     assert loaded == expected, loaded
-    # `muara` builds its app with the collector paused and freezes what it built; the
-    # command itself (a worker runs for days) runs with the collector on.
-    assert collector(done) == {"enabled": True, "frozen": launcher == "muara"}
+    # A command's app is built with the collector paused and frozen out of its later
+    # collections; the command itself (a worker runs for days) runs with it on.
+    assert collector(done) == {"enabled": True, "frozen": True}
     with app.app_context():
         assert db.session.execute(select(OpenInvoice.reference)
                                   .order_by(OpenInvoice.reference)).scalars().all() \
