@@ -86,9 +86,14 @@ def env_zone(name, default):
 
 def env_rate(name, default):
     """A Flask-Limiter rate ("10 per minute", several joined by ";"), checked now: a typo
-    would otherwise switch the limit off at the first request, not stop the app."""
+    would otherwise switch the limit off at the first request, not stop the app. The
+    default is not parsed: `limits` takes 13 ms to import, and every command pays it
+    (issue 15, start-up); tests/test_config.py parses the default."""
+    value = env_str(name)
+    if value is None:
+        return default
     from limits import parse_many
-    value = env_str(name, default).strip()
+    value = value.strip()
     try:
         parse_many(value)
     except ValueError:

@@ -1,11 +1,8 @@
 """The app's extensions. The AppBuilder is made per app in create_app() (it keeps the
 list of its views) and reached as `current_app.appbuilder`."""
 from flask_appbuilder.models.sqla.base import SQLA
-from flask_wtf.csrf import CSRFProtect
 
 db = SQLA()
-# Every form post (ours too, not only the framework's forms) carries a CSRF token.
-csrf = CSRFProtect()
 
 
 def tune_sqlite(engine):

@@ -101,6 +101,17 @@ def test_a_login_rate_is_kept_as_written(clean_env, monkeypatch):
     assert config.build_config()["LOGIN_RATE_LIMIT"] == "5/minute;100 per hour"
 
 
+def test_the_default_login_rate_is_a_rate_flask_limiter_reads(clean_env, monkeypatch):
+    """build_config() parses only a rate that is set (start-up, issue 15): the default
+    must parse."""
+    from limits import parse_many
+    monkeypatch.delenv("MUARA_LOGIN_RATE_LIMIT", raising=False)
+    rate = config.build_config()["LOGIN_RATE_LIMIT"]
+    assert rate == "10 per minute"
+    assert [(item.amount, item.GRANULARITY.name) for item in parse_many(rate)] == \
+        [(10, "minute")]
+
+
 def test_the_log_level_is_read_in_any_case(clean_env, monkeypatch):
     monkeypatch.setenv("MUARA_LOG_LEVEL", "info")
     assert config.build_config()["LOG_LEVEL"] == "INFO"

@@ -1,8 +1,9 @@
-"""The import's pause of the cyclic garbage collector (app/importing/gc_pause.py)."""
+"""The import's pause of the cyclic garbage collector, and a command's app built for the
+whole process (app/importing/gc_pause.py)."""
 import gc
 import threading
 
-from app.importing.gc_pause import collector_paused
+from app.importing.gc_pause import built_for_the_process, collector_paused
 
 
 def test_the_collector_is_paused_inside_and_enabled_again_after():
@@ -50,3 +51,16 @@ def test_a_collector_disabled_before_stays_disabled():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_a_command_builds_is_left_out_of_later_collections():
+    try:
+        with built_for_the_process():
+            assert not gc.isenabled()
+            built = [[n] for n in range(1000)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= 1000
+        assert not any(thing is built for thing in gc.get_objects())  # never walked again
+    finally:
+        gc.unfreeze()  # this test process goes on building apps
+    assert any(thing is built for thing in gc.get_objects())

@@ -82,11 +82,14 @@ LAUNCHERS = {
 def run_command(app, tmp_path, *args, launcher="flask"):
     """`flask --app run muara ARGS` (or `muara ARGS`) in its own process, on the tests'
     database, with the embedded queue; stderr ends with the modules it loaded that a lean
-    app must not."""
-    probe = ("import atexit, json, sys\n"
+    app must not, and the garbage collector's state at the end (`collector`)."""
+    probe = ("import atexit, gc, json, sys\n"
              "atexit.register(lambda: print('LOADED ' + json.dumps(sorted(m for m in "
              "('app.views', 'app.api', 'app.security.views', 'openpyxl', "
              "'flask_appbuilder.api') if m in sys.modules)), file=sys.stderr))\n"
+             "atexit.register(lambda: print('COLLECTOR ' + json.dumps("
+             "{'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count() > 0}), "
+             "file=sys.stderr))\n"
              + LAUNCHERS[launcher].format(args=list(args)))
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], MAIL_ENABLED="0",
@@ -95,6 +98,10 @@ def run_command(app, tmp_path, *args, launcher="flask"):
                           capture_output=True, text=True, timeout=600)
     loaded = json.loads(done.stderr.rsplit("LOADED ", 1)[1].splitlines()[0])
     return done, loaded
+
+
+def collector(done):
+    return json.loads(done.stderr.rsplit("COLLECTOR ", 1)[1].splitlines()[0])
 
 
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
@@ -115,6 +122,9 @@ def test_an_import_from_the_command_line_runs_on_the_lean_app(app, tmp_path, lau
     # not even the framework's package (flask's `fab` plugin command imports it).
     expected = {"flask": ["flask_appbuilder.api"], "muara": []}[launcher]
     assert loaded == expected, loaded
+    # A command's app is built with the collector paused and frozen out of its later
+    # collections; the command itself (a worker runs for days) runs with it on.
+    assert collector(done) == {"enabled": True, "frozen": True}
     with app.app_context():
         assert db.session.execute(select(OpenInvoice.reference)
                                   .order_by(OpenInvoice.reference)).scalars().all() \

@@ -19,8 +19,6 @@ import codecs
 import re
 from dataclasses import dataclass
 
-import charset_normalizer
-
 BLOCK = 1 << 20
 LINES_PER_BLOCK = 20
 LABELS = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252",
@@ -120,6 +118,9 @@ def _single_byte(sample, uses_c1):
     if not differing:
         return EncodingDecision(western)  # every word reads the same either way
     if central == west == 0:
+        # Imported here, for the rare sample it decides: every other file, and every
+        # command's start, go without it (issue 15, start-up).
+        import charset_normalizer
         best = charset_normalizer.from_bytes(sample).best()
         if best is not None and best.encoding not in ("cp1250", "cp1252", "latin_1"):
             return EncodingDecision(best.encoding, certain=False)

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 
 from flask import current_app
-from wtforms.validators import ValidationError
 
 COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
 DEFAULT_MIN_LENGTH = 12
@@ -54,6 +53,9 @@ class PasswordPolicy:
         self.username_of = username_of or (lambda form: None)
 
     def __call__(self, form, field):
+        # Imported here: the commands that check a password without a form start
+        # without WTForms (issue 15, start-up).
+        from wtforms.validators import ValidationError
         problem = password_problem(field.data, self.username_of(form))
         if problem:
             raise ValidationError(problem)

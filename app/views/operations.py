@@ -42,7 +42,7 @@ rq_dashboard.blueprint.before_request(_dashboard_guard)
 
 def mount_dashboard(app):
     """Mount rq-dashboard at DASHBOARD_PREFIX (call after the views are registered)."""
-    from app.extensions import csrf
+    from app.security.csrf import csrf
 
     redis_url = app.config.get("REDIS_URL") or EMBEDDED_URL
     app.config.setdefault("RQ_DASHBOARD_REDIS_URL", (redis_url,))
