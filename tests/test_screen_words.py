@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Integration
+from app.services.apikeys import KEY_PREFIX
 from tests.conftest import PASSWORD, login
 from tests.factories import drain, html, muara
 from tests.sync_helpers import auth, push, sale, transfer_in, transfer_out
@@ -31,9 +32,11 @@ INVOICES = ("Invoice #,Customer Code,Invoice Date,Invoice Balance,Customer PO,Lo
 
 
 def problems_in(text):
+    # An API key's shown prefix ("mk_" and random letters) is data: about one in a
+    # hundred happens to be all lower case and reads like a code.
     return [found
             for pattern in (SNAKE_CASE, MICROSECONDS, MIDNIGHT_DATE)
-            for found in pattern.findall(text)]
+            for found in pattern.findall(text) if not found.startswith(KEY_PREFIX)]
 
 
 def cells(page):
