@@ -311,13 +311,15 @@ def reset_sqlite(out):
             path.unlink()
 
 
-def pg_admin(url):
-    """(connection to the server's postgres database, name of the bench database)."""
+def pg_admin(url, own_database=False):
+    """(autocommit connection to the server's postgres database, or with `own_database`
+    to the bench database itself; name of the bench database)."""
     import psycopg
     from sqlalchemy.engine import make_url
     parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres")
-    conn = psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True)
+    target = parsed.set(drivername="postgresql",
+                        database=parsed.database if own_database else "postgres")
+    conn = psycopg.connect(target.render_as_string(hide_password=False), autocommit=True)
     return conn, parsed.database
 
 
@@ -336,10 +338,8 @@ def server_statements(url, reset=False, top=8):
     (pg_stat_statements): [(milliseconds, calls, rows, statement)]. None, with the reason
     logged, where the server does not preload the extension."""
     import psycopg
-    from sqlalchemy.engine import make_url
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with psycopg.connect(plain, autocommit=True) as conn:
+        with pg_admin(url, own_database=True)[0] as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             if reset:
                 conn.execute("SELECT pg_stat_statements_reset()")
