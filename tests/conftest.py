@@ -5,6 +5,7 @@ MUARA_TEST_REDIS_URL turns on the tests that need a real Redis and worker proces
 """
 import os
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -220,11 +221,34 @@ def server(tmp_path_factory):
     live.stop()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report kept on the test (`item.failed_call`), for the browser
+    fixture below to tell a failed test from a passed one."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed_call = True
+    return report
+
+
 @pytest.fixture
-def page(server):
+def page(request, server):
     from tests.live_server import browser_page
     with browser_page(server) as page:
         yield page
+        if getattr(request.node, "failed_call", False):
+            _show_failed_page(request.node.name, page)
+
+
+def _show_failed_page(test_name, page):
+    """What the browser showed when a test failed: its address and text in the report
+    (captured teardown output), its picture in .ci/logs (CI prints where)."""
+    folder = Path(__file__).resolve().parent.parent / ".ci" / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    picture = folder / f"failed-{re.sub(r'[^A-Za-z0-9_.-]', '_', test_name)}.png"
+    page.screenshot(path=picture, full_page=True)
+    text = " ".join(page.inner_text("body").split())
+    print(f"the page at failure: {page.url}\n{text[:800]}\npicture: {picture}")
 
 
 # moved from tests/test_import_screens.py
